@@ -1,0 +1,78 @@
+package dev.acdc.cli;
+
+import dev.acdc.inspect.ConvInfo;
+import dev.acdc.inspect.Inspector;
+import dev.acdc.inspect.ModelSummary;
+import dev.acdc.util.Json;
+import dev.acdc.util.Table;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code acdc inspect}: what a model costs, per convolution and in total. */
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+        description = {"Show each convolution of an ONNX model (kernel, group, stride, params, multiply-adds),",
+                "then totals and an operator histogram."})
+final class InspectCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    Options common;
+
+    @Parameters(paramLabel = "MODEL.onnx", description = "The model to inspect.")
+    Path model;
+
+    @Option(names = "--input-shape", paramLabel = "N,C,H,W",
+            description = "Input shape for multiply-add counts (default: the declared shape, symbolic batch = 1).")
+    String inputShape;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the summary as JSON.")
+    Path json;
+
+    @Override
+    public Integer call() {
+        ModelSummary s = Inspector.inspect(model, Options.parseShape(inputShape));
+        var out = spec.commandLine().getOut();
+        Table t = new Table("conv", "kernel", "group", "stride", "params", "MACs", "kind").leftAligned(1, 6);
+        for (ConvInfo c : s.convs()) {
+            t.row(c.name(), c.kernelString(), c.group(), strides(c.strides()), c.params(), Table.human(c.macs()),
+                    c.kind());
+        }
+        out.print(t);
+        out.printf("%nmodel        %s%n", model);
+        out.printf("input shape  %s%n", s.inputShape() == null ? "?" : Arrays.toString(s.inputShape()));
+        out.printf("params       %d (%s)%n", s.params(), Table.human(s.params()));
+        out.printf("MACs         %d (%s)%n", s.macs(), Table.human(s.macs()));
+        out.printf("file         %d bytes (%s)%n", s.bytes(), Table.bytes(s.bytes()));
+        out.printf("convs        %d (%d spatial)%n", s.convs().size(),
+                s.convs().stream().filter(ConvInfo::spatial).count());
+        StringBuilder ops = new StringBuilder();
+        for (Map.Entry<String, Integer> e : s.ops().entrySet()) {
+            ops.append(ops.length() == 0 ? "" : ", ").append(e.getKey()).append(" ").append(e.getValue());
+        }
+        out.printf("operators    %s%n", ops);
+        if (json != null) {
+            Json.write(Inspector.toJson(s), json);
+            out.printf("wrote %s%n", json);
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static String strides(long[] s) {
+        StringBuilder b = new StringBuilder();
+        for (long v : s) {
+            b.append(b.length() == 0 ? "" : "x").append(v);
+        }
+        return b.toString();
+    }
+}

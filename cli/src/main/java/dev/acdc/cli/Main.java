@@ -1,0 +1,64 @@
+package dev.acdc.cli;
+
+import dev.acdc.AcdcException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/** The {@code acdc} command: subcommands over the library. */
+@Command(name = "acdc", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = {"Compress pretrained ONNX CNNs with Atom-Coefficient Decomposed Convolution (ACDC).",
+                "",
+                "Each spatial convolution becomes per-block atoms and shared coefficients; the result is a",
+                "standard ONNX file that ONNX Runtime loads unchanged."},
+        subcommands = {InspectCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Exit codes: 0 success, 1 a requested check failed, 2 bad input or option, 3 internal error.",
+                "Add --verbose to any command for stack traces."})
+public final class Main {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit code (for tests). */
+    public static int run(String... args) {
+        return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            boolean verbose = parsed.hasMatchedOption("--verbose");
+            if (ex instanceof AcdcException a) {
+                err.println("acdc: error: " + a.getMessage());
+                if (verbose) {
+                    a.printStackTrace(err);
+                }
+                return a.exitCode();
+            }
+            err.println("acdc: internal error: " + ex + (verbose ? "" : " (run with --verbose for details)"));
+            if (verbose) {
+                ex.printStackTrace(err);
+            }
+            return AcdcException.INTERNAL;
+        });
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            err.println("acdc: error: out of memory; give the JVM more with ACDC_JAVA_OPTS=-Xmx16g");
+            return AcdcException.BAD_INPUT;
+        }
+    }
+
+    /** Version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"acdc " + (v == null ? "dev" : v)};
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package dev.acdc.cli;
+
+import dev.acdc.AcdcException;
+import picocli.CommandLine.Option;
+
+/** Options every command shares. */
+final class Options {
+    @Option(names = "--verbose", description = "Print stack traces and more detail on errors.")
+    boolean verbose;
+
+    private Options() {
+    }
+
+    /** "1,3,32,32" → {1,3,32,32}; "N" or "?" → -1 (symbolic). */
+    static long[] parseShape(String s) {
+        if (s == null) {
+            return null;
+        }
+        String[] parts = s.split("[,x×]");
+        long[] shape = new long[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            String p = parts[i].trim();
+            try {
+                shape[i] = p.equals("N") || p.equals("?") ? -1 : Long.parseLong(p);
+            } catch (NumberFormatException e) {
+                throw new AcdcException("--input-shape '" + s + "': '" + p + "' is not a number");
+            }
+            if (shape[i] == 0 || shape[i] < -1) {
+                throw new AcdcException("--input-shape '" + s + "': dims must be positive");
+            }
+        }
+        return shape;
+    }
+}

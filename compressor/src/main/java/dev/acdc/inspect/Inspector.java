@@ -1,0 +1,54 @@
+package dev.acdc.inspect;
+
+import dev.acdc.AcdcException;
+import dev.acdc.ir.Model;
+import dev.acdc.onnx.OnnxModels;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The library side of {@code acdc inspect}: load a file and summarise it. */
+public final class Inspector {
+    private Inspector() {
+    }
+
+    public static ModelSummary inspect(Path file, long[] inputShape) {
+        Model m = OnnxModels.load(file);
+        long bytes;
+        try {
+            bytes = Files.size(file);
+        } catch (IOException e) {
+            throw new AcdcException("cannot read " + file + ": " + e.getMessage());
+        }
+        return ModelSummary.of(m, inputShape, bytes);
+    }
+
+    /** The JSON form: params, macs, bytes, ops, convs (name, kernel, group, params, macs, ...). */
+    public static Map<String, Object> toJson(ModelSummary s) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("params", s.params());
+        j.put("macs", s.macs());
+        j.put("bytes", s.bytes());
+        j.put("inputShape", s.inputShape());
+        j.put("ops", s.ops());
+        List<Map<String, Object>> convs = new ArrayList<>();
+        for (ConvInfo c : s.convs()) {
+            Map<String, Object> cj = new LinkedHashMap<>();
+            cj.put("name", c.name());
+            cj.put("kernel", new long[] {c.out(), c.inPerGroup(), c.kh(), c.kw()});
+            cj.put("group", c.group());
+            cj.put("stride", c.strides());
+            cj.put("params", c.params());
+            cj.put("macs", c.macs());
+            cj.put("kind", c.kind());
+            convs.add(cj);
+        }
+        j.put("convs", convs);
+        return j;
+    }
+}

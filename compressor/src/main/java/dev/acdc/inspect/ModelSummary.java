@@ -1,0 +1,99 @@
+package dev.acdc.inspect;
+
+import dev.acdc.ir.Graph;
+import dev.acdc.ir.Model;
+import dev.acdc.ir.Node;
+import dev.acdc.ir.OpSchema;
+import dev.acdc.ir.ShapeInference;
+import dev.acdc.ir.Tensor;
+import dev.acdc.ir.ValueInfo;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What a model costs: parameters, multiply-adds at an input shape, bytes on disk, the operator
+ * histogram and a row per convolution. Multiply-adds count Conv, Gemm and MatMul (the ops that
+ * dominate a CNN); element-wise ops are not counted.
+ */
+public record ModelSummary(long params, long macs, long bytes, Map<String, Integer> ops, List<ConvInfo> convs,
+                           long[] inputShape) {
+
+    /** Summarises a model; {@code inputShape} may be null to use the declared one (batch → 1). */
+    public static ModelSummary of(Model m, long[] inputShape, long fileBytes) {
+        OpSchema.checkModel(m);
+        Graph g = m.graph();
+        long[] shape = inputShape;
+        List<ValueInfo> data = g.dataInputs();
+        if (shape == null && data.size() == 1 && data.get(0).shape() != null) {
+            shape = data.get(0).shape();
+            for (int i = 0; i < shape.length; i++) {
+                if (shape[i] < 0) {
+                    shape[i] = 1;
+                }
+            }
+        }
+        Map<String, long[]> given = shape == null ? Map.of() : Map.of("", shape);
+        Map<String, ShapeInference.Facts> facts = ShapeInference.infer(m, given);
+        Map<String, Integer> ops = new TreeMap<>();
+        List<ConvInfo> convs = new ArrayList<>();
+        long macs = 0;
+        for (Node n : g.nodes()) {
+            ops.merge(n.opType(), 1, Integer::sum);
+            switch (n.opType()) {
+                case "Conv" -> {
+                    ConvInfo c = conv(n, facts);
+                    convs.add(c);
+                    macs += c.macs();
+                }
+                case "Gemm" -> {
+                    long[] a = facts.get(n.input(0)).shape();
+                    long[] y = facts.get(n.output(0)).shape();
+                    boolean ta = n.attrInt("transA", 0) != 0;
+                    long k = ta ? a[0] : a[1];
+                    macs += positive(y[0]) * positive(y[1]) * k;
+                }
+                case "MatMul" -> {
+                    long[] a = facts.get(n.input(0)).shape();
+                    long[] y = facts.get(n.output(0)).shape();
+                    long p = a[a.length - 1];
+                    for (long d : y) {
+                        p *= positive(d);
+                    }
+                    macs += p;
+                }
+                default -> { }
+            }
+        }
+        return new ModelSummary(g.parameterCount(), macs, fileBytes, ops, convs, shape);
+    }
+
+    private static long positive(long d) {
+        return d < 0 ? 1 : d;
+    }
+
+    private static ConvInfo conv(Node n, Map<String, ShapeInference.Facts> facts) {
+        long[] w = facts.get(n.input(1)).shape();
+        long[] y = facts.get(n.output(0)).shape();
+        long group = n.attrInt("group", 1);
+        long kh = w.length > 2 ? w[2] : 1;
+        long kw = w.length > 3 ? w[3] : 1;
+        long params = Tensor.numel(w) + (n.inputs().size() > 2 && !n.input(2).isEmpty() ? w[0] : 0);
+        long outSpatial = 1;
+        for (int i = 0; i < y.length; i++) {
+            if (i != 1) {
+                outSpatial *= positive(y[i]);
+            }
+        }
+        long macs = Tensor.numel(w) * outSpatial;
+        long[] strides = n.attrInts("strides", null);
+        if (strides == null) {
+            strides = new long[w.length - 2];
+            java.util.Arrays.fill(strides, 1);
+        }
+        return new ConvInfo(n.label(), w[0], w[1], kh, kw, group, strides, params, macs,
+                ConvInfo.kindOf(w[0], w[1], kh, kw, group));
+    }
+}

@@ -1,0 +1,200 @@
+package dev.acdc.ir;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** A computation graph: nodes in topological order, initializers, inputs, outputs, value_info. */
+public final class Graph {
+    private String name;
+    private final List<Node> nodes = new ArrayList<>();
+    private final Map<String, Tensor> initializers = new LinkedHashMap<>();
+    private final List<ValueInfo> inputs = new ArrayList<>();
+    private final List<ValueInfo> outputs = new ArrayList<>();
+    private final List<ValueInfo> valueInfo = new ArrayList<>();
+    private final Object source;
+
+    public Graph(String name, Object source) {
+        this.name = name == null ? "" : name;
+        this.source = source;
+    }
+
+    public Graph(String name) {
+        this(name, null);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public void setName(String n) {
+        this.name = n;
+    }
+
+    public Object source() {
+        return source;
+    }
+
+    /** The nodes, in order; the list is live (passes edit it). */
+    public List<Node> nodes() {
+        return nodes;
+    }
+
+    public Map<String, Tensor> initializers() {
+        return initializers;
+    }
+
+    public Tensor initializer(String value) {
+        return initializers.get(value);
+    }
+
+    public boolean isInitializer(String value) {
+        return initializers.containsKey(value);
+    }
+
+    public void putInitializer(Tensor t) {
+        initializers.put(t.name(), t);
+    }
+
+    /** The graph inputs, including those that only declare an initializer (IR &lt; 4 style). */
+    public List<ValueInfo> inputs() {
+        return inputs;
+    }
+
+    /** Graph inputs the caller must feed: those not backed by an initializer. */
+    public List<ValueInfo> dataInputs() {
+        List<ValueInfo> r = new ArrayList<>();
+        for (ValueInfo v : inputs) {
+            if (!initializers.containsKey(v.name())) {
+                r.add(v);
+            }
+        }
+        return r;
+    }
+
+    public List<ValueInfo> outputs() {
+        return outputs;
+    }
+
+    public List<ValueInfo> valueInfo() {
+        return valueInfo;
+    }
+
+    public boolean isGraphOutput(String value) {
+        for (ValueInfo v : outputs) {
+            if (v.name().equals(value)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The node producing {@code value}, or null (graph input, initializer or unknown). */
+    public Node producer(String value) {
+        for (Node n : nodes) {
+            if (n.outputs().contains(value)) {
+                return n;
+            }
+        }
+        return null;
+    }
+
+    /** The nodes reading {@code value}, in graph order. */
+    public List<Node> consumers(String value) {
+        List<Node> r = new ArrayList<>();
+        for (Node n : nodes) {
+            if (n.inputs().contains(value)) {
+                r.add(n);
+            }
+        }
+        return r;
+    }
+
+    /** value name → producing node, for repeated lookups. */
+    public Map<String, Node> producerIndex() {
+        Map<String, Node> m = new HashMap<>();
+        for (Node n : nodes) {
+            for (String o : n.outputs()) {
+                m.put(o, n);
+            }
+        }
+        return m;
+    }
+
+    /** value name → consuming nodes, for repeated lookups. */
+    public Map<String, List<Node>> consumerIndex() {
+        Map<String, List<Node>> m = new HashMap<>();
+        for (Node n : nodes) {
+            for (String i : n.inputs()) {
+                if (!i.isEmpty()) {
+                    m.computeIfAbsent(i, k -> new ArrayList<>()).add(n);
+                }
+            }
+        }
+        return m;
+    }
+
+    /** Every value name in use: inputs, initializers, node outputs. */
+    public Set<String> valueNames() {
+        Set<String> s = new HashSet<>(initializers.keySet());
+        for (ValueInfo v : inputs) {
+            s.add(v.name());
+        }
+        for (Node n : nodes) {
+            s.addAll(n.outputs());
+        }
+        return s;
+    }
+
+    /** Replaces every use of value {@code from} (node inputs and graph outputs) with {@code to}. */
+    public void replaceUses(String from, String to) {
+        for (Node n : nodes) {
+            n.replaceInput(from, to);
+        }
+        for (int i = 0; i < outputs.size(); i++) {
+            ValueInfo v = outputs.get(i);
+            if (v.name().equals(from)) {
+                outputs.set(i, new ValueInfo(to, v.elemType(), v.dims(), null));
+            }
+        }
+    }
+
+    /** Drops initializers no node reads, their graph-input declarations, and stale value_info. */
+    public int removeUnusedInitializers() {
+        Set<String> used = new HashSet<>();
+        for (Node n : nodes) {
+            used.addAll(n.inputs());
+        }
+        for (ValueInfo v : outputs) {
+            used.add(v.name());
+        }
+        Set<String> removed = new HashSet<>(initializers.keySet());
+        removed.removeAll(used);
+        initializers.keySet().removeAll(removed);
+        inputs.removeIf(v -> removed.contains(v.name()));
+        Set<String> live = valueNames();
+        valueInfo.removeIf(v -> !live.contains(v.name()));
+        return removed.size();
+    }
+
+    /** Parameter count: elements of every float initializer. */
+    public long parameterCount() {
+        long p = 0;
+        for (Tensor t : initializers.values()) {
+            if (t.type() == DataType.FLOAT || t.type() == DataType.DOUBLE || t.type() == DataType.FLOAT16
+                    || t.type() == DataType.BFLOAT16) {
+                p += t.numel();
+            }
+        }
+        return p;
+    }
+
+    public Collection<Tensor> initializerValues() {
+        return initializers.values();
+    }
+}

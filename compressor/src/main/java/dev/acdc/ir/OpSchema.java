@@ -1,0 +1,93 @@
+package dev.acdc.ir;
+
+import dev.acdc.AcdcException;
+
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The operators acdc understands, with their input and output counts (ONNX default domain). Models
+ * using anything else are refused with the operator and node named, and {@link GraphBuilder} checks
+ * arity against this table so code cannot build an invalid node.
+ */
+public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, int maxOutputs) {
+    public static final long MIN_OPSET = 7;
+    public static final long MAX_OPSET = 21;
+
+    private static final Map<String, OpSchema> TABLE = new TreeMap<>();
+
+    static {
+        def("Conv", 2, 3, 1, 1);
+        def("BatchNormalization", 5, 5, 1, 5);
+        for (String u : new String[] {"Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Softmax",
+                "LogSoftmax", "Identity", "GlobalAveragePool", "Flatten", "Transpose", "Shape", "Cast",
+                "ConstantOfShape"}) {
+            def(u, 1, 1, 1, 1);
+        }
+        def("Clip", 1, 3, 1, 1);
+        def("MaxPool", 1, 1, 1, 2);
+        def("AveragePool", 1, 1, 1, 1);
+        for (String b : new String[] {"Add", "Mul", "Sub", "Div", "MatMul"}) {
+            def(b, 2, 2, 1, 1);
+        }
+        def("Concat", 1, Integer.MAX_VALUE, 1, 1);
+        def("Reshape", 1, 2, 1, 1); // opset < 5 took the shape as attribute
+        def("Gemm", 2, 3, 1, 1);
+        def("Dropout", 1, 3, 1, 2);
+        def("Pad", 1, 4, 1, 1);
+        def("Slice", 1, 5, 1, 1);
+        def("Gather", 2, 2, 1, 1);
+        def("Unsqueeze", 1, 2, 1, 1);
+        def("Squeeze", 1, 2, 1, 1);
+        def("Constant", 0, 0, 1, 1);
+    }
+
+    private static void def(String op, int minIn, int maxIn, int minOut, int maxOut) {
+        TABLE.put(op, new OpSchema(op, minIn, maxIn, minOut, maxOut));
+    }
+
+    /** The schema of a supported operator, or null. */
+    public static OpSchema of(String op) {
+        return TABLE.get(op);
+    }
+
+    public static java.util.Set<String> supported() {
+        return TABLE.keySet();
+    }
+
+    /** Throws unless the node's op is supported and its input/output counts fit. */
+    public static void check(Node n) {
+        if (!n.isDefaultDomain()) {
+            throw new AcdcException("unsupported operator '" + n.opType() + "' of domain '" + n.domain() + "' in node '"
+                    + n.label() + "' (acdc supports the default ONNX domain only)");
+        }
+        OpSchema s = TABLE.get(n.opType());
+        if (s == null) {
+            throw new AcdcException("unsupported operator '" + n.opType() + "' in node '" + n.label()
+                    + "' (supported: " + String.join(", ", TABLE.keySet()) + ")");
+        }
+        int in = n.inputs().size();
+        int out = n.outputs().size();
+        if (in < s.minInputs || in > s.maxInputs || out < s.minOutputs || out > s.maxOutputs) {
+            throw new AcdcException("node '" + n.label() + "' (" + n.opType() + ") has " + in + " inputs and " + out
+                    + " outputs; " + n.opType() + " takes " + range(s.minInputs, s.maxInputs) + " inputs and "
+                    + range(s.minOutputs, s.maxOutputs) + " outputs");
+        }
+    }
+
+    private static String range(int a, int b) {
+        return a == b ? Integer.toString(a) : b == Integer.MAX_VALUE ? a + "+" : a + "-" + b;
+    }
+
+    /** Throws unless every node of the model is supported and the default opset is in range. */
+    public static void checkModel(Model m) {
+        long opset = m.opset();
+        if (opset < MIN_OPSET || opset > MAX_OPSET) {
+            throw new AcdcException("opset " + opset + " is not supported (acdc reads opsets " + MIN_OPSET + "-"
+                    + MAX_OPSET + ")");
+        }
+        for (Node n : m.graph().nodes()) {
+            check(n);
+        }
+    }
+}

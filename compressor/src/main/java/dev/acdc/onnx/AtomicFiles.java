@@ -1,0 +1,82 @@
+package dev.acdc.onnx;
+
+import dev.acdc.AcdcException;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Atomic file writes: the bytes go to a temporary file beside the target, are flushed to disk, and
+ * only then replace the target in one rename. A failed or interrupted write leaves the previous file
+ * (if any) as it was and no partial file under the target's name.
+ */
+public final class AtomicFiles {
+    /** Test hook: when set, a write throws after this many bytes, as a full disk would. */
+    static volatile long failAfterBytesForTest = -1;
+
+    private AtomicFiles() {
+    }
+
+    /** Writes {@code bytes} to {@code out}; refuses to replace {@code protect} (may be null). */
+    public static void write(Path out, byte[] bytes, Path protect) {
+        Path target = out.toAbsolutePath().normalize();
+        Path dir = target.getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new AcdcException("output folder does not exist: " + (dir == null ? out : dir));
+        }
+        if (Files.isDirectory(target)) {
+            throw new AcdcException("output path is a folder: " + out);
+        }
+        if (protect != null && Files.exists(target) && Files.exists(protect)) {
+            try {
+                if (Files.isSameFile(target, protect)) {
+                    throw new AcdcException("refusing to overwrite the input model " + protect + "; choose another output");
+                }
+            } catch (IOException e) {
+                throw new AcdcException("cannot check output path " + out + ": " + e.getMessage());
+            }
+        }
+        Path tmp = null;
+        try {
+            tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+            try (OutputStream os = Files.newOutputStream(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                long limit = failAfterBytesForTest;
+                if (limit >= 0 && limit < bytes.length) {
+                    os.write(bytes, 0, (int) limit);
+                    throw new IOException("injected write failure after " + limit + " bytes");
+                }
+                os.write(bytes);
+            }
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            tmp = null;
+        } catch (IOException e) {
+            throw new AcdcException("cannot write " + out + ": " + e.getMessage());
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // best effort: the temp file has a dot name and does not shadow the target
+                }
+            }
+        }
+    }
+
+    /** Text variant of {@link #write(Path, byte[], Path)}. */
+    public static void writeString(Path out, String text) {
+        write(out, text.getBytes(java.nio.charset.StandardCharsets.UTF_8), null);
+    }
+}

@@ -1,0 +1,72 @@
+package dev.acdc.testing;
+
+import dev.acdc.ir.Attribute;
+import dev.acdc.ir.DataType;
+import dev.acdc.ir.GraphBuilder;
+import dev.acdc.ir.Model;
+
+import java.util.List;
+import java.util.Random;
+
+/** Tiny models built in code for tests (as ONNX Runtime's Java tests do). */
+public final class ModelGenerators {
+    private ModelGenerators() {
+    }
+
+    public static float[] randn(Random r, int n, double scale) {
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) {
+            f[i] = (float) (r.nextGaussian() * scale);
+        }
+        return f;
+    }
+
+    public static float[] positive(Random r, int n) {
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) {
+            f[i] = 0.5f + r.nextFloat();
+        }
+        return f;
+    }
+
+    /**
+     * A small residual CNN on [N,c,s,s]: stem conv (c→w), one residual block of two 3x3 convs (w→w,
+     * each followed by BatchNormalization), Add, Relu, GlobalAveragePool, Flatten, Gemm → classes.
+     */
+    public static Model residual(int c, int s, int w, int classes, long seed) {
+        Random r = new Random(seed);
+        GraphBuilder b = GraphBuilder.create("tiny_residual");
+        String x = b.input("input", DataType.FLOAT, -1, c, s, s);
+        String w0 = b.initializer("stem.weight", new long[] {w, c, 3, 3}, randn(r, w * c * 9, Math.sqrt(2.0 / (c * 9))));
+        String b0 = b.initializer("stem.bias", new long[] {w}, randn(r, w, 0.1));
+        String h = b.conv("stem", x, w0, b0, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1});
+        h = b.op("Relu", "stem_relu", h);
+        String skip = h;
+        for (int k = 1; k <= 2; k++) {
+            String wk = b.initializer("block.conv" + k + ".weight", new long[] {w, w, 3, 3},
+                    randn(r, w * w * 9, Math.sqrt(2.0 / (w * 9))));
+            h = b.conv("block_conv" + k, h, wk, null, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1});
+            h = batchNorm(b, r, "block_bn" + k, h, w);
+            if (k == 1) {
+                h = b.op("Relu", "block_relu1", h);
+            }
+        }
+        h = b.op("Add", "block_add", h, skip);
+        h = b.op("Relu", "block_relu2", h);
+        h = b.op("GlobalAveragePool", "pool", h);
+        h = b.op("Flatten", "flatten", List.of(h), Attribute.ofInt("axis", 1));
+        String fw = b.initializer("fc.weight", new long[] {classes, w}, randn(r, classes * w, Math.sqrt(1.0 / w)));
+        String fb = b.initializer("fc.bias", new long[] {classes}, randn(r, classes, 0.1));
+        String y = b.op("Gemm", "fc", List.of(h, fw, fb), Attribute.ofInt("transB", 1));
+        b.output(y, DataType.FLOAT, -1, classes);
+        return Model.of(b.graph(), 13);
+    }
+
+    static String batchNorm(GraphBuilder b, Random r, String name, String x, int ch) {
+        String g = b.initializer(name + ".gamma", new long[] {ch}, positive(r, ch));
+        String be = b.initializer(name + ".beta", new long[] {ch}, randn(r, ch, 0.1));
+        String mu = b.initializer(name + ".mean", new long[] {ch}, randn(r, ch, 0.1));
+        String var = b.initializer(name + ".var", new long[] {ch}, positive(r, ch));
+        return b.op("BatchNormalization", name, List.of(x, g, be, mu, var), Attribute.ofFloat("epsilon", 1e-5f));
+    }
+}

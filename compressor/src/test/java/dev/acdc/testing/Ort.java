@@ -1,0 +1,92 @@
+package dev.acdc.testing;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.acdc.ir.Model;
+import dev.acdc.onnx.OnnxModels;
+
+import java.nio.FloatBuffer;
+import java.util.Map;
+import java.util.Random;
+
+/** Runs models in ONNX Runtime (CPU) for tests: the independent oracle of numerical equality. */
+public final class Ort {
+    private Ort() {
+    }
+
+    public static OrtEnvironment env() {
+        return OrtEnvironment.getEnvironment();
+    }
+
+    /** Runs a serialized model on one float input; returns the first output, flattened. */
+    public static float[] run(byte[] model, float[] input, long[] shape) {
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+            o.setIntraOpNumThreads(2);
+            try (OrtSession s = env().createSession(model, o)) {
+                String in = s.getInputNames().iterator().next();
+                try (OnnxTensor t = OnnxTensor.createTensor(env(), FloatBuffer.wrap(input), shape);
+                     OrtSession.Result r = s.run(Map.of(in, t))) {
+                    OnnxTensor out = (OnnxTensor) r.get(0);
+                    FloatBuffer fb = out.getFloatBuffer();
+                    float[] f = new float[fb.remaining()];
+                    fb.get(f);
+                    return f;
+                }
+            }
+        } catch (OrtException e) {
+            throw new AssertionError("ONNX Runtime failed: " + e.getMessage(), e);
+        }
+    }
+
+    public static float[] run(Model m, float[] input, long[] shape) {
+        return run(OnnxModels.toBytes(m), input, shape);
+    }
+
+    public static float[] randomInput(long[] shape, long seed) {
+        int n = 1;
+        for (long d : shape) {
+            n *= (int) d;
+        }
+        Random r = new Random(seed);
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) {
+            f[i] = (float) r.nextGaussian();
+        }
+        return f;
+    }
+
+    /** max |a-b| / max(1, max |a|): a difference relative to the output's scale. */
+    public static double relDiff(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new AssertionError("output sizes differ: " + a.length + " vs " + b.length);
+        }
+        double md = 0;
+        double scale = 1;
+        for (int i = 0; i < a.length; i++) {
+            md = Math.max(md, Math.abs(a[i] - b[i]));
+            scale = Math.max(scale, Math.abs(a[i]));
+        }
+        return md / scale;
+    }
+
+    public static double maxAbsDiff(float[] a, float[] b) {
+        double md = 0;
+        for (int i = 0; i < a.length; i++) {
+            md = Math.max(md, Math.abs(a[i] - b[i]));
+        }
+        return md;
+    }
+
+    /** The model's input shape with the symbolic batch set to {@code batch}. */
+    public static long[] inputShape(Model m, int batch) {
+        long[] s = m.graph().dataInputs().get(0).shape();
+        for (int i = 0; i < s.length; i++) {
+            if (s[i] < 0) {
+                s[i] = batch;
+            }
+        }
+        return s;
+    }
+}

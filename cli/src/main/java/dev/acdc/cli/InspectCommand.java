@@ -19,8 +19,8 @@ import java.util.concurrent.Callable;
 
 /** {@code acdc inspect}: what a model costs, per convolution and in total. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = {"Show each convolution of an ONNX model (kernel, group, stride, params, multiply-adds),",
-                "then totals and an operator histogram."})
+        description = "Show each convolution of an ONNX model (kernel, group, stride, params, multiply-adds), "
+                + "then totals and an operator histogram.")
 final class InspectCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -8,11 +8,11 @@ import java.io.PrintWriter;
 
 /** The {@code acdc} command: subcommands over the library. */
 @Command(name = "acdc", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = {"Compress pretrained ONNX CNNs with Atom-Coefficient Decomposed Convolution (ACDC).",
-                "",
-                "Each spatial convolution becomes per-block atoms and shared coefficients; the result is a",
-                "standard ONNX file that ONNX Runtime loads unchanged."},
-        subcommands = {InspectCommand.class, CommandLine.HelpCommand.class},
+        description = {"Compress pretrained ONNX CNNs with Atom-Coefficient Decomposed Convolution (ACDC).", "",
+                "Each spatial convolution becomes per-block atoms and shared coefficients; the result is a "
+                        + "standard ONNX file that ONNX Runtime loads unchanged."},
+        subcommands = {InspectCommand.class, CompressCommand.class, MakeTestdataCommand.class,
+                CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 a requested check failed, 2 bad input or option, 3 internal error.",
                 "Add --verbose to any command for stack traces."})
 public final class Main {
@@ -31,7 +31,7 @@ public final class Main {
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            boolean verbose = parsed.hasMatchedOption("--verbose");
+            boolean verbose = cmd.getParseResult() != null && cmd.getParseResult().hasMatchedOption("--verbose");
             if (ex instanceof AcdcException a) {
                 err.println("acdc: error: " + a.getMessage());
                 if (verbose) {
@@ -50,6 +50,9 @@ public final class Main {
         } catch (OutOfMemoryError e) {
             err.println("acdc: error: out of memory; give the JVM more with ACDC_JAVA_OPTS=-Xmx16g");
             return AcdcException.BAD_INPUT;
+        } catch (Error e) {
+            err.println("acdc: internal error: " + e);
+            return AcdcException.INTERNAL;
         }
     }
 

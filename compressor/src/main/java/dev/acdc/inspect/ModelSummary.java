@@ -40,8 +40,14 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
         Map<String, Integer> ops = new TreeMap<>();
         List<ConvInfo> convs = new ArrayList<>();
         long macs = 0;
+        java.util.Set<String> constant = new java.util.HashSet<>(g.initializers().keySet());
         for (Node n : g.nodes()) {
             ops.merge(n.opType(), 1, Integer::sum);
+            if (!n.inputs().isEmpty() && n.inputs().stream().allMatch(i -> i.isEmpty() || constant.contains(i))) {
+                // computed from constants only: runtimes fold it at load, it costs nothing per inference
+                constant.addAll(n.outputs());
+                continue;
+            }
             switch (n.opType()) {
                 case "Conv" -> {
                     ConvInfo c = conv(n, facts);

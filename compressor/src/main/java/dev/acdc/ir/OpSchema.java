@@ -40,6 +40,7 @@ public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, 
         def("Unsqueeze", 1, 2, 1, 1);
         def("Squeeze", 1, 2, 1, 1);
         def("Constant", 0, 0, 1, 1);
+        def("Tile", 2, 2, 1, 1);
     }
 
     private static void def(String op, int minIn, int maxIn, int minOut, int maxOut) {

@@ -232,6 +232,15 @@ public final class ShapeInference {
                 set(n, 0, DataType.INT64, new long[] {v.length}, v);
             }
             case "Gather" -> gather(n);
+            case "Tile" -> {
+                long[] x = shapeIn(n, 0);
+                long[] rep = constInts(n, 1, "the repeats");
+                long[] y = x.clone();
+                for (int i = 0; i < y.length; i++) {
+                    y[i] = x[i] < 0 ? -1 : x[i] * rep[i];
+                }
+                set(n, 0, typeIn(n, 0), y, null);
+            }
             case "Unsqueeze" -> unsqueeze(n);
             case "Squeeze" -> squeeze(n);
             case "Constant" -> {

@@ -45,6 +45,7 @@ public final class AtomicFiles {
         Path tmp = null;
         try {
             tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+            keepPermissions(tmp, target);
             try (OutputStream os = Files.newOutputStream(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 long limit = failAfterBytesForTest;
                 if (limit >= 0 && limit < bytes.length) {
@@ -72,6 +73,19 @@ public final class AtomicFiles {
                     // best effort: the temp file has a dot name and does not shadow the target
                 }
             }
+        }
+    }
+
+    /** The new file gets the old one's permissions, or rw-r--r-- (temp files start as rw-------). */
+    private static void keepPermissions(Path tmp, Path target) {
+        try {
+            if (Files.exists(target)) {
+                Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target));
+            } else {
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            }
+        } catch (UnsupportedOperationException | IOException e) {
+            // not a POSIX file system: keep the default
         }
     }
 

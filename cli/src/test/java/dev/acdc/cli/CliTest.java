@@ -1,0 +1,104 @@
+package dev.acdc.cli;
+
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.testing.ModelGenerators;
+import dev.acdc.testing.SharedFiles;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The command line: output, exit codes, and one-line errors without stack traces. */
+class CliTest {
+    @TempDir
+    Path tmp;
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        StringWriter o = new StringWriter();
+        StringWriter e = new StringWriter();
+        int code = Main.run(new PrintWriter(o, true), new PrintWriter(e, true), args);
+        return new Run(code, o.toString(), e.toString());
+    }
+
+    static void assertOneLineError(Run r, int code, String fragment) {
+        assertEquals(code, r.code(), r.err());
+        String[] lines = r.err().strip().split("\n");
+        String last = lines[lines.length - 1];
+        assertTrue(last.startsWith("acdc: error: "), last);
+        assertTrue(last.contains(fragment), last + " should mention " + fragment);
+        for (String l : lines) {
+            assertFalse(l.startsWith("\tat ") || l.contains("Exception"), "no stack trace: " + r.err());
+            assertTrue(l.startsWith("acdc: "), "only progress lines and the error: " + r.err());
+        }
+    }
+
+    @Test
+    void inspectPrintsTableAndWritesJson() throws Exception {
+        Path model = tmp.resolve("tiny.onnx");
+        OnnxModels.save(ModelGenerators.residual(3, 8, 4, 5, 1), model, null);
+        Path json = tmp.resolve("s.json");
+        Run r = run("inspect", model.toString(), "--input-shape", "1,3,8,8", "--json", json.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("stem") && r.out().contains("4x3x3x3"), r.out());
+        var j = dev.acdc.util.Json.mapper().readTree(json.toFile());
+        for (String k : new String[] {"params", "macs", "bytes", "ops", "convs"}) {
+            assertTrue(j.has(k), k);
+        }
+        assertEquals(3, j.get("convs").size());
+        assertEquals("[4,3,3,3]", j.get("convs").get(0).get("kernel").toString());
+        assertEquals(Files.size(model), j.get("bytes").asLong());
+    }
+
+    @Test
+    void inspectResNet18Json() throws Exception {
+        Path model = SharedFiles.model("resnet18-imagenet-random.onnx");
+        Path json = tmp.resolve("r18.json");
+        Run r = run("inspect", model.toString(), "--input-shape", "1,3,224,224", "--json", json.toString());
+        assertEquals(0, r.code(), r.err());
+        var j = dev.acdc.util.Json.mapper().readTree(json.toFile());
+        assertEquals(1.814e9, j.get("macs").asDouble(), 0.01 * 1.814e9);
+        assertEquals(11_689_512, j.get("params").asDouble(), 0.01 * 11_689_512);
+    }
+
+    @Test
+    void badInputsGiveOneLineAndExitTwo() throws Exception {
+        assertOneLineError(run("inspect", tmp.resolve("missing.onnx").toString()), 2, "no such file");
+        Path text = Files.writeString(tmp.resolve("text.onnx"), "hello");
+        assertOneLineError(run("inspect", text.toString()), 2, "text.onnx");
+        Path model = tmp.resolve("tiny.onnx");
+        OnnxModels.save(ModelGenerators.residual(3, 8, 4, 5, 1), model, null);
+        assertOneLineError(run("inspect", model.toString(), "--input-shape", "1,3,x,8"), 2, "not a number");
+        assertOneLineError(run("inspect", model.toString(), "--input-shape", "1,3,8"), 2, "rank");
+    }
+
+    @Test
+    void verbosePrintsTheStackTrace() {
+        Run r = run("inspect", tmp.resolve("missing.onnx").toString(), "--verbose");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("at dev.acdc"), r.err());
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        Run r = run("inspect", "--frobnicate");
+        assertEquals(2, r.code());
+        assertFalse(r.err().isEmpty());
+    }
+
+    @Test
+    void helpExplains() {
+        Run r = run("--help");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("inspect"), r.out());
+    }
+}

@@ -1,0 +1,107 @@
+package dev.acdc.cli;
+
+import dev.acdc.ir.Attribute;
+import dev.acdc.ir.DataType;
+import dev.acdc.ir.GraphBuilder;
+import dev.acdc.ir.Model;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.testing.ModelGenerators;
+import dev.acdc.testing.SharedFiles;
+import dev.acdc.util.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static dev.acdc.cli.CliTest.assertOneLineError;
+import static dev.acdc.cli.CliTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CompressCliTest {
+    @TempDir
+    Path tmp;
+
+    private Path tiny() {
+        Path model = tmp.resolve("tiny.onnx");
+        OnnxModels.save(ModelGenerators.residual(3, 8, 16, 5, 1), model, null);
+        return model;
+    }
+
+    private List<Path> files() throws Exception {
+        try (var s = Files.list(tmp)) {
+            return s.sorted().toList();
+        }
+    }
+
+    @Test
+    void compressWritesModelAndReport() throws Exception {
+        Path model = SharedFiles.model("resnet20-cifar10.onnx");
+        Path out = tmp.resolve("r20.acdc.onnx");
+        CliTest.Run r = run("compress", model.toString(), "--share", "layer", "-o", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("spatial conv weights kept: 12.8 %"), r.out());
+        Path report = tmp.resolve("r20.acdc.report.json");
+        var j = Json.mapper().readTree(report.toFile());
+        for (String k : new String[] {"input", "output", "settings", "convs", "sets", "timings"}) {
+            assertTrue(j.has(k), k);
+        }
+        assertEquals(Files.size(out), j.get("output").get("bytes").asLong());
+        assertEquals(Files.size(model), j.get("input").get("bytes").asLong());
+        assertEquals("layer", j.get("settings").get("share").asText());
+        assertEquals(16, j.get("settings").get("group").asInt());
+        assertEquals(19, j.get("convs").size());
+        assertFalse(j.get("convs").get(0).get("decomposed").asBoolean());
+        assertTrue(j.get("convs").get(1).get("relError").asDouble() > 0);
+        assertEquals(18, j.get("sets").size());
+        assertEquals(6, j.get("sets").get(0).get("atoms").asInt());
+        // the written file is a model acdc (and ONNX Runtime, in the verify step) can read back
+        Model back = OnnxModels.load(out);
+        assertEquals("layer", back.metadata().get("acdc.share"));
+    }
+
+    @Test
+    void defaultOutputNameSitsBesideTheModel() throws Exception {
+        Path model = tiny();
+        CliTest.Run r = run("compress", model.toString(), "--group", "8", "--atoms", "4");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.exists(tmp.resolve("tiny.acdc.onnx")));
+        assertTrue(Files.exists(tmp.resolve("tiny.acdc.report.json")));
+    }
+
+    @Test
+    void noSpatialConvolutionExitsTwo() throws Exception {
+        GraphBuilder b = GraphBuilder.create("fc");
+        String x = b.input("x", DataType.FLOAT, -1, 4);
+        String w = b.initializer("w", new long[] {3, 4}, new float[12]);
+        String y = b.op("Gemm", "fc", List.of(x, w), Attribute.ofInt("transB", 1));
+        b.output(y, DataType.FLOAT, -1, 3);
+        Path model = tmp.resolve("fc.onnx");
+        OnnxModels.save(Model.of(b.graph(), 13), model, null);
+        assertOneLineError(run("compress", model.toString()), 2, "no spatial convolution");
+        assertEquals(List.of(model), files(), "nothing written");
+    }
+
+    @Test
+    void badOptionsWriteNothing() throws Exception {
+        Path model = tiny();
+        assertOneLineError(run("compress", model.toString(), "--atoms", "0"), 2, "--atoms must be at least 1");
+        assertOneLineError(run("compress", model.toString(), "--share", "galaxy"), 2, "unknown sharing scope 'galaxy'");
+        assertOneLineError(run("compress", model.toString(), "--form", "zip"), 2, "unknown export form");
+        assertOneLineError(run("compress", model.toString(), "--group", "x"), 2, "--group must be a number");
+        assertOneLineError(run("compress", model.toString(), "-o", tmp.resolve("missing/out.onnx").toString()), 2,
+                "output folder does not exist");
+        assertOneLineError(run("compress", model.toString(), "-o", model.toString()), 2, "refusing to overwrite");
+        assertEquals(List.of(model), files(), "nothing written");
+    }
+
+    @Test
+    void corruptModelWritesNothing() throws Exception {
+        Path bad = Files.write(tmp.resolve("bad.onnx"), new byte[] {8, 7, 18, 3, 1});
+        assertOneLineError(run("compress", bad.toString()), 2, "bad.onnx");
+        assertEquals(List.of(bad), files());
+    }
+}

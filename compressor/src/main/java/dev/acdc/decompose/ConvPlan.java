@@ -1,0 +1,100 @@
+package dev.acdc.decompose;
+
+import dev.acdc.ir.Node;
+
+/**
+ * What the planner decided for one convolution: its shape, whether it is decomposed (else why not),
+ * its block tiling {@code nbo × nbi} of {@code go × gi} blocks, and the sharing set it joins.
+ */
+public final class ConvPlan {
+    final Node node;
+    final long out;
+    final long inPerGroup;
+    final long kh;
+    final long kw;
+    final long group;
+    final long[] outShape;
+    String reason;
+    String setId;
+    int go;
+    int gi;
+    int unit;
+
+    ConvPlan(Node node, long out, long inPerGroup, long kh, long kw, long group, long[] outShape) {
+        this.node = node;
+        this.out = out;
+        this.inPerGroup = inPerGroup;
+        this.kh = kh;
+        this.kw = kw;
+        this.group = group;
+        this.outShape = outShape;
+    }
+
+    public String name() {
+        return node.label();
+    }
+
+    public Node node() {
+        return node;
+    }
+
+    public long[] kernel() {
+        return new long[] {out, inPerGroup, kh, kw};
+    }
+
+    public String kernelString() {
+        return out + "x" + inPerGroup + "x" + kh + "x" + kw;
+    }
+
+    public long group() {
+        return group;
+    }
+
+    public boolean decomposed() {
+        return reason == null;
+    }
+
+    /** Why it is kept dense, or null when decomposed. */
+    public String reason() {
+        return reason;
+    }
+
+    public String setId() {
+        return setId;
+    }
+
+    public int blockRows() {
+        return go;
+    }
+
+    public int blockCols() {
+        return gi;
+    }
+
+    /** Blocks along the output channels. */
+    public int nbo() {
+        return (int) (out / go);
+    }
+
+    /** Blocks along the input channels (per group). */
+    public int nbi() {
+        return (int) (inPerGroup / gi);
+    }
+
+    public int blocks() {
+        return decomposed() ? nbo() * nbi() : 0;
+    }
+
+    public long denseParams() {
+        return out * inPerGroup * kh * kw;
+    }
+
+    public boolean spatial() {
+        return kh * kw > 1;
+    }
+
+    /** Output spatial shape [C, H, W] (H, W may be -1 when unknown). */
+    public long[] outShape() {
+        return outShape.clone();
+    }
+}

@@ -1,0 +1,83 @@
+package dev.acdc.decompose;
+
+import dev.acdc.AcdcException;
+
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * The decomposition's knobs. {@code group} 0 means auto; {@code atoms} 0 means the default for each
+ * kernel size ({@link #defaultAtoms}).
+ */
+public record Settings(Scope share, int atoms, int group, ExportForm form, Pattern exclude) {
+
+    public Settings {
+        if (atoms < 0) {
+            throw new AcdcException("--atoms must be at least 1, got " + atoms);
+        }
+        if (group < 0) {
+            throw new AcdcException("--group must be 'auto' or a positive number, got " + group);
+        }
+    }
+
+    public static Settings defaults() {
+        return new Settings(Scope.LAYER, 0, 0, ExportForm.RECONSTRUCT, null);
+    }
+
+    public static Settings of(String share, String atoms, String group, String form, String exclude) {
+        int a = 0;
+        if (atoms != null && !atoms.equalsIgnoreCase("auto")) {
+            a = parsePositive("--atoms", atoms);
+        }
+        int g = 0;
+        if (group != null && !group.equalsIgnoreCase("auto")) {
+            g = parsePositive("--group", group);
+        }
+        Pattern ex = null;
+        if (exclude != null) {
+            try {
+                ex = Pattern.compile(exclude);
+            } catch (PatternSyntaxException e) {
+                throw new AcdcException("--exclude '" + exclude + "' is not a valid regular expression: "
+                        + e.getDescription());
+            }
+        }
+        return new Settings(share == null ? Scope.LAYER : Scope.parse(share), a, g,
+                form == null ? ExportForm.RECONSTRUCT : ExportForm.parse(form), ex);
+    }
+
+    private static int parsePositive(String opt, String v) {
+        int x;
+        try {
+            x = Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new AcdcException(opt + " must be a number" + (opt.equals("--group") ? " or 'auto'" : "") + ", got '"
+                    + v + "'");
+        }
+        if (x < 1) {
+            throw new AcdcException(opt + " must be at least 1, got " + x);
+        }
+        return x;
+    }
+
+    /**
+     * Default atom count for a kernel: the number of Fourier–Bessel bases DCFNet keeps — 6 for 3×3,
+     * 14 for 5×5, 38 for 7×7 — and ⌈2/3·kh·kw⌉ for other sizes. The fit caps it by the set's rank.
+     */
+    public static int defaultAtoms(long kh, long kw) {
+        if (kh == 3 && kw == 3) {
+            return 6;
+        }
+        if (kh == 5 && kw == 5) {
+            return 14;
+        }
+        if (kh == 7 && kw == 7) {
+            return 38;
+        }
+        return (int) Math.max(1, (2 * kh * kw + 2) / 3);
+    }
+
+    public int atomsFor(long kh, long kw) {
+        return atoms > 0 ? atoms : defaultAtoms(kh, kw);
+    }
+}

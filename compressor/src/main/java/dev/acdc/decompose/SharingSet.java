@@ -1,0 +1,70 @@
+package dev.acdc.decompose;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * All blocks of one scope unit with equal {@code (go, gi, kh, kw)}: they share one coefficient
+ * tensor α ∈ R^{go×gi×m}; each block owns its atoms D ∈ R^{m×kh×kw}.
+ */
+public final class SharingSet {
+    final String id;
+    final int go;
+    final int gi;
+    final int kh;
+    final int kw;
+    final List<ConvPlan> members = new ArrayList<>();
+    int atoms;
+
+    SharingSet(String id, int go, int gi, int kh, int kw) {
+        this.id = id;
+        this.go = go;
+        this.gi = gi;
+        this.kh = kh;
+        this.kw = kw;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public List<ConvPlan> members() {
+        return List.copyOf(members);
+    }
+
+    /** S: the number of blocks in the set. */
+    public int blocks() {
+        int s = 0;
+        for (ConvPlan c : members) {
+            s += c.blocks();
+        }
+        return s;
+    }
+
+    public int[] shape() {
+        return new int[] {go, gi, kh, kw};
+    }
+
+    public String shapeString() {
+        return go + "x" + gi + "x" + kh + "x" + kw;
+    }
+
+    /** m, after capping by the set's rank min(go·gi, S·kh·kw). */
+    public int atoms() {
+        return atoms;
+    }
+
+    /** Dense parameters of the members: Σ O·(I/G)·kh·kw. */
+    public long denseParams() {
+        long p = 0;
+        for (ConvPlan c : members) {
+            p += c.denseParams();
+        }
+        return p;
+    }
+
+    /** ACDC parameters: go·gi·m + S·m·kh·kw. */
+    public long acdcParams() {
+        return (long) go * gi * atoms + (long) blocks() * atoms * kh * kw;
+    }
+}

@@ -1,0 +1,255 @@
+package dev.acdc.decompose;
+
+import dev.acdc.AcdcException;
+import dev.acdc.ir.Model;
+import dev.acdc.ir.Tensor;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.passes.PassManager;
+import dev.acdc.testing.ModelGenerators;
+import dev.acdc.testing.Ort;
+import dev.acdc.testing.SharedFiles;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DecomposeTest {
+
+    private static Model cleaned(String name) {
+        Model m = OnnxModels.load(SharedFiles.model(name));
+        PassManager.standard().run(m);
+        return m;
+    }
+
+    @Test
+    void resnet20LayerPlanMatchesTheDesign() {
+        Model m = cleaned("resnet20-cifar10.onnx");
+        Plan p = Planner.plan(m, Settings.of("layer", null, null, null, null));
+        assertEquals(16, p.group(), "auto group of ResNet-20");
+        assertEquals(19, p.convs().size());
+        ConvPlan first = p.convs().get(0);
+        assertFalse(first.decomposed());
+        assertEquals("first conv: 3 input channels < group size 16", first.reason());
+        assertEquals(18, p.sets().size());
+        long dense = 0;
+        long acdc = 0;
+        for (SharingSet s : p.sets()) {
+            assertEquals(6, s.atoms());
+            dense += s.denseParams();
+            acdc += s.acdcParams();
+        }
+        // 12.8 % of the 3x3 weights (the stem stays dense)
+        double kept = (acdc + first.denseParams()) / (double) (dense + first.denseParams());
+        assertEquals(0.128, kept, 0.0006);
+    }
+
+    @Test
+    void resnet18AutoGroupIs64() {
+        Plan p = Planner.plan(cleaned("resnet18-imagenet-random.onnx"), Settings.defaults());
+        assertEquals(64, p.group());
+    }
+
+    @Test
+    void blocksAndStagesComeFromTheGraph() {
+        Model m = cleaned("resnet20-cifar10.onnx");
+        Plan block = Planner.plan(m, Settings.of("block", null, null, null, null));
+        Plan stage = Planner.plan(m, Settings.of("stage", null, null, null, null));
+        Plan net = Planner.plan(m, Settings.of("net", null, null, null, null));
+        // 9 residual blocks of two convs; the first block of stages 2 and 3 has 32x16 / 64x32 convs whose
+        // blocks are 16x16 like the rest, so each residual block is one set
+        Map<String, Integer> perSet = new TreeMap<>();
+        for (ConvPlan c : block.decomposed()) {
+            perSet.merge(c.setId(), 1, Integer::sum);
+        }
+        assertEquals(9, perSet.size(), perSet.toString());
+        perSet.values().forEach(v -> assertEquals(2, v));
+        assertEquals(3, stage.sets().size(), "three stages of equal width and resolution");
+        assertEquals(List.of(6, 6, 6), stage.sets().stream().map(s -> s.members().size()).toList());
+        assertEquals(1, net.sets().size());
+        assertEquals(net.decomposed().stream().mapToInt(ConvPlan::blocks).sum(), net.sets().get(0).blocks());
+    }
+
+    @Test
+    void networkWithoutResidualsSaysSo() {
+        Model m = cleaned("mnist-8.onnx");
+        Plan p = Planner.plan(m, Settings.of("block", null, "8", null, null));
+        assertTrue(p.notes().stream().anyMatch(n -> n.contains("no residual merges")), p.notes().toString());
+    }
+
+    @Test
+    void excludeKeepsConvsDense() {
+        Plan p = Planner.plan(cleaned("resnet20-cifar10.onnx"), Settings.of("layer", null, null, null, "layer3"));
+        assertTrue(p.convs().stream().filter(c -> c.name().contains("layer3"))
+                .allMatch(c -> "excluded by --exclude".equals(c.reason())));
+    }
+
+    @Test
+    void depthwiseConvsAreKeptDenseWithAReason() {
+        Plan p = Planner.plan(cleaned("mobilenet_v2-imagenet-random.onnx"), Settings.defaults());
+        assertTrue(p.convs().stream().filter(c -> c.spatial() && c.group() > 1)
+                .allMatch(c -> c.reason() != null && c.reason().contains("depthwise")));
+    }
+
+    /** Σ_s‖B_s − α·D_s‖² equals the discarded singular energy of the set's matrix (oracle: commons-math SVD). */
+    @ParameterizedTest
+    @CsvSource({"resnet20-cifar10.onnx,layer", "resnet20-cifar10.onnx,block", "resnet20-cifar10.onnx,stage",
+        "resnet20-cifar10.onnx,net", "resnet56-cifar10.onnx,stage"})
+    void svdErrorIdentity(String name, String share) {
+        Model m = cleaned(name);
+        Plan p = Planner.plan(m, Settings.of(share, null, null, null, null));
+        Decomposition d = Decomposition.fit(p, m.graph());
+        for (SharingSet s : p.sets()) {
+            double err = 0;
+            double[] mat = setMatrix(s, m);
+            for (ConvPlan c : s.members()) {
+                float[] w = m.graph().initializer(c.node().input(1)).floats();
+                float[] w2 = d.kernel(c);
+                double e = 0;
+                double n = 0;
+                for (int i = 0; i < w.length; i++) {
+                    e += (w[i] - w2[i]) * (double) (w[i] - w2[i]);
+                    n += (double) w[i] * w[i];
+                }
+                err += e;
+                assertEquals(Math.sqrt(e / n), d.relError(c), 1e-9, "reported relError of " + c.name());
+            }
+            int r = s.go * s.gi;
+            int cols = mat.length / r;
+            double oracle = LowRankTest.discardedByOracle(mat, r, cols, s.atoms());
+            // α and D are stored as float32: allow their rounding on top of the 1e-6 identity
+            assertEquals(oracle, err, 1e-6 * oracle + 1e-6 * d.fit(s.id()).totalEnergy(), s.id());
+            assertEquals(oracle, d.fit(s.id()).discardedEnergy(), 1e-6 * oracle + 1e-9, s.id());
+        }
+    }
+
+    /** The set's matrix built independently of Decomposition.gather: rows (o',i'), columns (block, tap). */
+    static double[] setMatrix(SharingSet s, Model m) {
+        List<double[]> cols = new ArrayList<>();
+        int k = s.kh * s.kw;
+        for (ConvPlan c : s.members()) {
+            Tensor w = m.graph().initializer(c.node().input(1));
+            long in = w.dim(1);
+            float[] v = w.floats();
+            for (int bo = 0; bo < c.out / s.go; bo++) {
+                for (int bi = 0; bi < in / s.gi; bi++) {
+                    for (int t = 0; t < k; t++) {
+                        double[] col = new double[s.go * s.gi];
+                        for (int o = 0; o < s.go; o++) {
+                            for (int i = 0; i < s.gi; i++) {
+                                col[o * s.gi + i] = v[(int) ((((bo * s.go + o) * in) + bi * s.gi + i) * k + t)];
+                            }
+                        }
+                        cols.add(col);
+                    }
+                }
+            }
+        }
+        int r = s.go * s.gi;
+        double[] mat = new double[r * cols.size()];
+        for (int j = 0; j < cols.size(); j++) {
+            for (int i = 0; i < r; i++) {
+                mat[i * cols.size() + j] = cols.get(j)[i];
+            }
+        }
+        return mat;
+    }
+
+    @ParameterizedTest
+    @CsvSource({"layer", "block", "stage", "net"})
+    void parameterCountsFollowTheFormula(String share) {
+        Model m = cleaned("resnet20-cifar10.onnx");
+        long before = m.graph().parameterCount();
+        Compressor.Result r = Compressor.compress(m, Settings.of(share, null, null, null, null), s -> { });
+        long dense = 0;
+        long formula = 0;
+        for (SharingSet s : r.plan().sets()) {
+            dense += s.denseParams();
+            formula += (long) s.go * s.gi * s.atoms() + (long) s.blocks() * s.atoms() * s.kh * s.kw;
+        }
+        assertEquals(before - dense + formula, r.model().graph().parameterCount());
+        // each set's coefficients are stored once, each conv's atoms once
+        assertEquals(r.plan().sets().size(), r.model().graph().initializers().keySet().stream()
+                .filter(n -> n.endsWith("/coefficients")).count());
+        assertEquals(r.plan().decomposed().size(), r.model().graph().initializers().keySet().stream()
+                .filter(n -> n.endsWith("/atoms")).count());
+        // the file's bytes track the parameters: 4 bytes each plus a small graph
+        long bytes = OnnxModels.toBytes(r.model()).length;
+        assertTrue(bytes > 4 * r.model().graph().parameterCount() && bytes < 4 * r.model().graph().parameterCount() + 60_000,
+                "bytes " + bytes);
+        assertEquals(share, r.model().metadata().get("acdc.share"));
+    }
+
+    /** --share=layer --group=64 --atoms=9 reproduces the original (both forms) in ONNX Runtime. */
+    @ParameterizedTest
+    @CsvSource({"resnet20-cifar10.onnx,reconstruct", "resnet20-cifar10.onnx,factorized",
+        "resnet56-cifar10.onnx,reconstruct", "resnet56-cifar10.onnx,factorized",
+        "resnet20-cifar10-bn-batch1.onnx,reconstruct", "resnet20-cifar10-bn-batch1.onnx,factorized"})
+    void fullRankIsExactInOnnxRuntime(String name, String form) {
+        Model original = OnnxModels.load(SharedFiles.model(name));
+        byte[] originalBytes = OnnxModels.toBytes(original);
+        Model m = OnnxModels.load(SharedFiles.model(name));
+        Compressor.Result r = Compressor.compress(m, Settings.of("layer", "9", "64", form, null), s -> { });
+        assertEquals(r.plan().convs().stream().filter(ConvPlan::spatial).count() - 1, r.plan().decomposed().size(),
+                "all spatial convs but the 3-channel stem");
+        long[] shape = Ort.inputShape(original, name.contains("batch1") ? 1 : 8);
+        float[] x = Ort.randomInput(shape, 9);
+        float[] a = Ort.run(originalBytes, x, shape);
+        float[] b = Ort.run(r.model(), x, shape);
+        assertTrue(Ort.maxAbsDiff(a, b) < 1e-4, "max |diff| " + Ort.maxAbsDiff(a, b));
+    }
+
+    @Test
+    void lowRankFactorizedEqualsLowRankReconstruct() {
+        // the two forms compute the same function for a lossy fit too
+        Model a = cleaned("resnet20-cifar10.onnx");
+        Model b = cleaned("resnet20-cifar10.onnx");
+        Compressor.compress(a, Settings.of("stage", null, null, "reconstruct", null), s -> { });
+        Compressor.compress(b, Settings.of("stage", null, null, "factorized", null), s -> { });
+        long[] shape = {4, 3, 32, 32};
+        float[] x = Ort.randomInput(shape, 2);
+        assertTrue(Ort.relDiff(Ort.run(a, x, shape), Ort.run(b, x, shape)) < 1e-4);
+    }
+
+    @Test
+    void tinyModelCompressesAndRuns() {
+        Model m = ModelGenerators.residual(3, 8, 16, 5, 7);
+        Compressor.Result r = Compressor.compress(m, Settings.of("net", "4", "8", null, null), s -> { });
+        assertEquals(2, r.plan().decomposed().size(), "the block's two 16x16 convs; the 3-channel stem stays dense");
+        assertNotNull(Ort.run(r.model(), Ort.randomInput(new long[] {2, 3, 8, 8}, 1), new long[] {2, 3, 8, 8}));
+        assertTrue(r.model().opset() >= 13);
+    }
+
+    @Test
+    void modelWithoutSpatialConvolutionIsRefused() {
+        AcdcException e = assertThrows(AcdcException.class, () -> Planner.plan(simpleGemmOnly(), Settings.defaults()));
+        assertTrue(e.getMessage().contains("no spatial convolution"), e.getMessage());
+    }
+
+    private static Model simpleGemmOnly() {
+        var b = dev.acdc.ir.GraphBuilder.create("fc");
+        String x = b.input("x", dev.acdc.ir.DataType.FLOAT, -1, 4);
+        String w = b.initializer("w", new long[] {3, 4}, new float[12]);
+        String y = b.op("Gemm", "fc", List.of(x, w), dev.acdc.ir.Attribute.ofInt("transB", 1));
+        b.output(y, dev.acdc.ir.DataType.FLOAT, -1, 3);
+        return Model.of(b.graph(), 13);
+    }
+
+    @Test
+    void badSettings() {
+        assertThrows(AcdcException.class, () -> Settings.of("layer", "0", null, null, null));
+        assertThrows(AcdcException.class, () -> Settings.of("galaxy", null, null, null, null));
+        assertThrows(AcdcException.class, () -> Settings.of("layer", null, "-4", null, null));
+        assertThrows(AcdcException.class, () -> Settings.of("layer", null, null, "zip", null));
+        assertThrows(AcdcException.class, () -> Settings.of("layer", null, null, null, "(["));
+    }
+}

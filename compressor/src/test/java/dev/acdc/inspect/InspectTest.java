@@ -1,0 +1,54 @@
+package dev.acdc.inspect;
+
+import dev.acdc.testing.ModelGenerators;
+import dev.acdc.testing.SharedFiles;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class InspectTest {
+
+    @Test
+    void resnet18CountsMatchTheArchitecture() {
+        ModelSummary s = Inspector.inspect(SharedFiles.model("resnet18-imagenet-random.onnx"), new long[] {1, 3, 224, 224});
+        // torchvision counts 11 689 512 with BN's γ and β; the exporter folded BN into conv biases and
+        // de-duplicated the (all-zero, random-init) biases, so the file stores 11 680 872 values.
+        assertEquals(11_680_872, s.params());
+        assertTrue(Math.abs(s.params() - 11_689_512) < 0.01 * 11_689_512);
+        // 1.814 G multiply-adds: convolutions plus the 512x1000 classifier
+        assertEquals(1_814_073_344L, s.macs());
+        assertEquals(20, s.convs().size());
+        assertEquals(17, s.convs().stream().filter(ConvInfo::spatial).count());
+        ConvInfo stem = s.convs().get(0);
+        assertEquals("64x3x7x7", stem.kernelString());
+        assertEquals(2, stem.strides()[0]);
+        assertEquals(64L * 3 * 49 * 112 * 112, stem.macs());
+    }
+
+    @Test
+    void resnet20Has027MParameters() {
+        ModelSummary s = Inspector.inspect(SharedFiles.model("resnet20-cifar10.onnx"), null);
+        assertEquals(269_034, s.params());
+        assertEquals(19, s.convs().size());
+        assertEquals(38, s.ops().get("Constant"));
+    }
+
+    @Test
+    void macsScaleWithTheInputShape() {
+        var m = ModelGenerators.residual(3, 8, 4, 5, 1);
+        ModelSummary one = ModelSummary.of(m, new long[] {1, 3, 8, 8}, 0);
+        ModelSummary four = ModelSummary.of(m, new long[] {4, 3, 16, 16}, 0);
+        assertEquals(16 * (one.macs() - 20) + 4 * 20, four.macs(),
+                "convs scale with batch x pixels, the classifier with batch only");
+        // by hand: stem 4*3*9*64 + 2 convs 4*4*9*64 + fc 5*4
+        assertEquals(4 * 3 * 9 * 64 + 2 * 4 * 4 * 9 * 64 + 5 * 4, one.macs());
+    }
+
+    @Test
+    void depthwiseAndPointwiseKinds() {
+        ModelSummary s = Inspector.inspect(SharedFiles.model("mobilenet_v2-imagenet-random.onnx"), null);
+        assertTrue(s.convs().stream().anyMatch(c -> c.kind().equals("depthwise")));
+        assertTrue(s.convs().stream().anyMatch(c -> c.kind().equals("1x1")));
+    }
+}

@@ -1,0 +1,124 @@
+package dev.acdc.passes;
+
+import dev.acdc.ir.Model;
+import dev.acdc.ir.Node;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.testing.ModelGenerators;
+import dev.acdc.testing.Ort;
+import dev.acdc.testing.SharedFiles;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Each pass leaves ONNX Runtime's outputs unchanged and the graph smaller where it applies. */
+class PassesTest {
+
+    private static long count(Model m, String op) {
+        return m.graph().nodes().stream().filter(n -> n.is(op)).count();
+    }
+
+    /** Runs the pass, checks it changed something, and that outputs stay equal (1e-5 of scale). */
+    private static Model checkPass(Pass p, Model m, int batch, boolean expectChange) {
+        long[] shape = Ort.inputShape(m, batch);
+        float[] x = Ort.randomInput(shape, 11);
+        float[] before = Ort.run(m, x, shape);
+        int nodesBefore = m.graph().nodes().size();
+        var results = new PassManager(java.util.List.of(p)).run(m);
+        if (expectChange) {
+            assertTrue(results.get(0).changes() > 0, p.name() + " should change the graph");
+            assertTrue(m.graph().nodes().size() < nodesBefore, "the graph gets smaller");
+        }
+        float[] after = Ort.run(m, x, shape);
+        double d = Ort.relDiff(before, after);
+        assertTrue(d <= 1e-5, p.name() + ": outputs moved by " + d + " of their scale");
+        for (Condition c : p.ensures()) {
+            assertNull(c.violation(m), c.name());
+        }
+        return m;
+    }
+
+    @Test
+    void foldBatchNormOnTinyModel() {
+        Model m = ModelGenerators.residual(3, 8, 6, 5, 4);
+        assertEquals(2, count(m, "BatchNormalization"));
+        checkPass(new FoldBatchNorm(), m, 3, true);
+        assertEquals(0, count(m, "BatchNormalization"));
+        assertTrue(m.graph().initializer("block_bn1.gamma") == null, "BN weights are gone");
+    }
+
+    @Test
+    void foldBatchNormOnRealExport() {
+        Model m = OnnxModels.load(SharedFiles.model("resnet20-cifar10-bn-batch1.onnx"));
+        checkPass(new FoldBatchNorm(), m, 1, true);
+        assertEquals(0, count(m, "BatchNormalization"));
+    }
+
+    @Test
+    void foldConstantsFoldsTheFlattenChainOfAFixedBatchModel() {
+        Model m = OnnxModels.load(SharedFiles.model("resnet20-cifar10-bn-batch1.onnx"));
+        assertEquals(1, count(m, "Shape"));
+        checkPass(new FoldConstants(), m, 1, true);
+        for (String op : new String[] {"Shape", "Gather", "Unsqueeze", "Concat", "Constant"}) {
+            assertEquals(0, count(m, op), op + " folded");
+        }
+        assertEquals(1, count(m, "Reshape"), "the Reshape stays, with a constant shape");
+    }
+
+    @Test
+    void foldConstantsFoldsThePadArithmeticOfOptionAShortcuts() {
+        Model m = OnnxModels.load(SharedFiles.model("resnet20-cifar10.onnx"));
+        checkPass(new FoldConstants(), m, 2, true);
+        assertEquals(0, count(m, "Constant"));
+        assertEquals(0, count(m, "ConstantOfShape"));
+        assertEquals(0, count(m, "Transpose"), "pads computed through Transpose are constants now");
+        assertEquals(3, count(m, "Pad"));
+    }
+
+    @Test
+    void resolveInitializerIdentitiesOnResNet18() {
+        Model m = OnnxModels.load(SharedFiles.model("resnet18-imagenet-random.onnx"));
+        assertEquals(16, count(m, "Identity"));
+        checkPass(new ResolveInitializerIdentities(), m, 1, true);
+        assertEquals(0, count(m, "Identity"));
+        for (Node n : m.graph().nodes()) {
+            if (n.is("Conv")) {
+                assertTrue(m.graph().isInitializer(n.input(2)), "conv bias is an initializer");
+            }
+        }
+    }
+
+    @Test
+    void dropIdentityAndDropout() {
+        Model m = ModelGenerators.residual(3, 8, 4, 5, 5);
+        // put an Identity and a Dropout into the chain after the stem
+        Node stemRelu = m.graph().nodes().get(1);
+        String out = stemRelu.output(0);
+        stemRelu.setOutput(0, "pre_id");
+        m.graph().nodes().add(2, new Node("id", "Identity", java.util.List.of("pre_id"), java.util.List.of("mid"),
+                java.util.List.of()));
+        m.graph().nodes().add(3, new Node("drop", "Dropout", java.util.List.of("mid"), java.util.List.of(out),
+                java.util.List.of()));
+        checkPass(new DropIdentity(), m, 2, true);
+        assertEquals(0, count(m, "Identity") + count(m, "Dropout"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"resnet20-cifar10.onnx", "resnet56-cifar10.onnx", "resnet20-cifar10-bn-batch1.onnx",
+        "mnist-8.onnx", "resnet18-imagenet-random.onnx", "mobilenet_v2-imagenet-random.onnx"})
+    void standardPipelineKeepsEveryRealModelsOutputs(String name) {
+        Model m = OnnxModels.load(SharedFiles.model(name));
+        long[] shape = Ort.inputShape(m, 1);
+        float[] x = Ort.randomInput(shape, 3);
+        float[] before = Ort.run(m, x, shape);
+        PassManager.standard().run(m);
+        double d = Ort.relDiff(before, Ort.run(m, x, shape));
+        assertTrue(d <= 1e-5, name + ": outputs moved by " + d);
+        assertEquals(0, count(m, "Constant"));
+        assertEquals(0, count(m, "Identity"));
+        assertEquals(0, count(m, "BatchNormalization"));
+    }
+}

@@ -1,0 +1,91 @@
+package dev.acdc.runtime;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.acdc.AcdcException;
+
+import java.nio.FloatBuffer;
+import java.util.Map;
+import java.util.Random;
+
+/** Runs two models on the same random probe batch and compares their first outputs. */
+public final class Probe {
+    /** Differences between two models' outputs on one probe batch. */
+    public record Comparison(long[] inputShape, double maxAbsDiff, double meanAbsDiff, double outputScale,
+                             double agreement) {
+        public Map<String, Object> json() {
+            return Map.of("inputShape", inputShape, "maxAbsDiff", maxAbsDiff, "meanAbsDiff", meanAbsDiff,
+                    "outputScale", outputScale, "top1Agreement", agreement);
+        }
+    }
+
+    private Probe() {
+    }
+
+    /** Runs a session on one float input; returns the first output flattened. */
+    public static float[] run(OrtSession s, float[] x, long[] shape) {
+        try (OnnxTensor t = OnnxTensor.createTensor(Sessions.env(), FloatBuffer.wrap(x), shape);
+             OrtSession.Result r = s.run(Map.of(s.getInputNames().iterator().next(), t))) {
+            FloatBuffer fb = ((OnnxTensor) r.get(0)).getFloatBuffer();
+            float[] f = new float[fb.remaining()];
+            fb.get(f);
+            return f;
+        } catch (OrtException e) {
+            throw new AcdcException("ONNX Runtime failed to run the model: " + Sessions.firstLine(e.getMessage()));
+        }
+    }
+
+    public static float[] randomInput(long[] shape, long seed) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        Random r = new Random(seed);
+        float[] f = new float[(int) n];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) r.nextGaussian();
+        }
+        return f;
+    }
+
+    public static Comparison compare(byte[] a, byte[] b, long[] shape, long seed) {
+        float[] x = randomInput(shape, seed);
+        float[] ya;
+        float[] yb;
+        try (Sessions.Opened sa = Sessions.open(a, Sessions.Config.cpu(), s -> { });
+             Sessions.Opened sb = Sessions.open(b, Sessions.Config.cpu(), s -> { })) {
+            ya = run(sa.session(), x, shape);
+            yb = run(sb.session(), x, shape);
+        }
+        if (ya.length != yb.length) {
+            throw new AcdcException("the models' outputs differ in size: " + ya.length + " vs " + yb.length);
+        }
+        double max = 0;
+        double sum = 0;
+        double scale = 0;
+        for (int i = 0; i < ya.length; i++) {
+            double d = Math.abs(ya[i] - yb[i]);
+            max = Math.max(max, d);
+            sum += d;
+            scale = Math.max(scale, Math.abs(ya[i]));
+        }
+        int batch = (int) shape[0];
+        int classes = ya.length / batch;
+        int agree = 0;
+        for (int i = 0; i < batch; i++) {
+            agree += argmax(ya, i * classes, classes) == argmax(yb, i * classes, classes) ? 1 : 0;
+        }
+        return new Comparison(shape, max, sum / ya.length, scale, (double) agree / batch);
+    }
+
+    static int argmax(float[] v, int off, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) {
+            if (v[off + i] > v[off + best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}

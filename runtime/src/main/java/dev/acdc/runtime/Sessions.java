@@ -1,0 +1,94 @@
+package dev.acdc.runtime;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
+import ai.onnxruntime.OrtSession;
+import dev.acdc.AcdcException;
+
+import java.util.function.Consumer;
+
+/**
+ * The one place ONNX Runtime sessions are made: provider choice (CUDA with fallback to CPU),
+ * thread count and graph-optimisation level.
+ */
+public final class Sessions {
+    /** How to make sessions; {@code threads} 0 = ONNX Runtime's default. */
+    public record Config(Provider provider, boolean strict, int threads, OrtSession.SessionOptions.OptLevel optLevel) {
+        public static Config cpu() {
+            return new Config(Provider.CPU, false, 0, OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        }
+
+        public static Config auto() {
+            return new Config(Provider.AUTO, false, 0, OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        }
+    }
+
+    /** A session and the provider it actually runs on. */
+    public record Opened(OrtSession session, String provider) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                session.close();
+            } catch (OrtException e) {
+                // closing a session only frees memory; nothing to report
+            }
+        }
+    }
+
+    private Sessions() {
+    }
+
+    public static OrtEnvironment env() {
+        return OrtEnvironment.getEnvironment();
+    }
+
+    /** Whether this ONNX Runtime build has the CUDA provider compiled in. */
+    public static boolean cudaBuild() {
+        return OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
+    }
+
+    /** Opens a session on serialized model bytes; {@code notice} receives one-line fallback notices. */
+    public static Opened open(byte[] model, Config cfg, Consumer<String> notice) {
+        String provider = "cpu";
+        try {
+            OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+            o.setOptimizationLevel(cfg.optLevel());
+            if (cfg.threads() > 0) {
+                o.setIntraOpNumThreads(cfg.threads());
+            }
+            if (cfg.provider() != Provider.CPU) {
+                String why = null;
+                if (!cudaBuild()) {
+                    why = "this build of ONNX Runtime has no CUDA provider (build with mvn -Pcuda)";
+                } else {
+                    try {
+                        o.addCUDA(0);
+                        provider = "cuda";
+                    } catch (OrtException e) {
+                        why = "CUDA is not usable here: " + e.getMessage();
+                    }
+                }
+                if (why != null) {
+                    if (cfg.provider() == Provider.CUDA && cfg.strict()) {
+                        throw new AcdcException("--provider cuda --strict: " + why);
+                    }
+                    if (cfg.provider() == Provider.CUDA || cudaBuild()) {
+                        notice.accept("running on CPU: " + why);
+                    }
+                }
+            }
+            return new Opened(env().createSession(model, o), provider);
+        } catch (OrtException e) {
+            throw new AcdcException("ONNX Runtime cannot load the model: " + firstLine(e.getMessage()));
+        }
+    }
+
+    static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int i = s.indexOf('\n');
+        return i < 0 ? s : s.substring(0, i);
+    }
+}

@@ -70,6 +70,14 @@ final class CompressCommand implements Callable<Integer> {
             description = "JSON report (default: the output's name with .report.json).")
     Path report;
 
+    @Option(names = "--eval-data", paramLabel = "SPEC",
+            description = "After compressing, validate against the original on this data set (same SPEC and "
+                    + "preprocessing options as acdc validate) and put the result in the report.")
+    String evalData;
+
+    @Mixin
+    DataOptions dataOptions;
+
     @Option(names = "--input-shape", paramLabel = "N,C,H,W",
             description = "Input shape for MAC counts and the probe (default: declared, symbolic batch = 1).")
     String inputShape;
@@ -79,6 +87,9 @@ final class CompressCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Settings settings = Settings.of(share, atoms, group, form, exclude);
+        if (evalData != null) {
+            dataOptions.preprocessing(); // bad preprocessing options fail before any work
+        }
         Path out1 = output != null ? output : defaultOutput(model);
         Path rep = report != null ? report : siblingWithSuffix(out1, ".report.json");
         checkFolder(out1);
@@ -114,6 +125,18 @@ final class CompressCommand implements Callable<Integer> {
         verification.put("note", "random-input probe: the differences measure the approximation, not accuracy");
         report.put("verification", verification);
 
+        dev.acdc.runtime.ValidationResult validation = null;
+        if (evalData != null) {
+            long tv = System.nanoTime();
+            dev.acdc.data.Preprocessing pre = dataOptions.preprocessing();
+            try (dev.acdc.data.Dataset ds = dev.acdc.data.DataSpec.open(evalData)) {
+                err.println("acdc: validating on " + ds.describe());
+                validation = ValidateCommand.run(originalBytes, bytes, ds, pre, dataOptions, err);
+            }
+            report.put("validation", validation.json());
+            r.timings().put("validate", (System.nanoTime() - tv) / 1e9);
+        }
+
         long t2 = System.nanoTime();
         OnnxModels.save(r.model(), out1, model);
         r.timings().put("write", (System.nanoTime() - t2) / 1e9);
@@ -123,6 +146,10 @@ final class CompressCommand implements Callable<Integer> {
         out.print(report.text());
         out.printf("probe (ONNX Runtime, random batch %s): max |logit diff| %.3g (output scale %.3g), top-1 agreement %.0f %%%n",
                 java.util.Arrays.toString(probeShape), probe.maxAbsDiff(), probe.outputScale(), 100 * probe.agreement());
+        if (validation != null) {
+            out.println();
+            out.print(ValidateCommand.render(validation, model.getFileName().toString(), out1.getFileName().toString()));
+        }
         out.printf("wrote %s (%d bytes) and %s in %.1f s%n", out1, bytes.length, rep, r.timings().get("total"));
         out.flush();
         return 0;

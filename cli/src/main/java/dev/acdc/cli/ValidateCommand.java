@@ -1,0 +1,134 @@
+package dev.acdc.cli;
+
+import dev.acdc.AcdcException;
+import dev.acdc.data.DataSpec;
+import dev.acdc.data.Dataset;
+import dev.acdc.data.Preprocessing;
+import dev.acdc.runtime.ValidationResult;
+import dev.acdc.runtime.Validator;
+import dev.acdc.util.Json;
+import dev.acdc.util.Table;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code acdc validate}: original vs candidate on real data. */
+@Command(name = "validate", mixinStandardHelpOptions = true,
+        description = "Run an original and a candidate model on the same batches of a data set and report top-1 "
+                + "(and top-5 with 5+ classes) of each, the drop, prediction agreement and logit differences. "
+                + "Exit code 1 when the drop exceeds --max-drop.")
+final class ValidateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    Options common;
+
+    @Mixin
+    DataOptions dataOptions;
+
+    @Parameters(index = "0", paramLabel = "ORIGINAL.onnx", description = "The reference model.")
+    Path original;
+
+    @Parameters(index = "1", paramLabel = "CANDIDATE.onnx", description = "The model to check (e.g. the compressed one).")
+    Path candidate;
+
+    @Option(names = "--data", required = true, paramLabel = "SPEC",
+            description = "cifar10:FILE[,FILE...] | idx:IMAGES[,LABELS] (gzip or plain) | folder:DIR "
+                    + "(one sub-folder per class, PNG/JPEG).")
+    String data;
+
+    @Option(names = "--max-drop", paramLabel = "PTS", description = "Fail (exit 1) when top-1 drops by more points.")
+    Double maxDrop;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the result as JSON.")
+    Path json;
+
+    @Option(names = "--measure-overhead", description = "Also time a bare ONNX Runtime loop over the same "
+            + "preprocessed batches and print validate's throughput as a ratio of it.")
+    boolean measureOverhead;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        byte[] a = CompressCommand.readAll(original);
+        byte[] b = CompressCommand.readAll(candidate);
+        Preprocessing pre = dataOptions.preprocessing();
+        try (Dataset ds = DataSpec.open(data)) {
+            err.println("acdc: " + ds.describe() + "; " + pre);
+            ValidationResult r = run(a, b, ds, pre, dataOptions, err);
+            out.print(render(r, original.getFileName().toString(), candidate.getFileName().toString()));
+            Map<String, Object> j = new java.util.LinkedHashMap<>(r.json());
+            if (measureOverhead) {
+                double bare = Validator.bareLoop(a, b, ds, pre, options(dataOptions));
+                out.printf("throughput: validate %.0f img/s, bare ONNX Runtime loop %.0f img/s (ratio %.2f)%n",
+                        r.imagesPerSecond(), bare, r.imagesPerSecond() / bare);
+                j.put("bareLoopImagesPerSecond", bare);
+            }
+            if (json != null) {
+                Json.write(j, json);
+            }
+            out.flush();
+            if (maxDrop != null) {
+                if (!r.labels()) {
+                    throw new AcdcException("--max-drop needs labels, and these data have none");
+                }
+                if (r.drop() > maxDrop) {
+                    err.printf("acdc: top-1 dropped %.2f points, more than --max-drop %.2f%n", r.drop(), maxDrop);
+                    return AcdcException.CHECK_FAILED;
+                }
+            }
+        }
+        return 0;
+    }
+
+    static Validator.Options options(DataOptions d) {
+        return new Validator.Options(d.batchSize, d.sessions(), d.noLabels);
+    }
+
+    static ValidationResult run(byte[] a, byte[] b, Dataset ds, Preprocessing pre, DataOptions d, PrintWriter err) {
+        ProgressBar bar = new ProgressBar(err, "validate");
+        return Validator.validate(a, b, ds, pre, options(d), msg -> err.println("acdc: " + msg), bar::update);
+    }
+
+    static String render(ValidationResult r, String nameA, String nameB) {
+        List<String> head = new ArrayList<>(List.of("", "samples"));
+        if (r.labels()) {
+            head.add("top-1 %");
+            if (!Double.isNaN(r.originalTop5())) {
+                head.add("top-5 %");
+            }
+        }
+        Table t = new Table(head.toArray(new String[0]));
+        for (int i = 0; i < 2; i++) {
+            List<Object> row = new ArrayList<>(List.of(i == 0 ? "original  " + nameA : "candidate " + nameB, r.samples()));
+            if (r.labels()) {
+                row.add(String.format("%.2f", 100 * (i == 0 ? r.originalTop1() : r.candidateTop1())));
+                if (!Double.isNaN(r.originalTop5())) {
+                    row.add(String.format("%.2f", 100 * (i == 0 ? r.originalTop5() : r.candidateTop5())));
+                }
+            }
+            t.row(row.toArray());
+        }
+        StringBuilder sb = new StringBuilder(t.toString());
+        if (r.labels()) {
+            sb.append(String.format("top-1 drop      %.2f points%n", r.drop()));
+        }
+        sb.append(String.format("agreement       %.2f %% of predictions%n", 100 * r.agreement()));
+        sb.append(String.format("logit diff      max %.4g, mean %.4g%n", r.maxAbsDiff(), r.meanAbsDiff()));
+        sb.append(String.format("provider        %s (%.1f s, %.0f img/s for both models)%n", r.provider(), r.seconds(),
+                r.imagesPerSecond()));
+        return sb.toString();
+    }
+}

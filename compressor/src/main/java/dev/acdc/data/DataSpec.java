@@ -1,0 +1,44 @@
+package dev.acdc.data;
+
+import dev.acdc.AcdcException;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Parses a data set spec: {@code cifar10:FILE[,FILE…]}, {@code idx:IMAGES,LABELS}, {@code folder:DIR}. */
+public final class DataSpec {
+    private DataSpec() {
+    }
+
+    public static Dataset open(String spec) {
+        int colon = spec.indexOf(':');
+        if (colon < 0) {
+            throw new AcdcException("data spec '" + spec + "' needs a kind: cifar10:FILE[,FILE...], idx:IMAGES[,LABELS] "
+                    + "or folder:DIR");
+        }
+        String kind = spec.substring(0, colon);
+        String rest = spec.substring(colon + 1);
+        if (rest.isEmpty()) {
+            throw new AcdcException("data spec '" + spec + "' names no file");
+        }
+        return switch (kind) {
+            case "cifar10" -> {
+                List<Path> files = new ArrayList<>();
+                for (String f : rest.split(",")) {
+                    files.add(Path.of(f));
+                }
+                yield new Cifar10Dataset(files);
+            }
+            case "idx" -> {
+                String[] parts = rest.split(",");
+                if (parts.length > 2) {
+                    throw new AcdcException("idx: takes IMAGES[,LABELS], got " + parts.length + " files");
+                }
+                yield new IdxDataset(Path.of(parts[0]), parts.length > 1 ? Path.of(parts[1]) : null);
+            }
+            case "folder" -> new FolderDataset(Path.of(rest));
+            default -> throw new AcdcException("unknown data kind '" + kind + "' (choose cifar10, idx or folder)");
+        };
+    }
+}

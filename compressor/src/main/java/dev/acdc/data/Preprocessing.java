@@ -1,0 +1,120 @@
+package dev.acdc.data;
+
+import dev.acdc.AcdcException;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Pixel → model input: {@code (pixel·scale − mean[c]) / std[c]}, laid out NCHW or NHWC. A one-value
+ * mean or std applies to every channel.
+ */
+public record Preprocessing(double scale, double[] mean, double[] std, boolean nhwc, int limit) {
+
+    public static Preprocessing defaults() {
+        return new Preprocessing(1 / 255.0, new double[] {0}, new double[] {1}, false, 0);
+    }
+
+    public static Preprocessing parse(String scale, String mean, String std, String layout, Integer limit) {
+        double sc = scale == null ? 1 / 255.0 : number("--scale", scale);
+        double[] mu = mean == null ? new double[] {0} : list("--mean", mean);
+        double[] sd = std == null ? new double[] {1} : list("--std", std);
+        for (double s : sd) {
+            if (s == 0) {
+                throw new AcdcException("--std values must not be 0");
+            }
+        }
+        boolean hwc;
+        if (layout == null || layout.equalsIgnoreCase("nchw")) {
+            hwc = false;
+        } else if (layout.equalsIgnoreCase("nhwc")) {
+            hwc = true;
+        } else {
+            throw new AcdcException("--layout must be nchw or nhwc, got '" + layout + "'");
+        }
+        if (limit != null && limit < 0) {
+            throw new AcdcException("--limit must be positive");
+        }
+        return new Preprocessing(sc, mu, sd, hwc, limit == null ? 0 : limit);
+    }
+
+    /** "1/255", "0.5" → number. */
+    static double number(String opt, String s) {
+        try {
+            String t = s.trim();
+            int slash = t.indexOf('/');
+            if (slash > 0) {
+                return Double.parseDouble(t.substring(0, slash)) / Double.parseDouble(t.substring(slash + 1));
+            }
+            return Double.parseDouble(t);
+        } catch (NumberFormatException e) {
+            throw new AcdcException(opt + " '" + s + "' is not a number (e.g. 1/255 or 0.5)");
+        }
+    }
+
+    static double[] list(String opt, String s) {
+        String[] parts = s.split(",");
+        double[] v = new double[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            v[i] = number(opt, parts[i]);
+        }
+        return v;
+    }
+
+    /** Checks per-channel lists fit a data set with {@code channels} channels. */
+    public void checkChannels(int channels) {
+        if (mean.length != 1 && mean.length != channels) {
+            throw new AcdcException("--mean has " + mean.length + " values but the images have " + channels + " channels");
+        }
+        if (std.length != 1 && std.length != channels) {
+            throw new AcdcException("--std has " + std.length + " values but the images have " + channels + " channels");
+        }
+    }
+
+    /** Converts n images of CHW bytes into floats in the chosen layout. */
+    public void apply(byte[] pixels, int n, int c, int h, int w, float[] out) {
+        int plane = h * w;
+        float[] a = new float[c];
+        float[] b = new float[c];
+        for (int ch = 0; ch < c; ch++) {
+            double m = mean.length == 1 ? mean[0] : mean[ch];
+            double s = std.length == 1 ? std[0] : std[ch];
+            a[ch] = (float) (scale / s);
+            b[ch] = (float) (-m / s);
+        }
+        for (int k = 0; k < n; k++) {
+            int base = k * c * plane;
+            for (int ch = 0; ch < c; ch++) {
+                float ac = a[ch];
+                float bc = b[ch];
+                int src = base + ch * plane;
+                if (!nhwc) {
+                    for (int i = 0; i < plane; i++) {
+                        out[src + i] = (pixels[src + i] & 0xff) * ac + bc;
+                    }
+                } else {
+                    for (int i = 0; i < plane; i++) {
+                        out[base + i * c + ch] = (pixels[src + i] & 0xff) * ac + bc;
+                    }
+                }
+            }
+        }
+    }
+
+    public Map<String, Object> json() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("scale", scale);
+        m.put("mean", mean);
+        m.put("std", std);
+        m.put("layout", nhwc ? "nhwc" : "nchw");
+        m.put("limit", limit == 0 ? null : limit);
+        return m;
+    }
+
+    @Override
+    public String toString() {
+        return "scale " + scale + ", mean " + Arrays.toString(mean) + ", std " + Arrays.toString(std) + ", "
+                + (nhwc ? "nhwc" : "nchw");
+    }
+}

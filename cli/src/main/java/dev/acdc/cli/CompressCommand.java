@@ -113,7 +113,7 @@ final class CompressCommand implements Callable<Integer> {
         ModelSummary after = ModelSummary.of(r.model(), shape, bytes.length);
         long[] probeShape = before.inputShape().clone();
         if (m.graph().dataInputs().get(0).shape() != null && m.graph().dataInputs().get(0).shape()[0] < 0) {
-            probeShape[0] = 4;
+            probeShape[0] = 2;
         }
         err.println("acdc: verifying the output in ONNX Runtime on a probe batch " + java.util.Arrays.toString(probeShape));
         Probe.Comparison probe = Probe.compare(originalBytes, bytes, probeShape, 1234);

@@ -66,9 +66,7 @@ public final class CompressionReport {
             sj.put("energy", f.energyFraction());
             sj.put("discardedEnergy", f.discardedEnergy());
             sj.put("singularValues", f.sigma());
-            sj.put("svd", f.exact() ? "exact (Gram eigendecomposition)" : "subspace iteration, " + f.sweeps() + " sweeps"
-                    + (f.converged() ? "" : ", not converged: last sweep gained " + f.lastGain() + " of " + f.discardedEnergy()
-                    + " discarded energy"));
+            sj.put("svd", f.method());
             sj.put("denseParams", set.denseParams());
             sj.put("acdcParams", set.acdcParams());
             sets.add(sj);

@@ -78,6 +78,14 @@ final class CompressCommand implements Callable<Integer> {
     @Mixin
     DataOptions dataOptions;
 
+    @Option(names = "--train-data", paramLabel = "SPEC",
+            description = "Fine-tune the compressed model on this data by distillation from the original "
+                    + "(fit -> fine-tune -> export -> validate in one go); see the training options.")
+    String trainData;
+
+    @Mixin
+    TrainCliOptions train;
+
     @Option(names = "--input-shape", paramLabel = "N,C,H,W",
             description = "Input shape for MAC counts and the probe (default: declared, symbolic batch = 1).")
     String inputShape;
@@ -87,6 +95,12 @@ final class CompressCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Settings settings = Settings.of(share, atoms, group, form, exclude);
+        if (trainData != null) {
+            train.options(); // bad training options fail before any work
+            if (settings.form() != dev.acdc.decompose.ExportForm.RECONSTRUCT) {
+                throw new AcdcException("--train-data needs --form reconstruct (fine-tune, then re-export factorized)");
+            }
+        }
         if (evalData != null) {
             dataOptions.preprocessing(); // bad preprocessing options fail before any work
         }
@@ -107,6 +121,13 @@ final class CompressCommand implements Callable<Integer> {
 
         Compressor.Result r = Compressor.compress(m, settings, msg -> err.println("acdc: " + msg));
         r.timings().put("load", loadSeconds);
+        Map<String, Object> finetune = null;
+        if (trainData != null) {
+            long tf = System.nanoTime();
+            finetune = FineTuning.run(r.model(), originalBytes, trainData, evalData, dataOptions.preprocessing(),
+                    train, dataOptions, err);
+            r.timings().put("finetune", (System.nanoTime() - tf) / 1e9);
+        }
 
         long t1 = System.nanoTime();
         byte[] bytes = OnnxModels.toBytes(r.model());
@@ -124,6 +145,10 @@ final class CompressCommand implements Callable<Integer> {
         verification.put("runtime", "onnxruntime (CPU)");
         verification.put("note", "random-input probe: the differences measure the approximation, not accuracy");
         report.put("verification", verification);
+        if (finetune != null) {
+            report.put("finetune", finetune);
+            report.put("consistency", FinetuneCommand.consistency(r.model(), bytes, err));
+        }
 
         dev.acdc.runtime.ValidationResult validation = null;
         if (evalData != null) {

@@ -617,7 +617,7 @@ public final class ShapeInference {
     }
 
     /** {start, end, count} of an ONNX Slice along a dim of size {@code dim}. */
-    static long[] sliceRange(long start, long end, long step, long dim) {
+    public static long[] sliceRange(long start, long end, long step, long dim) {
         if (step == 0) {
             throw new AcdcException("Slice step 0");
         }

@@ -222,6 +222,32 @@ public final class Validator {
         return greater < 5;
     }
 
+    /** Top-1 of one model on a labelled data set (per-epoch evaluation while fine-tuning). */
+    public static double top1(ModelIO m, Dataset data, Preprocessing pre, int batchSize) {
+        if (!data.hasLabels()) {
+            throw new AcdcException("the evaluation data have no labels");
+        }
+        long[] sample = sampleShape(m, data, pre);
+        int total = pre.limit() > 0 ? Math.min(pre.limit(), data.size()) : data.size();
+        int batch = m.fixedBatch() > 0 ? m.fixedBatch() : batchSize;
+        int per = perSample(sample);
+        byte[] pixels = new byte[batch * data.imageBytes()];
+        int[] lab = new int[batch];
+        long correct = 0;
+        for (int start = 0; start < total; start += batch) {
+            int n = Math.min(batch, total - start);
+            data.read(start, n, pixels, lab);
+            float[] x = new float[(m.fixedBatch() > 0 ? batch : n) * per];
+            pre.apply(pixels, n, data.channels(), data.height(), data.width(), x);
+            float[] y = m.run(x, x.length / per, sample);
+            int classes = y.length / (x.length / per);
+            for (int i = 0; i < n; i++) {
+                correct += argmax(y, i * classes, classes) == lab[i] ? 1 : 0;
+            }
+        }
+        return correct / (double) total;
+    }
+
     /**
      * The baseline of the validate benchmark: all batches preprocessed up front, then a bare loop that
      * runs both models on them with no metrics. Returns images per second.

@@ -1,0 +1,70 @@
+package dev.acdc.cli;
+
+import dev.acdc.train.Schedule;
+import dev.acdc.train.TrainOptions;
+import picocli.CommandLine.Option;
+
+/** Fine-tuning options shared by finetune and compress --train-data. */
+final class TrainCliOptions {
+    @Option(names = "--epochs", defaultValue = "8", description = "Passes over the training data (default ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--max-steps", defaultValue = "0", description = "Stop after this many steps (default: all epochs).")
+    int maxSteps;
+
+    @Option(names = "--batch", defaultValue = "128", description = "Training batch size (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--lr", defaultValue = "0.02", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--optimizer", defaultValue = "sgd", description = "sgd (Nesterov momentum) or adam (default ${DEFAULT-VALUE}).")
+    String optimizer;
+
+    @Option(names = "--momentum", defaultValue = "0.9", description = "SGD momentum (default ${DEFAULT-VALUE}).")
+    double momentum;
+
+    @Option(names = "--weight-decay", defaultValue = "5e-4", description = "Decoupled weight decay (default ${DEFAULT-VALUE}).")
+    double weightDecay;
+
+    @Option(names = "--schedule", defaultValue = "one-cycle",
+            description = "one-cycle, cosine (warm-up + cosine) or constant (default ${DEFAULT-VALUE}).")
+    String schedule;
+
+    @Option(names = "--temperature", defaultValue = "4", description = "Distillation temperature T (default ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(names = "--kd-weight", defaultValue = "0.9", description = "Weight of the distillation term (default ${DEFAULT-VALUE}).")
+    double kdWeight;
+
+    @Option(names = "--ce-weight", defaultValue = "0.1",
+            description = "Weight beta of cross-entropy with the labels, where they exist (default ${DEFAULT-VALUE}).")
+    double ceWeight;
+
+    @Option(names = "--augment", negatable = true,
+            description = "Pad-and-crop plus flip augmentation (default: on for 32x32 RGB, off otherwise).")
+    Boolean augment;
+
+    @Option(names = "--train", defaultValue = "all",
+            description = "Which weights learn: all, atoms (the paper's fast adaptation) or coefficients (default ${DEFAULT-VALUE}).")
+    String train;
+
+    @Option(names = "--clip", defaultValue = "5", description = "Clip gradients to this global L2 norm; 0 = off (default ${DEFAULT-VALUE}).")
+    double clip;
+
+    @Option(names = "--checkpoint", paramLabel = "DIR",
+            description = "Write a checkpoint (model, optimizer state, progress) here after every epoch.")
+    java.nio.file.Path checkpoint;
+
+    @Option(names = "--resume", description = "Continue from the checkpoint in --checkpoint DIR (same data order, "
+            + "optimizer state and schedule as an uninterrupted run).")
+    boolean resume;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of data order and augmentation (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    TrainOptions options() {
+        return new TrainOptions(epochs, maxSteps, batch, lr, optimizer, momentum, weightDecay, Schedule.parse(schedule),
+                temperature, kdWeight, ceWeight, augment, train, seed, clip);
+    }
+}

@@ -1,0 +1,138 @@
+package dev.acdc.train;
+
+import dev.acdc.AcdcException;
+import dev.acdc.ir.Model;
+import dev.acdc.ir.Tensor;
+import dev.acdc.onnx.AtomicFiles;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.util.Json;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A fine-tuning checkpoint, written after every epoch into a folder: {@code model.onnx} (the student
+ * with the epoch's weights), {@code optimizer.bin} (momentum buffers) and {@code state.json} (epoch,
+ * step, best epoch so far). Every file is written atomically. Data order and augmentation are seeded by
+ * (seed, epoch) and the learning rate by the step, so a resumed run continues exactly where it stopped.
+ */
+public final class Checkpoint {
+    /** What a checkpoint restores. */
+    public record State(int epoch, int step, int bestEpoch, double bestTop1, List<Map<String, Object>> records) {
+    }
+
+    private Checkpoint() {
+    }
+
+    static void save(Path dir, Model student, Optimizer opt, State s, Map<String, Tensor> best) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new AcdcException("cannot create checkpoint folder " + dir + ": " + e.getMessage());
+        }
+        OnnxModels.save(student, dir.resolve("model.onnx"), null);
+        if (best != null) {
+            Model copy = OnnxModels.fromBytes(OnnxModels.toBytes(student), null);
+            best.values().forEach(copy.graph()::putInitializer);
+            OnnxModels.save(copy, dir.resolve("best.onnx"), null);
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            Map<String, INDArray> st = opt.state();
+            out.writeInt(opt.steps());
+            out.writeInt(st.size());
+            for (Map.Entry<String, INDArray> e : st.entrySet()) {
+                out.writeUTF(e.getKey());
+                long[] shape = e.getValue().shape();
+                out.writeInt(shape.length);
+                for (long d : shape) {
+                    out.writeLong(d);
+                }
+                for (float f : e.getValue().dup('c').data().asFloat()) {
+                    out.writeFloat(f);
+                }
+            }
+        } catch (IOException e) {
+            throw new AcdcException("cannot write checkpoint: " + e.getMessage());
+        }
+        AtomicFiles.write(dir.resolve("optimizer.bin"), bytes.toByteArray(), null);
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("epoch", s.epoch());
+        j.put("step", s.step());
+        j.put("bestEpoch", s.bestEpoch());
+        j.put("bestTop1", s.bestTop1());
+        j.put("records", s.records());
+        Json.write(j, dir.resolve("state.json"));
+    }
+
+    /** A JSON number, or NaN written as a string. */
+    static double num(Object o) {
+        if (o instanceof Number n) {
+            return n.doubleValue();
+        }
+        return o == null ? Double.NaN : Double.parseDouble(o.toString());
+    }
+
+    /** A checkpoint's contents: state, optimizer buffers and step count, best weights (may be null). */
+    record Loaded(State state, Map<String, INDArray> optimizer, int optimizerSteps, Map<String, Tensor> best) {
+    }
+
+    /** Reads a checkpoint; the student's weights are replaced by the checkpoint's. */
+    @SuppressWarnings("unchecked")
+    static Loaded load(Path dir, Model student) {
+        Path model = dir.resolve("model.onnx");
+        if (!Files.isRegularFile(model) || !Files.isRegularFile(dir.resolve("state.json"))) {
+            throw new AcdcException("no checkpoint to resume in " + dir);
+        }
+        Model saved = OnnxModels.load(model);
+        for (Tensor t : saved.graph().initializers().values()) {
+            if (student.graph().isInitializer(t.name())) {
+                student.graph().putInitializer(t);
+            }
+        }
+        Map<String, INDArray> st = new LinkedHashMap<>();
+        int steps;
+        try (DataInputStream in = new DataInputStream(Files.newInputStream(dir.resolve("optimizer.bin")))) {
+            steps = in.readInt();
+            int n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                String key = in.readUTF();
+                long[] shape = new long[in.readInt()];
+                long len = 1;
+                for (int k = 0; k < shape.length; k++) {
+                    shape[k] = in.readLong();
+                    len *= shape[k];
+                }
+                float[] v = new float[(int) len];
+                for (int k = 0; k < v.length; k++) {
+                    v[k] = in.readFloat();
+                }
+                st.put(key, Nd4j.create(v, shape, 'c').castTo(DataType.FLOAT));
+            }
+        } catch (IOException e) {
+            throw new AcdcException("cannot read checkpoint " + dir + ": " + e.getMessage());
+        }
+        Map<String, Tensor> best = null;
+        if (Files.isRegularFile(dir.resolve("best.onnx"))) {
+            best = new LinkedHashMap<>(OnnxModels.load(dir.resolve("best.onnx")).graph().initializers());
+        }
+        try {
+            Map<String, Object> j = Json.mapper().readValue(dir.resolve("state.json").toFile(), Map.class);
+            State s = new State((int) num(j.get("epoch")), (int) num(j.get("step")), (int) num(j.get("bestEpoch")),
+                    num(j.get("bestTop1")), (List<Map<String, Object>>) j.get("records"));
+            return new Loaded(s, st, steps, best);
+        } catch (IOException | RuntimeException e) {
+            throw new AcdcException("cannot read checkpoint state " + dir.resolve("state.json") + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,367 @@
+package dev.acdc.train;
+
+import dev.acdc.AcdcException;
+import dev.acdc.ir.Graph;
+import dev.acdc.ir.Model;
+import dev.acdc.ir.Node;
+import dev.acdc.ir.ShapeInference;
+import dev.acdc.ir.Tensor;
+import dev.acdc.ir.ValueInfo;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.enums.PadMode;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.Pooling2D;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Pooling2DConfig;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * A trainable SameDiff graph built from the IR (after the standard passes: BatchNormalization is
+ * folded into the convolutions, so the graph trains in inference-mode BN). Every float initializer
+ * that {@code trainable} selects becomes a variable, the rest constants. A compact ACDC model's kernel
+ * chain (MatMul(α, atoms) → Reshape → Transpose → Reshape → Conv) is translated like any other ops, so
+ * each convolution's kernel is computed in the graph from its set's one coefficient variable and its
+ * own atoms: gradients reach both and sharing is real.
+ *
+ * <p>Conv weights that are plain initializers are stored in ND4J's {@code [kH, kW, iC, oC]} layout
+ * (ONNX's is {@code [O, I, kH, kW]}); computed kernels are permuted in the graph. {@link #writeBack}
+ * undoes the layout when copying trained values into the model.
+ */
+public final class SameDiffGraph {
+    public static final String INPUT = "input";
+
+    private final SameDiff sd;
+    private final Model model;
+    private final Map<String, SDVariable> values = new HashMap<>();
+    /** Float initializers turned into SameDiff variables or constants, with whether they were permuted. */
+    private final Map<String, Boolean> permuted = new LinkedHashMap<>();
+    private final Set<String> variables = new LinkedHashSet<>();
+    private final Map<String, ShapeInference.Facts> facts;
+    private final SDVariable output;
+
+    private SameDiffGraph(Model m, Predicate<String> trainable) {
+        this.model = m;
+        this.sd = SameDiff.create();
+        this.facts = ShapeInference.infer(m);
+        Graph g = m.graph();
+        List<ValueInfo> ins = g.dataInputs();
+        if (ins.size() != 1 || g.outputs().size() < 1) {
+            throw new AcdcException("fine-tuning needs a model with one input, got " + ins.size());
+        }
+        ValueInfo in = ins.get(0);
+        long[] shape = in.shape();
+        shape[0] = -1;
+        values.put(in.name(), sd.placeHolder(INPUT, DataType.FLOAT, shape));
+        Set<String> convWeights = new LinkedHashSet<>();
+        for (Node n : g.nodes()) {
+            if (n.is("Conv") && g.isInitializer(n.input(1))) {
+                convWeights.add(n.input(1));
+            }
+        }
+        for (Tensor t : g.initializers().values()) {
+            if (t.isFloat()) {
+                boolean perm = convWeights.contains(t.name());
+                INDArray arr = Nd4j.create(t.floats(), t.shape(), 'c');
+                if (perm) {
+                    arr = arr.permute(2, 3, 1, 0).dup('c');
+                }
+                SDVariable v = trainable.test(t.name()) ? sd.var(safe(t.name()), arr) : sd.constant(safe(t.name()), arr);
+                if (trainable.test(t.name())) {
+                    variables.add(t.name());
+                }
+                permuted.put(t.name(), perm);
+                values.put(t.name(), v);
+            }
+        }
+        for (Node n : g.nodes()) {
+            try {
+                translate(n);
+            } catch (AcdcException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new AcdcException("cannot build the training graph at node '" + n.label() + "' (" + n.opType()
+                        + "): " + e.getMessage());
+            }
+        }
+        this.output = values.get(g.outputs().get(0).name()).rename("logits");
+    }
+
+    /** Builds the graph; {@code trainable} picks the initializers that get gradients. */
+    public static SameDiffGraph build(Model m, Predicate<String> trainable) {
+        return new SameDiffGraph(m, trainable);
+    }
+
+    private static String safe(String name) {
+        return "w:" + name.replaceAll("[^A-Za-z0-9_./:-]", "_");
+    }
+
+    public SameDiff sameDiff() {
+        return sd;
+    }
+
+    public SDVariable logits() {
+        return output;
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    /** ONNX names of the trainable initializers. */
+    public Set<String> variables() {
+        return Set.copyOf(variables);
+    }
+
+    /** The SameDiff variable name of an initializer. */
+    public String sdName(String initializer) {
+        return safe(initializer);
+    }
+
+    /** Copies the trained values of the variables back into the model's initializers. */
+    public void writeBack() {
+        Graph g = model.graph();
+        for (String name : variables) {
+            INDArray arr = sd.getVariable(safe(name)).getArr();
+            Tensor old = g.initializer(name);
+            if (permuted.get(name)) {
+                arr = arr.permute(3, 2, 0, 1);
+            }
+            float[] v = arr.dup('c').data().asFloat();
+            g.putInitializer(Tensor.ofFloats(name, old.shape(), v));
+        }
+    }
+
+    /** Runs the graph on a batch; returns logits [n, classes]. */
+    public INDArray output(INDArray x) {
+        return sd.output(Map.of(INPUT, x), "logits").get("logits");
+    }
+
+    // ------------------------------------------------------------------ translation
+
+    private SDVariable in(Node n, int i) {
+        SDVariable v = values.get(n.input(i));
+        if (v == null) {
+            Tensor t = model.graph().initializer(n.input(i));
+            if (t != null) {
+                v = sd.constant(Nd4j.create(t.floats(), t.shape(), 'c'));
+                values.put(n.input(i), v);
+            } else {
+                throw new AcdcException("value '" + n.input(i) + "' is not available");
+            }
+        }
+        return v;
+    }
+
+    private long[] ints(Node n, int i) {
+        ShapeInference.Facts f = facts.get(n.input(i));
+        if (f == null || !f.fullyKnownInts()) {
+            throw new AcdcException("input " + i + " must be a constant");
+        }
+        return f.ints();
+    }
+
+    private long[] shape(String v) {
+        return facts.get(v).shape();
+    }
+
+    private void set(Node n, SDVariable v) {
+        values.put(n.output(0), v);
+    }
+
+    private void translate(Node n) {
+        ShapeInference.Facts f = facts.get(n.output(0));
+        if (f != null && f.type() != dev.acdc.ir.DataType.FLOAT && f.type() != dev.acdc.ir.DataType.DOUBLE) {
+            // shape arithmetic (Shape → Gather → Concat ...): its results were resolved by inference
+            return;
+        }
+        switch (n.opType()) {
+            case "Conv" -> conv(n);
+            case "Relu" -> set(n, sd.nn().relu(in(n, 0), 0));
+            case "LeakyRelu" -> set(n, sd.nn().leakyRelu(in(n, 0), n.attrFloat("alpha", 0.01f)));
+            case "Sigmoid" -> set(n, sd.nn().sigmoid(in(n, 0)));
+            case "HardSigmoid" -> {
+                double a = n.attrFloat("alpha", 0.2f);
+                double b = n.attrFloat("beta", 0.5f);
+                set(n, sd.math().clipByValue(in(n, 0).mul(a).add(b), 0, 1));
+            }
+            case "HardSwish" -> set(n, in(n, 0).mul(sd.math().clipByValue(in(n, 0).mul(1.0 / 6).add(0.5), 0, 1)));
+            case "Clip" -> {
+                double lo = n.inputs().size() > 1 && !n.input(1).isEmpty()
+                        ? model.graph().initializer(n.input(1)).floats()[0] : -Float.MAX_VALUE;
+                double hi = n.inputs().size() > 2 && !n.input(2).isEmpty()
+                        ? model.graph().initializer(n.input(2)).floats()[0] : Float.MAX_VALUE;
+                set(n, sd.math().clipByValue(in(n, 0), lo, hi));
+            }
+            case "Add" -> set(n, in(n, 0).add(in(n, 1)));
+            case "Sub" -> set(n, in(n, 0).sub(in(n, 1)));
+            case "Mul" -> set(n, in(n, 0).mul(in(n, 1)));
+            case "Div" -> set(n, in(n, 0).div(in(n, 1)));
+            case "Softmax", "LogSoftmax" -> {
+                long axis = n.attrInt("axis", -1);
+                if (shape(n.input(0)).length != 2 || (axis != -1 && axis != 1)) {
+                    throw new AcdcException(n.opType() + " is supported for fine-tuning over the last axis of 2-D logits");
+                }
+                SDVariable l = Distillation.logSoftmax(in(n, 0));
+                set(n, n.is("Softmax") ? sd.math().exp(l) : l);
+            }
+            case "GlobalAveragePool" -> set(n, sd.mean(in(n, 0), true, 2, 3));
+            case "MaxPool", "AveragePool" -> pool(n);
+            case "Flatten", "Reshape" -> {
+                long[] y = shape(n.output(0)).clone();
+                y[0] = -1;
+                set(n, sd.reshape(in(n, 0), y));
+            }
+            case "Transpose" -> {
+                long[] perm = n.attrInts("perm", null);
+                int[] p = new int[perm.length];
+                for (int i = 0; i < p.length; i++) {
+                    p[i] = (int) perm[i];
+                }
+                set(n, sd.permute(in(n, 0), p));
+            }
+            case "MatMul" -> set(n, sd.mmul(in(n, 0), in(n, 1)));
+            case "Gemm" -> {
+                SDVariable y = sd.mmul(in(n, 0), in(n, 1), n.attrInt("transA", 0) != 0, n.attrInt("transB", 0) != 0, false);
+                float alpha = n.attrFloat("alpha", 1f);
+                if (alpha != 1f) {
+                    y = y.mul(alpha);
+                }
+                if (n.inputs().size() > 2 && !n.input(2).isEmpty()) {
+                    float beta = n.attrFloat("beta", 1f);
+                    y = y.add(beta == 1f ? in(n, 2) : in(n, 2).mul(beta));
+                }
+                set(n, y);
+            }
+            case "Concat" -> {
+                SDVariable[] parts = new SDVariable[n.inputs().size()];
+                for (int i = 0; i < parts.length; i++) {
+                    parts[i] = in(n, i);
+                }
+                long axis = n.attrInt("axis", 0);
+                set(n, sd.concat((int) (axis < 0 ? axis + shape(n.input(0)).length : axis), parts));
+            }
+            case "Pad" -> {
+                long[] pads = ints(n, 1);
+                int r = pads.length / 2;
+                int[][] p = new int[r][2];
+                for (int i = 0; i < r; i++) {
+                    p[i][0] = (int) pads[i];
+                    p[i][1] = (int) pads[i + r];
+                }
+                double value = n.inputs().size() > 2 && !n.input(2).isEmpty()
+                        ? model.graph().initializer(n.input(2)).floats()[0] : 0;
+                String mode = n.attrString("mode", "constant");
+                if (!mode.equals("constant")) {
+                    throw new AcdcException("Pad mode '" + mode + "' is not supported for training");
+                }
+                set(n, sd.nn().pad(in(n, 0), sd.constant(Nd4j.createFromArray(p)), PadMode.CONSTANT, value));
+            }
+            case "Slice" -> slice(n);
+            default -> throw new AcdcException("operator " + n.opType() + " is not supported for fine-tuning");
+        }
+    }
+
+    private void conv(Node n) {
+        long[] w = shape(n.input(1));
+        long group = n.attrInt("group", 1);
+        long[] x = shape(n.input(0));
+        long[] strides = n.attrInts("strides", new long[] {1, 1});
+        long[] dil = n.attrInts("dilations", new long[] {1, 1});
+        long[] pads = n.attrInts("pads", new long[] {0, 0, 0, 0});
+        String autoPad = n.attrString("auto_pad", "NOTSET");
+        if (w.length != 4) {
+            throw new AcdcException("only 2-D convolutions can be fine-tuned");
+        }
+        SDVariable weight = in(n, 1);
+        if (!permuted.getOrDefault(n.input(1), false)) {
+            weight = sd.permute(weight, 2, 3, 1, 0); // computed kernel [O,I,kh,kw] → [kh,kw,I,O]
+        }
+        SDVariable input = in(n, 0);
+        PaddingMode mode = PaddingMode.VALID;
+        long ph = 0;
+        long pw = 0;
+        if (autoPad.startsWith("SAME")) {
+            mode = PaddingMode.SAME;
+        } else if (pads[0] == pads[2] && pads[1] == pads[3]) {
+            ph = pads[0];
+            pw = pads[1];
+        } else {
+            int[][] p = {{0, 0}, {0, 0}, {(int) pads[0], (int) pads[2]}, {(int) pads[1], (int) pads[3]}};
+            input = sd.nn().pad(input, sd.constant(Nd4j.createFromArray(p)), PadMode.CONSTANT, 0);
+        }
+        Conv2DConfig cfg = Conv2DConfig.builder().kH(w[2]).kW(w[3]).sH(strides[0]).sW(strides[1]).pH(ph).pW(pw)
+                .dH(dil[0]).dW(dil[1]).paddingMode(mode).dataFormat("NCHW").build();
+        SDVariable bias = n.inputs().size() > 2 && !n.input(2).isEmpty() ? in(n, 2) : null;
+        SDVariable y;
+        if (group == 1) {
+            y = bias == null ? sd.cnn().conv2d(input, weight, cfg) : sd.cnn().conv2d(input, weight, bias, cfg);
+        } else if (w[1] == 1 && x[1] == group) {
+            // depthwise: ND4J wants [kh, kw, iC, multiplier]
+            SDVariable dw = sd.reshape(weight, w[2], w[3], group, w[0] / group);
+            y = bias == null ? sd.cnn().depthWiseConv2d(input, dw, cfg) : sd.cnn().depthWiseConv2d(input, dw, bias, cfg);
+        } else {
+            throw new AcdcException("grouped convolution (group " + group + ") is not supported for fine-tuning");
+        }
+        set(n, y);
+    }
+
+    private void pool(Node n) {
+        long[] k = n.attrInts("kernel_shape", null);
+        long[] s = n.attrInts("strides", new long[] {1, 1});
+        long[] pads = n.attrInts("pads", new long[] {0, 0, 0, 0});
+        if (pads[0] != pads[2] || pads[1] != pads[3] || n.attrInt("ceil_mode", 0) != 0) {
+            throw new AcdcException(n.opType() + " with asymmetric pads or ceil_mode is not supported for fine-tuning");
+        }
+        boolean max = n.is("MaxPool");
+        Pooling2DConfig cfg = Pooling2DConfig.builder().kH(k[0]).kW(k[1]).sH(s[0]).sW(s[1]).pH(pads[0]).pW(pads[1])
+                .type(max ? Pooling2D.Pooling2DType.MAX : Pooling2D.Pooling2DType.AVG)
+                .divisor(n.attrInt("count_include_pad", 0) != 0 ? Pooling2D.Divisor.INCLUDE_PADDING
+                        : Pooling2D.Divisor.EXCLUDE_PADDING)
+                .isNHWC(false).build();
+        set(n, max ? sd.cnn().maxPooling2d(in(n, 0), cfg) : sd.cnn().avgPooling2d(in(n, 0), cfg));
+    }
+
+    private void slice(Node n) {
+        long[] x = shape(n.input(0));
+        long[] starts = ints(n, 1);
+        long[] ends = ints(n, 2);
+        long[] axes = n.inputs().size() > 3 && !n.input(3).isEmpty() ? ints(n, 3) : null;
+        long[] steps = n.inputs().size() > 4 && !n.input(4).isEmpty() ? ints(n, 4) : null;
+        int r = x.length;
+        long[] b = new long[r];
+        long[] e = new long[r];
+        long[] st = new long[r];
+        int beginMask = 0;
+        int endMask = 0;
+        for (int i = 0; i < r; i++) {
+            st[i] = 1;
+            beginMask |= 1 << i;
+            endMask |= 1 << i;
+        }
+        for (int j = 0; j < starts.length; j++) {
+            int ax = (int) (axes == null ? j : axes[j] < 0 ? axes[j] + r : axes[j]);
+            long step = steps == null ? 1 : steps[j];
+            if (step <= 0 || x[ax] < 0) {
+                throw new AcdcException("Slice with negative steps or on a symbolic axis is not supported for fine-tuning");
+            }
+            long[] range = ShapeInference.sliceRange(starts[j], ends[j], step, x[ax]);
+            b[ax] = range[0];
+            e[ax] = range[1];
+            st[ax] = step;
+            beginMask &= ~(1 << ax);
+            endMask &= ~(1 << ax);
+        }
+        set(n, sd.stridedSlice(in(n, 0), b, e, st, beginMask, endMask, 0, 0, 0));
+    }
+}

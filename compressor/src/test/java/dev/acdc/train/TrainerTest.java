@@ -1,0 +1,210 @@
+package dev.acdc.train;
+
+import dev.acdc.AcdcException;
+import dev.acdc.data.Preprocessing;
+import dev.acdc.decompose.Compressor;
+import dev.acdc.decompose.Settings;
+import dev.acdc.ir.Model;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.testing.ModelGenerators;
+import dev.acdc.testing.Ort;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TrainerTest {
+    @BeforeAll
+    static void backend() {
+        Nd4jSetup.init();
+    }
+
+    /** A tiny residual net (3×8×8 → 5) compressed with --share=net, group 8, 4 atoms. */
+    static Model compressedTiny(long seed) {
+        Model m = ModelGenerators.residual(3, 8, 16, 5, seed);
+        Compressor.compress(m, Settings.of("net", "4", "8", null, null), s -> { });
+        return m;
+    }
+
+    static Teacher ortTeacher(byte[] model) {
+        return (x, n, shape) -> Ort.run(model, x, new long[] {n, shape[0], shape[1], shape[2]});
+    }
+
+    /** Central differences along a random direction, for the coefficients and each conv's atoms. */
+    @Test
+    void gradientsOfADecomposedConvolutionMatchFiniteDifferences() {
+        Model m = compressedTiny(3);
+        SameDiffGraph g = SameDiffGraph.build(m, n -> n.endsWith("/coefficients") || n.endsWith("/atoms"));
+        assertEquals(3, g.variables().size(), "one shared coefficient tensor, two convs' atoms");
+        Distillation.add(g, 5, 4, 0.9, 0.1, true);
+        SameDiff sd = g.sameDiff();
+        Nd4j.getRandom().setSeed(7);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 4, 3, 8, 8);
+        INDArray t = Nd4j.randn(DataType.FLOAT, 4, 5).muli(3);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, 4, 5);
+        for (int i = 0; i < 4; i++) {
+            y.putScalar(i, i % 5, 1);
+        }
+        Map<String, INDArray> ph = Map.of(SameDiffGraph.INPUT, x, Distillation.TEACHER, t, Distillation.LABELS, y);
+        List<String> names = new ArrayList<>();
+        g.variables().forEach(v -> names.add(g.sdName(v)));
+        Map<String, INDArray> grads = sd.calculateGradients(ph, names);
+        for (String v : names) {
+            INDArray w = sd.getArrForVarName(v);
+            INDArray d = Nd4j.randn(DataType.FLOAT, w.shape()).muli(w.stdNumber().doubleValue());
+            double analytic = grads.get(v).castTo(DataType.DOUBLE).mul(d.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
+            INDArray w0 = w.dup();
+            double eps = 1e-3;
+            w.assign(w0.add(d.mul(eps)));
+            double lp = sd.output(ph, Distillation.LOSS).get(Distillation.LOSS).getDouble(0);
+            w.assign(w0.sub(d.mul(eps)));
+            double lm = sd.output(ph, Distillation.LOSS).get(Distillation.LOSS).getDouble(0);
+            w.assign(w0);
+            double fd = (lp - lm) / (2 * eps);
+            assertEquals(fd, analytic, 0.03 * Math.max(1e-2, Math.abs(fd)), v + ": finite difference vs gradient");
+        }
+    }
+
+    @Test
+    void lossFallsOnATinyProblemAndTheExportMatchesSameDiff() {
+        Model teacherModel = ModelGenerators.residual(3, 8, 16, 5, 11);
+        byte[] teacher = OnnxModels.toBytes(teacherModel);
+        Model student = compressedTiny(11);
+        MemoryDataset data = new MemoryDataset(64, 3, 8, 8, 5, 1);
+        TrainOptions o = new TrainOptions(6, 0, 16, 0.01, "adam", 0.9, 0, Schedule.Kind.CONSTANT, 2, 1.0, 0.0, false,
+                "all", 3, 5);
+        List<Double> losses = new ArrayList<>();
+        Trainer.Result r = Trainer.train(student, ortTeacher(teacher), data,
+                Preprocessing.parse("1/255", "0.5", "0.25", null, null), o, null, new Trainer.Listener() {
+                    @Override
+                    public void step(int step, int total, int epoch, double loss, double ips) {
+                    }
+
+                    @Override
+                    public void epoch(Trainer.EpochRecord rec) {
+                        losses.add(rec.loss());
+                    }
+                });
+        assertEquals(6, r.epochs().size());
+        assertEquals(24, r.steps());
+        assertTrue(losses.get(5) < 0.5 * losses.get(0), "distillation loss falls: " + losses);
+        // the written-back model, run by ONNX Runtime, equals the trained SameDiff graph
+        SameDiffGraph g = SameDiffGraph.build(student, n -> false);
+        long[] shape = {4, 3, 8, 8};
+        float[] x = Ort.randomInput(shape, 2);
+        float[] sd = g.output(Nd4j.create(x, shape, 'c')).dup('c').data().asFloat();
+        assertTrue(Ort.maxAbsDiff(Ort.run(student, x, shape), sd) <= 1e-3);
+        assertTrue(student.graph().initializers().keySet().stream().anyMatch(n -> n.endsWith("/atoms")),
+                "the compact structure stays");
+    }
+
+    @Test
+    void writeBackRestoresOnnxLayout() {
+        Model m = ModelGenerators.residual(3, 8, 16, 5, 5);
+        dev.acdc.passes.PassManager.standard().run(m);
+        SameDiffGraph g = SameDiffGraph.build(m, n -> true);
+        // perturb every variable, write back, compare ONNX Runtime with SameDiff
+        for (String v : g.variables()) {
+            INDArray w = g.sameDiff().getArrForVarName(g.sdName(v));
+            w.addi(Nd4j.randn(DataType.FLOAT, w.shape()).muli(0.05));
+        }
+        g.writeBack();
+        long[] shape = {2, 3, 8, 8};
+        float[] x = Ort.randomInput(shape, 4);
+        float[] sd = g.output(Nd4j.create(x, shape, 'c')).dup('c').data().asFloat();
+        assertTrue(Ort.maxAbsDiff(Ort.run(m, x, shape), sd) <= 1e-4);
+    }
+
+    @Test
+    void resumedRunEndsWithTheSameWeights(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+        byte[] teacher = OnnxModels.toBytes(ModelGenerators.residual(3, 8, 16, 5, 11));
+        MemoryDataset data = new MemoryDataset(48, 3, 8, 8, 5, 1);
+        Preprocessing pre = Preprocessing.parse("1/255", "0.5", "0.25", null, null);
+        TrainOptions four = new TrainOptions(4, 0, 16, 0.02, "sgd", 0.9, 5e-4, Schedule.Kind.ONE_CYCLE, 4, 0.9, 0.1, true,
+                "all", 5, 5);
+        Model straight = compressedTiny(11);
+        Trainer.train(straight, ortTeacher(teacher), data, pre, four, null, quiet());
+        // the same run stopped after epoch 2 (as if interrupted), then resumed from its checkpoint
+        Model resumed = compressedTiny(11);
+        Trainer.train(resumed, ortTeacher(teacher), data, pre, four, null, quiet(), tmp, false);
+        Model halfway = compressedTiny(11);
+        java.nio.file.Path ck = tmp.resolve("half");
+        Trainer.Listener stopAfterTwo = new Trainer.Listener() {
+            @Override
+            public void step(int step, int total, int epoch, double loss, double ips) {
+            }
+
+            @Override
+            public void epoch(Trainer.EpochRecord rec) {
+                if (rec.epoch() == 2) {
+                    throw new IllegalStateException("interrupted");
+                }
+            }
+        };
+        assertThrows(IllegalStateException.class,
+                () -> Trainer.train(halfway, ortTeacher(teacher), data, pre, four, null, stopAfterTwo, ck, false));
+        Model cont = compressedTiny(11);
+        Trainer.train(cont, ortTeacher(teacher), data, pre, four, null, quiet(), ck, true);
+        for (String name : straight.graph().initializers().keySet()) {
+            var a = straight.graph().initializer(name);
+            if (!a.isFloat()) {
+                continue;
+            }
+            float[] x = a.floats();
+            float[] y = cont.graph().initializer(name).floats();
+            float[] z = resumed.graph().initializer(name).floats();
+            for (int i = 0; i < x.length; i++) {
+                assertEquals(x[i], y[i], 1e-4 + 1e-3 * Math.abs(x[i]), name + "[" + i + "] after resume");
+                assertEquals(x[i], z[i], 1e-5 + 1e-4 * Math.abs(x[i]), name + "[" + i + "] with checkpoints");
+            }
+        }
+    }
+
+    @Test
+    void divergenceStopsNamingTheStep() {
+        Model teacherModel = ModelGenerators.residual(3, 8, 16, 5, 11);
+        Model student = compressedTiny(11);
+        TrainOptions o = new TrainOptions(3, 0, 16, 1e12, "sgd", 0.9, 0, Schedule.Kind.CONSTANT, 2, 1.0, 0.0, false,
+                "all", 3, 0);
+        AcdcException e = assertThrows(AcdcException.class, () -> Trainer.train(student,
+                ortTeacher(OnnxModels.toBytes(teacherModel)), new MemoryDataset(64, 3, 8, 8, 5, 1),
+                Preprocessing.defaults(), o, null, quiet()));
+        assertTrue(e.getMessage().matches("the loss became (NaN|Infinity|-Infinity) at step \\d+ .*"), e.getMessage());
+    }
+
+    @Test
+    void emptyDataAndNothingToTrain() {
+        Model student = compressedTiny(1);
+        TrainOptions o = TrainOptions.defaults();
+        assertThrows(AcdcException.class, () -> Trainer.train(student, (x, n, s) -> new float[n * 5],
+                new MemoryDataset(0, 3, 8, 8, 5, 1), Preprocessing.defaults(), o, null, quiet()));
+        Model plain = ModelGenerators.residual(3, 8, 16, 5, 1);
+        TrainOptions atoms = new TrainOptions(1, 0, 16, 0.01, "sgd", 0.9, 0, Schedule.Kind.CONSTANT, 2, 1, 0, false,
+                "atoms", 1, 5);
+        AcdcException e = assertThrows(AcdcException.class, () -> Trainer.train(plain, (x, n, s) -> new float[n * 5],
+                new MemoryDataset(16, 3, 8, 8, 5, 1), Preprocessing.defaults(), atoms, null, quiet()));
+        assertTrue(e.getMessage().contains("selects no weights"), e.getMessage());
+    }
+
+    static Trainer.Listener quiet() {
+        return new Trainer.Listener() {
+            @Override
+            public void step(int step, int total, int epoch, double loss, double ips) {
+            }
+
+            @Override
+            public void epoch(Trainer.EpochRecord rec) {
+            }
+        };
+    }
+}

@@ -46,14 +46,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "30", description = "Timed runs per batch size (default ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--provider", paramLabel = "cpu|cuda|auto", defaultValue = "auto", description = "ONNX Runtime provider.")
-    String provider;
-
-    @Option(names = "--strict", description = "With --provider cuda: fail instead of falling back to CPU.")
-    boolean strict;
-
-    @Option(names = "--threads", defaultValue = "0", description = "Intra-op threads (default: ONNX Runtime's choice).")
-    int threads;
+    @Mixin
+    RuntimeOptions runtime;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
     Path json;
@@ -67,8 +61,7 @@ final class BenchCommand implements Callable<Integer> {
                 throw new AcdcException("--batch sizes must be at least 1, got " + b);
             }
         }
-        var cfg = new dev.acdc.runtime.Sessions.Config(dev.acdc.runtime.Provider.parse(provider), strict, threads,
-                ai.onnxruntime.OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        var cfg = runtime.sessions();
         byte[] a = CompressCommand.readAll(model);
         byte[] b = vs == null ? null : CompressCommand.readAll(vs);
         String[] provUsed = {cfg.provider().name().toLowerCase()};
@@ -102,7 +95,7 @@ final class BenchCommand implements Callable<Integer> {
             jrows.add(jr);
         }
         out.print(t);
-        int th = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        int th = runtime.threads > 0 ? runtime.threads : Runtime.getRuntime().availableProcessors();
         out.printf("provider %s, %d intra-op threads, %d warm-up + %d timed runs per batch%s%n", provUsed[0], th, warmup,
                 runs, b == null ? "" : ", interleaved with " + vs.getFileName());
         if (json != null) {

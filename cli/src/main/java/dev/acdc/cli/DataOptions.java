@@ -1,11 +1,10 @@
 package dev.acdc.cli;
 
 import dev.acdc.data.Preprocessing;
-import dev.acdc.runtime.Provider;
 import dev.acdc.runtime.Sessions;
 import picocli.CommandLine.Option;
 
-/** Preprocessing and ONNX Runtime options shared by validate, compress --eval-data and bench. */
+/** Preprocessing and ONNX Runtime options shared by validate, compress --eval-data and finetune. */
 final class DataOptions {
     @Option(names = "--scale", paramLabel = "S", description = "Pixel scale before mean/std (default 1/255; 1 keeps 0..255).")
     String scale;
@@ -30,23 +29,14 @@ final class DataOptions {
     @Option(names = "--no-labels", description = "Ignore labels: report agreement and logit differences only.")
     boolean noLabels;
 
-    @Option(names = "--provider", paramLabel = "cpu|cuda|auto", defaultValue = "auto",
-            description = "ONNX Runtime provider (default auto: CUDA when this build and a GPU have it, else CPU).")
-    String provider;
-
-    @Option(names = "--strict", description = "With --provider cuda: fail instead of falling back to CPU.")
-    boolean strict;
-
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
-            description = "ONNX Runtime intra-op threads (default: ONNX Runtime's choice).")
-    int threads;
+    @picocli.CommandLine.Mixin
+    RuntimeOptions runtime;
 
     Preprocessing preprocessing() {
         return Preprocessing.parse(scale, mean, std, layout, limit);
     }
 
     Sessions.Config sessions() {
-        return new Sessions.Config(Provider.parse(provider), strict, threads,
-                ai.onnxruntime.OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        return runtime.sessions();
     }
 }

@@ -63,6 +63,30 @@ class CompressCliTest {
         assertEquals("layer", back.metadata().get("acdc.share"));
     }
 
+    /** Where Debian's python3-onnx is installed, its checker (with shape inference) accepts both forms. */
+    @Test
+    void onnxCheckerAcceptsBothForms() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(python("import onnx") == 0,
+                "skipped: python3 with the onnx package (Debian python3-onnx) is not installed");
+        Path model = SharedFiles.model("resnet20-cifar10.onnx");
+        for (String form : new String[] {"reconstruct", "factorized"}) {
+            Path out = tmp.resolve(form + ".onnx");
+            assertEquals(0, run("compress", model.toString(), "--share", "stage", "--form", form, "-o", out.toString()).code());
+            assertEquals(0, python("import onnx; onnx.checker.check_model(onnx.load('" + out + "'), full_check=True)"),
+                    "onnx.checker rejects the " + form + " form");
+        }
+    }
+
+    private static int python(String code) throws Exception {
+        Path py = Path.of("/usr/bin/python3");
+        if (!Files.isExecutable(py)) {
+            return -1;
+        }
+        Process p = new ProcessBuilder(py.toString(), "-c", code).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        return p.waitFor();
+    }
+
     @Test
     void defaultOutputNameSitsBesideTheModel() throws Exception {
         Path model = tiny();

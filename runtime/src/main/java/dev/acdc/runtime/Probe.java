@@ -85,18 +85,8 @@ public final class Probe {
         int classes = ya.length / batch;
         int agree = 0;
         for (int i = 0; i < batch; i++) {
-            agree += argmax(ya, i * classes, classes) == argmax(yb, i * classes, classes) ? 1 : 0;
+            agree += Validator.argmax(ya, i * classes, classes) == Validator.argmax(yb, i * classes, classes) ? 1 : 0;
         }
         return new Comparison(shape, max, sum / ya.length, scale, (double) agree / batch);
-    }
-
-    static int argmax(float[] v, int off, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (v[off + i] > v[off + best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

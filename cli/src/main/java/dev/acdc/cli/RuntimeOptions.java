@@ -1,0 +1,24 @@
+package dev.acdc.cli;
+
+import dev.acdc.runtime.Provider;
+import dev.acdc.runtime.Sessions;
+import picocli.CommandLine.Option;
+
+/** ONNX Runtime options: provider, strictness, threads. */
+final class RuntimeOptions {
+    @Option(names = "--provider", paramLabel = "cpu|cuda|auto", defaultValue = "auto",
+            description = "ONNX Runtime provider (default auto: CUDA when this build and a GPU have it, else CPU).")
+    String provider;
+
+    @Option(names = "--strict", description = "With --provider cuda: fail instead of falling back to CPU.")
+    boolean strict;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+            description = "ONNX Runtime intra-op threads (default: ONNX Runtime's choice).")
+    int threads;
+
+    Sessions.Config sessions() {
+        return new Sessions.Config(Provider.parse(provider), strict, threads,
+                ai.onnxruntime.OrtSession.SessionOptions.OptLevel.ALL_OPT);
+    }
+}

@@ -59,6 +59,14 @@ public final class Trainer {
     private Trainer() {
     }
 
+    /** The last step's gradient norm before clipping (for the progress line). */
+    private static volatile double lastGradNorm = Double.NaN;
+
+    /** The gradient norm (before clipping) of the most recent step. */
+    public static double lastGradNorm() {
+        return lastGradNorm;
+    }
+
     public static Result train(Model student, Teacher teacher, Dataset data, Preprocessing pre, TrainOptions o,
                                Evaluator eval, Listener listener) {
         return train(student, teacher, data, pre, o, eval, listener, null, false);
@@ -222,7 +230,7 @@ public final class Trainer {
         }
         double loss = og.getOutputs().get(Distillation.LOSS).getDouble(0);
         if (Double.isFinite(loss)) {
-            opt.step(params, og.getGradients(), lr);
+            lastGradNorm = opt.step(params, og.getGradients(), lr);
         }
         // A step's activations and gradients live off-heap and are freed only when the JVM collects
         // their (small) Java handles; collecting every step lets the allocator reuse that memory

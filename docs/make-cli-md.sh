@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
   echo "Exit codes: 0 success; 1 a requested check failed; 2 bad input or option (one-line message,"
   echo "no stack trace unless \`--verbose\`); 3 internal error. Outputs are written atomically and never"
   echo "replace the input model."
-  for cmd in "" inspect compress make-testdata; do
+  for cmd in "" inspect compress finetune validate bench make-testdata; do
     echo
     echo "## acdc ${cmd}"
     echo

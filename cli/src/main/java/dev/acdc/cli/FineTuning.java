@@ -73,7 +73,7 @@ final class FineTuning {
             List<Map<String, Object>> curve = new ArrayList<>();
             Trainer.Result r = Trainer.train(student, teacher, train, pre, o, evaluator, new Trainer.Listener() {
                 @Override
-                public void step(int step, int total, int epoch, double loss, double ips) {
+                public void step(int step, int total, int epoch, double loss, double gradNorm, double ips) {
                     if (bar[0] == null) {
                         err.println("acdc: ND4J backend " + Nd4jSetup.describe());
                         bar[0] = new ProgressBar(err, "train");
@@ -83,7 +83,7 @@ final class FineTuning {
                         lastLine[0] = now;
                         double eta = (total - step) * (o.batch() / Math.max(ips, 1e-9));
                         err.printf("acdc: epoch %d step %d/%d loss %.4f |grad| %.3g %.0f img/s ETA %.0fs%n", epoch, step,
-                                total, loss, Trainer.lastGradNorm(), ips, eta);
+                                total, loss, gradNorm, ips, eta);
                         err.flush();
                     }
                 }

@@ -27,7 +27,8 @@ import java.util.Random;
 public final class Trainer {
     /** What the trainer reports as it goes. */
     public interface Listener {
-        void step(int step, int totalSteps, int epoch, double loss, double imagesPerSecond);
+        /** After each step: its loss, the gradient norm before clipping, and images/s so far. */
+        void step(int step, int totalSteps, int epoch, double loss, double gradNorm, double imagesPerSecond);
 
         void epoch(EpochRecord record);
     }
@@ -59,13 +60,6 @@ public final class Trainer {
     private Trainer() {
     }
 
-    /** The last step's gradient norm before clipping (for the progress line). */
-    private static volatile double lastGradNorm = Double.NaN;
-
-    /** The gradient norm (before clipping) of the most recent step. */
-    public static double lastGradNorm() {
-        return lastGradNorm;
-    }
 
     public static Result train(Model student, Teacher teacher, Dataset data, Preprocessing pre, TrainOptions o,
                                Evaluator eval, Listener listener) {
@@ -169,7 +163,8 @@ public final class Trainer {
                 if (labels) {
                     ph.put(Distillation.LABELS, oneHot(y, classes));
                 }
-                double loss = step(g, ph, names, params, opt, lr.valueAt(step, epoch - 1), step == 0);
+                double[] lossAndNorm = step(g, ph, names, params, opt, lr.valueAt(step, epoch - 1), step == 0);
+                double loss = lossAndNorm[0];
                 step++;
                 images += m;
                 if (!Double.isFinite(loss)) {
@@ -180,7 +175,7 @@ public final class Trainer {
                 lossSum += loss;
                 lossCount++;
                 double secs = (System.nanoTime() - t0) / 1e9;
-                listener.step(step, total, epoch, loss, images / secs);
+                listener.step(step, total, epoch, loss, lossAndNorm[1], images / secs);
             }
             g.writeBack();
             double top1 = eval == null ? Double.NaN : eval.top1(student);
@@ -214,9 +209,10 @@ public final class Trainer {
 
     /**
      * One optimisation step: loss and gradients in one pass, then the update. The first call builds
-     * the gradient graph, whose ND4J chatter on standard output is muted. Returns the loss before the step.
+     * the gradient graph, whose ND4J chatter on standard output is muted. Returns the loss before the step
+     * and the gradient norm before clipping.
      */
-    private static double step(SameDiffGraph g, Map<String, INDArray> ph, List<String> names,
+    private static double[] step(SameDiffGraph g, Map<String, INDArray> ph, List<String> names,
                                Map<String, INDArray> params, Optimizer opt, double lr, boolean first) {
         OutAndGrad og;
         PrintStream out = System.out;
@@ -229,14 +225,15 @@ public final class Trainer {
             System.setOut(out);
         }
         double loss = og.getOutputs().get(Distillation.LOSS).getDouble(0);
+        double norm = Double.NaN;
         if (Double.isFinite(loss)) {
-            lastGradNorm = opt.step(params, og.getGradients(), lr);
+            norm = opt.step(params, og.getGradients(), lr);
         }
         // A step's activations and gradients live off-heap and are freed only when the JVM collects
         // their (small) Java handles; collecting every step lets the allocator reuse that memory
         // instead of mapping fresh pages — about 2.5x faster steps on the 2-core machine.
         System.gc();
-        return loss;
+        return new double[] {loss, norm};
     }
 
     private static Map<String, Tensor> snapshot(Model m, SameDiffGraph g) {

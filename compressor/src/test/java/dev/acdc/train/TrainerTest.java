@@ -87,7 +87,7 @@ class TrainerTest {
         Trainer.Result r = Trainer.train(student, ortTeacher(teacher), data,
                 Preprocessing.parse("1/255", "0.5", "0.25", null, null), o, null, new Trainer.Listener() {
                     @Override
-                    public void step(int step, int total, int epoch, double loss, double ips) {
+                    public void step(int step, int total, int epoch, double loss, double norm, double ips) {
                     }
 
                     @Override
@@ -141,7 +141,7 @@ class TrainerTest {
         java.nio.file.Path ck = tmp.resolve("half");
         Trainer.Listener stopAfterTwo = new Trainer.Listener() {
             @Override
-            public void step(int step, int total, int epoch, double loss, double ips) {
+            public void step(int step, int total, int epoch, double loss, double norm, double ips) {
             }
 
             @Override
@@ -199,7 +199,7 @@ class TrainerTest {
     static Trainer.Listener quiet() {
         return new Trainer.Listener() {
             @Override
-            public void step(int step, int total, int epoch, double loss, double ips) {
+            public void step(int step, int total, int epoch, double loss, double norm, double ips) {
             }
 
             @Override

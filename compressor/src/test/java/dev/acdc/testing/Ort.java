@@ -40,6 +40,37 @@ public final class Ort {
         }
     }
 
+    /** Runs a model on n samples in chunks of {@code batch} with one session; returns the outputs concatenated. */
+    public static float[] runBatched(byte[] model, float[] input, long[] sampleShape, int n, int batch) {
+        int per = input.length / n;
+        float[] out = null;
+        int classes = 0;
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+            try (OrtSession s = env().createSession(model, o)) {
+                String in = s.getInputNames().iterator().next();
+                for (int start = 0; start < n; start += batch) {
+                    int m = Math.min(batch, n - start);
+                    long[] shape = new long[sampleShape.length + 1];
+                    shape[0] = m;
+                    System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
+                    FloatBuffer fb = FloatBuffer.wrap(input, start * per, m * per).slice();
+                    try (OnnxTensor t = OnnxTensor.createTensor(env(), fb, shape);
+                         OrtSession.Result r = s.run(Map.of(in, t))) {
+                        FloatBuffer y = ((OnnxTensor) r.get(0)).getFloatBuffer();
+                        if (out == null) {
+                            classes = y.remaining() / m;
+                            out = new float[n * classes];
+                        }
+                        y.get(out, start * classes, m * classes);
+                    }
+                }
+            }
+        } catch (OrtException e) {
+            throw new AssertionError("ONNX Runtime failed: " + e.getMessage(), e);
+        }
+        return out;
+    }
+
     public static float[] run(Model m, float[] input, long[] shape) {
         return run(OnnxModels.toBytes(m), input, shape);
     }

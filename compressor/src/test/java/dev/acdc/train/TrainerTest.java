@@ -61,10 +61,14 @@ class TrainerTest {
         Map<String, INDArray> grads = sd.calculateGradients(ph, names);
         for (String v : names) {
             INDArray w = sd.getArrForVarName(v);
-            INDArray d = Nd4j.randn(DataType.FLOAT, w.shape()).muli(w.stdNumber().doubleValue());
+            // along the gradient (plus noise), so the directional derivative stands well above float rounding
+            INDArray gv = grads.get(v);
+            INDArray d = gv.div(gv.norm2Number().doubleValue()).addi(Nd4j.randn(DataType.FLOAT, w.shape())
+                    .muli(0.3 / Math.sqrt(w.length()))).muli(w.norm2Number().doubleValue());
             double analytic = grads.get(v).castTo(DataType.DOUBLE).mul(d.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
             INDArray w0 = w.dup();
             double eps = 1e-3;
+            assertTrue(Math.abs(analytic) > 1e-3, v + ": the probe direction must carry signal");
             w.assign(w0.add(d.mul(eps)));
             double lp = sd.output(ph, Distillation.LOSS).get(Distillation.LOSS).getDouble(0);
             w.assign(w0.sub(d.mul(eps)));

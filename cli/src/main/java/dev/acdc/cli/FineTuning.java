@@ -63,7 +63,7 @@ final class FineTuning {
             err.println("acdc: fine-tuning on " + train.describe() + "; " + o.epochs() + " epochs, batch " + o.batch()
                     + ", " + o.optimizer() + " lr " + o.lr() + " (" + o.schedule().name().toLowerCase().replace('_', '-')
                     + "), T " + o.temperature() + ", training " + o.train() + " weights");
-            ProgressBar[] bar = {null};
+            boolean[] started = {false};
             long[] lastLine = {0};
             Trainer.Evaluator evaluator = eval == null ? null : m -> {
                 try (ModelIO io = new ModelIO(OnnxModels.toBytes(m), cfg, s -> { })) {
@@ -74,9 +74,9 @@ final class FineTuning {
             Trainer.Result r = Trainer.train(student, teacher, train, pre, o, evaluator, new Trainer.Listener() {
                 @Override
                 public void step(int step, int total, int epoch, double loss, double gradNorm, double ips) {
-                    if (bar[0] == null) {
+                    if (!started[0]) {
                         err.println("acdc: ND4J backend " + Nd4jSetup.describe());
-                        bar[0] = new ProgressBar(err, "train");
+                        started[0] = true;
                     }
                     long now = System.nanoTime();
                     if (now - lastLine[0] > 2_000_000_000L || step == total) {

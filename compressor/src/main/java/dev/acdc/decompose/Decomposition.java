@@ -122,15 +122,6 @@ public final class Decomposition {
         return relErrors.get(cp);
     }
 
-    /** Replaces a conv's atoms (after fine-tuning, say). */
-    public void setAtoms(ConvPlan cp, float[] a) {
-        atoms.put(cp, a.clone());
-    }
-
-    public void setCoefficients(String setId, float[] a) {
-        alpha.put(setId, a.clone());
-    }
-
     /** The dense kernel α·D of a conv, [O, I/G, kh, kw] row-major, computed in float64. */
     public float[] kernel(ConvPlan cp) {
         SharingSet s = plan.set(cp.setId);

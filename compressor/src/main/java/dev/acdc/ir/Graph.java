@@ -1,7 +1,6 @@
 package dev.acdc.ir;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -192,9 +191,5 @@ public final class Graph {
             }
         }
         return p;
-    }
-
-    public Collection<Tensor> initializerValues() {
-        return initializers.values();
     }
 }

@@ -1,6 +1,7 @@
 package dev.acdc.passes;
 
 import dev.acdc.ir.Graph;
+import dev.acdc.ir.GraphBuilder;
 import dev.acdc.ir.Model;
 import dev.acdc.ir.Node;
 import dev.acdc.ir.Tensor;
@@ -92,10 +93,10 @@ public final class FoldBatchNorm implements Pass {
             }
             nb[o] = (float) ((oldB[o] - mean[o]) * s + beta[o]);
         }
-        String wName = g.consumers(conv.input(1)).size() == 1 ? conv.input(1)
-                : Rewrites.uniqueName(g, conv.input(1) + "_bn");
+        GraphBuilder names = new GraphBuilder(g);
+        String wName = g.consumers(conv.input(1)).size() == 1 ? conv.input(1) : names.fresh(conv.input(1) + "_bn");
         String bName = !conv.input(2).isEmpty() && g.consumers(conv.input(2)).size() == 1 ? conv.input(2)
-                : Rewrites.uniqueName(g, (conv.name().isEmpty() ? conv.output(0) : conv.name()) + "_bias");
+                : names.fresh((conv.name().isEmpty() ? conv.output(0) : conv.name()) + "_bias");
         g.putInitializer(Tensor.ofFloats(wName, w.shape(), nw));
         g.putInitializer(Tensor.ofFloats(bName, new long[] {out}, nb));
         List<String> ins = List.of(conv.input(0), wName, bName);

@@ -60,20 +60,6 @@ final class Rewrites {
         return true;
     }
 
-    /** A name not yet used in the graph, from {@code base}. */
-    static String uniqueName(Graph g, String base) {
-        Set<String> names = g.valueNames();
-        if (!names.contains(base)) {
-            return base;
-        }
-        for (int i = 1; ; i++) {
-            String c = base + "_" + i;
-            if (!names.contains(c)) {
-                return c;
-            }
-        }
-    }
-
     static List<Node> snapshot(Graph g) {
         return List.copyOf(g.nodes());
     }

@@ -7,7 +7,6 @@ import dev.acdc.ir.GraphBuilder;
 import dev.acdc.ir.Model;
 import dev.acdc.ir.Node;
 import dev.acdc.ir.ShapeInference;
-import dev.acdc.ir.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -122,9 +121,5 @@ public final class UpgradeOpset implements Pass {
             m.setIrVersion(7);
         }
         return changed + 1;
-    }
-
-    static Tensor scalar(String name, float v) {
-        return Tensor.ofFloats(name, new long[0], new float[] {v});
     }
 }

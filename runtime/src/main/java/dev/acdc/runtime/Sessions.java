@@ -18,10 +18,6 @@ public final class Sessions {
         public static Config cpu() {
             return new Config(Provider.CPU, false, 0, OrtSession.SessionOptions.OptLevel.ALL_OPT);
         }
-
-        public static Config auto() {
-            return new Config(Provider.AUTO, false, 0, OrtSession.SessionOptions.OptLevel.ALL_OPT);
-        }
     }
 
     /** A session and the provider it actually runs on. */

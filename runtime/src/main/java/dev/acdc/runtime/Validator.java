@@ -22,9 +22,6 @@ public final class Validator {
 
     /** Batch size (for symbolic-batch models), session config, whether to ignore labels. */
     public record Options(int batch, Sessions.Config sessions, boolean ignoreLabels) {
-        public static Options defaults() {
-            return new Options(100, Sessions.Config.auto(), false);
-        }
     }
 
     private Validator() {

@@ -125,7 +125,7 @@ final class CompressCommand implements Callable<Integer> {
         if (trainData != null) {
             long tf = System.nanoTime();
             finetune = FineTuning.run(r.model(), originalBytes, trainData, evalData, dataOptions.preprocessing(),
-                    train, dataOptions, err);
+                    train, dataOptions, err, out1);
             r.timings().put("finetune", (System.nanoTime() - tf) / 1e9);
         }
 

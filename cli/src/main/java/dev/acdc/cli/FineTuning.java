@@ -11,6 +11,7 @@ import dev.acdc.runtime.OrtTeacher;
 import dev.acdc.runtime.Sessions;
 import dev.acdc.runtime.Validator;
 import dev.acdc.train.Nd4jSetup;
+import dev.acdc.train.StopSignal;
 import dev.acdc.train.Trainer;
 import dev.acdc.train.TrainOptions;
 
@@ -45,8 +46,13 @@ final class FineTuning {
         }
     }
 
+    /**
+     * Fine-tunes {@code student}. Ctrl-C (SIGINT) stops it at the end of the current step with a checkpoint
+     * in --checkpoint DIR, or else beside {@code out} ({@code OUT.checkpoint/}); the JVM then exits with 130.
+     */
     static Map<String, Object> run(Model student, byte[] teacherBytes, String trainSpec, String evalSpec,
-                                   Preprocessing pre, TrainCliOptions cli, DataOptions d, PrintWriter err) {
+                                   Preprocessing pre, TrainCliOptions cli, DataOptions d, PrintWriter err,
+                                   java.nio.file.Path out) {
         TrainOptions o = cli.options();
         if (cli.resume && cli.checkpoint == null) {
             throw new AcdcException("--resume needs --checkpoint DIR");
@@ -71,7 +77,41 @@ final class FineTuning {
                 }
             };
             List<Map<String, Object>> curve = new ArrayList<>();
-            Trainer.Result r = Trainer.train(student, teacher, train, pre, o, evaluator, new Trainer.Listener() {
+            StopSignal stop = new StopSignal(cli.checkpoint != null ? cli.checkpoint
+                    : CompressCommand.siblingWithSuffix(out, ".checkpoint"));
+            Thread onSigint = new Thread(() -> {
+                stop.request();
+                try {
+                    if (stop.await(600)) {
+                        err.println("acdc: interrupted; checkpoint in " + stop.folder() + "; continue with the same "
+                                + "command plus --resume --checkpoint " + stop.folder());
+                        err.flush();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "acdc-interrupt");
+            Runtime.getRuntime().addShutdownHook(onSigint);
+            Trainer.Result r;
+            try {
+                r = train(student, teacher, train, pre, o, evaluator, cli, err, curve, started, lastLine, stop);
+            } finally {
+                stop.ended();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onSigint);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running: it reports the checkpoint
+                }
+            }
+            return report(r, train, eval, o, curve);
+        }
+    }
+
+    private static Trainer.Result train(Model student, OrtTeacher teacher, Dataset train, Preprocessing pre,
+                                        TrainOptions o, Trainer.Evaluator evaluator, TrainCliOptions cli,
+                                        PrintWriter err, List<Map<String, Object>> curve, boolean[] started,
+                                        long[] lastLine, StopSignal stop) {
+            return Trainer.train(student, teacher, train, pre, o, evaluator, new Trainer.Listener() {
                 @Override
                 public void step(int step, int total, int epoch, double loss, double gradNorm, double ips) {
                     if (!started[0]) {
@@ -96,7 +136,11 @@ final class FineTuning {
                             rec.seconds(), rec.best() ? " *" : "");
                     err.flush();
                 }
-            }, cli.checkpoint, cli.resume);
+            }, cli.checkpoint, cli.resume, stop);
+    }
+
+    private static Map<String, Object> report(Trainer.Result r, Dataset train, Dataset eval, TrainOptions o,
+                                              List<Map<String, Object>> curve) {
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("backend", r.backend());
             j.put("trainData", train.describe());
@@ -123,6 +167,5 @@ final class FineTuning {
             j.put("seconds", r.seconds());
             j.put("imagesPerSecond", r.imagesPerSecond());
             return j;
-        }
     }
 }

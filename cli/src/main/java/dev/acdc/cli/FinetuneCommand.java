@@ -77,7 +77,8 @@ final class FinetuneCommand implements Callable<Integer> {
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("input", model.toString());
         j.put("teacher", teacher.toString());
-        Map<String, Object> ft = FineTuning.run(student, teacherBytes, trainData, evalData, pre, train, dataOptions, err);
+        Map<String, Object> ft = FineTuning.run(student, teacherBytes, trainData, evalData, pre, train, dataOptions, err,
+                out1);
         j.put("finetune", ft);
         byte[] bytes = OnnxModels.toBytes(student);
         j.put("consistency", consistency(student, bytes, err));

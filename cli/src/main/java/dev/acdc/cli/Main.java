@@ -34,6 +34,9 @@ public final class Main {
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             boolean verbose = cmd.getParseResult() != null && cmd.getParseResult().hasMatchedOption("--verbose");
+            if (ex instanceof dev.acdc.train.StopSignal.Stopped s) {
+                return s.exitCode(); // the Ctrl-C handler reports the checkpoint
+            }
             if (ex instanceof AcdcException a) {
                 err.println("acdc: error: " + a.getMessage());
                 if (verbose) {

@@ -27,8 +27,12 @@ import java.util.Map;
  * (seed, epoch) and the learning rate by the step, so a resumed run continues exactly where it stopped.
  */
 public final class Checkpoint {
-    /** What a checkpoint restores. */
-    public record State(int epoch, int step, int bestEpoch, double bestTop1, List<Map<String, Object>> records) {
+    /**
+     * What a checkpoint restores: the last finished epoch, the global step, the best epoch so far, and, for
+     * a run stopped inside an epoch, how many of the next epoch's batches are done with their loss sum.
+     */
+    public record State(int epoch, int step, int bestEpoch, double bestTop1, List<Map<String, Object>> records,
+                        int batchesDone, double lossSum, double epochSeconds) {
     }
 
     private Checkpoint() {
@@ -72,6 +76,9 @@ public final class Checkpoint {
         j.put("bestEpoch", s.bestEpoch());
         j.put("bestTop1", s.bestTop1());
         j.put("records", s.records());
+        j.put("batchesDone", s.batchesDone());
+        j.put("lossSum", s.lossSum());
+        j.put("epochSeconds", s.epochSeconds());
         Json.write(j, dir.resolve("state.json"));
     }
 
@@ -129,7 +136,10 @@ public final class Checkpoint {
         try {
             Map<String, Object> j = Json.mapper().readValue(dir.resolve("state.json").toFile(), Map.class);
             State s = new State((int) num(j.get("epoch")), (int) num(j.get("step")), (int) num(j.get("bestEpoch")),
-                    num(j.get("bestTop1")), (List<Map<String, Object>>) j.get("records"));
+                    num(j.get("bestTop1")), (List<Map<String, Object>>) j.get("records"),
+                    j.get("batchesDone") == null ? 0 : (int) num(j.get("batchesDone")),
+                    j.get("lossSum") == null ? 0 : num(j.get("lossSum")),
+                    j.get("epochSeconds") == null ? 0 : num(j.get("epochSeconds")));
             return new Loaded(s, st, steps, best);
         } catch (IOException | RuntimeException e) {
             throw new AcdcException("cannot read checkpoint state " + dir.resolve("state.json") + ": " + e.getMessage());

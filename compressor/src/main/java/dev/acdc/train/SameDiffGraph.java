@@ -27,9 +27,10 @@ import java.util.Set;
 import java.util.function.Predicate;
 
 /**
- * A trainable SameDiff graph built from the IR (after the standard passes: BatchNormalization is
- * folded into the convolutions, so the graph trains in inference-mode BN). Every float initializer
- * that {@code trainable} selects becomes a variable, the rest constants. A compact ACDC model's kernel
+ * A trainable SameDiff graph built from the IR (after the standard passes). BatchNormalization runs in
+ * inference mode with its running statistics, or, built with {@code trainingBatchNorm}, normalises by the
+ * batch's statistics while the trainer keeps the running ones ({@link TrainingBatchNorm}). Every float
+ * initializer that {@code trainable} selects becomes a variable, the rest constants. A compact ACDC model's kernel
  * chain (MatMul(α, atoms) → Reshape → Transpose → Reshape → Conv) is translated like any other ops, so
  * each convolution's kernel is computed in the graph from its set's one coefficient variable and its
  * own atoms: gradients reach both and sharing is real.
@@ -49,9 +50,19 @@ public final class SameDiffGraph {
     private final Set<String> variables = new LinkedHashSet<>();
     private final Map<String, ShapeInference.Facts> facts;
     private final SDVariable output;
+    /** Whether BatchNormalization normalises by batch statistics (training) or running ones. */
+    private final boolean trainingBn;
+    /** BN running statistics (ONNX initializer name → values), updated by {@link #updateRunningStats}. */
+    private final Map<String, float[]> running = new LinkedHashMap<>();
+    private final List<BatchStats> batchStats = new java.util.ArrayList<>();
 
-    private SameDiffGraph(Model m, Predicate<String> trainable) {
+    /** A training-mode BN's batch mean and variance outputs and the running statistics they feed. */
+    private record BatchStats(String meanInit, String varInit, String meanOut, String varOut, long spatial) {
+    }
+
+    private SameDiffGraph(Model m, Predicate<String> trainable0, boolean trainingBn) {
         this.model = m;
+        this.trainingBn = trainingBn;
         this.sd = SameDiff.create();
         this.facts = ShapeInference.infer(m);
         Graph g = m.graph();
@@ -63,6 +74,14 @@ public final class SameDiffGraph {
         long[] shape = in.shape();
         shape[0] = -1;
         values.put(in.name(), sd.placeHolder(INPUT, DataType.FLOAT, shape));
+        Set<String> stats = new LinkedHashSet<>();
+        for (Node n : g.nodes()) {
+            if (n.is("BatchNormalization") && n.inputs().size() >= 5) {
+                stats.add(n.input(3));
+                stats.add(n.input(4));
+            }
+        }
+        Predicate<String> trainable = name -> !stats.contains(name) && trainable0.test(name);
         Set<String> convWeights = new LinkedHashSet<>();
         for (Node n : g.nodes()) {
             if (n.is("Conv") && g.isInitializer(n.input(1))) {
@@ -81,6 +100,9 @@ public final class SameDiffGraph {
                     variables.add(t.name());
                 }
                 permuted.put(t.name(), perm);
+                if (stats.contains(t.name())) {
+                    running.put(t.name(), t.floats().clone());
+                }
                 values.put(t.name(), v);
             }
         }
@@ -99,7 +121,15 @@ public final class SameDiffGraph {
 
     /** Builds the graph; {@code trainable} picks the initializers that get gradients. */
     public static SameDiffGraph build(Model m, Predicate<String> trainable) {
-        return new SameDiffGraph(m, trainable);
+        return new SameDiffGraph(m, trainable, false);
+    }
+
+    /**
+     * As {@link #build(Model, Predicate)}; with {@code trainingBatchNorm}, BatchNormalization normalises by
+     * the batch's statistics, whose values {@link #batchStatOutputs} names for {@link #updateRunningStats}.
+     */
+    public static SameDiffGraph build(Model m, Predicate<String> trainable, boolean trainingBatchNorm) {
+        return new SameDiffGraph(m, trainable, trainingBatchNorm);
     }
 
     private static String safe(String name) {
@@ -128,9 +158,65 @@ public final class SameDiffGraph {
         return safe(initializer);
     }
 
-    /** Copies the trained values of the variables back into the model's initializers. */
+    /** The ONNX names of what training changes: the variables and the BN running statistics. */
+    public Set<String> state() {
+        Set<String> s = new LinkedHashSet<>(variables);
+        s.addAll(running.keySet());
+        return s;
+    }
+
+    /** SameDiff names of the training-mode BNs' batch means and variances, to request with the loss. */
+    public List<String> batchStatOutputs() {
+        List<String> l = new java.util.ArrayList<>();
+        for (BatchStats b : batchStats) {
+            l.add(b.meanOut());
+            l.add(b.varOut());
+        }
+        return l;
+    }
+
+    /**
+     * Moves the running statistics towards a step's batch statistics:
+     * {@code r ← (1−momentum)·r + momentum·batch}, the variance unbiased over {@code batch·H·W} values.
+     */
+    public void updateRunningStats(Map<String, INDArray> outputs, int batch, double momentum) {
+        for (BatchStats b : batchStats) {
+            float[] mean = outputs.get(b.meanOut()).dup('c').data().asFloat();
+            float[] var = outputs.get(b.varOut()).dup('c').data().asFloat();
+            long count = batch * b.spatial();
+            double unbias = count > 1 ? count / (count - 1.0) : 1;
+            float[] rm = running.get(b.meanInit());
+            float[] rv = running.get(b.varInit());
+            for (int i = 0; i < rm.length; i++) {
+                rm[i] = (float) ((1 - momentum) * rm[i] + momentum * mean[i]);
+                rv[i] = (float) ((1 - momentum) * rv[i] + momentum * var[i] * unbias);
+            }
+        }
+    }
+
+    /** Per-channel mean and (biased) variance of the named 4-D values on batch {@code x}. */
+    public Map<String, float[][]> channelStats(INDArray x, List<String> valueNames) {
+        Map<String, String> sdNames = new LinkedHashMap<>();
+        for (String v : valueNames) {
+            sdNames.put(values.get(v).name(), v);
+        }
+        Map<String, INDArray> out = sd.output(Map.of(INPUT, x), List.copyOf(sdNames.keySet()));
+        Map<String, float[][]> r = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : sdNames.entrySet()) {
+            INDArray a = out.get(e.getKey());
+            INDArray mean = a.mean(0, 2, 3);
+            INDArray var = a.var(false, 0, 2, 3);
+            r.put(e.getValue(), new float[][] {mean.dup('c').data().asFloat(), var.dup('c').data().asFloat()});
+        }
+        return r;
+    }
+
+    /** Copies the trained values of the variables and the running statistics back into the model. */
     public void writeBack() {
         Graph g = model.graph();
+        for (Map.Entry<String, float[]> e : running.entrySet()) {
+            g.putInitializer(Tensor.ofFloats(e.getKey(), g.initializer(e.getKey()).shape(), e.getValue().clone()));
+        }
         for (String name : variables) {
             INDArray arr = sd.getVariable(safe(name)).getArr();
             Tensor old = g.initializer(name);
@@ -140,6 +226,15 @@ public final class SameDiffGraph {
             float[] v = arr.dup('c').data().asFloat();
             g.putInitializer(Tensor.ofFloats(name, old.shape(), v));
         }
+    }
+
+    /** The SameDiff name of an IR value computed by the graph. */
+    public String valueName(String irValue) {
+        SDVariable v = values.get(irValue);
+        if (v == null) {
+            throw new AcdcException("value '" + irValue + "' is not in the training graph");
+        }
+        return v.name();
     }
 
     /** Runs the graph on a batch; returns logits [n, classes]. */
@@ -268,6 +363,7 @@ public final class SameDiffGraph {
                 set(n, sd.nn().pad(in(n, 0), sd.constant(Nd4j.createFromArray(p)), PadMode.CONSTANT, value));
             }
             case "Slice" -> slice(n);
+            case "BatchNormalization" -> batchNorm(n);
             default -> throw new AcdcException("operator " + n.opType() + " is not supported for fine-tuning");
         }
     }
@@ -314,6 +410,32 @@ public final class SameDiffGraph {
             throw new AcdcException("grouped convolution (group " + group + ") is not supported for fine-tuning");
         }
         set(n, y);
+    }
+
+    private void batchNorm(Node n) {
+        long[] x = shape(n.input(0));
+        if (x.length != 4 || n.outputs().size() > 1 && !n.output(1).isEmpty()) {
+            throw new AcdcException("BatchNormalization is supported for fine-tuning on 4-D inputs with one output");
+        }
+        double eps = n.attrFloat("epsilon", 1e-5f);
+        long c = x[1];
+        SDVariable gamma = sd.reshape(in(n, 1), 1, c, 1, 1);
+        SDVariable input = in(n, 0);
+        if (trainingBn) {
+            // y·s + (β − μ·s) with s = γ/√(σ²+ε) and σ² = E[y²] − μ²: two passes over the activation
+            // instead of four (ND4J's broadcast ops dominate a step's time otherwise)
+            SDVariable mean = sd.mean(input, true, 0, 2, 3);
+            SDVariable var = sd.mean(sd.math().square(input), true, 0, 2, 3).sub(mean.mul(mean));
+            SDVariable scale = gamma.mul(sd.math().rsqrt(var.add(eps)));
+            SDVariable shift = in(n, 2).sub(sd.reshape(mean.mul(scale), c));
+            set(n, sd.nn().biasAdd(input.mul(scale), shift, true));
+            batchStats.add(new BatchStats(n.input(3), n.input(4), mean.name(), var.name(), x[2] * x[3]));
+        } else {
+            SDVariable mean = sd.reshape(in(n, 3), 1, c, 1, 1);
+            SDVariable var = sd.reshape(in(n, 4), 1, c, 1, 1);
+            SDVariable scale = gamma.mul(sd.math().rsqrt(var.add(eps)));
+            set(n, input.mul(scale).add(sd.reshape(in(n, 2), 1, c, 1, 1).sub(mean.mul(scale))));
+        }
     }
 
     private void pool(Node n) {

@@ -7,10 +7,13 @@ import java.util.Locale;
 /**
  * Fine-tuning settings. {@code train}: {@code all} (every float weight), {@code atoms} (the paper's
  * fast-adaptation mode) or {@code coefficients}. {@code augment}: null = auto (on for 32×32 RGB).
+ * {@code batchNorm}: train with BatchNormalization after every convolution ({@link TrainingBatchNorm}),
+ * folded away again for export.
  */
 public record TrainOptions(int epochs, int maxSteps, int batch, double lr, String optimizer, double momentum,
                            double weightDecay, Schedule.Kind schedule, double temperature, double kdWeight,
-                           double ceWeight, Boolean augment, String train, long seed, double clip) {
+                           double ceWeight, Boolean augment, String train, long seed, double clip,
+                           boolean batchNorm) {
 
     public TrainOptions {
         if (epochs < 1) {
@@ -37,7 +40,7 @@ public record TrainOptions(int epochs, int maxSteps, int batch, double lr, Strin
 
     public static TrainOptions defaults() {
         return new TrainOptions(8, 0, 128, 0.02, "sgd", 0.9, 5e-4, Schedule.Kind.ONE_CYCLE, 4, 0.9, 0.1, null, "all", 1,
-                5.0);
+                5.0, true);
     }
 
     /** Whether an initializer of the compact model is trained. */

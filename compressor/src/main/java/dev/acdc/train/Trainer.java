@@ -57,6 +57,9 @@ public final class Trainer {
                          String backend) {
     }
 
+    /** Weight of a step's batch statistics in the BN running statistics (PyTorch's default). */
+    static final double BN_MOMENTUM = 0.1;
+
     private Trainer() {
     }
 
@@ -73,9 +76,20 @@ public final class Trainer {
      */
     public static Result train(Model student, Teacher teacher, Dataset data, Preprocessing pre, TrainOptions o,
                                Evaluator eval, Listener listener, java.nio.file.Path checkpoint, boolean resume) {
+        return train(student, teacher, data, pre, o, eval, listener, checkpoint, resume, null);
+    }
+
+    /**
+     * As above; when {@code stop} (may be null) is requested, the run finishes the step it is in, writes a
+     * checkpoint into {@code stop}'s folder and throws {@link StopSignal.Stopped}. Resuming from that
+     * checkpoint continues inside the epoch with the same data order, augmentation and optimizer state.
+     */
+    public static Result train(Model student, Teacher teacher, Dataset data, Preprocessing pre, TrainOptions o,
+                               Evaluator eval, Listener listener, java.nio.file.Path checkpoint, boolean resume,
+                               StopSignal stop) {
         Nd4jSetup.init();
         pre.checkChannels(data.channels());
-        dev.acdc.passes.PassManager.standard().run(student); // BatchNormalization is folded: training runs BN in inference mode
+        dev.acdc.passes.PassManager.standard().run(student); // the model's own BatchNormalization is folded
         int n = pre.limit() > 0 ? Math.min(pre.limit(), data.size()) : data.size();
         if (n == 0) {
             throw new AcdcException("the training data set is empty");
@@ -85,8 +99,11 @@ public final class Trainer {
         int w = data.width();
         long[] sample = {c, h, w};
         boolean augment = o.augment() != null ? o.augment() : c == 3 && h == 32 && w == 32;
+        if (o.batchNorm()) {
+            insertBatchNorm(student, data, pre, Math.min(n, Math.max(o.batch(), 64)));
+        }
         Checkpoint.Loaded restored = resume && checkpoint != null ? Checkpoint.load(checkpoint, student) : null;
-        SameDiffGraph g = SameDiffGraph.build(student, o::trains);
+        SameDiffGraph g = SameDiffGraph.build(student, o::trains, o.batchNorm());
         if (g.variables().isEmpty()) {
             throw new AcdcException("--train " + o.train() + " selects no weights in this model (is it an acdc-compressed model?)");
         }
@@ -111,11 +128,17 @@ public final class Trainer {
         int bestEpoch = 0;
         int step = 0;
         int firstEpoch = 1;
+        int skipBatches = 0;
+        double carriedLoss = 0;
+        double carriedSeconds = 0;
         if (restored != null) {
             opt.restore(restored.optimizer(), restored.optimizerSteps(), names);
             Checkpoint.State st = restored.state();
             firstEpoch = st.epoch() + 1;
             step = st.step();
+            skipBatches = st.batchesDone();
+            carriedLoss = st.lossSum();
+            carriedSeconds = st.epochSeconds();
             bestEpoch = st.bestEpoch();
             bestTop1 = st.bestTop1();
             for (Map<String, Object> rec : st.records()) {
@@ -124,7 +147,7 @@ public final class Trainer {
             }
             if (restored.best() != null) {
                 best = new LinkedHashMap<>();
-                for (String v : g.variables()) {
+                for (String v : g.state()) {
                     best.put(v, restored.best().get(v));
                 }
             }
@@ -136,13 +159,19 @@ public final class Trainer {
         for (int epoch = firstEpoch; epoch <= epochs && step < total; epoch++) {
             long te = System.nanoTime();
             int[] order = permutation(n, new Random(o.seed() * 1_000_003L + epoch));
-            Random aug = new Random(o.seed() * 7919L + epoch);
-            double lossSum = 0;
-            int lossCount = 0;
-            for (int b = 0; b < perEpoch; b++) {
+            double lossSum = carriedLoss;
+            int lossCount = skipBatches;
+            double before = carriedSeconds;
+            int firstBatch = skipBatches;
+            skipBatches = 0;
+            carriedLoss = 0;
+            carriedSeconds = 0;
+            for (int b = firstBatch; b < perEpoch; b++) {
                 if (step >= total) {
                     break;
                 }
+                // seeded per step, so a run resumed inside an epoch augments its batches the same way
+                Random aug = new Random(o.seed() * 7919L + step);
                 int start = b * o.batch();
                 int m = Math.min(o.batch(), n - start);
                 float[] x = new float[m * c * h * w];
@@ -163,7 +192,7 @@ public final class Trainer {
                 if (labels) {
                     ph.put(Distillation.LABELS, oneHot(y, classes));
                 }
-                double[] lossAndNorm = step(g, ph, names, params, opt, lr.valueAt(step, epoch - 1), step == 0);
+                double[] lossAndNorm = step(g, ph, names, params, opt, lr.valueAt(step, epoch - 1), step == 0, m);
                 double loss = lossAndNorm[0];
                 step++;
                 images += m;
@@ -176,6 +205,15 @@ public final class Trainer {
                 lossCount++;
                 double secs = (System.nanoTime() - t0) / 1e9;
                 listener.step(step, total, epoch, loss, lossAndNorm[1], images / secs);
+                if (stop != null && stop.requested() && step < total) {
+                    g.writeBack();
+                    List<Map<String, Object>> recs = new ArrayList<>();
+                    records.forEach(r -> recs.add(r.json()));
+                    Checkpoint.save(stop.folder(), student, opt, new Checkpoint.State(epoch - 1, step, bestEpoch,
+                            bestTop1, recs, b + 1, lossSum, before + (System.nanoTime() - te) / 1e9), best);
+                    stop.saved();
+                    throw new StopSignal.Stopped(step, epoch, stop.folder());
+                }
             }
             g.writeBack();
             double top1 = eval == null ? Double.NaN : eval.top1(student);
@@ -186,12 +224,13 @@ public final class Trainer {
                 best = snapshot(student, g);
             }
             EpochRecord rec = new EpochRecord(epoch, lossCount == 0 ? Double.NaN : lossSum / lossCount, top1,
-                    (System.nanoTime() - te) / 1e9, isBest);
+                    before + (System.nanoTime() - te) / 1e9, isBest);
             records.add(rec);
             if (checkpoint != null) {
                 List<Map<String, Object>> recs = new ArrayList<>();
                 records.forEach(r -> recs.add(r.json()));
-                Checkpoint.save(checkpoint, student, opt, new Checkpoint.State(epoch, step, bestEpoch, bestTop1, recs), best);
+                Checkpoint.save(checkpoint, student, opt, new Checkpoint.State(epoch, step, bestEpoch, bestTop1, recs,
+                        0, 0, 0), best);
             }
             listener.epoch(rec);
             if (step >= total) {
@@ -203,6 +242,9 @@ public final class Trainer {
                 student.graph().putInitializer(t);
             }
         }
+        if (o.batchNorm()) {
+            foldBatchNorm(student);
+        }
         double secs = (System.nanoTime() - t0) / 1e9;
         return new Result(records, bestEpoch, step, secs, images / secs, Nd4jSetup.describe());
     }
@@ -213,14 +255,17 @@ public final class Trainer {
      * and the gradient norm before clipping.
      */
     private static double[] step(SameDiffGraph g, Map<String, INDArray> ph, List<String> names,
-                               Map<String, INDArray> params, Optimizer opt, double lr, boolean first) {
+                               Map<String, INDArray> params, Optimizer opt, double lr, boolean first, int batch) {
         OutAndGrad og;
         PrintStream out = System.out;
         if (first) {
             System.setOut(new PrintStream(java.io.OutputStream.nullOutputStream()));
         }
         try {
-            og = g.sameDiff().calculateGradientsAndOutputs(ph, List.of(Distillation.LOSS), names);
+            List<String> outputs = new ArrayList<>();
+            outputs.add(Distillation.LOSS);
+            outputs.addAll(g.batchStatOutputs());
+            og = g.sameDiff().calculateGradientsAndOutputs(ph, outputs, names);
         } finally {
             System.setOut(out);
         }
@@ -228,6 +273,7 @@ public final class Trainer {
         double norm = Double.NaN;
         if (Double.isFinite(loss)) {
             norm = opt.step(params, og.getGradients(), lr);
+            g.updateRunningStats(og.getOutputs(), batch, BN_MOMENTUM);
         }
         // A step's activations and gradients live off-heap and are freed only when the JVM collects
         // their (small) Java handles; collecting every step lets the allocator reuse that memory
@@ -236,9 +282,38 @@ public final class Trainer {
         return new double[] {loss, norm};
     }
 
+    /**
+     * Puts BatchNormalization after every convolution ({@link TrainingBatchNorm}), calibrated on the first
+     * {@code count} training images (preprocessed, not augmented) so the model's function is unchanged.
+     */
+    static void insertBatchNorm(Model student, Dataset data, Preprocessing pre, int count) {
+        List<String> convs = TrainingBatchNorm.convOutputs(student);
+        if (convs.isEmpty()) {
+            return;
+        }
+        int c = data.channels();
+        int h = data.height();
+        int w = data.width();
+        byte[] pixels = new byte[count * data.imageBytes()];
+        int[] y = new int[count];
+        data.read(0, count, pixels, y);
+        float[] x = new float[count * c * h * w];
+        pre.apply(pixels, count, c, h, w, x);
+        SameDiffGraph plain = SameDiffGraph.build(student, name -> false);
+        Map<String, float[][]> stats = plain.channelStats(Nd4j.create(x, new long[] {count, c, h, w}, 'c'), convs);
+        TrainingBatchNorm.insert(student, stats);
+    }
+
+    /** Folds the training BNs away: into plain conv weights where possible, else a per-channel scale and shift. */
+    static void foldBatchNorm(Model student) {
+        dev.acdc.passes.PassManager pm = new dev.acdc.passes.PassManager(List.of(new dev.acdc.passes.FoldBatchNorm(),
+                new dev.acdc.passes.BatchNormToAffine()));
+        pm.run(student);
+    }
+
     private static Map<String, Tensor> snapshot(Model m, SameDiffGraph g) {
         Map<String, Tensor> s = new LinkedHashMap<>();
-        for (String name : g.variables()) {
+        for (String name : g.state()) {
             s.put(name, m.graph().initializer(name));
         }
         return s;

@@ -46,6 +46,24 @@ class TrainerTest {
         Model m = compressedTiny(3);
         SameDiffGraph g = SameDiffGraph.build(m, n -> n.endsWith("/coefficients") || n.endsWith("/atoms"));
         assertEquals(3, g.variables().size(), "one shared coefficient tensor, two convs' atoms");
+        checkGradients(g);
+    }
+
+    /** The same with training-mode BatchNormalization after every conv: batch statistics are differentiated too. */
+    @Test
+    void gradientsThroughTrainingModeBatchNormMatchFiniteDifferences() {
+        Model m = compressedTiny(3);
+        Nd4j.getRandom().setSeed(5);
+        INDArray calib = Nd4j.randn(DataType.FLOAT, 8, 3, 8, 8);
+        TrainingBatchNorm.insert(m, SameDiffGraph.build(m, n -> false).channelStats(calib, TrainingBatchNorm.convOutputs(m)));
+        SameDiffGraph g = SameDiffGraph.build(m, n -> n.endsWith("/coefficients") || n.endsWith("/atoms")
+                || n.endsWith("/bn/scale") || n.endsWith("/bn/bias"), true);
+        assertEquals(3 + 2 * 3, g.variables().size(), "coefficients, two atoms, scale and bias of three BNs");
+        assertEquals(3 * 2, g.batchStatOutputs().size());
+        checkGradients(g);
+    }
+
+    private static void checkGradients(SameDiffGraph g) {
         Distillation.add(g, 5, 4, 0.9, 0.1, true);
         SameDiff sd = g.sameDiff();
         Nd4j.getRandom().setSeed(7);
@@ -64,7 +82,7 @@ class TrainerTest {
             // along the gradient (plus noise), so the directional derivative stands well above float rounding
             INDArray gv = grads.get(v);
             INDArray d = gv.div(gv.norm2Number().doubleValue()).addi(Nd4j.randn(DataType.FLOAT, w.shape())
-                    .muli(0.3 / Math.sqrt(w.length()))).muli(w.norm2Number().doubleValue());
+                    .muli(0.3 / Math.sqrt(w.length()))).muli(Math.max(1, w.norm2Number().doubleValue()));
             double analytic = grads.get(v).castTo(DataType.DOUBLE).mul(d.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
             INDArray w0 = w.dup();
             double eps = 1e-3;
@@ -79,6 +97,100 @@ class TrainerTest {
         }
     }
 
+    /** Training-mode BN against plain loops: per-channel batch mean and biased variance over N·H·W. */
+    @Test
+    void trainingModeBatchNormNormalisesByBatchStatistics() {
+        Model m = compressedTiny(4);
+        Nd4j.getRandom().setSeed(9);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 6, 3, 8, 8);
+        List<String> convs = TrainingBatchNorm.convOutputs(m);
+        Map<String, float[][]> stats = SameDiffGraph.build(m, n -> false).channelStats(x, convs);
+        // the stem conv's output, by hand
+        SameDiffGraph plain = SameDiffGraph.build(m, n -> false);
+        float[] conv = plain.sameDiff().output(Map.of(SameDiffGraph.INPUT, x), List.of(plainName(plain, convs.get(0))))
+                .values().iterator().next().dup('c').data().asFloat();
+        int n = 6;
+        int c = 16;
+        int hw = 64;
+        float[] scale = new float[c];
+        float[] bias = new float[c];
+        for (int k = 0; k < c; k++) {
+            scale[k] = 1.5f + 0.1f * k;
+            bias[k] = -0.2f * k;
+        }
+        TrainingBatchNorm.insert(m, stats);
+        String bn = m.graph().consumers(convs.get(0)).get(0).name();
+        m.graph().putInitializer(dev.acdc.ir.Tensor.ofFloats(bn + "/scale", new long[] {c}, scale));
+        m.graph().putInitializer(dev.acdc.ir.Tensor.ofFloats(bn + "/bias", new long[] {c}, bias));
+        SameDiffGraph g = SameDiffGraph.build(m, v -> false, true);
+        String out = m.graph().consumers(convs.get(0)).get(0).output(0);
+        float[] got = g.sameDiff().output(Map.of(SameDiffGraph.INPUT, x), List.of(plainName(g, out)))
+                .values().iterator().next().dup('c').data().asFloat();
+        for (int k = 0; k < c; k++) {
+            double mean = 0;
+            double sq = 0;
+            for (int i = 0; i < n; i++) {
+                for (int p = 0; p < hw; p++) {
+                    mean += conv[(i * c + k) * hw + p];
+                }
+            }
+            mean /= n * hw;
+            for (int i = 0; i < n; i++) {
+                for (int p = 0; p < hw; p++) {
+                    double d = conv[(i * c + k) * hw + p] - mean;
+                    sq += d * d;
+                }
+            }
+            double var = sq / (n * hw);
+            assertEquals(mean, stats.get(convs.get(0))[0][k], 1e-4);
+            assertEquals(var, stats.get(convs.get(0))[1][k], 1e-4 * Math.max(1, var));
+            for (int i = 0; i < n; i++) {
+                for (int p = 0; p < hw; p++) {
+                    int at = (i * c + k) * hw + p;
+                    double want = scale[k] * (conv[at] - mean) / Math.sqrt(var + TrainingBatchNorm.EPSILON) + bias[k];
+                    assertEquals(want, got[at], 1e-3 * Math.max(1, Math.abs(want)), "channel " + k);
+                }
+            }
+        }
+    }
+
+    private static String plainName(SameDiffGraph g, String value) {
+        return g.valueName(value);
+    }
+
+    /** Inserted BNs leave the model's function unchanged in inference mode, and fold away for export. */
+    @Test
+    void insertedBatchNormIsTheIdentityAndFoldsAway() {
+        Model m = compressedTiny(6);
+        long[] shape = {8, 3, 8, 8};
+        float[] x = Ort.randomInput(shape, 3);
+        float[] before = Ort.run(m, x, shape);
+        TrainingBatchNorm.insert(m, SameDiffGraph.build(m, n -> false)
+                .channelStats(Nd4j.create(x, shape, 'c'), TrainingBatchNorm.convOutputs(m)));
+        assertEquals(3, m.graph().nodes().stream().filter(n -> n.is("BatchNormalization")).count());
+        assertTrue(Ort.maxAbsDiff(before, Ort.run(m, x, shape)) <= 1e-4, "identity on the calibration batch");
+        // as training would: move the BNs away from the identity
+        java.util.Random r = new java.util.Random(1);
+        for (var t : List.copyOf(m.graph().initializers().values())) {
+            if (t.name().contains("/bn/")) {
+                float[] v = t.floats();
+                for (int i = 0; i < v.length; i++) {
+                    v[i] *= (float) (t.name().endsWith("/var") ? 0.5 + r.nextDouble() : 0.8 + 0.4 * r.nextDouble());
+                }
+                m.graph().putInitializer(dev.acdc.ir.Tensor.ofFloats(t.name(), t.shape(), v));
+            }
+        }
+        float[] trained = Ort.run(m, x, shape);
+        Trainer.foldBatchNorm(m);
+        assertEquals(0, m.graph().nodes().stream().filter(n -> n.is("BatchNormalization")).count());
+        assertEquals(2, m.graph().nodes().stream().filter(n -> n.is("Mul") && n.input(1).endsWith("/channel_scale")).count(),
+                "the two decomposed convs get a per-channel scale; the stem's BN folds into its weights");
+        assertTrue(Ort.maxAbsDiff(trained, Ort.run(m, x, shape)) <= 1e-4, "folding keeps the function");
+        SameDiffGraph g = SameDiffGraph.build(m, n -> false);
+        float[] sd = g.output(Nd4j.create(x, shape, 'c')).dup('c').data().asFloat();
+        assertTrue(Ort.maxAbsDiff(trained, sd) <= 1e-3, "SameDiff reads the folded form");
+    }
+
     @Test
     void lossFallsOnATinyProblemAndTheExportMatchesSameDiff() {
         Model teacherModel = ModelGenerators.residual(3, 8, 16, 5, 11);
@@ -86,7 +198,7 @@ class TrainerTest {
         Model student = compressedTiny(11);
         MemoryDataset data = new MemoryDataset(64, 3, 8, 8, 5, 1);
         TrainOptions o = new TrainOptions(6, 0, 16, 0.01, "adam", 0.9, 0, Schedule.Kind.CONSTANT, 2, 1.0, 0.0, false,
-                "all", 3, 5);
+                "all", 3, 5, false);
         List<Double> losses = new ArrayList<>();
         Trainer.Result r = Trainer.train(student, ortTeacher(teacher), data,
                 Preprocessing.parse("1/255", "0.5", "0.25", null, null), o, null, new Trainer.Listener() {
@@ -135,7 +247,7 @@ class TrainerTest {
         MemoryDataset data = new MemoryDataset(48, 3, 8, 8, 5, 1);
         Preprocessing pre = Preprocessing.parse("1/255", "0.5", "0.25", null, null);
         TrainOptions four = new TrainOptions(4, 0, 16, 0.02, "sgd", 0.9, 5e-4, Schedule.Kind.ONE_CYCLE, 4, 0.9, 0.1, true,
-                "all", 5, 5);
+                "all", 5, 5, true);
         Model straight = compressedTiny(11);
         Trainer.train(straight, ortTeacher(teacher), data, pre, four, null, quiet());
         // the same run stopped after epoch 2 (as if interrupted), then resumed from its checkpoint
@@ -159,6 +271,29 @@ class TrainerTest {
                 () -> Trainer.train(halfway, ortTeacher(teacher), data, pre, four, null, stopAfterTwo, ck, false));
         Model cont = compressedTiny(11);
         Trainer.train(cont, ortTeacher(teacher), data, pre, four, null, quiet(), ck, true);
+        // and stopped on request inside epoch 3 (what Ctrl-C does), then resumed
+        java.nio.file.Path ck2 = tmp.resolve("stopped");
+        StopSignal stop = new StopSignal(ck2);
+        Trainer.Listener stopAtStep8 = new Trainer.Listener() {
+            @Override
+            public void step(int step, int total, int epoch, double loss, double norm, double ips) {
+                if (step == 8) {
+                    stop.request();
+                }
+            }
+
+            @Override
+            public void epoch(Trainer.EpochRecord rec) {
+            }
+        };
+        StopSignal.Stopped stopped = assertThrows(StopSignal.Stopped.class, () -> Trainer.train(compressedTiny(11),
+                ortTeacher(teacher), data, pre, four, null, stopAtStep8, null, false, stop));
+        assertEquals(StopSignal.EXIT_INTERRUPTED, stopped.exitCode());
+        assertTrue(stopped.getMessage().startsWith("interrupted after step 8 (epoch 3)"), stopped.getMessage());
+        Model afterStop = compressedTiny(11);
+        Trainer.Result rest = Trainer.train(afterStop, ortTeacher(teacher), data, pre, four, null, quiet(), ck2, true);
+        assertEquals(12, rest.steps());
+        assertEquals(4, rest.epochs().size(), "the epoch records carry over");
         for (String name : straight.graph().initializers().keySet()) {
             var a = straight.graph().initializer(name);
             if (!a.isFloat()) {
@@ -167,7 +302,9 @@ class TrainerTest {
             float[] x = a.floats();
             float[] y = cont.graph().initializer(name).floats();
             float[] z = resumed.graph().initializer(name).floats();
+            float[] u = afterStop.graph().initializer(name).floats();
             for (int i = 0; i < x.length; i++) {
+                assertEquals(x[i], u[i], 1e-4 + 1e-3 * Math.abs(x[i]), name + "[" + i + "] after a stop inside an epoch");
                 assertEquals(x[i], y[i], 1e-4 + 1e-3 * Math.abs(x[i]), name + "[" + i + "] after resume");
                 assertEquals(x[i], z[i], 1e-5 + 1e-4 * Math.abs(x[i]), name + "[" + i + "] with checkpoints");
             }
@@ -179,7 +316,7 @@ class TrainerTest {
         Model teacherModel = ModelGenerators.residual(3, 8, 16, 5, 11);
         Model student = compressedTiny(11);
         TrainOptions o = new TrainOptions(3, 0, 16, 1e12, "sgd", 0.9, 0, Schedule.Kind.CONSTANT, 2, 1.0, 0.0, false,
-                "all", 3, 0);
+                "all", 3, 0, false);
         AcdcException e = assertThrows(AcdcException.class, () -> Trainer.train(student,
                 ortTeacher(OnnxModels.toBytes(teacherModel)), new MemoryDataset(64, 3, 8, 8, 5, 1),
                 Preprocessing.defaults(), o, null, quiet()));
@@ -194,7 +331,7 @@ class TrainerTest {
                 new MemoryDataset(0, 3, 8, 8, 5, 1), Preprocessing.defaults(), o, null, quiet()));
         Model plain = ModelGenerators.residual(3, 8, 16, 5, 1);
         TrainOptions atoms = new TrainOptions(1, 0, 16, 0.01, "sgd", 0.9, 0, Schedule.Kind.CONSTANT, 2, 1, 0, false,
-                "atoms", 1, 5);
+                "atoms", 1, 5, false);
         AcdcException e = assertThrows(AcdcException.class, () -> Trainer.train(plain, (x, n, s) -> new float[n * 5],
                 new MemoryDataset(16, 3, 8, 8, 5, 1), Preprocessing.defaults(), atoms, null, quiet()));
         assertTrue(e.getMessage().contains("selects no weights"), e.getMessage());

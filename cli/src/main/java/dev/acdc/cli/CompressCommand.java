@@ -63,6 +63,10 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--exclude", paramLabel = "REGEX", description = "Keep convolutions whose name matches dense.")
     String exclude;
 
+    @Option(names = "--allow-nonfinite", description = "Go on when weights hold NaN or Inf: those convolutions stay "
+            + "dense and the values are left as they are (default: refuse, naming the tensors).")
+    boolean allowNonfinite;
+
     @Option(names = {"-o", "--output"}, paramLabel = "OUT.onnx", description = "Output model (default: MODEL.acdc.onnx).")
     Path output;
 
@@ -94,7 +98,7 @@ final class CompressCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Settings settings = Settings.of(share, atoms, group, form, exclude);
+        Settings settings = Settings.of(share, atoms, group, form, exclude).allowingNonfinite(allowNonfinite);
         if (trainData != null) {
             train.options(); // bad training options fail before any work
             if (settings.form() != dev.acdc.decompose.ExportForm.RECONSTRUCT) {
@@ -163,7 +167,8 @@ final class CompressCommand implements Callable<Integer> {
         }
 
         long t2 = System.nanoTime();
-        OnnxModels.save(r.model(), out1, model);
+        OnnxModels.save(r.model(), out1, model,
+                dev.acdc.runtime.WrittenModelCheck.against(bytes, probeShape, msg -> err.println("acdc: " + msg)));
         r.timings().put("write", (System.nanoTime() - t2) / 1e9);
         r.timings().put("total", (System.nanoTime() - t0) / 1e9);
         Json.write(report.json(), rep);

@@ -48,7 +48,7 @@ final class FineTuning {
 
     /**
      * Fine-tunes {@code student}. Ctrl-C (SIGINT) stops it at the end of the current step with a checkpoint
-     * in --checkpoint DIR, or else beside {@code out} ({@code OUT.checkpoint/}); the JVM then exits with 130.
+     * in --checkpoint DIR, or else beside {@code out} ({@code OUT.checkpoint/}), and the command exits with 130.
      */
     static Map<String, Object> run(Model student, byte[] teacherBytes, String trainSpec, String evalSpec,
                                    Preprocessing pre, TrainCliOptions cli, DataOptions d, PrintWriter err,
@@ -79,29 +79,15 @@ final class FineTuning {
             List<Map<String, Object>> curve = new ArrayList<>();
             StopSignal stop = new StopSignal(cli.checkpoint != null ? cli.checkpoint
                     : CompressCommand.siblingWithSuffix(out, ".checkpoint"));
-            Thread onSigint = new Thread(() -> {
-                stop.request();
-                try {
-                    if (stop.await(600)) {
-                        err.println("acdc: interrupted; checkpoint in " + stop.folder() + "; continue with the same "
-                                + "command plus --resume --checkpoint " + stop.folder());
-                        err.flush();
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "acdc-interrupt");
-            Runtime.getRuntime().addShutdownHook(onSigint);
             Trainer.Result r;
-            try {
+            try (Interrupts.Handler h = Interrupts.onSigint(() -> {
+                stop.request();
+                err.println();
+                err.println("acdc: Ctrl-C: stopping after this step and writing a checkpoint (Ctrl-C again quits "
+                        + "without one)");
+                err.flush();
+            })) {
                 r = train(student, teacher, train, pre, o, evaluator, cli, err, curve, started, lastLine, stop);
-            } finally {
-                stop.ended();
-                try {
-                    Runtime.getRuntime().removeShutdownHook(onSigint);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook is running: it reports the checkpoint
-                }
             }
             return report(r, train, eval, o, curve);
         }

@@ -60,6 +60,9 @@ final class InspectCommand implements Callable<Integer> {
             ops.append(ops.length() == 0 ? "" : ", ").append(e.getKey()).append(" ").append(e.getValue());
         }
         out.printf("operators    %s%n", ops);
+        for (String bad : s.nonFinite()) {
+            out.printf("warning      non-finite weights: %s%n", bad);
+        }
         if (json != null) {
             Json.write(Inspector.toJson(s), json);
             out.printf("wrote %s%n", json);

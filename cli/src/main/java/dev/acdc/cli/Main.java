@@ -35,7 +35,8 @@ public final class Main {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             boolean verbose = cmd.getParseResult() != null && cmd.getParseResult().hasMatchedOption("--verbose");
             if (ex instanceof dev.acdc.train.StopSignal.Stopped s) {
-                return s.exitCode(); // the Ctrl-C handler reports the checkpoint
+                err.println("acdc: " + s.getMessage());
+                return s.exitCode();
             }
             if (ex instanceof AcdcException a) {
                 err.println("acdc: error: " + a.getMessage());

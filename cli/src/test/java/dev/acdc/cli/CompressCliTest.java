@@ -37,6 +37,62 @@ class CompressCliTest {
         }
     }
 
+    /** A write whose bytes change on the way to disk fails the run and leaves the previous output as it was. */
+    @Test
+    void outputThatDoesNotReadBackFailsAndWritesNothing() throws Exception {
+        Path model = tiny();
+        Path out = tmp.resolve("tiny.acdc.onnx");
+        Files.writeString(out, "previous output");
+        try {
+            // flip one weight: the file still parses, but its outputs differ from the model in memory
+            dev.acdc.onnx.AtomicFiles.tamperForTest(bytes -> {
+                Model m = OnnxModels.fromBytes(bytes, null);
+                String a = m.graph().initializers().keySet().stream().filter(n -> n.endsWith("/atoms")).findFirst()
+                        .orElseThrow();
+                float[] v = m.graph().initializer(a).floats();
+                v[0] += 1;
+                m.graph().putInitializer(dev.acdc.ir.Tensor.ofFloats(a, m.graph().initializer(a).shape(), v));
+                return OnnxModels.toBytes(m);
+            });
+            CliTest.Run r = run("compress", model.toString(), "--group", "8", "-o", out.toString());
+            assertOneLineError(r, 1, "the written file does not reproduce the model in memory");
+            assertTrue(r.err().contains("nothing was written"), r.err());
+            assertEquals("previous output", Files.readString(out));
+            // truncated on the way: does not even read back
+            dev.acdc.onnx.AtomicFiles.tamperForTest(bytes -> java.util.Arrays.copyOf(bytes, bytes.length / 2));
+            r = run("compress", model.toString(), "--group", "8", "-o", out.toString());
+            assertOneLineError(r, 1, "the written file does not read back");
+            assertEquals("previous output", Files.readString(out));
+        } finally {
+            dev.acdc.onnx.AtomicFiles.tamperForTest(null);
+        }
+        assertEquals(List.of(out, model), files(), "no temporary file left");
+        CliTest.Run ok = run("compress", model.toString(), "--group", "8", "-o", out.toString());
+        assertEquals(0, ok.code(), ok.err());
+        assertTrue(ok.err().contains("reloaded the written file in ONNX Runtime"), ok.err());
+    }
+
+    @Test
+    void nonFiniteWeightsNeedAllowNonfinite() throws Exception {
+        Model m = ModelGenerators.residual(3, 8, 16, 5, 1);
+        String conv = m.graph().nodes().stream().filter(n -> n.is("Conv")).toList().get(2).input(1);
+        float[] w = m.graph().initializer(conv).floats();
+        w[0] = Float.NaN;
+        m.graph().putInitializer(dev.acdc.ir.Tensor.ofFloats(conv, m.graph().initializer(conv).shape(), w));
+        Path model = tmp.resolve("nan.onnx");
+        OnnxModels.save(m, model, null);
+        Path out = tmp.resolve("nan.acdc.onnx");
+        CliTest.Run r = run("compress", model.toString(), "--group", "8", "-o", out.toString());
+        assertOneLineError(r, 2, "weights hold non-finite values: '" + conv + "' (1 NaN of ");
+        assertFalse(Files.exists(out));
+        CliTest.Run inspect = run("inspect", model.toString());
+        assertEquals(0, inspect.code(), inspect.err());
+        assertTrue(inspect.out().contains("warning      non-finite weights: '" + conv + "'"), inspect.out());
+        r = run("compress", model.toString(), "--group", "8", "--allow-nonfinite", "-o", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("weight holds NaN or Inf"), r.out());
+    }
+
     @Test
     void compressWritesModelAndReport() throws Exception {
         Path model = SharedFiles.model("resnet20-cifar10.onnx");

@@ -54,6 +54,52 @@ class FinetuneCliTest {
         assertTrue(OnnxModels.load(out).graph().initializers().keySet().stream().anyMatch(n -> n.endsWith("/coefficients")));
     }
 
+    /** A real SIGINT during a fine-tune: checkpoint, exit status 130, and --resume finishes the run. */
+    @Test
+    void ctrlCSavesACheckpointAndResumeFinishes() throws Exception {
+        Path teacher = tmp.resolve("tiny.onnx");
+        OnnxModels.save(TinyResNet.build(3), teacher, null);
+        Path student = tmp.resolve("tiny.acdc.onnx");
+        assertEquals(0, run("compress", teacher.toString(), "-o", student.toString()).code());
+        Path train = cifar("train.bin", 64);
+        Path out = tmp.resolve("ft.onnx");
+        String[] args = {"finetune", student.toString(), "--teacher", teacher.toString(), "--train-data",
+            "cifar10:" + train, "--epochs", "400", "--batch", "16", "--schedule", "constant", "-o", out.toString()};
+        // the run in a thread of this JVM; a real SIGINT raised at this process once it is training
+        java.io.StringWriter errText = new java.io.StringWriter();
+        java.io.PrintWriter errOut = new java.io.PrintWriter(errText, true);
+        java.util.concurrent.CompletableFuture<Integer> code = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> Main.run(new java.io.PrintWriter(new java.io.StringWriter(), true), errOut, args));
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (!errText.toString().contains(" step ") && !code.isDone() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(!code.isDone(), "the run ended before it could be interrupted: " + errText);
+        Class<?> signal = Class.forName("sun.misc.Signal");
+        signal.getMethod("raise", signal).invoke(null, signal.getConstructor(String.class).newInstance("INT"));
+        assertEquals(130, code.get(120, java.util.concurrent.TimeUnit.SECONDS), errText.toString());
+        String log = errText.toString();
+        Path ck = tmp.resolve("ft.checkpoint");
+        assertTrue(log.contains("acdc: Ctrl-C: stopping after this step"), log);
+        assertTrue(log.contains("acdc: interrupted after step "), log);
+        assertTrue(log.toString().contains("checkpoint in " + ck + " (continue with --resume --checkpoint " + ck + ")"),
+                log.toString());
+        assertTrue(Files.exists(ck.resolve("state.json")) && Files.exists(ck.resolve("model.onnx")), log.toString());
+        assertTrue(!Files.exists(out), "no output from an interrupted run");
+        var state = Json.mapper().readTree(ck.resolve("state.json").toFile());
+        int done = state.get("step").asInt();
+        assertTrue(done >= 1 && done < 1600, state.toString());
+        // the same command plus --resume; --max-steps (with a constant schedule) makes it end soon
+        java.util.List<String> resume = new java.util.ArrayList<>(java.util.List.of(args));
+        resume.addAll(java.util.List.of("--resume", "--checkpoint", ck.toString(), "--max-steps",
+                Integer.toString(done + 5)));
+        CliTest.Run r = run(resume.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        assertEquals(done + 5, Json.mapper().readTree(tmp.resolve("ft.report.json").toFile()).get("finetune")
+                .get("steps").asInt());
+        assertTrue(Files.exists(out));
+    }
+
     @Test
     void teacherAndStudentMustFitEachOther() throws Exception {
         Path student = tmp.resolve("s.onnx");

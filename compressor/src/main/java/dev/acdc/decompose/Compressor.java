@@ -32,6 +32,15 @@ public final class Compressor {
         List<String> notes = new ArrayList<>();
         long t = System.nanoTime();
         OpSchema.checkModel(m);
+        List<String> nonFinite = dev.acdc.ir.NonFiniteWeights.describe(m.graph());
+        if (!nonFinite.isEmpty()) {
+            if (!s.allowNonfinite()) {
+                throw new dev.acdc.AcdcException("weights hold non-finite values: " + String.join(", ", nonFinite)
+                        + "; the SVD fit needs finite weights (--allow-nonfinite keeps those convolutions dense "
+                        + "and goes on)");
+            }
+            notes.add("weights with non-finite values, left as they are: " + String.join(", ", nonFinite));
+        }
         PassManager.standard().run(m);
         new PassManager(List.of(new UpgradeOpset(EXPORT_OPSET))).run(m);
         t = lap(timings, "passes", t);
@@ -40,9 +49,11 @@ public final class Compressor {
         notes.addAll(plan.notes());
         t = lap(timings, "plan", t);
         if (plan.sets().isEmpty()) {
-            throw new dev.acdc.AcdcException("no convolution can be decomposed: "
-                    + plan.convs().stream().filter(c -> c.spatial()).map(c -> c.name() + " (" + c.reason() + ")")
-                    .reduce((a, b) -> a + "; " + b).orElse("none is spatial"));
+            List<String> why = plan.convs().stream().filter(c -> c.spatial())
+                    .map(c -> c.name() + " (" + c.reason() + ")").toList();
+            throw new dev.acdc.AcdcException("no convolution can be decomposed: " + (why.isEmpty() ? "none is spatial"
+                    : String.join("; ", why.subList(0, Math.min(3, why.size())))
+                    + (why.size() > 3 ? "; and " + (why.size() - 3) + " more" : "")));
         }
         progress.accept("fitting " + plan.sets().size() + " sharing set(s) by truncated SVD");
         Decomposition d = Decomposition.fit(plan, m.graph());

@@ -114,6 +114,10 @@ public final class Planner {
             c.reason = "weight is " + w.type() + ", not FLOAT";
             return;
         }
+        if (dev.acdc.ir.NonFiniteWeights.has(w)) {
+            c.reason = "weight holds NaN or Inf";
+            return;
+        }
         boolean first = g.dataInputs().stream().anyMatch(v -> v.name().equals(n.input(0)));
         String prefix = first ? "first conv: " : "";
         if (c.inPerGroup == 1 && c.group > 1) {

@@ -9,7 +9,16 @@ import java.util.regex.PatternSyntaxException;
  * The decomposition's knobs. {@code group} 0 means auto; {@code atoms} 0 means the default for each
  * kernel size ({@link #defaultAtoms}).
  */
-public record Settings(Scope share, int atoms, int group, ExportForm form, Pattern exclude) {
+public record Settings(Scope share, int atoms, int group, ExportForm form, Pattern exclude, boolean allowNonfinite) {
+
+    public Settings(Scope share, int atoms, int group, ExportForm form, Pattern exclude) {
+        this(share, atoms, group, form, exclude, false);
+    }
+
+    /** These settings, going on past weights with NaN/Inf (those convolutions stay dense) when {@code allow}. */
+    public Settings allowingNonfinite(boolean allow) {
+        return new Settings(share, atoms, group, form, exclude, allow);
+    }
 
     public Settings {
         if (atoms < 0) {

@@ -33,6 +33,7 @@ public final class Inspector {
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("params", s.params());
         j.put("macs", s.macs());
+        j.put("nonFinite", s.nonFinite());
         j.put("bytes", s.bytes());
         j.put("inputShape", s.inputShape());
         j.put("ops", s.ops());

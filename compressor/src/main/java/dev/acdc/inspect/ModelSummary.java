@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * dominate a CNN); element-wise ops are not counted.
  */
 public record ModelSummary(long params, long macs, long bytes, Map<String, Integer> ops, List<ConvInfo> convs,
-                           long[] inputShape) {
+                           long[] inputShape, List<String> nonFinite) {
 
     /** Summarises a model; {@code inputShape} may be null to use the declared one (batch → 1). */
     public static ModelSummary of(Model m, long[] inputShape, long fileBytes) {
@@ -73,7 +73,8 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
                 default -> { }
             }
         }
-        return new ModelSummary(g.parameterCount(), macs, fileBytes, ops, convs, shape);
+        return new ModelSummary(g.parameterCount(), macs, fileBytes, ops, convs, shape,
+                dev.acdc.ir.NonFiniteWeights.describe(g));
     }
 
     private static long positive(long d) {

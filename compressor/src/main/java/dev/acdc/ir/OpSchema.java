@@ -56,6 +56,9 @@ public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, 
         return TABLE.keySet();
     }
 
+    /** Operators with subgraphs: a graph holding one is refused as a whole. */
+    static final java.util.Set<String> CONTROL_FLOW = java.util.Set.of("If", "Loop", "Scan", "SequenceMap");
+
     /** Throws unless the node's op is supported and its input/output counts fit. */
     public static void check(Node n) {
         if (!n.isDefaultDomain()) {
@@ -63,6 +66,10 @@ public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, 
                     + n.label() + "' (acdc supports the default ONNX domain only)");
         }
         OpSchema s = TABLE.get(n.opType());
+        if (s == null && CONTROL_FLOW.contains(n.opType())) {
+            throw new AcdcException("node '" + n.label() + "' is control flow (" + n.opType() + "); acdc handles "
+                    + "feed-forward CNN graphs only and processed nothing");
+        }
         if (s == null) {
             throw new AcdcException("unsupported operator '" + n.opType() + "' in node '" + n.label()
                     + "' (supported: " + String.join(", ", TABLE.keySet()) + ")");
@@ -86,6 +93,11 @@ public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, 
         if (opset < MIN_OPSET || opset > MAX_OPSET) {
             throw new AcdcException("opset " + opset + " is not supported (acdc reads opsets " + MIN_OPSET + "-"
                     + MAX_OPSET + ")");
+        }
+        for (Node n : m.graph().nodes()) {
+            if (CONTROL_FLOW.contains(n.opType()) && n.isDefaultDomain()) {
+                check(n);
+            }
         }
         for (Node n : m.graph().nodes()) {
             check(n);

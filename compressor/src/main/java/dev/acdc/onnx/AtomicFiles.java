@@ -23,8 +23,25 @@ public final class AtomicFiles {
     private AtomicFiles() {
     }
 
+    /** Test hook: when set, changes the bytes on their way to disk, as a faulty disk or file system would. */
+    private static volatile java.util.function.UnaryOperator<byte[]> tamperForTest;
+
+    /** Test hook (see {@link #write(Path, byte[], Path, java.util.function.Consumer)}); null turns it off. */
+    public static void tamperForTest(java.util.function.UnaryOperator<byte[]> f) {
+        tamperForTest = f;
+    }
+
     /** Writes {@code bytes} to {@code out}; refuses to replace {@code protect} (may be null). */
     public static void write(Path out, byte[] bytes, Path protect) {
+        write(out, bytes, protect, null);
+    }
+
+    /**
+     * As {@link #write(Path, byte[], Path)}, and before the temporary file takes the target's name,
+     * {@code verify} (may be null) reads it back; if it throws, the temporary file is deleted and the
+     * target stays as it was.
+     */
+    public static void write(Path out, byte[] bytes, Path protect, java.util.function.Consumer<Path> verify) {
         Path target = out.toAbsolutePath().normalize();
         Path dir = target.getParent();
         if (dir == null || !Files.isDirectory(dir)) {
@@ -52,10 +69,14 @@ public final class AtomicFiles {
                     os.write(bytes, 0, (int) limit);
                     throw new IOException("injected write failure after " + limit + " bytes");
                 }
-                os.write(bytes);
+                java.util.function.UnaryOperator<byte[]> tamper = tamperForTest;
+                os.write(tamper == null ? bytes : tamper.apply(bytes));
             }
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ch.force(true);
+            }
+            if (verify != null) {
+                verify.accept(tmp);
             }
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

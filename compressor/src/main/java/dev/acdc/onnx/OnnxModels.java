@@ -125,8 +125,16 @@ public final class OnnxModels {
      * Refuses to replace {@code protect} (the input model) and to write into a missing folder.
      */
     public static long save(Model m, Path out, Path protect) {
+        return save(m, out, protect, null);
+    }
+
+    /**
+     * Saves atomically; {@code verify} (may be null) checks the written temporary file before it takes the
+     * output's name, and a failed check leaves no output (see {@link AtomicFiles}).
+     */
+    public static long save(Model m, Path out, Path protect, java.util.function.Consumer<Path> verify) {
         byte[] bytes = toBytes(m);
-        AtomicFiles.write(out, bytes, protect);
+        AtomicFiles.write(out, bytes, protect, verify);
         return bytes.length;
     }
 
@@ -149,8 +157,46 @@ public final class OnnxModels {
         return new Model(p.getIrVersion(), opsets, p.getProducerName(), p.getProducerVersion(), meta, g, p);
     }
 
+    /**
+     * Bytes of decoded weights a load may allocate: 3/4 of the JVM's maximum heap, or the system property
+     * {@code acdc.memoryBudget} (bytes).
+     */
+    public static long memoryBudget() {
+        String p = System.getProperty("acdc.memoryBudget");
+        if (p != null) {
+            try {
+                return Long.parseLong(p.trim());
+            } catch (NumberFormatException e) {
+                throw new AcdcException("acdc.memoryBudget must be a number of bytes, got '" + p + "'");
+            }
+        }
+        return Runtime.getRuntime().maxMemory() / 4 * 3;
+    }
+
+    /** Refuses, before anything is allocated, a graph whose declared weights exceed {@link #memoryBudget()}. */
+    private static void checkDeclaredSize(GraphProto gp) {
+        long total = 0;
+        for (TensorProto t : gp.getInitializerList()) {
+            DataType type = DataType.of(t.getDataType());
+            if (!type.isNumeric()) {
+                continue;
+            }
+            long n = Math.max(type.bytes(), 4); // small integer types decode into int arrays
+            for (long d : t.getDimsList()) {
+                n = d <= 0 ? 0 : n > Long.MAX_VALUE / d ? Long.MAX_VALUE : n * d;
+            }
+            total = total > Long.MAX_VALUE - n ? Long.MAX_VALUE : total + n;
+        }
+        long budget = memoryBudget();
+        if (total > budget) {
+            throw new AcdcException("the model declares " + (total >> 20) + " MiB of weights, more than the memory "
+                    + "budget of " + (budget >> 20) + " MiB (give the JVM more with ACDC_JAVA_OPTS=-Xmx…)");
+        }
+    }
+
     private static Graph toGraph(GraphProto gp, Path baseDir) {
         Graph g = new Graph(gp.getName(), gp);
+        checkDeclaredSize(gp);
         for (TensorProto t : gp.getInitializerList()) {
             Tensor tensor = TensorCodec.decode(t, baseDir, "initializer");
             if (tensor.name().isEmpty()) {

@@ -3,14 +3,11 @@ package dev.acdc.train;
 import dev.acdc.AcdcException;
 
 import java.nio.file.Path;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A request, from another thread (the command line's Ctrl-C handler), that a fine-tune stop at the end
- * of its current step and leave a checkpoint in {@link #folder()}. The requester can wait until the
- * checkpoint is on disk or the run has ended.
+ * of its current step and leave a checkpoint in {@link #folder()}.
  */
 public final class StopSignal {
     /** Exit status of a run stopped by SIGINT, as shells report it (128 + 2). */
@@ -18,8 +15,6 @@ public final class StopSignal {
 
     private final Path folder;
     private final AtomicBoolean requested = new AtomicBoolean();
-    private final CountDownLatch settled = new CountDownLatch(1);
-    private volatile boolean saved;
 
     public StopSignal(Path folder) {
         this.folder = folder;
@@ -35,23 +30,6 @@ public final class StopSignal {
 
     public boolean requested() {
         return requested.get();
-    }
-
-    /** Called by the trainer once the checkpoint is written. */
-    void saved() {
-        saved = true;
-        settled.countDown();
-    }
-
-    /** Called when the run ends any other way (finished or failed): nothing more will be saved. */
-    public void ended() {
-        settled.countDown();
-    }
-
-    /** Waits until the checkpoint is written or the run ended; true if a checkpoint was written. */
-    public boolean await(long seconds) throws InterruptedException {
-        settled.await(seconds, TimeUnit.SECONDS);
-        return saved;
     }
 
     /** Thrown by the trainer after it stopped on request and wrote the checkpoint. */

@@ -90,6 +90,10 @@ public final class Trainer {
         Nd4jSetup.init();
         pre.checkChannels(data.channels());
         dev.acdc.passes.PassManager.standard().run(student); // the model's own BatchNormalization is folded
+        List<String> nonFinite = dev.acdc.ir.NonFiniteWeights.describe(student.graph());
+        if (!nonFinite.isEmpty()) {
+            throw new AcdcException("cannot fine-tune: weights hold non-finite values: " + String.join(", ", nonFinite));
+        }
         int n = pre.limit() > 0 ? Math.min(pre.limit(), data.size()) : data.size();
         if (n == 0) {
             throw new AcdcException("the training data set is empty");
@@ -211,7 +215,6 @@ public final class Trainer {
                     records.forEach(r -> recs.add(r.json()));
                     Checkpoint.save(stop.folder(), student, opt, new Checkpoint.State(epoch - 1, step, bestEpoch,
                             bestTop1, recs, b + 1, lossSum, before + (System.nanoTime() - te) / 1e9), best);
-                    stop.saved();
                     throw new StopSignal.Stopped(step, epoch, stop.folder());
                 }
             }

@@ -101,6 +101,74 @@ class BadInputTest {
     }
 
     @Test
+    void controlFlowIsRefusedAsAWhole() throws Exception {
+        Model m = ModelGenerators.residual(3, 8, 4, 5, 1);
+        Node relu = m.graph().nodes().get(1);
+        // a Loop late in the graph is named even though an earlier node would fail too
+        m.graph().nodes().set(0, new Node("odd", "Hardmax", "", m.graph().nodes().get(0).inputs(),
+                m.graph().nodes().get(0).outputs(), List.of(), null));
+        m.graph().nodes().set(1, new Node("loop", "Loop", "", List.of("", "", relu.input(0)), relu.outputs(),
+                List.of(), null));
+        Path p = Files.write(tmp.resolve("loop.onnx"), OnnxModels.toBytes(m));
+        Model back = OnnxModels.load(p);
+        AcdcException e = assertThrows(AcdcException.class, () -> OpSchema.checkModel(back));
+        assertEquals("node 'loop' is control flow (Loop); acdc handles feed-forward CNN graphs only and processed "
+                + "nothing", e.getMessage());
+        assertThrows(AcdcException.class, () -> dev.acdc.decompose.Compressor.compress(back,
+                dev.acdc.decompose.Settings.defaults(), s -> { }));
+    }
+
+    @Test
+    void declaredWeightsOverTheMemoryBudgetAreRefusedBeforeDecoding() throws Exception {
+        Model m = ModelGenerators.residual(3, 8, 16, 5, 1);
+        Path p = Files.write(tmp.resolve("m.onnx"), OnnxModels.toBytes(m));
+        long need = 4 * m.graph().parameterCount();
+        String old = System.getProperty("acdc.memoryBudget");
+        try {
+            System.setProperty("acdc.memoryBudget", Long.toString(need - 1));
+            String msg = fails(p).getMessage();
+            assertTrue(msg.contains("more than the memory budget"), msg);
+            System.setProperty("acdc.memoryBudget", Long.toString(need));
+            OnnxModels.load(p);
+        } finally {
+            if (old == null) {
+                System.clearProperty("acdc.memoryBudget");
+            } else {
+                System.setProperty("acdc.memoryBudget", old);
+            }
+        }
+        // a tensor declaring 2^62 elements in typed fields: refused from its dims, nothing allocated
+        TensorProto huge = TensorProto.newBuilder().setName("huge").setDataType(1).addDims(1L << 31).addDims(1L << 31)
+                .addFloatData(1f).build();
+        dev.acdc.onnx.proto.OnnxProto.ModelProto.Builder b = dev.acdc.onnx.proto.OnnxProto.ModelProto
+                .parseFrom(OnnxModels.toBytes(m)).toBuilder();
+        b.getGraphBuilder().addInitializer(huge);
+        Path q = Files.write(tmp.resolve("huge.onnx"), b.build().toByteArray());
+        String msg = fails(q).getMessage();
+        assertTrue(msg.contains("more than the memory budget"), msg);
+    }
+
+    @Test
+    void nonFiniteWeightsAreNamedAndRefusedForDecomposition() {
+        Model m = ModelGenerators.residual(3, 8, 16, 5, 1);
+        String conv = m.graph().nodes().stream().filter(n -> n.is("Conv")).toList().get(1).input(1);
+        float[] w = m.graph().initializer(conv).floats();
+        w[3] = Float.NaN;
+        w[7] = Float.POSITIVE_INFINITY;
+        m.graph().putInitializer(dev.acdc.ir.Tensor.ofFloats(conv, m.graph().initializer(conv).shape(), w));
+        assertEquals(List.of("'" + conv + "' (1 NaN, 1 Inf of " + w.length + " values)"),
+                dev.acdc.ir.NonFiniteWeights.describe(m.graph()));
+        Model copy = OnnxModels.fromBytes(OnnxModels.toBytes(m), null);
+        AcdcException e = assertThrows(AcdcException.class, () -> dev.acdc.decompose.Compressor.compress(m,
+                dev.acdc.decompose.Settings.of("layer", null, "8", null, null), s -> { }));
+        assertTrue(e.getMessage().startsWith("weights hold non-finite values: '" + conv + "' (1 NaN, 1 Inf"), e.getMessage());
+        var r = dev.acdc.decompose.Compressor.compress(copy,
+                dev.acdc.decompose.Settings.of("layer", null, "8", null, null).allowingNonfinite(true), s -> { });
+        assertEquals(1, r.plan().decomposed().size(), "the other block conv is still decomposed");
+        assertTrue(r.plan().convs().stream().anyMatch(c -> "weight holds NaN or Inf".equals(c.reason())));
+    }
+
+    @Test
     void irVersionOutOfRange() throws Exception {
         Model m = ModelGenerators.residual(3, 8, 4, 5, 1);
         m.setIrVersion(2);

@@ -172,6 +172,10 @@ final class CompressCommand implements Callable<Integer> {
         r.timings().put("write", (System.nanoTime() - t2) / 1e9);
         r.timings().put("total", (System.nanoTime() - t0) / 1e9);
         Json.write(report.json(), rep);
+        Path md = siblingWithSuffix(rep, ".md", ".json");
+        Path html = siblingWithSuffix(rep, ".html", ".json");
+        dev.acdc.onnx.AtomicFiles.writeString(md, dev.acdc.report.MarkdownReport.render(report.json()));
+        dev.acdc.onnx.AtomicFiles.writeString(html, dev.acdc.report.HtmlReport.render(report.json()));
 
         out.print(report.text());
         out.printf("probe (ONNX Runtime, random batch %s): max |logit diff| %.3g (output scale %.3g), top-1 agreement %.0f %%%n",
@@ -180,7 +184,8 @@ final class CompressCommand implements Callable<Integer> {
             out.println();
             out.print(ValidateCommand.render(validation, model.getFileName().toString(), out1.getFileName().toString()));
         }
-        out.printf("wrote %s (%d bytes) and %s in %.1f s%n", out1, bytes.length, rep, r.timings().get("total"));
+        out.printf("wrote %s (%d bytes); reports %s, %s, %s%n", out1, bytes.length, rep, md.getFileName(),
+                html.getFileName());
         out.flush();
         return 0;
     }
@@ -189,6 +194,13 @@ final class CompressCommand implements Callable<Integer> {
         String name = model.getFileName().toString();
         String base = name.endsWith(".onnx") ? name.substring(0, name.length() - 5) : name;
         return model.resolveSibling(base + ".acdc.onnx");
+    }
+
+    /** {@code file} with its {@code ending} (e.g. ".json") replaced by {@code suffix}. */
+    static Path siblingWithSuffix(Path file, String suffix, String ending) {
+        String name = file.getFileName().toString();
+        String base = name.endsWith(ending) ? name.substring(0, name.length() - ending.length()) : name;
+        return file.resolveSibling(base + suffix);
     }
 
     static Path siblingWithSuffix(Path onnx, String suffix) {

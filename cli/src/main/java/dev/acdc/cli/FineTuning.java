@@ -53,7 +53,7 @@ final class FineTuning {
     static Map<String, Object> run(Model student, byte[] teacherBytes, String trainSpec, String evalSpec,
                                    Preprocessing pre, TrainCliOptions cli, DataOptions d, PrintWriter err,
                                    java.nio.file.Path out) {
-        TrainOptions o = cli.options();
+        TrainOptions o = teacherBytes == null ? cli.options().labelsOnly() : cli.options();
         if (cli.resume && cli.checkpoint == null) {
             throw new AcdcException("--resume needs --checkpoint DIR");
         }
@@ -61,12 +61,26 @@ final class FineTuning {
         Sessions.Config cfg = d.sessions();
         try (Dataset train = DataSpec.open(trainSpec);
              Dataset eval = evalSpec == null ? null : DataSpec.open(evalSpec);
-             OrtTeacher teacher = new OrtTeacher(teacherBytes, cfg, msg -> err.println("acdc: " + msg))) {
+             OrtTeacher ortTeacher = teacherBytes == null ? null
+                     : new OrtTeacher(teacherBytes, cfg, msg -> err.println("acdc: " + msg))) {
             if (train.size() == 0) {
                 throw new AcdcException("the training data set is empty");
             }
-            checkCompatible(student, teacher.io());
-            err.println("acdc: fine-tuning on " + train.describe() + "; " + o.epochs() + " epochs, batch " + o.batch()
+            dev.acdc.train.Teacher teacher;
+            if (ortTeacher != null) {
+                checkCompatible(student, ortTeacher.io());
+                teacher = ortTeacher;
+            } else {
+                if (!train.hasLabels()) {
+                    throw new AcdcException("training without a teacher needs labels, and " + train.describe()
+                            + " has none");
+                }
+                long[] so = dev.acdc.ir.ShapeInference.infer(student).get(student.graph().outputs().get(0).name()).shape();
+                int classes = (int) so[so.length - 1];
+                teacher = (x, n, shape) -> new float[n * classes]; // unused: the distillation weight is 0
+            }
+            err.println("acdc: " + (ortTeacher == null ? "training (cross-entropy on labels)" : "fine-tuning") + " on "
+                    + train.describe() + "; " + o.epochs() + " epochs, batch " + o.batch()
                     + ", " + o.optimizer() + " lr " + o.lr() + " (" + o.schedule().name().toLowerCase().replace('_', '-')
                     + "), T " + o.temperature() + ", training " + o.train() + " weights");
             boolean[] started = {false};
@@ -93,7 +107,7 @@ final class FineTuning {
         }
     }
 
-    private static Trainer.Result train(Model student, OrtTeacher teacher, Dataset train, Preprocessing pre,
+    private static Trainer.Result train(Model student, dev.acdc.train.Teacher teacher, Dataset train, Preprocessing pre,
                                         TrainOptions o, Trainer.Evaluator evaluator, TrainCliOptions cli,
                                         PrintWriter err, List<Map<String, Object>> curve, boolean[] started,
                                         long[] lastLine, StopSignal stop) {

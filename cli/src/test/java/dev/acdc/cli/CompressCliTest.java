@@ -72,6 +72,38 @@ class CompressCliTest {
         assertTrue(ok.err().contains("reloaded the written file in ONNX Runtime"), ok.err());
     }
 
+    /** Markdown and self-contained HTML reports beside the JSON, with the JSON's figures. */
+    @Test
+    void markdownAndHtmlReportsCarryTheJsonFigures() throws Exception {
+        Model m = ModelGenerators.residual(3, 8, 16, 5, 1);
+        // a conv name with markup in it must come out escaped
+        m.graph().nodes().stream().filter(n -> n.is("Conv")).toList().get(1).setName("block<b>&\"conv1");
+        Path model = tmp.resolve("tiny.onnx");
+        OnnxModels.save(m, model, null);
+        Path out = tmp.resolve("tiny.acdc.onnx");
+        CliTest.Run r = run("compress", model.toString(), "--group", "8", "-o", out.toString());
+        assertEquals(0, r.code(), r.err());
+        var j = Json.mapper().readTree(tmp.resolve("tiny.acdc.report.json").toFile());
+        String md = Files.readString(tmp.resolve("tiny.acdc.report.md"));
+        String html = Files.readString(tmp.resolve("tiny.acdc.report.html"));
+        assertTrue(md.contains(String.format("| params | %,d | %,d |", j.get("input").get("params").asLong(),
+                j.get("output").get("params").asLong())), md);
+        assertTrue(md.contains(String.format("| %.4f |", j.get("convs").get(1).get("relError").asDouble())), md);
+        assertTrue(md.contains("16×16×3×3"), md);
+        for (String id : new String[] {"chart-error", "chart-params"}) {
+            assertTrue(html.contains("<canvas id=\"" + id + "\">"), id);
+        }
+        assertFalse(html.contains("<canvas id=\"chart-curve\">"), "no fine-tuning, no curve");
+        assertFalse(html.contains("<script src"), "nothing loaded from elsewhere");
+        assertTrue(html.contains("Chart.register") || html.contains("Chart.js v4"), "Chart.js is inlined");
+        assertTrue(html.contains("block&lt;b&gt;&amp;&quot;conv1"), "names are escaped");
+        assertFalse(html.contains("block<b>"), "names are escaped");
+        int dataAt = html.indexOf("<script id=\"acdc-data\" type=\"application/json\">");
+        String data = html.substring(dataAt, html.indexOf("</script>", dataAt)).replaceFirst("^<script[^>]*>", "");
+        var charts = Json.mapper().readTree(data);
+        assertEquals(j.get("convs").get(1).get("relError").asDouble(), charts.get("relError").get(0).asDouble(), 1e-12);
+    }
+
     @Test
     void nonFiniteWeightsNeedAllowNonfinite() throws Exception {
         Model m = ModelGenerators.residual(3, 8, 16, 5, 1);

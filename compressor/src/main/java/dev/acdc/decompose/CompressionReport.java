@@ -147,6 +147,20 @@ public final class CompressionReport {
         ba.row("MACs", before.macs(), after.macs(), ratio(after.macs(), before.macs()));
         long fm = (long) ((Map<?, ?>) json.get("output")).get("macsFactorized");
         ba.row("MACs if factorized", before.macs(), fm, ratio(fm, before.macs()));
+        if (json.get("validation") instanceof Map<?, ?> v && v.get("original") instanceof Map<?, ?> o
+                && v.get("candidate") instanceof Map<?, ?> c && o.get("top1") instanceof Number a
+                && c.get("top1") instanceof Number b) {
+            ba.row("top-1 (" + v.get("samples") + " images)", String.format("%.2f %%", 100 * a.doubleValue()),
+                    String.format("%.2f %%", 100 * b.doubleValue()),
+                    String.format("%+.2f pts", 100 * (b.doubleValue() - a.doubleValue())));
+            if (v.get("agreement") instanceof Number ag) {
+                ba.row("agreement", "", String.format("%.2f %%", 100 * ag.doubleValue()), "");
+            }
+        }
+        if (json.get("timings") instanceof Map<?, ?> tm && tm.get("total") instanceof Number total) {
+            String parts = tm.get("finetune") instanceof Number ft ? String.format(" (fine-tune %.0f s)", ft.doubleValue()) : "";
+            ba.row("time", "", String.format("%.1f s", total.doubleValue()) + parts, "");
+        }
         sb.append(ba);
         sb.append(String.format("%nspatial conv weights kept: %.1f %% (%d of %d convs decomposed into %d sharing set%s, group %d)%n",
                 100 * (double) totals.get("fractionOfSpatialWeights"), plan.decomposed().size(),

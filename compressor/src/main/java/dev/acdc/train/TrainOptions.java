@@ -43,6 +43,12 @@ public record TrainOptions(int epochs, int maxSteps, int batch, double lr, Strin
                 5.0, true);
     }
 
+    /** These options for training from labels alone: no distillation term, cross-entropy weight 1. */
+    public TrainOptions labelsOnly() {
+        return new TrainOptions(epochs, maxSteps, batch, lr, optimizer, momentum, weightDecay, schedule, temperature, 0,
+                1, augment, train, seed, clip, batchNorm);
+    }
+
     /** Whether an initializer of the compact model is trained. */
     public boolean trains(String initializer) {
         return switch (train) {

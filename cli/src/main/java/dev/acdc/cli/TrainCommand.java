@@ -1,0 +1,85 @@
+package dev.acdc.cli;
+
+import dev.acdc.inspect.ModelSummary;
+import dev.acdc.ir.Model;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.passes.PassManager;
+import dev.acdc.util.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code acdc train}: train an ONNX-described network from its initial weights on labelled data. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train every weight of an ONNX-described network from the weights it holds, with cross-entropy "
+                + "on labelled data (no teacher), using ND4J. BatchNormalization is put after every convolution while "
+                + "training (--batch-norm train) and folded away for export. This is how testdata/fmnist-resnet14.onnx "
+                + "is made (see testdata/README.md).")
+final class TrainCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    Options common;
+
+    @Mixin
+    DataOptions dataOptions;
+
+    @Mixin
+    TrainCliOptions train;
+
+    @Parameters(paramLabel = "MODEL.onnx", description = "The network with its initial weights.")
+    Path model;
+
+    @Option(names = "--train-data", required = true, paramLabel = "SPEC", description = "Labelled training data.")
+    String trainData;
+
+    @Option(names = "--eval-data", paramLabel = "SPEC", description = "Evaluated after every epoch; the best epoch is kept.")
+    String evalData;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "OUT.onnx", description = "Output (default: MODEL.trained.onnx).")
+    Path output;
+
+    @Option(names = "--report", paramLabel = "FILE.json", description = "JSON report (default: OUT.report.json).")
+    Path report;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Path out1 = output != null ? output : CompressCommand.siblingWithSuffix(model, ".trained.onnx");
+        Path rep = report != null ? report : CompressCommand.siblingWithSuffix(out1, ".report.json");
+        CompressCommand.checkFolder(out1);
+        CompressCommand.checkFolder(rep);
+        CompressCommand.refuseSameFile(out1, model);
+        Model m = OnnxModels.load(model);
+        PassManager.standard().run(m);
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("input", model.toString());
+        Map<String, Object> t = FineTuning.run(m, null, trainData, evalData, dataOptions.preprocessing(), train,
+                dataOptions, err, out1);
+        j.put("training", t);
+        byte[] bytes = OnnxModels.toBytes(m);
+        j.put("consistency", FinetuneCommand.consistency(m, bytes, err));
+        long[] probe = ModelSummary.of(m, null, bytes.length).inputShape().clone();
+        probe[0] = Math.max(probe[0], 2);
+        OnnxModels.save(m, out1, model,
+                dev.acdc.runtime.WrittenModelCheck.against(bytes, probe, msg -> err.println("acdc: " + msg)));
+        Json.write(j, rep);
+        var epochs = (java.util.List<?>) t.get("epochs");
+        out.printf("trained %d steps in %.0f s (%.0f img/s, %s); best epoch %s of %d; wrote %s and %s%n", t.get("steps"),
+                (double) t.get("seconds"), (double) t.get("imagesPerSecond"), t.get("backend"), t.get("bestEpoch"),
+                epochs.size(), out1, rep);
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,127 @@
+package dev.acdc.report;
+
+import dev.acdc.AcdcException;
+import dev.acdc.util.Json;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The compression report as one self-contained HTML file: the summary and validation tables, and
+ * charts (per-convolution relative error, parameters per convolution before and after, the fine-tuning
+ * curve) drawn by Chart.js, which is inlined — the file opens without a network.
+ */
+public final class HtmlReport {
+    private HtmlReport() {
+    }
+
+    public static String render(Map<String, Object> json) {
+        ReportFacts f = new ReportFacts(json);
+        Map<String, Object> charts = new LinkedHashMap<>();
+        List<Object> names = new ArrayList<>();
+        List<Object> err = new ArrayList<>();
+        List<Object> before = new ArrayList<>();
+        List<Object> after = new ArrayList<>();
+        List<Object> allNames = new ArrayList<>();
+        for (Map<String, Object> r : f.convRows()) {
+            allNames.add(shortName(String.valueOf(r.get("name"))));
+            before.add(r.get("before"));
+            after.add(r.get("after"));
+            if ((boolean) r.get("decomposed")) {
+                names.add(shortName(String.valueOf(r.get("name"))));
+                err.add(r.get("relError"));
+            }
+        }
+        charts.put("errNames", names);
+        charts.put("relError", err);
+        charts.put("convNames", allNames);
+        charts.put("before", before);
+        charts.put("after", after);
+        List<Object> epochs = new ArrayList<>();
+        List<Object> loss = new ArrayList<>();
+        List<Object> acc = new ArrayList<>();
+        for (Map<?, ?> e : f.list(f.section("finetune"), "epochs")) {
+            epochs.add(e.get("epoch"));
+            loss.add(e.get("loss"));
+            double a = ReportFacts.num(e.get("evalTop1"));
+            acc.add(Double.isNaN(a) ? null : 100 * a);
+        }
+        charts.put("epochs", epochs);
+        charts.put("loss", loss);
+        charts.put("evalTop1", acc);
+        String data;
+        try {
+            data = Json.mapper().writeValueAsString(charts).replace("<", "\\u003c").replace("&", "\\u0026");
+        } catch (IOException e) {
+            throw AcdcException.internal("cannot encode the report's chart data: " + e.getMessage());
+        }
+        String md = MarkdownReport.render(json);
+        StringBuilder sb = new StringBuilder();
+        sb.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>acdc report</title>\n<style>\n")
+                .append("body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:24px auto;padding:0 16px;color:#222}\n")
+                .append("table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px}")
+                .append("td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}\n")
+                .append(".chart{position:relative;height:320px;margin:8px 0 28px}code{font-size:12px}\n")
+                .append("</style></head><body>\n");
+        sb.append(MarkdownHtml.toHtml(md, !epochs.isEmpty()));
+        sb.append("<script>\n").append(chartJs()).append("\n</script>\n");
+        sb.append("<script id=\"acdc-data\" type=\"application/json\">").append(data).append("</script>\n");
+        sb.append("<script>\n").append(CHARTS).append("</script>\n</body></html>\n");
+        return sb.toString();
+    }
+
+    private static String shortName(String n) {
+        String s = n.endsWith("/Conv") ? n.substring(0, n.length() - 5) : n;
+        return s.startsWith("/") ? s.substring(1) : s;
+    }
+
+    /** Chart.js's UMD bundle from its WebJar on the class path. */
+    static String chartJs() {
+        ClassLoader cl = HtmlReport.class.getClassLoader();
+        String version;
+        try (InputStream p = cl.getResourceAsStream("META-INF/maven/org.webjars.npm/chart.js/pom.properties")) {
+            if (p == null) {
+                throw AcdcException.internal("Chart.js is missing from the class path");
+            }
+            Properties props = new Properties();
+            props.load(p);
+            version = props.getProperty("version");
+        } catch (IOException e) {
+            throw AcdcException.internal("cannot read Chart.js: " + e.getMessage());
+        }
+        try (InputStream js = cl.getResourceAsStream("META-INF/resources/webjars/chart.js/" + version + "/dist/chart.umd.js")) {
+            if (js == null) {
+                throw AcdcException.internal("Chart.js " + version + " has no dist/chart.umd.js");
+            }
+            return new String(js.readAllBytes(), StandardCharsets.UTF_8).replace("</script", "<\\/script");
+        } catch (IOException e) {
+            throw AcdcException.internal("cannot read Chart.js: " + e.getMessage());
+        }
+    }
+
+    private static final String CHARTS = """
+            const d = JSON.parse(document.getElementById('acdc-data').textContent);
+            Chart.defaults.animation = false;
+            Chart.defaults.maintainAspectRatio = false;
+            function draw(id, cfg) { const c = document.getElementById(id); if (c) new Chart(c, cfg); }
+            draw('chart-error', {type: 'bar', data: {labels: d.errNames, datasets: [
+              {label: 'relative error of the SVD fit  ‖W − Ŵ‖ / ‖W‖', data: d.relError, backgroundColor: '#d9534f'}]},
+              options: {scales: {y: {beginAtZero: true, max: 1, title: {display: true, text: 'relative error'}}}}});
+            draw('chart-params', {type: 'bar', data: {labels: d.convNames, datasets: [
+              {label: 'parameters before', data: d.before, backgroundColor: '#9aa5b1'},
+              {label: 'parameters after', data: d.after, backgroundColor: '#2a7ab0'}]},
+              options: {scales: {y: {type: 'logarithmic', title: {display: true, text: 'parameters (log scale)'}}}}});
+            draw('chart-curve', {type: 'line', data: {labels: d.epochs, datasets: [
+              {label: 'mean training loss', data: d.loss, yAxisID: 'loss', borderColor: '#d9534f', backgroundColor: '#d9534f'},
+              {label: 'eval top-1 (%)', data: d.evalTop1, yAxisID: 'acc', borderColor: '#2a7ab0', backgroundColor: '#2a7ab0'}]},
+              options: {scales: {x: {title: {display: true, text: 'epoch'}},
+                loss: {type: 'linear', position: 'left', title: {display: true, text: 'loss'}},
+                acc: {type: 'linear', position: 'right', grid: {drawOnChartArea: false}, title: {display: true, text: 'top-1 %'}}}}});
+            """;
+}

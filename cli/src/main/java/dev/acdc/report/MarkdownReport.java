@@ -1,0 +1,105 @@
+package dev.acdc.report;
+
+import java.util.List;
+import java.util.Map;
+
+/** The compression report as Markdown: summary, per-convolution table, fine-tuning curve, validation. */
+public final class MarkdownReport {
+    private MarkdownReport() {
+    }
+
+    public static String render(Map<String, Object> json) {
+        ReportFacts f = new ReportFacts(json);
+        StringBuilder sb = new StringBuilder();
+        Map<?, ?> in = f.section("input");
+        Map<?, ?> out = f.section("output");
+        Map<?, ?> settings = f.section("settings");
+        sb.append("# acdc compression report\n\n");
+        sb.append("`").append(in.get("path")).append("` → `").append(out.get("path")).append("`  \n");
+        sb.append("share **").append(settings.get("share")).append("**, group ").append(settings.get("group"))
+                .append(", atoms ").append(settings.get("atoms")).append(", form ").append(settings.get("form"))
+                .append("\n\n## Summary\n\n| | before | after | ratio |\n|---|---:|---:|---:|\n");
+        for (String k : new String[] {"params", "bytes", "macs"}) {
+            double a = ReportFacts.num(in.get(k));
+            double b = ReportFacts.num(out.get(k));
+            sb.append(String.format("| %s | %,.0f | %,.0f | %.3f |%n", k.equals("macs") ? "MACs" : k, a, b, b / a));
+        }
+        Map<?, ?> v = f.section("validation");
+        if (v.get("original") instanceof Map<?, ?> o && v.get("candidate") instanceof Map<?, ?> c
+                && o.get("top1") != null) {
+            double a = ReportFacts.num(o.get("top1"));
+            double b = ReportFacts.num(c.get("top1"));
+            sb.append(String.format("| top-1 (%s images) | %.2f %% | %.2f %% | %+.2f pts |%n", v.get("samples"), 100 * a,
+                    100 * b, 100 * (b - a)));
+            sb.append(String.format("| agreement | | %.2f %% | |%n", 100 * ReportFacts.num(v.get("agreement"))));
+        }
+        Map<?, ?> t = f.section("timings");
+        if (t.get("total") != null) {
+            sb.append(String.format("| time | | %.1f s | |%n", ReportFacts.num(t.get("total"))));
+        }
+        sb.append("\n## Convolutions\n\n| conv | kernel | set | params before | params after | rel. error | note |\n")
+                .append("|---|---|---|---:|---:|---:|---|\n");
+        for (Map<String, Object> r : f.convRows()) {
+            boolean dec = (boolean) r.get("decomposed");
+            sb.append(String.format("| `%s` | %s | %s | %,.0f | %,.0f | %s | %s |%n", r.get("name"), kernel(r.get("kernel")),
+                    dec ? "`" + r.get("set") + "`" : "-", (double) r.get("before"), (double) r.get("after"),
+                    dec ? String.format("%.4f", (double) r.get("relError")) : "-",
+                    dec ? "" : "dense: " + r.get("note")));
+        }
+        sb.append("\n_params after_: a decomposed conv's atoms plus its share of the set's coefficients.\n");
+        Map<?, ?> ft = f.section("finetune");
+        List<Map<?, ?>> epochs = f.list(ft, "epochs");
+        if (!epochs.isEmpty()) {
+            sb.append("\n## Fine-tuning\n\n").append(ft.get("trainData")).append("; ").append(ft.get("backend"))
+                    .append(String.format("; %.0f s, %.0f images/s; best epoch %s%n%n", ReportFacts.num(ft.get("seconds")),
+                            ReportFacts.num(ft.get("imagesPerSecond")), ft.get("bestEpoch")))
+                    .append("| epoch | mean loss | eval top-1 | seconds |\n|---:|---:|---:|---:|\n");
+            for (Map<?, ?> e : epochs) {
+                double acc = ReportFacts.num(e.get("evalTop1"));
+                sb.append(String.format("| %s%s | %.4f | %s | %.0f |%n", e.get("epoch"),
+                        String.valueOf(e.get("epoch")).equals(String.valueOf(ft.get("bestEpoch"))) ? " (kept)" : "",
+                        ReportFacts.num(e.get("loss")),
+                        Double.isNaN(acc) ? "-" : String.format("%.2f %%", 100 * acc), ReportFacts.num(e.get("seconds"))));
+            }
+        }
+        if (!v.isEmpty()) {
+            sb.append("\n## Validation\n\n").append(v.get("data")).append(", ONNX Runtime ").append(v.get("provider"))
+                    .append("\n\n| | top-1 | top-5 |\n|---|---:|---:|\n");
+            for (String k : new String[] {"original", "candidate"}) {
+                if (v.get(k) instanceof Map<?, ?> m) {
+                    sb.append(String.format("| %s | %s | %s |%n", k, pct(m.get("top1")), pct(m.get("top5"))));
+                }
+            }
+            sb.append(String.format("%nagreement %.2f %%, logit difference max %.3g, mean %.3g%n",
+                    100 * ReportFacts.num(v.get("agreement")), ReportFacts.num(v.get("maxAbsDiff")),
+                    ReportFacts.num(v.get("meanAbsDiff"))));
+        }
+        for (Object n : json.get("notes") instanceof List<?> l ? l : List.of()) {
+            sb.append("\nnote: ").append(n).append('\n');
+        }
+        return sb.toString();
+    }
+
+    static String pct(Object o) {
+        double d = ReportFacts.num(o);
+        return Double.isNaN(d) ? "-" : String.format("%.2f %%", 100 * d);
+    }
+
+    static String kernel(Object k) {
+        if (k instanceof long[] a) {
+            StringBuilder b = new StringBuilder();
+            for (long o : a) {
+                b.append(b.length() == 0 ? "" : "×").append(o);
+            }
+            return b.toString();
+        }
+        if (k instanceof List<?> l) {
+            StringBuilder b = new StringBuilder();
+            for (Object o : l) {
+                b.append(b.length() == 0 ? "" : "×").append(o);
+            }
+            return b.toString();
+        }
+        return String.valueOf(k);
+    }
+}

@@ -13,7 +13,7 @@ import java.io.PrintWriter;
                         + "standard ONNX file that ONNX Runtime loads unchanged."},
         subcommands = {InspectCommand.class, CompressCommand.class, FinetuneCommand.class, TrainCommand.class,
                 ValidateCommand.class,
-                BenchCommand.class,
+                BenchCommand.class, TrainBenchCommand.class,
                 MakeTestdataCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 a requested check failed, 2 bad input or option, 3 internal error.",

@@ -1,5 +1,7 @@
 package dev.acdc.train;
 
+import dev.acdc.data.SyntheticDataset;
+
 import dev.acdc.AcdcException;
 import dev.acdc.data.Preprocessing;
 import dev.acdc.decompose.Compressor;
@@ -196,7 +198,7 @@ class TrainerTest {
         Model teacherModel = ModelGenerators.residual(3, 8, 16, 5, 11);
         byte[] teacher = OnnxModels.toBytes(teacherModel);
         Model student = compressedTiny(11);
-        MemoryDataset data = new MemoryDataset(64, 3, 8, 8, 5, 1);
+        SyntheticDataset data = new SyntheticDataset(64, 3, 8, 8, 5, 1);
         TrainOptions o = new TrainOptions(6, 0, 16, 0.01, "adam", 0.9, 0, Schedule.Kind.CONSTANT, 2, 1.0, 0.0, false,
                 "all", 3, 5, false);
         List<Double> losses = new ArrayList<>();
@@ -244,7 +246,7 @@ class TrainerTest {
     @Test
     void resumedRunEndsWithTheSameWeights(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
         byte[] teacher = OnnxModels.toBytes(ModelGenerators.residual(3, 8, 16, 5, 11));
-        MemoryDataset data = new MemoryDataset(48, 3, 8, 8, 5, 1);
+        SyntheticDataset data = new SyntheticDataset(48, 3, 8, 8, 5, 1);
         Preprocessing pre = Preprocessing.parse("1/255", "0.5", "0.25", null, null);
         TrainOptions four = new TrainOptions(4, 0, 16, 0.02, "sgd", 0.9, 5e-4, Schedule.Kind.ONE_CYCLE, 4, 0.9, 0.1, true,
                 "all", 5, 5, true);
@@ -318,7 +320,7 @@ class TrainerTest {
         TrainOptions o = new TrainOptions(3, 0, 16, 1e12, "sgd", 0.9, 0, Schedule.Kind.CONSTANT, 2, 1.0, 0.0, false,
                 "all", 3, 0, false);
         AcdcException e = assertThrows(AcdcException.class, () -> Trainer.train(student,
-                ortTeacher(OnnxModels.toBytes(teacherModel)), new MemoryDataset(64, 3, 8, 8, 5, 1),
+                ortTeacher(OnnxModels.toBytes(teacherModel)), new SyntheticDataset(64, 3, 8, 8, 5, 1),
                 Preprocessing.defaults(), o, null, quiet()));
         assertTrue(e.getMessage().matches("the loss became (NaN|Infinity|-Infinity) at step \\d+ .*"), e.getMessage());
     }
@@ -328,12 +330,12 @@ class TrainerTest {
         Model student = compressedTiny(1);
         TrainOptions o = TrainOptions.defaults();
         assertThrows(AcdcException.class, () -> Trainer.train(student, (x, n, s) -> new float[n * 5],
-                new MemoryDataset(0, 3, 8, 8, 5, 1), Preprocessing.defaults(), o, null, quiet()));
+                new SyntheticDataset(0, 3, 8, 8, 5, 1), Preprocessing.defaults(), o, null, quiet()));
         Model plain = ModelGenerators.residual(3, 8, 16, 5, 1);
         TrainOptions atoms = new TrainOptions(1, 0, 16, 0.01, "sgd", 0.9, 0, Schedule.Kind.CONSTANT, 2, 1, 0, false,
                 "atoms", 1, 5, false);
         AcdcException e = assertThrows(AcdcException.class, () -> Trainer.train(plain, (x, n, s) -> new float[n * 5],
-                new MemoryDataset(16, 3, 8, 8, 5, 1), Preprocessing.defaults(), atoms, null, quiet()));
+                new SyntheticDataset(16, 3, 8, 8, 5, 1), Preprocessing.defaults(), atoms, null, quiet()));
         assertTrue(e.getMessage().contains("selects no weights"), e.getMessage());
     }
 

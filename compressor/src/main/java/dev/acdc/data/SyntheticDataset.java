@@ -1,11 +1,9 @@
-package dev.acdc.train;
-
-import dev.acdc.data.Dataset;
+package dev.acdc.data;
 
 import java.util.Random;
 
-/** Random 8-bit images with labels given by a rule, held in memory (tests). */
-final class MemoryDataset implements Dataset {
+/** Random 8-bit images with random labels, held in memory: for tests and benchmarks, where only shapes matter. */
+public final class SyntheticDataset implements Dataset {
     private final byte[] pixels;
     private final int[] labels;
     private final int c;
@@ -13,7 +11,7 @@ final class MemoryDataset implements Dataset {
     private final int w;
     private final int classes;
 
-    MemoryDataset(int n, int c, int h, int w, int classes, long seed) {
+    public SyntheticDataset(int n, int c, int h, int w, int classes, long seed) {
         this.c = c;
         this.h = h;
         this.w = w;
@@ -29,7 +27,7 @@ final class MemoryDataset implements Dataset {
 
     @Override
     public String describe() {
-        return "memory (" + labels.length + " images)";
+        return "synthetic (" + labels.length + " images)";
     }
 
     @Override

@@ -16,7 +16,8 @@ import java.io.PrintWriter;
                 BenchCommand.class, TrainBenchCommand.class,
                 MakeTestdataCommand.class,
                 CommandLine.HelpCommand.class},
-        footer = {"", "Exit codes: 0 success, 1 a requested check failed, 2 bad input or option, 3 internal error.",
+        footer = {"", "Exit codes: 0 success, 1 a requested check failed, 2 bad input or option, 3 internal error, "
+                + "130 stopped by Ctrl-C (a fine-tune leaves a checkpoint).",
                 "Add --verbose to any command for stack traces."})
 public final class Main {
 

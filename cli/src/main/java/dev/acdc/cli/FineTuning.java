@@ -94,14 +94,17 @@ final class FineTuning {
             StopSignal stop = new StopSignal(cli.checkpoint != null ? cli.checkpoint
                     : CompressCommand.siblingWithSuffix(out, ".checkpoint"));
             Trainer.Result r;
-            try (Interrupts.Handler h = Interrupts.onSigint(() -> {
+            Interrupts.Handler onCtrlC = Interrupts.onSigint(() -> {
                 stop.request();
                 err.println();
                 err.println("acdc: Ctrl-C: stopping after this step and writing a checkpoint (Ctrl-C again quits "
                         + "without one)");
                 err.flush();
-            })) {
+            });
+            try {
                 r = train(student, teacher, train, pre, o, evaluator, cli, err, curve, started, lastLine, stop);
+            } finally {
+                onCtrlC.close();
             }
             return report(r, train, eval, o, curve);
         }
@@ -111,61 +114,62 @@ final class FineTuning {
                                         TrainOptions o, Trainer.Evaluator evaluator, TrainCliOptions cli,
                                         PrintWriter err, List<Map<String, Object>> curve, boolean[] started,
                                         long[] lastLine, StopSignal stop) {
-            return Trainer.train(student, teacher, train, pre, o, evaluator, new Trainer.Listener() {
-                @Override
-                public void step(int step, int total, int epoch, double loss, double gradNorm, double ips) {
-                    if (!started[0]) {
-                        err.println("acdc: ND4J backend " + Nd4jSetup.describe());
-                        started[0] = true;
-                    }
-                    long now = System.nanoTime();
-                    if (now - lastLine[0] > 2_000_000_000L || step == total) {
-                        lastLine[0] = now;
-                        double eta = (total - step) * (o.batch() / Math.max(ips, 1e-9));
-                        err.printf("acdc: epoch %d step %d/%d loss %.4f |grad| %.3g %.0f img/s ETA %.0fs%n", epoch, step,
-                                total, loss, gradNorm, ips, eta);
-                        err.flush();
-                    }
+        return Trainer.train(student, teacher, train, pre, o, evaluator, new Trainer.Listener() {
+            @Override
+            public void step(int step, int total, int epoch, double loss, double gradNorm, double ips) {
+                if (!started[0]) {
+                    err.println("acdc: ND4J backend " + Nd4jSetup.describe());
+                    started[0] = true;
                 }
-
-                @Override
-                public void epoch(Trainer.EpochRecord rec) {
-                    curve.add(rec.json());
-                    err.printf("acdc: epoch %d: loss %.4f%s (%.0f s)%s%n", rec.epoch(), rec.loss(),
-                            Double.isNaN(rec.evalTop1()) ? "" : String.format(", eval top-1 %.2f %%", 100 * rec.evalTop1()),
-                            rec.seconds(), rec.best() ? " *" : "");
+                long now = System.nanoTime();
+                if (now - lastLine[0] > 2_000_000_000L || step == total) {
+                    lastLine[0] = now;
+                    double eta = (total - step) * (o.batch() / Math.max(ips, 1e-9));
+                    err.printf("acdc: epoch %d step %d/%d loss %.4f |grad| %.3g %.0f img/s ETA %.0fs%n", epoch, step,
+                            total, loss, gradNorm, ips, eta);
                     err.flush();
                 }
-            }, cli.checkpoint, cli.resume, stop);
+            }
+
+            @Override
+            public void epoch(Trainer.EpochRecord rec) {
+                curve.add(rec.json());
+                err.printf("acdc: epoch %d: loss %.4f%s (%.0f s)%s%n", rec.epoch(), rec.loss(),
+                        Double.isNaN(rec.evalTop1()) ? "" : String.format(", eval top-1 %.2f %%", 100 * rec.evalTop1()),
+                        rec.seconds(), rec.best() ? " *" : "");
+                err.flush();
+            }
+        }, cli.checkpoint, cli.resume, stop);
     }
 
     private static Map<String, Object> report(Trainer.Result r, Dataset train, Dataset eval, TrainOptions o,
                                               List<Map<String, Object>> curve) {
-            Map<String, Object> j = new LinkedHashMap<>();
-            j.put("backend", r.backend());
-            j.put("trainData", train.describe());
-            j.put("evalData", eval == null ? null : eval.describe());
-            Map<String, Object> s = new LinkedHashMap<>();
-            s.put("epochs", o.epochs());
-            s.put("maxSteps", o.maxSteps());
-            s.put("batch", o.batch());
-            s.put("lr", o.lr());
-            s.put("optimizer", o.optimizer());
-            s.put("momentum", o.momentum());
-            s.put("weightDecay", o.weightDecay());
-            s.put("schedule", o.schedule().name().toLowerCase());
-            s.put("temperature", o.temperature());
-            s.put("kdWeight", o.kdWeight());
-            s.put("ceWeight", o.ceWeight());
-            s.put("augment", o.augment());
-            s.put("train", o.train());
-            s.put("seed", o.seed());
-            j.put("settings", s);
-            j.put("epochs", curve);
-            j.put("bestEpoch", r.bestEpoch());
-            j.put("steps", r.steps());
-            j.put("seconds", r.seconds());
-            j.put("imagesPerSecond", r.imagesPerSecond());
-            return j;
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("backend", r.backend());
+        j.put("trainData", train.describe());
+        j.put("evalData", eval == null ? null : eval.describe());
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("epochs", o.epochs());
+        s.put("maxSteps", o.maxSteps());
+        s.put("batch", o.batch());
+        s.put("lr", o.lr());
+        s.put("optimizer", o.optimizer());
+        s.put("momentum", o.momentum());
+        s.put("weightDecay", o.weightDecay());
+        s.put("schedule", o.schedule().name().toLowerCase());
+        s.put("temperature", o.temperature());
+        s.put("kdWeight", o.kdWeight());
+        s.put("ceWeight", o.ceWeight());
+        s.put("augment", o.augment());
+        s.put("train", o.train());
+        s.put("seed", o.seed());
+        s.put("batchNorm", o.batchNorm() ? "train" : "folded");
+        j.put("settings", s);
+        j.put("epochs", curve);
+        j.put("bestEpoch", r.bestEpoch());
+        j.put("steps", r.steps());
+        j.put("seconds", r.seconds());
+        j.put("imagesPerSecond", r.imagesPerSecond());
+        return j;
     }
 }

@@ -100,6 +100,52 @@ class FinetuneCliTest {
         assertTrue(Files.exists(out));
     }
 
+    /** acdc train: labels only, from the weights the file holds; the demo network's data path (IDX subsets). */
+    @Test
+    void trainFromLabelsAndIdxSubsets() throws Exception {
+        Path init = tmp.resolve("fm.onnx");
+        assertEquals(0, run("make-testdata", "--model", "fmnist-resnet14", init.toString()).code());
+        // a grey IDX data set: 40 random images, written by make-testdata --idx-subset from a bigger one
+        byte[] img = new byte[16 + 60 * 28 * 28];
+        java.nio.ByteBuffer.wrap(img).putInt(0x803).putInt(60).putInt(28).putInt(28);
+        byte[] pixels = new byte[60 * 28 * 28];
+        new Random(4).nextBytes(pixels);
+        System.arraycopy(pixels, 0, img, 16, pixels.length);
+        byte[] lab = new byte[8 + 60];
+        java.nio.ByteBuffer.wrap(lab).putInt(0x801).putInt(60);
+        for (int i = 0; i < 60; i++) {
+            lab[8 + i] = (byte) (i % 10);
+        }
+        Path images = Files.write(tmp.resolve("all-images"), img);
+        Path labels = Files.write(tmp.resolve("all-labels"), lab);
+        CliTest.Run sub = run("make-testdata", "--idx-subset", images + "," + labels, "--count", "40",
+                tmp.resolve("sub").toString());
+        assertEquals(0, sub.code(), sub.err());
+        String spec = "idx:" + tmp.resolve("sub-images-idx3-ubyte.gz") + "," + tmp.resolve("sub-labels-idx1-ubyte.gz");
+        try (var d = dev.acdc.data.DataSpec.open(spec)) {
+            assertEquals(40, d.size());
+            byte[] px = new byte[28 * 28];
+            int[] y = new int[1];
+            d.read(39, 1, px, y);
+            assertEquals(9, y[0]);
+            assertEquals(java.util.Arrays.toString(java.util.Arrays.copyOfRange(img, 16 + 39 * 784, 16 + 40 * 784)),
+                    java.util.Arrays.toString(px));
+        }
+        Path out = tmp.resolve("fm.trained.onnx");
+        CliTest.Run r = run("train", init.toString(), "--train-data", spec, "--eval-data", spec, "--epochs", "2",
+                "--batch", "20", "--batch-norm", "train", "-o", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("training (cross-entropy on labels)"), r.err());
+        var j = Json.mapper().readTree(tmp.resolve("fm.trained.report.json").toFile());
+        assertEquals(4, j.get("training").get("steps").asInt());
+        assertTrue(j.get("consistency").get("maxAbsLogitDiff").asDouble() <= 1e-3);
+        assertTrue(OnnxModels.load(out).graph().nodes().stream().noneMatch(n -> n.is("BatchNormalization")),
+                "the training BNs are folded into the convolutions");
+        // no labels, no training
+        assertOneLineError(run("train", init.toString(), "--train-data", "idx:" + tmp.resolve("sub-images-idx3-ubyte.gz")),
+                2, "training without a teacher needs labels");
+    }
+
     @Test
     void teacherAndStudentMustFitEachOther() throws Exception {
         Path student = tmp.resolve("s.onnx");

@@ -21,9 +21,9 @@ import java.util.concurrent.Callable;
 /** {@code acdc train}: train an ONNX-described network from its initial weights on labelled data. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Train every weight of an ONNX-described network from the weights it holds, with cross-entropy "
-                + "on labelled data (no teacher), using ND4J. BatchNormalization is put after every convolution while "
-                + "training (--batch-norm train) and folded away for export. This is how testdata/fmnist-resnet14.onnx "
-                + "is made (see testdata/README.md).")
+                + "on labelled data (no teacher), using ND4J. With --batch-norm train, BatchNormalization is put after "
+                + "every convolution while training and folded away for export. This is how "
+                + "testdata/fmnist-resnet14.onnx is made (see testdata/README.md).")
 final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -40,7 +40,7 @@ public record TrainOptions(int epochs, int maxSteps, int batch, double lr, Strin
 
     public static TrainOptions defaults() {
         return new TrainOptions(8, 0, 128, 0.02, "sgd", 0.9, 5e-4, Schedule.Kind.ONE_CYCLE, 4, 0.9, 0.1, null, "all", 1,
-                5.0, true);
+                5.0, false);
     }
 
     /** These options for training from labels alone: no distillation term, cross-entropy weight 1. */

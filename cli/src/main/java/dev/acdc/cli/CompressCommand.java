@@ -167,8 +167,7 @@ final class CompressCommand implements Callable<Integer> {
         }
 
         long t2 = System.nanoTime();
-        OnnxModels.save(r.model(), out1, model,
-                dev.acdc.runtime.WrittenModelCheck.against(bytes, probeShape, msg -> err.println("acdc: " + msg)));
+        saveVerified(r.model(), bytes, out1, model, probeShape, err);
         r.timings().put("write", (System.nanoTime() - t2) / 1e9);
         r.timings().put("total", (System.nanoTime() - t0) / 1e9);
         Json.write(report.json(), rep);
@@ -194,6 +193,21 @@ final class CompressCommand implements Callable<Integer> {
         String name = model.getFileName().toString();
         String base = name.endsWith(".onnx") ? name.substring(0, name.length() - 5) : name;
         return model.resolveSibling(base + ".acdc.onnx");
+    }
+
+    /**
+     * Writes {@code m} (whose serialized form is {@code bytes}) atomically to {@code out}, reading the file
+     * back in ONNX Runtime on a probe batch of {@code probeShape} (null: the model's input, batch 2) before
+     * it takes its name; never over {@code protect}.
+     */
+    static void saveVerified(Model m, byte[] bytes, Path out, Path protect, long[] probeShape, PrintWriter err) {
+        long[] shape = probeShape;
+        if (shape == null) {
+            shape = ModelSummary.of(m, null, bytes.length).inputShape().clone();
+            shape[0] = Math.max(shape[0], 2);
+        }
+        OnnxModels.save(m, out, protect,
+                dev.acdc.runtime.WrittenModelCheck.against(bytes, shape, msg -> err.println("acdc: " + msg)));
     }
 
     /** {@code file} with its {@code ending} (e.g. ".json") replaced by {@code suffix}. */

@@ -89,10 +89,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 out.print(ValidateCommand.render(v, teacher.getFileName().toString(), out1.getFileName().toString()));
             }
         }
-        long[] probe = ModelSummary.of(student, null, bytes.length).inputShape().clone();
-        probe[0] = Math.max(probe[0], 2);
-        OnnxModels.save(student, out1, model,
-                dev.acdc.runtime.WrittenModelCheck.against(bytes, probe, msg -> err.println("acdc: " + msg)));
+        CompressCommand.saveVerified(student, bytes, out1, model, null, err);
         Json.write(j, rep);
         out.printf("fine-tuned %d steps in %.0f s (%.0f img/s, %s); wrote %s and %s%n", ft.get("steps"),
                 (double) ft.get("seconds"), (double) ft.get("imagesPerSecond"), ft.get("backend"), out1, rep);

@@ -1,6 +1,5 @@
 package dev.acdc.cli;
 
-import dev.acdc.inspect.ModelSummary;
 import dev.acdc.ir.Model;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.passes.PassManager;
@@ -70,10 +69,7 @@ final class TrainCommand implements Callable<Integer> {
         j.put("training", t);
         byte[] bytes = OnnxModels.toBytes(m);
         j.put("consistency", FinetuneCommand.consistency(m, bytes, err));
-        long[] probe = ModelSummary.of(m, null, bytes.length).inputShape().clone();
-        probe[0] = Math.max(probe[0], 2);
-        OnnxModels.save(m, out1, model,
-                dev.acdc.runtime.WrittenModelCheck.against(bytes, probe, msg -> err.println("acdc: " + msg)));
+        CompressCommand.saveVerified(m, bytes, out1, model, null, err);
         Json.write(j, rep);
         var epochs = (java.util.List<?>) t.get("epochs");
         out.printf("trained %d steps in %.0f s (%.0f img/s, %s); best epoch %s of %d; wrote %s and %s%n", t.get("steps"),

@@ -4,6 +4,7 @@ import dev.acdc.ir.Attribute;
 import dev.acdc.ir.DataType;
 import dev.acdc.ir.GraphBuilder;
 import dev.acdc.ir.Model;
+import dev.acdc.ir.Tensor;
 
 import java.util.List;
 import java.util.Random;
@@ -48,7 +49,7 @@ public final class FashionResNet {
         }
         h = b.op("GlobalAveragePool", "pool", h);
         h = b.op("Flatten", "flatten", List.of(h), Attribute.ofInt("axis", 1));
-        String fw = b.initializer("fc.weight", new long[] {10, 64}, normal(r, 640, Math.sqrt(1.0 / 64)));
+        String fw = b.initializer("fc.weight", new long[] {10, 64}, TinyResNet.normal(r, 640, Math.sqrt(1.0 / 64)));
         String fb = b.initializer("fc.bias", new long[] {10}, new float[10]);
         String logits = b.op("Gemm", "fc", List.of(h, fw, fb), Attribute.ofInt("transB", 1));
         b.output(logits, DataType.FLOAT, -1, 10);
@@ -58,23 +59,13 @@ public final class FashionResNet {
         return m;
     }
 
+    /** {@link TinyResNet}'s He-initialised conv; {@code zero}: the weights drawn (same random stream), then zeroed. */
     private static String conv(GraphBuilder b, Random r, String name, String x, int in, int out, int k, int stride,
                                boolean zero) {
-        float[] w = normal(r, out * in * k * k, Math.sqrt(2.0 / (in * k * k)));
+        String y = TinyResNet.conv(b, r, name, x, in, out, k, stride);
         if (zero) {
-            java.util.Arrays.fill(w, 0f);
+            b.graph().putInitializer(Tensor.ofFloats(name + ".weight", new long[] {out, in, k, k}, new float[out * in * k * k]));
         }
-        String wn = b.initializer(name + ".weight", new long[] {out, in, k, k}, w);
-        String bias = b.initializer(name + ".bias", new long[] {out}, new float[out]);
-        int p = k / 2;
-        return b.conv(name, x, wn, bias, 1, new long[] {stride, stride}, new long[] {p, p, p, p});
-    }
-
-    private static float[] normal(Random r, int n, double std) {
-        float[] f = new float[n];
-        for (int i = 0; i < n; i++) {
-            f[i] = (float) (r.nextGaussian() * std);
-        }
-        return f;
+        return y;
     }
 }

@@ -49,7 +49,7 @@ public final class TinyResNet {
         return m;
     }
 
-    private static String conv(GraphBuilder b, Random r, String name, String x, int in, int out, int k, int stride) {
+    static String conv(GraphBuilder b, Random r, String name, String x, int in, int out, int k, int stride) {
         String w = b.initializer(name + ".weight", new long[] {out, in, k, k},
                 normal(r, out * in * k * k, Math.sqrt(2.0 / (in * k * k))));
         String bias = b.initializer(name + ".bias", new long[] {out}, new float[out]);
@@ -57,7 +57,7 @@ public final class TinyResNet {
         return b.conv(name, x, w, bias, 1, new long[] {stride, stride}, new long[] {p, p, p, p});
     }
 
-    private static float[] normal(Random r, int n, double std) {
+    static float[] normal(Random r, int n, double std) {
         float[] f = new float[n];
         for (int i = 0; i < n; i++) {
             f[i] = (float) (r.nextGaussian() * std);

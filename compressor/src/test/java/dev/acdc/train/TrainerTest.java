@@ -156,7 +156,7 @@ class TrainerTest {
         Map<String, float[][]> stats = SameDiffGraph.build(m, n -> false).channelStats(x, convs);
         // the stem conv's output, by hand
         SameDiffGraph plain = SameDiffGraph.build(m, n -> false);
-        float[] conv = plain.sameDiff().output(Map.of(SameDiffGraph.INPUT, x), List.of(plainName(plain, convs.get(0))))
+        float[] conv = plain.sameDiff().output(Map.of(SameDiffGraph.INPUT, x), List.of(plain.valueName(convs.get(0))))
                 .values().iterator().next().dup('c').data().asFloat();
         int n = 6;
         int c = 16;
@@ -173,7 +173,7 @@ class TrainerTest {
         m.graph().putInitializer(dev.acdc.ir.Tensor.ofFloats(bn + "/bias", new long[] {c}, bias));
         SameDiffGraph g = SameDiffGraph.build(m, v -> false, true);
         String out = m.graph().consumers(convs.get(0)).get(0).output(0);
-        float[] got = g.sameDiff().output(Map.of(SameDiffGraph.INPUT, x), List.of(plainName(g, out)))
+        float[] got = g.sameDiff().output(Map.of(SameDiffGraph.INPUT, x), List.of(g.valueName(out)))
                 .values().iterator().next().dup('c').data().asFloat();
         for (int k = 0; k < c; k++) {
             double mean = 0;
@@ -201,10 +201,6 @@ class TrainerTest {
                 }
             }
         }
-    }
-
-    private static String plainName(SameDiffGraph g, String value) {
-        return g.valueName(value);
     }
 
     /** Inserted BNs leave the model's function unchanged in inference mode, and fold away for export. */

@@ -15,6 +15,9 @@ import onnxruntime as ort
 d = sys.argv[1]
 data = sys.argv[2] if len(sys.argv) > 2 else os.path.join(d, "eembc200.bin")
 print("onnxruntime", ort.__version__, "providers", ort.get_available_providers())
+has_cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+if not has_cuda:
+    print("this onnxruntime has no CUDA provider (a CPU-only build?): the runs below compare CPU with CPU")
 raw = np.fromfile(data, dtype=np.uint8).reshape(-1, 3073)
 labels = raw[:, 0].astype(np.int64)
 x = raw[:, 1:].reshape(-1, 3, 32, 32).astype(np.float32) / 255.0
@@ -63,4 +66,10 @@ for path in sorted(glob.glob(os.path.join(d, "*.onnx"))):
     rows.append(r)
     print(json.dumps(r))
 json.dump(rows, open(os.path.join(os.environ.get("OUT", d), "cuda-check.json"), "w"), indent=1)
-print("ALL OK" if all(r["rel"] < 1e-4 and r["top1_agree"] == 1.0 for r in rows) else "MISMATCH")
+ran_on_cuda = all(r["providers"][0] == "CUDAExecutionProvider" for r in rows)
+if not rows or not ran_on_cuda:
+    print("NOT CHECKED: no model ran on the CUDA provider")
+    sys.exit(2)
+ok = all(r["rel"] < 1e-4 and r["top1_agree"] == 1.0 for r in rows)
+print("ALL OK" if ok else "MISMATCH")
+sys.exit(0 if ok else 1)

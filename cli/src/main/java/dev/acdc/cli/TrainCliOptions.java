@@ -24,7 +24,8 @@ final class TrainCliOptions {
     @Option(names = "--momentum", defaultValue = "0.9", description = "SGD momentum (default ${DEFAULT-VALUE}).")
     double momentum;
 
-    @Option(names = "--weight-decay", defaultValue = "5e-4", description = "Decoupled weight decay (default ${DEFAULT-VALUE}).")
+    @Option(names = "--weight-decay", defaultValue = "5e-4", description = "Weight decay: added to the gradient as L2 for sgd (as PyTorch's SGD), "
+            + "decoupled for adam (AdamW) (default ${DEFAULT-VALUE}).")
     double weightDecay;
 
     @Option(names = "--schedule", defaultValue = "one-cycle",

@@ -125,8 +125,8 @@ final class FineTuning {
                 if (now - lastLine[0] > 2_000_000_000L || step == total) {
                     lastLine[0] = now;
                     double eta = (total - step) * (o.batch() / Math.max(ips, 1e-9));
-                    err.printf("acdc: epoch %d step %d/%d loss %.4f |grad| %.3g %.0f img/s ETA %.0fs%n", epoch, step,
-                            total, loss, gradNorm, ips, eta);
+                    err.printf("acdc: epoch %d step %d/%d loss %.4f |grad| %.3g %.0f img/s ETA %s%n", epoch, step,
+                            total, loss, gradNorm, ips, ProgressBar.duration(eta));
                     err.flush();
                 }
             }

@@ -101,4 +101,13 @@ class CliTest {
         assertEquals(0, r.code());
         assertTrue(r.out().contains("inspect"), r.out());
     }
+
+    @Test
+    void etaIsWrittenForPeople() {
+        assertEquals("0s", ProgressBar.duration(-3));
+        assertEquals("42s", ProgressBar.duration(42.4));
+        assertEquals("1m00s", ProgressBar.duration(59.6));
+        assertEquals("3m05s", ProgressBar.duration(185));
+        assertEquals("1h14m", ProgressBar.duration(4471));
+    }
 }

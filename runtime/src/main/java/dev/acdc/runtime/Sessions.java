@@ -62,7 +62,11 @@ public final class Sessions {
                         o.addCUDA(0);
                         provider = "cuda";
                     } catch (OrtException e) {
-                        why = "CUDA is not usable here: " + e.getMessage();
+                        // ONNX Runtime logs the real cause (a missing libcublasLt.so.12, say) itself; its
+                        // exception text is often an unrelated internal message
+                        why = "CUDA is not usable here: ONNX Runtime's CUDA provider did not load (it needs an "
+                                + "NVIDIA GPU, its driver, and the CUDA 12 and cuDNN 9 libraries on the library path; "
+                                + "ONNX Runtime's own log line names what is missing)";
                     }
                 }
                 if (why != null) {

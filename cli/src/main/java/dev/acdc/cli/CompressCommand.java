@@ -108,12 +108,9 @@ final class CompressCommand implements Callable<Integer> {
         if (evalData != null) {
             dataOptions.preprocessing(); // bad preprocessing options fail before any work
         }
-        Path out1 = output != null ? output : defaultOutput(model);
-        Path rep = report != null ? report : siblingWithSuffix(out1, ".report.json");
-        checkFolder(out1);
-        checkFolder(rep);
-        refuseSameFile(out1, model);
-        refuseSameFile(rep, model);
+        Outputs outs = Outputs.of(output != null ? output : defaultOutput(model), report, model);
+        Path out1 = outs.model();
+        Path rep = outs.report();
         long[] shape = Options.parseShape(inputShape);
 
         long t0 = System.nanoTime();
@@ -218,9 +215,25 @@ final class CompressCommand implements Callable<Integer> {
     }
 
     static Path siblingWithSuffix(Path onnx, String suffix) {
-        String name = onnx.getFileName().toString();
-        String base = name.endsWith(".onnx") ? name.substring(0, name.length() - 5) : name;
-        return onnx.resolveSibling(base + suffix);
+        return siblingWithSuffix(onnx, suffix, ".onnx");
+    }
+
+    /**
+     * Where a command writes its model and JSON report ({@code report} null: beside the model, as
+     * {@code .report.json}); checked before any work so that neither goes into a missing folder or over
+     * one of the {@code inputs}.
+     */
+    record Outputs(Path model, Path report) {
+        static Outputs of(Path model, Path report, Path... inputs) {
+            Path rep = report != null ? report : siblingWithSuffix(model, ".report.json");
+            checkFolder(model);
+            checkFolder(rep);
+            for (Path in : inputs) {
+                refuseSameFile(model, in);
+                refuseSameFile(rep, in);
+            }
+            return new Outputs(model, rep);
+        }
     }
 
     static void checkFolder(Path p) {

@@ -65,12 +65,11 @@ final class FinetuneCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         var opts = train.options();
         Preprocessing pre = dataOptions.preprocessing();
-        Path out1 = output != null ? output : CompressCommand.siblingWithSuffix(model, ".finetuned.onnx");
-        Path rep = report != null ? report : CompressCommand.siblingWithSuffix(out1, ".report.json");
-        CompressCommand.checkFolder(out1);
-        CompressCommand.checkFolder(rep);
-        CompressCommand.refuseSameFile(out1, model);
-        CompressCommand.refuseSameFile(out1, teacher);
+        var outs = CompressCommand.Outputs.of(
+                output != null ? output : CompressCommand.siblingWithSuffix(model, ".finetuned.onnx"), report, model,
+                teacher);
+        Path out1 = outs.model();
+        Path rep = outs.report();
         byte[] teacherBytes = CompressCommand.readAll(teacher);
         Model student = OnnxModels.load(model);
         PassManager.standard().run(student);
@@ -80,8 +79,7 @@ final class FinetuneCommand implements Callable<Integer> {
         Map<String, Object> ft = FineTuning.run(student, teacherBytes, trainData, evalData, pre, train, dataOptions, err,
                 out1);
         j.put("finetune", ft);
-        byte[] bytes = OnnxModels.toBytes(student);
-        j.put("consistency", consistency(student, bytes, err));
+        byte[] bytes = checkedBytes(student, j, err);
         if (evalData != null) {
             try (var ds = dev.acdc.data.DataSpec.open(evalData)) {
                 ValidationResult v = ValidateCommand.run(teacherBytes, bytes, ds, pre, dataOptions, err);
@@ -95,6 +93,13 @@ final class FinetuneCommand implements Callable<Integer> {
                 (double) ft.get("seconds"), (double) ft.get("imagesPerSecond"), ft.get("backend"), out1, rep);
         out.flush();
         return 0;
+    }
+
+    /** The trained model's bytes, after {@link #consistency} (recorded in {@code report} as "consistency"). */
+    static byte[] checkedBytes(Model m, Map<String, Object> report, PrintWriter err) {
+        byte[] bytes = OnnxModels.toBytes(m);
+        report.put("consistency", consistency(m, bytes, err));
+        return bytes;
     }
 
     /** ORT on the written model against SameDiff on the same weights: max |logit diff| on a probe batch. */

@@ -55,11 +55,10 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Path out1 = output != null ? output : CompressCommand.siblingWithSuffix(model, ".trained.onnx");
-        Path rep = report != null ? report : CompressCommand.siblingWithSuffix(out1, ".report.json");
-        CompressCommand.checkFolder(out1);
-        CompressCommand.checkFolder(rep);
-        CompressCommand.refuseSameFile(out1, model);
+        var outs = CompressCommand.Outputs.of(
+                output != null ? output : CompressCommand.siblingWithSuffix(model, ".trained.onnx"), report, model);
+        Path out1 = outs.model();
+        Path rep = outs.report();
         Model m = OnnxModels.load(model);
         PassManager.standard().run(m);
         Map<String, Object> j = new LinkedHashMap<>();
@@ -67,8 +66,7 @@ final class TrainCommand implements Callable<Integer> {
         Map<String, Object> t = FineTuning.run(m, null, trainData, evalData, dataOptions.preprocessing(), train,
                 dataOptions, err, out1);
         j.put("training", t);
-        byte[] bytes = OnnxModels.toBytes(m);
-        j.put("consistency", FinetuneCommand.consistency(m, bytes, err));
+        byte[] bytes = FinetuneCommand.checkedBytes(m, j, err);
         CompressCommand.saveVerified(m, bytes, out1, model, null, err);
         Json.write(j, rep);
         var epochs = (java.util.List<?>) t.get("epochs");

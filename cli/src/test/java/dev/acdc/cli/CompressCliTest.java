@@ -17,6 +17,7 @@ import java.util.List;
 
 import static dev.acdc.cli.CliTest.assertOneLineError;
 import static dev.acdc.cli.CliTest.run;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -207,6 +208,14 @@ class CompressCliTest {
         assertOneLineError(run("compress", model.toString(), "-o", tmp.resolve("missing/out.onnx").toString()), 2,
                 "output folder does not exist");
         assertOneLineError(run("compress", model.toString(), "-o", model.toString()), 2, "refusing to overwrite");
+        // train and finetune check their outputs the same way: a report named like an input is refused too
+        byte[] before = Files.readAllBytes(model);
+        assertOneLineError(run("train", model.toString(), "--train-data", "idx:none.gz", "--report", model.toString()),
+                2, "refusing to overwrite");
+        assertOneLineError(run("finetune", model.toString(), "--teacher", model.toString(), "--train-data",
+                "idx:none.gz", "-o", tmp.resolve("out.onnx").toString(), "--report", model.toString()), 2,
+                "refusing to overwrite");
+        assertArrayEquals(before, Files.readAllBytes(model), "the input is untouched");
         assertEquals(List.of(model), files(), "nothing written");
     }
 

@@ -8,6 +8,8 @@ import dev.acdc.inspect.ModelSummary;
 import dev.acdc.ir.Model;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.runtime.Probe;
+import dev.acdc.runtime.calibration.CalibrationImages;
+import dev.acdc.runtime.calibration.OutputFitter;
 import dev.acdc.util.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -90,6 +92,38 @@ final class CompressCommand implements Callable<Integer> {
     @Mixin
     TrainCliOptions train;
 
+    @Option(names = "--fit", paramLabel = "svd|output",
+            description = "How the factors are fitted: svd (truncated SVD of the weights, no data) or output (match "
+                    + "each conv's output on calibration images, in order through the network, starting from the SVD "
+                    + "fit, then correct each channel's mean shift). Default: output when calibration data are given "
+                    + "(--calibration-data, or --train-data), else svd.")
+    String fit;
+
+    @Option(names = "--calibration-data", paramLabel = "SPEC",
+            description = "Images for the output fit (any data spec; labels, if any, only stratify the sample). "
+                    + "Default: --train-data when given. Same preprocessing options as the other data.")
+    String calibrationData;
+
+    @Option(names = "--calibration-images", paramLabel = "N", defaultValue = "512",
+            description = "Images the output fit uses: a seeded sample, stratified by class when labelled "
+                    + "(default ${DEFAULT-VALUE}; all of them if the set is smaller).")
+    int calibrationImages;
+
+    @Option(names = "--calibration-seed", paramLabel = "S", defaultValue = "1",
+            description = "Seed of the calibration sample (default ${DEFAULT-VALUE}).")
+    long calibrationSeed;
+
+    @Option(names = "--fit-iterations", paramLabel = "N", defaultValue = "" + OutputFitter.ITERATIONS,
+            description = "Alternating least-squares iterations per sharing set of the output fit, at most "
+                    + "(default ${DEFAULT-VALUE}; it stops early when the error improves by less than 1e-5).")
+    int fitIterations;
+
+    @Option(names = "--fit-target", paramLabel = "sum|conv", defaultValue = "sum",
+            description = "What the output fit matches: conv (each conv's own output) or sum (a conv that feeds a "
+                    + "residual Add matches that sum, so it also corrects the error the shortcut carries; other convs "
+                    + "match their output). Default: ${DEFAULT-VALUE}.")
+    String fitTarget;
+
     @Option(names = "--input-shape", paramLabel = "N,C,H,W",
             description = "Input shape for MAC counts and the probe (default: declared, symbolic batch = 1).")
     String inputShape;
@@ -108,6 +142,23 @@ final class CompressCommand implements Callable<Integer> {
         if (evalData != null) {
             dataOptions.preprocessing(); // bad preprocessing options fail before any work
         }
+        String calibSpec = calibrationData != null ? calibrationData : trainData;
+        String fitMode = fit == null ? (calibSpec != null ? "output" : "svd") : fit.toLowerCase(java.util.Locale.ROOT);
+        if (!fitMode.equals("svd") && !fitMode.equals("output")) {
+            throw new AcdcException("--fit must be svd or output, got '" + fit + "'");
+        }
+        if (fitMode.equals("output") && calibSpec == null) {
+            throw new AcdcException("--fit output needs calibration images: give --calibration-data SPEC (or --train-data)");
+        }
+        if (!fitTarget.equals("sum") && !fitTarget.equals("conv")) {
+            throw new AcdcException("--fit-target must be sum or conv, got '" + fitTarget + "'");
+        }
+        if (fitIterations < 0 || fitIterations > 10000) {
+            throw new AcdcException("--fit-iterations must be between 0 and 10000, got " + fitIterations);
+        }
+        if (calibrationImages < 1) {
+            throw new AcdcException("--calibration-images must be at least 1, got " + calibrationImages);
+        }
         Outputs outs = Outputs.of(output != null ? output : defaultOutput(model), report, model);
         Path out1 = outs.model();
         Path rep = outs.report();
@@ -120,7 +171,16 @@ final class CompressCommand implements Callable<Integer> {
         ModelSummary before = ModelSummary.of(m, shape, originalBytes.length);
         double loadSeconds = (System.nanoTime() - t0) / 1e9;
 
-        Compressor.Result r = Compressor.compress(m, settings, msg -> err.println("acdc: " + msg));
+        OutputFitter fitter = null;
+        if (fitMode.equals("output")) {
+            dev.acdc.data.Preprocessing pre = dataOptions.preprocessing();
+            try (dev.acdc.data.Dataset ds = dev.acdc.data.DataSpec.open(calibSpec)) {
+                CalibrationImages images = CalibrationImages.sample(ds, pre, calibrationImages, calibrationSeed);
+                err.println("acdc: calibration images: " + images.subset().describe() + " of " + ds.describe());
+                fitter = new OutputFitter(images, 64, fitIterations, fitTarget.equals("sum"));
+            }
+        }
+        Compressor.Result r = Compressor.compress(m, settings, msg -> err.println("acdc: " + msg), fitter);
         r.timings().put("load", loadSeconds);
         Map<String, Object> finetune = null;
         if (trainData != null) {
@@ -146,6 +206,9 @@ final class CompressCommand implements Callable<Integer> {
         verification.put("runtime", "onnxruntime (CPU)");
         verification.put("note", "random-input probe: the differences measure the approximation, not accuracy");
         report.put("verification", verification);
+        if (fitter != null) {
+            report.put("outputFit", fitter.summary());
+        }
         if (finetune != null) {
             report.put("finetune", finetune);
             report.put("consistency", FinetuneCommand.consistency(r.model(), bytes, err));

@@ -51,6 +51,19 @@ public final class CompactExporter {
                 notes.add(cp.name() + ": output size unknown, exported in reconstruct form");
                 factorize = false;
             }
+            float[] bias = d.bias(cp);
+            if (bias != null) {
+                String biasName = "acdc/" + cp.name() + "/bias";
+                g.putInitializer(Tensor.ofFloats(biasName, new long[] {bias.length}, bias));
+                Node conv = cp.node();
+                if (conv.inputs().size() > 2) {
+                    conv.setInput(2, biasName);
+                } else {
+                    List<String> ins = new ArrayList<>(conv.inputs());
+                    ins.add(biasName);
+                    conv.setInputs(ins);
+                }
+            }
             if (factorize) {
                 factorized(g, d, cp, s, alphaName, mAtoms);
             } else {

@@ -35,6 +35,8 @@ public final class CompressionReport {
         settings.put("group", plan.group());
         settings.put("groupSource", plan.groupReason());
         settings.put("form", s.form().id());
+        settings.put("fit", plan.decomposed().stream().anyMatch(c -> r.decomposition().outputError(c) != null)
+                ? "output" : "svd");
         settings.put("exclude", s.exclude() == null ? null : s.exclude().pattern());
         json.put("settings", settings);
         List<Map<String, Object>> convs = new ArrayList<>();
@@ -48,6 +50,12 @@ public final class CompressionReport {
             cj.put("set", c.setId());
             cj.put("blocks", c.blocks());
             cj.put("relError", c.decomposed() ? r.decomposition().relError(c) : null);
+            OutputFit.ConvError oe = c.decomposed() ? r.decomposition().outputError(c) : null;
+            if (oe != null) {
+                cj.put("relErrorSvd", r.decomposition().svdRelError(c));
+                cj.put("outputErrorSvd", oe.svd());
+                cj.put("outputError", oe.fitted());
+            }
             cj.put("denseParams", c.denseParams());
             convs.add(cj);
         }
@@ -67,6 +75,11 @@ public final class CompressionReport {
             sj.put("discardedEnergy", f.discardedEnergy());
             sj.put("singularValues", f.sigma());
             sj.put("svd", f.method());
+            List<Double> objective = r.decomposition().objective(set.id());
+            if (objective != null) {
+                sj.put("outputFitIterations", objective.size() - 1);
+                sj.put("outputFitObjective", objective);
+            }
             sj.put("denseParams", set.denseParams());
             sj.put("acdcParams", set.acdcParams());
             sets.add(sj);
@@ -124,15 +137,30 @@ public final class CompressionReport {
     public String text() {
         Plan plan = result.plan();
         StringBuilder sb = new StringBuilder();
-        Table t = new Table("conv", "kernel", "set", "blocks", "atoms", "rel.error", "note").leftAligned(1, 2, 6);
+        boolean outFit = plan.decomposed().stream().anyMatch(c -> result.decomposition().outputError(c) != null);
+        Table t = outFit
+                ? new Table("conv", "kernel", "set", "blocks", "atoms", "weight err svd", "weight err fit",
+                        "output err svd", "output err fit", "note").leftAligned(1, 2, 9)
+                : new Table("conv", "kernel", "set", "blocks", "atoms", "rel.error", "note").leftAligned(1, 2, 6);
         for (ConvPlan c : plan.convs()) {
             if (!c.spatial()) {
                 continue;
             }
             if (c.decomposed()) {
                 SharingSet s = plan.set(c.setId());
-                t.row(c.name(), c.kernelString(), c.setId(), c.blocks(), s.atoms(),
-                        String.format("%.4f", result.decomposition().relError(c)), "");
+                Decomposition d = result.decomposition();
+                OutputFit.ConvError oe = d.outputError(c);
+                if (outFit) {
+                    t.row(c.name(), c.kernelString(), c.setId(), c.blocks(), s.atoms(),
+                            String.format("%.4f", d.svdRelError(c)), String.format("%.4f", d.relError(c)),
+                            oe == null ? "-" : String.format("%.4f", oe.svd()),
+                            oe == null ? "-" : String.format("%.4f", oe.fitted()), oe == null ? "svd fit kept" : "");
+                } else {
+                    t.row(c.name(), c.kernelString(), c.setId(), c.blocks(), s.atoms(),
+                            String.format("%.4f", d.relError(c)), "");
+                }
+            } else if (outFit) {
+                t.row(c.name(), c.kernelString(), "-", "-", "-", "-", "-", "-", "-", "dense: " + c.reason());
             } else {
                 t.row(c.name(), c.kernelString(), "-", "-", "-", "-", "dense: " + c.reason());
             }

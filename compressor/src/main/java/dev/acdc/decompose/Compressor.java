@@ -28,6 +28,11 @@ public final class Compressor {
     }
 
     public static Result compress(Model m, Settings s, Consumer<String> progress) {
+        return compress(m, s, progress, null);
+    }
+
+    /** As {@link #compress(Model, Settings, Consumer)}, with {@code refinement} (may be null) run after the SVD fit. */
+    public static Result compress(Model m, Settings s, Consumer<String> progress, Refinement refinement) {
         Map<String, Double> timings = new LinkedHashMap<>();
         List<String> notes = new ArrayList<>();
         long t = System.nanoTime();
@@ -58,12 +63,17 @@ public final class Compressor {
         progress.accept("fitting " + plan.sets().size() + " sharing set(s) by truncated SVD");
         Decomposition d = Decomposition.fit(plan, m.graph());
         t = lap(timings, "fit", t);
+        if (refinement != null) {
+            notes.addAll(refinement.refine(m, d, progress));
+            t = lap(timings, "fit-" + refinement.id(), t);
+        }
         notes.addAll(CompactExporter.export(m, d, s.form()));
         m.metadata().put("acdc.version", "1");
         m.metadata().put("acdc.share", s.share().id());
         m.metadata().put("acdc.atoms", s.atoms() > 0 ? Integer.toString(s.atoms()) : "default");
         m.metadata().put("acdc.group", Integer.toString(plan.group()));
         m.metadata().put("acdc.form", s.form().id());
+        m.metadata().put("acdc.fit", refinement == null ? "svd" : refinement.id());
         m.metadata().put("acdc.sets", Integer.toString(plan.sets().size()));
         m.metadata().put("acdc.decomposed_convs", Integer.toString(plan.decomposed().size()));
         lap(timings, "export", t);

@@ -18,6 +18,10 @@ public final class Decomposition {
     private final Map<String, float[]> alpha = new LinkedHashMap<>();
     private final Map<ConvPlan, float[]> atoms = new LinkedHashMap<>();
     private final Map<ConvPlan, Double> relErrors = new LinkedHashMap<>();
+    private final Map<ConvPlan, Double> svdRelErrors = new LinkedHashMap<>();
+    private final Map<ConvPlan, float[]> biases = new LinkedHashMap<>();
+    private final Map<ConvPlan, OutputFit.ConvError> outputErrors = new LinkedHashMap<>();
+    private final Map<String, List<Double>> objectives = new LinkedHashMap<>();
 
     private Decomposition(Plan plan, Map<String, LowRank.Fit> fits) {
         this.plan = plan;
@@ -55,6 +59,7 @@ public final class Decomposition {
                 col += cc;
                 float[] w = g.initializer(cp.node.input(1)).floats();
                 d.relErrors.put(cp, relError(w, d.kernel(cp)));
+                d.svdRelErrors.put(cp, d.relErrors.get(cp));
             }
         }
         return d;
@@ -156,6 +161,49 @@ public final class Decomposition {
     /** The kernel as a tensor with the conv's weight shape. */
     public Tensor kernelTensor(ConvPlan cp, String name) {
         return Tensor.ofFloats(name, cp.kernel(), kernel(cp));
+    }
+
+    /**
+     * Replaces set {@code r}'s factors by an output fit's, with the members' new biases; weight
+     * errors are recomputed against {@code g}'s (original) kernels.
+     */
+    public void apply(SharingSet set, OutputFit.Result r, Graph g) {
+        alpha.put(set.id, r.alpha().clone());
+        for (ConvPlan cp : set.members) {
+            atoms.put(cp, r.atoms().get(cp).clone());
+            biases.put(cp, r.biases().get(cp).clone());
+            outputErrors.put(cp, r.errors().get(cp));
+            relErrors.put(cp, relError(g.initializer(cp.node.input(1)).floats(), kernel(cp)));
+        }
+        objectives.put(set.id, List.copyOf(r.objective()));
+    }
+
+    /** Replaces one member's atoms and bias by a sequential refit ({@link OutputFit#fitAtoms}); α stays. */
+    public void applyConv(ConvPlan cp, OutputFit.Result r, Graph g) {
+        atoms.put(cp, r.atoms().get(cp).clone());
+        biases.put(cp, r.biases().get(cp).clone());
+        outputErrors.put(cp, r.errors().get(cp));
+        relErrors.put(cp, relError(g.initializer(cp.node.input(1)).floats(), kernel(cp)));
+    }
+
+    /** The bias an output fit gave a conv (length O), or null when it keeps its own. */
+    public float[] bias(ConvPlan cp) {
+        return biases.get(cp);
+    }
+
+    /** Relative weight error of the SVD fit (equal to {@link #relError} unless an output fit replaced it). */
+    public double svdRelError(ConvPlan cp) {
+        return svdRelErrors.get(cp);
+    }
+
+    /** Relative output error on the calibration images, SVD vs output fit; null without an output fit. */
+    public OutputFit.ConvError outputError(ConvPlan cp) {
+        return outputErrors.get(cp);
+    }
+
+    /** The output fit's objective per iteration for a set (first: at the SVD start), or null. */
+    public List<Double> objective(String setId) {
+        return objectives.get(setId);
     }
 
     public List<ConvPlan> convs() {

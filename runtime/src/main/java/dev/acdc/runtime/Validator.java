@@ -198,7 +198,7 @@ public final class Validator {
         return p;
     }
 
-    static int argmax(float[] v, int off, int n) {
+    public static int argmax(float[] v, int off, int n) {
         int best = 0;
         for (int i = 1; i < n; i++) {
             if (v[off + i] > v[off + best]) {

@@ -1,0 +1,71 @@
+package dev.acdc.decompose;
+
+/** Solves symmetric positive semi-definite systems A·x = b by Cholesky, with a relative ridge. */
+final class Cholesky {
+    private Cholesky() {
+    }
+
+    /**
+     * Solves (A + λI)·x_r = b_r for each of {@code nrhs} right-hand sides (rows of {@code b}, each of
+     * length n); λ = {@code ridge} × the mean diagonal of A, raised tenfold until the factorisation
+     * succeeds. A (n×n row-major) is not modified. Returns the solutions as rows.
+     */
+    static double[] solve(double[] a, int n, double[] b, int nrhs, double ridge) {
+        double trace = 0;
+        for (int i = 0; i < n; i++) {
+            trace += a[i * n + i];
+        }
+        double scale = trace > 0 ? trace / n : 1;
+        double lambda = ridge * scale;
+        for (int attempt = 0; attempt < 12; attempt++, lambda *= 10) {
+            double[] l = factor(a, n, lambda);
+            if (l != null) {
+                double[] x = new double[nrhs * n];
+                double[] y = new double[n];
+                for (int r = 0; r < nrhs; r++) {
+                    for (int i = 0; i < n; i++) {
+                        double s = b[r * n + i];
+                        int li = i * n;
+                        for (int j = 0; j < i; j++) {
+                            s -= l[li + j] * y[j];
+                        }
+                        y[i] = s / l[li + i];
+                    }
+                    for (int i = n - 1; i >= 0; i--) {
+                        double s = y[i];
+                        for (int j = i + 1; j < n; j++) {
+                            s -= l[j * n + i] * x[r * n + j];
+                        }
+                        x[r * n + i] = s / l[i * n + i];
+                    }
+                }
+                return x;
+            }
+        }
+        throw new IllegalStateException("normal equations of size " + n + " are not positive definite");
+    }
+
+    /** Lower-triangular L with L·Lᵀ = A + λI, or null when a pivot is not positive. */
+    private static double[] factor(double[] a, int n, double lambda) {
+        double[] l = new double[n * n];
+        for (int i = 0; i < n; i++) {
+            int li = i * n;
+            for (int j = 0; j <= i; j++) {
+                int lj = j * n;
+                double s = a[li + j] + (i == j ? lambda : 0);
+                for (int k = 0; k < j; k++) {
+                    s -= l[li + k] * l[lj + k];
+                }
+                if (i == j) {
+                    if (!(s > 0)) {
+                        return null;
+                    }
+                    l[li + i] = Math.sqrt(s);
+                } else {
+                    l[li + j] = s / l[lj + j];
+                }
+            }
+        }
+        return l;
+    }
+}

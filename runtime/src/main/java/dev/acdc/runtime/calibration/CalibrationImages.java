@@ -1,0 +1,55 @@
+package dev.acdc.runtime.calibration;
+
+import dev.acdc.data.Dataset;
+import dev.acdc.data.Preprocessing;
+import dev.acdc.data.Sampling;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The preprocessed calibration images the output fit runs on: a seeded, class-stratified sample
+ * (labels are only used to stratify; they are never fitted to), held in memory as model inputs.
+ */
+public record CalibrationImages(float[] x, int count, long[] sampleShape, String source, Sampling.Subset subset,
+                                long seed, Preprocessing preprocessing) {
+
+    /** Samples {@code n} images of {@code data} with {@code seed} and preprocesses them. */
+    public static CalibrationImages sample(Dataset data, Preprocessing pre, int n, long seed) {
+        pre.checkChannels(data.channels());
+        Sampling.Subset subset = Sampling.sample(data, n, seed);
+        int c = data.channels();
+        int h = data.height();
+        int w = data.width();
+        int per = c * h * w;
+        float[] x = new float[subset.size() * per];
+        byte[] pixels = new byte[per];
+        float[] one = new float[per];
+        for (int k = 0; k < subset.size(); k++) {
+            data.read(subset.indices()[k], 1, pixels, null);
+            pre.apply(pixels, 1, c, h, w, one);
+            System.arraycopy(one, 0, x, k * per, per);
+        }
+        long[] shape = pre.nhwc() ? new long[] {h, w, c} : new long[] {c, h, w};
+        return new CalibrationImages(x, subset.size(), shape, data.describe(), subset, seed, pre);
+    }
+
+    public int perSample() {
+        int p = 1;
+        for (long d : sampleShape) {
+            p *= (int) d;
+        }
+        return p;
+    }
+
+    /** For the report. */
+    public Map<String, Object> json() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("data", source);
+        m.put("images", count);
+        m.put("sample", subset.describe());
+        m.put("seed", seed);
+        m.put("preprocessing", preprocessing.json());
+        return m;
+    }
+}

@@ -1,0 +1,380 @@
+package dev.acdc.runtime.calibration;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.acdc.AcdcException;
+import dev.acdc.decompose.ConvPlan;
+import dev.acdc.decompose.ConvStatistics;
+import dev.acdc.decompose.Decomposition;
+import dev.acdc.decompose.OutputFit;
+import dev.acdc.decompose.Refinement;
+import dev.acdc.decompose.SharingSet;
+import dev.acdc.ir.Graph;
+import dev.acdc.ir.Model;
+import dev.acdc.ir.Node;
+import dev.acdc.ir.Tensor;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.runtime.Sessions;
+import dev.acdc.runtime.Validator;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The output-matching fit (docs/method.md), run on ONNX Runtime. Sets are fitted in the order of
+ * their first convolution. For each set, the calibration images go through two pruned models: the
+ * original (exposing the set's conv outputs, the targets) and the network as compressed so far
+ * (exposing the set's conv inputs: every earlier set already output-fitted, the rest at its SVD
+ * fit). Their im2col statistics ({@link ConvStatistics}, accumulated by GEMM in ONNX Runtime batch by
+ * batch, so no activation outlives its batch) feed {@link OutputFit}; the fitted factors and biases
+ * then replace the set's in the compressed network before the next set.
+ */
+public final class OutputFitter implements Refinement {
+    /** ALS iterations per set at most, by default (it stops earlier when E improves by less than 1e-5 relative). */
+    public static final int ITERATIONS = 60;
+
+    private final CalibrationImages images;
+    private final int batch;
+    private final int iterations;
+    private final boolean residual;
+    private final Map<String, Object> summary = new LinkedHashMap<>();
+
+    /**
+     * {@code residual}: a conv whose output goes straight into a residual {@code Add} is fitted to
+     * make that sum match the original's (its target gains the other branch's difference, original
+     * minus compressed), so it also compensates the error the shortcut carries.
+     */
+    public OutputFitter(CalibrationImages images, int batch, int iterations, boolean residual) {
+        this.images = images;
+        this.batch = Math.max(1, batch);
+        this.iterations = iterations;
+        this.residual = residual;
+    }
+
+    @Override
+    public String id() {
+        return "output";
+    }
+
+    /** Calibration settings and network-level agreement before/after, for the report (after {@link #refine}). */
+    public Map<String, Object> summary() {
+        return summary;
+    }
+
+    @Override
+    public List<String> refine(Model m, Decomposition d, Consumer<String> progress) {
+        long t0 = System.nanoTime();
+        List<String> notes = new ArrayList<>();
+        Graph og = m.graph();
+        if (og.dataInputs().size() != 1) {
+            throw new AcdcException("the output fit needs a model with one input, this one has " + og.dataInputs().size());
+        }
+        String input = og.dataInputs().get(0).name();
+        long[] declared = og.dataInputs().get(0).shape();
+        int step = declared != null && declared.length > 0 && declared[0] > 0 ? (int) declared[0] : batch;
+        Model work = OnnxModels.fromBytes(OnnxModels.toBytes(m), null);
+        Graph wg = work.graph();
+        List<ConvPlan> decomposed = d.plan().decomposed();
+        Map<ConvPlan, float[]> svdKernels = new LinkedHashMap<>();
+        for (ConvPlan cp : decomposed) {
+            svdKernels.put(cp, d.kernel(cp));
+            setWeights(wg, og, cp, svdKernels.get(cp), null);
+        }
+        String logits = og.outputs().get(0).name();
+        double[] before = agreement(m, work, logits, input, step);
+        List<SharingSet> sets = new ArrayList<>(d.plan().sets());
+        sets.sort(Comparator.comparingInt(s -> s.members().stream().mapToInt(c -> og.nodes().indexOf(c.node()))
+                .min().orElse(0)));
+        int done = 0;
+        long statsNanos = 0;
+        long solveNanos = 0;
+        try (GramSession gram = new GramSession()) {
+            for (SharingSet s : sets) {
+                done++;
+                String why = unsupported(s);
+                if (why != null) {
+                    notes.add("output fit: set " + s.id() + " kept at its SVD fit (" + why + ")");
+                    continue;
+                }
+                progress.accept(String.format("output fit: set %d/%d %s (%d conv%s)", done, sets.size(), s.id(),
+                        s.members().size(), s.members().size() == 1 ? "" : "s"));
+                long ts = System.nanoTime();
+                Map<ConvPlan, ConvStatistics> stats = statistics(m, work, s, s.members(), input, step, gram);
+                long tf = System.nanoTime();
+                statsNanos += tf - ts;
+                Map<ConvPlan, float[]> atoms0 = new LinkedHashMap<>();
+                Map<ConvPlan, float[]> bias0 = new LinkedHashMap<>();
+                for (ConvPlan cp : s.members()) {
+                    atoms0.put(cp, d.atoms(cp));
+                    bias0.put(cp, bias(og, cp.node()));
+                }
+                OutputFit.Result r = OutputFit.fit(s, stats, d.coefficients(s.id()), atoms0, bias0, iterations);
+                d.apply(s, r, og);
+                for (ConvPlan cp : s.members()) {
+                    setWeights(wg, og, cp, d.kernel(cp), d.bias(cp));
+                }
+                solveNanos += System.nanoTime() - tf;
+                if (s.members().size() > 1) {
+                    // second pass: each member's atoms and bias again, in order, on the inputs the set's
+                    // fitted predecessors now produce
+                    for (ConvPlan cp : s.members()) {
+                        long t1 = System.nanoTime();
+                        ConvStatistics st = statistics(m, work, s, List.of(cp), input, step, gram).get(cp);
+                        long t2 = System.nanoTime();
+                        statsNanos += t2 - t1;
+                        OutputFit.Result one = OutputFit.fitAtoms(s, cp, st, d.coefficients(s.id()), d.atoms(cp),
+                                svdKernels.get(cp), bias0.get(cp));
+                        d.applyConv(cp, one, og);
+                        setWeights(wg, og, cp, d.kernel(cp), d.bias(cp));
+                        solveNanos += System.nanoTime() - t2;
+                    }
+                }
+            }
+        }
+        double[] after = agreement(m, work, logits, input, step);
+        summary.put("calibration", images.json());
+        summary.put("iterationsMax", iterations);
+        summary.put("target", residual ? "residual sum" : "conv output");
+        summary.put("agreementSvd", before[0]);
+        summary.put("agreementOutputFit", after[0]);
+        summary.put("klSvd", before[1]);
+        summary.put("klOutputFit", after[1]);
+        summary.put("statisticsSeconds", statsNanos / 1e9);
+        summary.put("solveSeconds", solveNanos / 1e9);
+        summary.put("seconds", (System.nanoTime() - t0) / 1e9);
+        progress.accept(String.format("output fit: top-1 agreement with the original on the %d calibration images "
+                + "%.1f %% (SVD fit: %.1f %%)", images.count(), 100 * after[0], 100 * before[0]));
+        return notes;
+    }
+
+    private static String unsupported(SharingSet s) {
+        for (ConvPlan cp : s.members()) {
+            if (cp.group() != 1) {
+                return cp.name() + " is a grouped convolution";
+            }
+            String pad = cp.node().attrString("auto_pad", "NOTSET");
+            if (!pad.equals("NOTSET") && !pad.equals("VALID") && !pad.startsWith("SAME_")) {
+                return cp.name() + " has auto_pad " + pad;
+            }
+        }
+        return null;
+    }
+
+    /** Statistics of every member of {@code s}: inputs from {@code work}, targets from {@code orig}. */
+    private Map<ConvPlan, ConvStatistics> statistics(Model orig, Model work, SharingSet s, List<ConvPlan> members,
+                                                     String input, int step, GramSession gram) {
+        Set<String> ins = new LinkedHashSet<>();
+        Set<String> outs = new LinkedHashSet<>();
+        Map<ConvPlan, String> branch = new LinkedHashMap<>();
+        for (ConvPlan cp : members) {
+            Node n = work.graph().nodes().get(orig.graph().nodes().indexOf(cp.node()));
+            if (!n.input(0).equals(input)) {
+                ins.add(n.input(0));
+            }
+            outs.add(cp.node().output(0));
+            String other = residual ? otherBranch(orig.graph(), cp.node().output(0), input) : null;
+            if (other != null) {
+                branch.put(cp, other);
+                ins.add(other);
+                outs.add(other);
+            }
+        }
+        Map<ConvPlan, ConvStatistics> stats = new LinkedHashMap<>();
+        Map<ConvPlan, Im2col> layouts = new LinkedHashMap<>();
+        byte[] ob = ActivationModels.exposing(orig, outs);
+        byte[] wb = ins.isEmpty() ? null : ActivationModels.exposing(work, ins);
+        int per = images.perSample();
+        long[] shape = new long[images.sampleShape().length + 1];
+        System.arraycopy(images.sampleShape(), 0, shape, 1, images.sampleShape().length);
+        try (Sessions.Opened os = Sessions.open(ob, Sessions.Config.cpu(), x -> { });
+             Sessions.Opened ws = wb == null ? null : Sessions.open(wb, Sessions.Config.cpu(), x -> { })) {
+            float[] buf = new float[step * per];
+            float[] patches = null;
+            float[] rows = null;
+            for (int start = 0; start < images.count(); start += step) {
+                int n = Math.min(step, images.count() - start);
+                // a fixed-batch model gets full batches; the padding copies are not counted
+                java.util.Arrays.fill(buf, 0f);
+                for (int k = 0; k < step; k++) {
+                    System.arraycopy(images.x(), (start + Math.min(k, n - 1)) * per, buf, k * per, per);
+                }
+                shape[0] = step;
+                Map<String, Activation> a = run(os.session(), input, buf, shape);
+                Map<String, Activation> wa = ws == null ? Map.of() : run(ws.session(), input, buf, shape);
+                Activation in0 = new Activation(buf, shape.clone());
+                for (ConvPlan cp : members) {
+                    Node wn = work.graph().nodes().get(orig.graph().nodes().indexOf(cp.node()));
+                    Activation x = wn.input(0).equals(input) ? in0 : wa.get(wn.input(0));
+                    Activation y = a.get(cp.node().output(0));
+                    String other = branch.get(cp);
+                    if (other != null) {
+                        // target: the original sum minus the compressed other branch
+                        float[] yo = y.data.clone();
+                        float[] so = a.get(other).data;
+                        float[] sw = wa.get(other).data;
+                        for (int i = 0; i < yo.length; i++) {
+                            yo[i] += so[i] - sw[i];
+                        }
+                        y = new Activation(yo, y.shape);
+                    }
+                    if (x.shape.length != 4 || y.shape.length != 4) {
+                        throw new AcdcException("output fit: " + cp.name() + " input or output is not 4-D");
+                    }
+                    int c = (int) x.shape[1];
+                    int h = (int) x.shape[2];
+                    int w = (int) x.shape[3];
+                    int o = (int) y.shape[1];
+                    int oh = (int) y.shape[2];
+                    int ow = (int) y.shape[3];
+                    Im2col layout = layouts.computeIfAbsent(cp, k -> Im2col.of(cp.node(), c, (int) cp.kernel()[2],
+                            (int) cp.kernel()[3], h, w));
+                    int dsz = layout.patchSize();
+                    ConvStatistics st = stats.computeIfAbsent(cp, k -> new ConvStatistics(dsz, o));
+                    int r = n * oh * ow;
+                    if (patches == null || patches.length < r * dsz) {
+                        patches = new float[r * dsz];
+                    }
+                    if (rows == null || rows.length < r * o) {
+                        rows = new float[r * o];
+                    }
+                    layout.patches(x.data, 0, n, h, w, oh, ow, patches);
+                    Im2col.rows(y.data, 0, n, o, oh * ow, rows);
+                    float[][] pr = gram.products(patches, rows, r, dsz, o);
+                    st.add(r, pr[0], pr[1], patches, rows);
+                }
+            }
+        }
+        return stats;
+    }
+
+    private record Activation(float[] data, long[] shape) {
+    }
+
+    /**
+     * When {@code value} feeds only a two-input {@code Add} whose other input is computed (not an
+     * initializer nor the graph input), that other input; else null.
+     */
+    static String otherBranch(Graph g, String value, String input) {
+        List<Node> users = g.consumers(value);
+        if (users.size() != 1 || g.isGraphOutput(value)) {
+            return null;
+        }
+        Node add = users.get(0);
+        if (!add.is("Add") || add.inputs().size() != 2 || add.input(0).equals(add.input(1))) {
+            return null;
+        }
+        String other = add.input(0).equals(value) ? add.input(1) : add.input(0);
+        if (g.isInitializer(other) || other.equals(input) || g.producer(other) == null) {
+            return null;
+        }
+        return other;
+    }
+
+    private static Map<String, Activation> run(OrtSession s, String input, float[] x, long[] shape) {
+        try (OnnxTensor t = OnnxTensor.createTensor(Sessions.env(), FloatBuffer.wrap(x), shape);
+             OrtSession.Result r = s.run(Map.of(input, t))) {
+            Map<String, Activation> out = new LinkedHashMap<>();
+            for (Map.Entry<String, OnnxValue> e : r) {
+                OnnxTensor v = (OnnxTensor) e.getValue();
+                FloatBuffer fb = v.getFloatBuffer();
+                float[] f = new float[fb.remaining()];
+                fb.get(f);
+                out.put(e.getKey(), new Activation(f, v.getInfo().getShape()));
+            }
+            return out;
+        } catch (OrtException e) {
+            throw new AcdcException("ONNX Runtime failed during the output fit: "
+                    + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
+    /** Top-1 agreement and mean KL(original ‖ compressed) of the softmax outputs on the calibration images. */
+    private double[] agreement(Model orig, Model work, String logits, String input, int step) {
+        byte[] ob = ActivationModels.exposing(orig, List.of(logits));
+        byte[] wb = ActivationModels.exposing(work, List.of(logits));
+        int per = images.perSample();
+        long[] shape = new long[images.sampleShape().length + 1];
+        System.arraycopy(images.sampleShape(), 0, shape, 1, images.sampleShape().length);
+        long agree = 0;
+        double kl = 0;
+        try (Sessions.Opened os = Sessions.open(ob, Sessions.Config.cpu(), x -> { });
+             Sessions.Opened ws = Sessions.open(wb, Sessions.Config.cpu(), x -> { })) {
+            float[] buf = new float[step * per];
+            for (int start = 0; start < images.count(); start += step) {
+                int n = Math.min(step, images.count() - start);
+                for (int k = 0; k < step; k++) {
+                    System.arraycopy(images.x(), (start + Math.min(k, n - 1)) * per, buf, k * per, per);
+                }
+                shape[0] = step;
+                float[] ya = run(os.session(), input, buf, shape).get(logits).data;
+                float[] yb = run(ws.session(), input, buf, shape).get(logits).data;
+                int classes = ya.length / step;
+                for (int i = 0; i < n; i++) {
+                    agree += Validator.argmax(ya, i * classes, classes) == Validator.argmax(yb, i * classes, classes) ? 1 : 0;
+                    kl += kl(ya, yb, i * classes, classes);
+                }
+            }
+        }
+        return new double[] {(double) agree / images.count(), kl / images.count()};
+    }
+
+    static double kl(float[] p, float[] q, int off, int n) {
+        double mp = Double.NEGATIVE_INFINITY;
+        double mq = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            mp = Math.max(mp, p[off + i]);
+            mq = Math.max(mq, q[off + i]);
+        }
+        double zp = 0;
+        double zq = 0;
+        for (int i = 0; i < n; i++) {
+            zp += Math.exp(p[off + i] - mp);
+            zq += Math.exp(q[off + i] - mq);
+        }
+        double lzp = Math.log(zp) + mp;
+        double lzq = Math.log(zq) + mq;
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            double lp = p[off + i] - lzp;
+            double lq = q[off + i] - lzq;
+            s += Math.exp(lp) * (lp - lq);
+        }
+        return s;
+    }
+
+    private static float[] bias(Graph g, Node conv) {
+        if (conv.inputs().size() < 3 || conv.input(2).isEmpty()) {
+            return null;
+        }
+        Tensor b = g.initializer(conv.input(2));
+        return b == null ? null : b.floats();
+    }
+
+    /** In {@code work}, gives conv {@code cp} the kernel {@code w} and (when not null) the bias {@code b}. */
+    private static void setWeights(Graph work, Graph orig, ConvPlan cp, float[] w, float[] b) {
+        Node n = work.nodes().get(orig.nodes().indexOf(cp.node()));
+        String wname = "acdc/" + cp.name() + "/fitted_kernel";
+        work.putInitializer(Tensor.ofFloats(wname, cp.kernel(), w));
+        n.setInput(1, wname);
+        if (b != null) {
+            String bname = "acdc/" + cp.name() + "/fitted_bias";
+            work.putInitializer(Tensor.ofFloats(bname, new long[] {b.length}, b));
+            if (n.inputs().size() > 2) {
+                n.setInput(2, bname);
+            } else {
+                List<String> ins = new ArrayList<>(n.inputs());
+                ins.add(bname);
+                n.setInputs(ins);
+            }
+        }
+    }
+}

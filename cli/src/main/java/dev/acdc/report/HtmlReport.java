@@ -29,6 +29,9 @@ public final class HtmlReport {
         List<Object> before = new ArrayList<>();
         List<Object> after = new ArrayList<>();
         List<Object> allNames = new ArrayList<>();
+        List<Object> outNames = new ArrayList<>();
+        List<Object> outSvd = new ArrayList<>();
+        List<Object> outFit = new ArrayList<>();
         for (Map<String, Object> r : f.convRows()) {
             allNames.add(shortName(String.valueOf(r.get("name"))));
             before.add(r.get("before"));
@@ -36,11 +39,19 @@ public final class HtmlReport {
             if ((boolean) r.get("decomposed")) {
                 names.add(shortName(String.valueOf(r.get("name"))));
                 err.add(r.get("relError"));
+                if (!Double.isNaN((double) r.get("outputError"))) {
+                    outNames.add(shortName(String.valueOf(r.get("name"))));
+                    outSvd.add(r.get("outputErrorSvd"));
+                    outFit.add(r.get("outputError"));
+                }
             }
         }
         charts.put("errNames", names);
         charts.put("relError", err);
         charts.put("convNames", allNames);
+        charts.put("outNames", outNames);
+        charts.put("outputErrorSvd", outSvd);
+        charts.put("outputError", outFit);
         charts.put("before", before);
         charts.put("after", after);
         List<Object> epochs = new ArrayList<>();
@@ -111,8 +122,12 @@ public final class HtmlReport {
             Chart.defaults.maintainAspectRatio = false;
             function draw(id, cfg) { const c = document.getElementById(id); if (c) new Chart(c, cfg); }
             draw('chart-error', {type: 'bar', data: {labels: d.errNames, datasets: [
-              {label: 'relative error of the SVD fit  ‖W − Ŵ‖ / ‖W‖', data: d.relError, backgroundColor: '#d9534f'}]},
-              options: {scales: {y: {beginAtZero: true, max: 1, title: {display: true, text: 'relative error'}}}}});
+              {label: 'relative weight error of the fit  ‖W − Ŵ‖ / ‖W‖', data: d.relError, backgroundColor: '#d9534f'}]},
+              options: {scales: {y: {beginAtZero: true, suggestedMax: 1, title: {display: true, text: 'relative error'}}}}});
+            draw('chart-output', {type: 'bar', data: {labels: d.outNames, datasets: [
+              {label: 'output error, SVD fit', data: d.outputErrorSvd, backgroundColor: '#d9534f'},
+              {label: 'output error, output fit', data: d.outputError, backgroundColor: '#2a7ab0'}]},
+              options: {scales: {y: {beginAtZero: true, title: {display: true, text: '‖y − ŷ‖ / ‖y‖ on calibration images'}}}}});
             draw('chart-params', {type: 'bar', data: {labels: d.convNames, datasets: [
               {label: 'parameters before', data: d.before, backgroundColor: '#9aa5b1'},
               {label: 'parameters after', data: d.after, backgroundColor: '#2a7ab0'}]},

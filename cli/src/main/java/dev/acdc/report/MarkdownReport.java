@@ -47,6 +47,31 @@ public final class MarkdownReport {
                     dec ? "" : "dense: " + r.get("note")));
         }
         sb.append("\n_params after_: a decomposed conv's atoms plus its share of the set's coefficients.\n");
+        Map<?, ?> of = f.section("outputFit");
+        if (!of.isEmpty()) {
+            Map<?, ?> cal = of.get("calibration") instanceof Map<?, ?> cm ? cm : Map.of();
+            sb.append("\n## Output fit\n\n").append("Calibration: ").append(cal.get("sample")).append(" of ")
+                    .append(cal.get("data")).append(", seed ").append(cal.get("seed")).append("; target ")
+                    .append(of.get("target")).append(", at most ").append(of.get("iterationsMax"))
+                    .append(" ALS iterations per set; ")
+                    .append(String.format("%.1f s.%n%n", ReportFacts.num(of.get("seconds"))))
+                    .append(String.format("Top-1 agreement with the original on the calibration images: **%.1f %%** "
+                                    + "(SVD fit %.1f %%); mean KL divergence %.3f (SVD fit %.3f).%n%n",
+                            100 * ReportFacts.num(of.get("agreementOutputFit")), 100 * ReportFacts.num(of.get("agreementSvd")),
+                            ReportFacts.num(of.get("klOutputFit")), ReportFacts.num(of.get("klSvd"))))
+                    .append("| conv | weight error, SVD | weight error, output fit | output error, SVD | output error, output fit |\n")
+                    .append("|---|---:|---:|---:|---:|\n");
+            for (Map<String, Object> r : f.convRows()) {
+                if ((boolean) r.get("decomposed") && !Double.isNaN((double) r.get("outputError"))) {
+                    sb.append(String.format("| `%s` | %.4f | %.4f | %.4f | %.4f |%n", r.get("name"),
+                            (double) r.get("relErrorSvd"), (double) r.get("relError"), (double) r.get("outputErrorSvd"),
+                            (double) r.get("outputError")));
+                }
+            }
+            sb.append("\n_output error_: ‖y − ŷ‖ / ‖y‖ of the conv's output (or of the residual sum it feeds) on the "
+                    + "calibration images, with the inputs the output-fitted prefix gives it; the SVD column uses the SVD "
+                    + "kernel and the original bias on the same inputs.\n");
+        }
         Map<?, ?> ft = f.section("finetune");
         List<Map<?, ?>> epochs = f.list(ft, "epochs");
         if (!epochs.isEmpty()) {

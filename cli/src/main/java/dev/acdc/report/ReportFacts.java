@@ -51,6 +51,9 @@ record ReportFacts(Map<String, Object> json) {
                 r.put("set", c.get("set"));
                 r.put("after", s == null ? Double.NaN : num(s.get("acdcParams")) / members);
                 r.put("relError", num(c.get("relError")));
+                r.put("relErrorSvd", num(c.get("relErrorSvd")));
+                r.put("outputErrorSvd", num(c.get("outputErrorSvd")));
+                r.put("outputError", num(c.get("outputError")));
             } else {
                 r.put("after", num(c.get("denseParams")));
                 r.put("note", c.get("reason"));

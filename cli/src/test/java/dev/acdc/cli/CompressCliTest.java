@@ -105,6 +105,41 @@ class CompressCliTest {
         assertEquals(j.get("convs").get(1).get("relError").asDouble(), charts.get("relError").get(0).asDouble(), 1e-12);
     }
 
+    /** --calibration-data: the output fit runs, and the console, JSON, Markdown and HTML reports show it. */
+    @Test
+    void outputFitIsReportedEverywhere() throws Exception {
+        Path model = tmp.resolve("gray.onnx");
+        OnnxModels.save(ModelGenerators.residual(1, 8, 16, 5, 2), model, null);
+        Path images = tmp.resolve("calib-images.idx");
+        Path labels = tmp.resolve("calib-labels.idx");
+        dev.acdc.data.IdxWriter.writeSubset(new dev.acdc.data.SyntheticDataset(60, 1, 8, 8, 5, 3), 60, images, labels);
+        Path out = tmp.resolve("gray.acdc.onnx");
+        CliTest.Run r = run("compress", model.toString(), "--group", "8", "--atoms", "2", "-o", out.toString(),
+                "--calibration-data", "idx:" + images + "," + labels, "--calibration-images", "40");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("calibration images: 40 images, stratified over 5 classes ("), r.err());
+        assertTrue(r.err().contains("output fit: top-1 agreement with the original on the 40 calibration images"), r.err());
+        assertTrue(r.out().contains("output err svd") && r.out().contains("output err fit"), r.out());
+        var j = Json.mapper().readTree(tmp.resolve("gray.acdc.report.json").toFile());
+        assertEquals("output", j.get("settings").get("fit").asText());
+        assertEquals(40, j.get("outputFit").get("calibration").get("images").asInt());
+        var conv = j.get("convs").get(1);
+        assertTrue(conv.get("decomposed").asBoolean());
+        assertTrue(conv.get("outputError").asDouble() <= conv.get("outputErrorSvd").asDouble(), conv.toString());
+        String md = Files.readString(tmp.resolve("gray.acdc.report.md"));
+        assertTrue(md.contains("## Output fit"), md);
+        assertTrue(md.contains(String.format("| %.4f | %.4f |", conv.get("outputErrorSvd").asDouble(),
+                conv.get("outputError").asDouble())), md);
+        String html = Files.readString(tmp.resolve("gray.acdc.report.html"));
+        assertTrue(html.contains("<canvas id=\"chart-output\">"), "output-error chart");
+        assertEquals("output", OnnxModels.load(out).metadata().get("acdc.fit"));
+        // without calibration data the default stays the SVD fit, and says so
+        r = run("compress", model.toString(), "--group", "8", "-o", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals("svd", Json.mapper().readTree(tmp.resolve("gray.acdc.report.json").toFile())
+                .get("settings").get("fit").asText());
+    }
+
     @Test
     void nonFiniteWeightsNeedAllowNonfinite() throws Exception {
         Model m = ModelGenerators.residual(3, 8, 16, 5, 1);
@@ -208,6 +243,15 @@ class CompressCliTest {
         assertOneLineError(run("compress", model.toString(), "-o", tmp.resolve("missing/out.onnx").toString()), 2,
                 "output folder does not exist");
         assertOneLineError(run("compress", model.toString(), "-o", model.toString()), 2, "refusing to overwrite");
+        assertOneLineError(run("compress", model.toString(), "--fit", "output"), 2,
+                "--fit output needs calibration images: give --calibration-data SPEC");
+        assertOneLineError(run("compress", model.toString(), "--fit", "magic"), 2, "--fit must be svd or output");
+        assertOneLineError(run("compress", model.toString(), "--calibration-data", "idx:x.gz", "--calibration-images",
+                "0"), 2, "--calibration-images must be at least 1");
+        assertOneLineError(run("compress", model.toString(), "--calibration-data", "idx:missing-calib.gz"), 2,
+                "missing-calib.gz");
+        assertOneLineError(run("compress", model.toString(), "--calibration-data", "idx:x.gz", "--fit-target", "z"),
+                2, "--fit-target must be sum or conv");
         // train and finetune check their outputs the same way: a report named like an input is refused too
         byte[] before = Files.readAllBytes(model);
         assertOneLineError(run("train", model.toString(), "--train-data", "idx:none.gz", "--report", model.toString()),

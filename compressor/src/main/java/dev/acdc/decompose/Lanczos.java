@@ -24,6 +24,12 @@ final class Lanczos {
      * fully).
      */
     static int top(double[][] g, int n, int k, double tol, int maxSteps, double[][] vecs, double[] values) {
+        return top(v -> times(g, v, n), n, k, tol, maxSteps, vecs, values);
+    }
+
+    /** As {@link #top(double[][], int, int, double, int, double[][], double[])} with G given by its product {@code g}. */
+    static int top(java.util.function.UnaryOperator<double[]> g, int n, int k, double tol, int maxSteps,
+                   double[][] vecs, double[] values) {
         int limit = Math.min(n, maxSteps);
         List<double[]> q = new ArrayList<>();
         double[] alpha = new double[limit];
@@ -33,7 +39,7 @@ final class Lanczos {
         double scale = 0;
         for (int j = 0; j < limit; j++) {
             q.add(v);
-            double[] w = times(g, v, n);
+            double[] w = g.apply(v);
             alpha[j] = dot(w, v);
             // full reorthogonalisation against the whole basis, twice
             for (int pass = 0; pass < 2; pass++) {

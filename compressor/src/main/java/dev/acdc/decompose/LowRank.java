@@ -4,7 +4,9 @@ import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.EigenDecomposition;
 import org.apache.commons.math3.linear.RealMatrix;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.IntStream;
 
 /**
@@ -59,17 +61,22 @@ public final class LowRank {
     private static Fit exact(double[] m, int r, int c, int k, double total) {
         boolean colGram = c <= r; // eigen-decompose MᵀM (c×c), else MMᵀ (r×r)
         int n = colGram ? c : r;
-        double[][] g = colGram ? gramOfColumns(m, r, c) : gramOfRows(m, r, c);
         double[][] vecs = new double[k][];
         double[] sigma = new double[k];
         String method = null;
         if (n > DENSE_LIMIT && k > 0) {
-            int steps = Lanczos.top(g, n, k, TOL, MAX_LANCZOS, vecs, sigma);
+            // Lanczos on the Gram matrix as an operator, v -> Mᵀ(M v): 2·r·c multiply-adds a step instead
+            // of the r·c·n/2 that forming it costs; exact in float64 all the same
+            java.util.function.UnaryOperator<double[]> op = colGram
+                    ? v -> timesTransposed(m, r, c, times(m, r, c, v))
+                    : v -> times(m, r, c, timesTransposed(m, r, c, v));
+            int steps = Lanczos.top(op, n, k, TOL, MAX_LANCZOS, vecs, sigma);
             if (steps > 0) {
-                method = "Gram matrix " + n + "x" + n + ", Lanczos (" + steps + " steps)";
+                method = "Gram matrix " + n + "x" + n + " as an operator, Lanczos (" + steps + " steps)";
             }
         }
         if (method == null) {
+            double[][] g = colGram ? gramOfColumns(m, r, c) : gramOfRows(m, r, c);
             EigenDecomposition eig = new EigenDecomposition(new Array2DRowRealMatrix(g, false));
             double[] lambda = eig.getRealEigenvalues();
             Integer[] order = new Integer[n];
@@ -126,6 +133,51 @@ public final class LowRank {
         return new Fit(r, c, k, alpha, d, sigma, total, Math.min(captured, total), method);
     }
 
+    /** M·v (r) for M r×c row-major, rows in parallel. */
+    static double[] times(double[] m, int r, int c, double[] v) {
+        double[] u = new double[r];
+        IntStream.range(0, r).parallel().forEach(i -> {
+            int off = i * c;
+            double s0 = 0;
+            double s1 = 0;
+            double s2 = 0;
+            double s3 = 0;
+            int t = 0;
+            for (; t + 3 < c; t += 4) {
+                s0 += m[off + t] * v[t];
+                s1 += m[off + t + 1] * v[t + 1];
+                s2 += m[off + t + 2] * v[t + 2];
+                s3 += m[off + t + 3] * v[t + 3];
+            }
+            for (; t < c; t++) {
+                s0 += m[off + t] * v[t];
+            }
+            u[i] = (s0 + s1) + (s2 + s3);
+        });
+        return u;
+    }
+
+    /** Mᵀ·u (c) for M r×c row-major, column blocks in parallel. */
+    static double[] timesTransposed(double[] m, int r, int c, double[] u) {
+        double[] w = new double[c];
+        final int block = 256;
+        IntStream.range(0, (c + block - 1) / block).parallel().forEach(b -> {
+            int l0 = b * block;
+            int l1 = Math.min(c, l0 + block);
+            for (int i = 0; i < r; i++) {
+                double a = u[i];
+                if (a == 0) {
+                    continue;
+                }
+                int off = i * c;
+                for (int l = l0; l < l1; l++) {
+                    w[l] += a * m[off + l];
+                }
+            }
+        });
+        return w;
+    }
+
     /** α = M·Dᵀ for D (k×c row-major): α[i][j] = Σ_t M[i][t]·D[j][t]. */
     private static void multiplyRight(double[] m, int r, int c, double[] d, int k, double[] alpha) {
         IntStream.range(0, r).parallel().forEach(i -> {
@@ -141,13 +193,26 @@ public final class LowRank {
         });
     }
 
-    /** MᵀM (c×c): tiles of output rows in parallel, four rows per pass over each row of M. */
+    /**
+     * MᵀM (c×c), upper triangle by tiles of 32 output rows × 512 output columns, in parallel; within a
+     * tile every row of M adds a rank-one update, four output rows per pass, so the tile (128 KB) stays
+     * in cache while M streams past it once per tile.
+     */
     static double[][] gramOfColumns(double[] m, int r, int c) {
         double[][] g = new double[c][c];
-        final int tile = 32;
-        IntStream.range(0, (c + tile - 1) / tile).parallel().forEach(tj -> {
-            int j0 = tj * tile;
-            int j1 = Math.min(c, j0 + tile);
+        final int tj = 32;
+        final int tl = 512;
+        List<int[]> tiles = new ArrayList<>();
+        for (int j0 = 0; j0 < c; j0 += tj) {
+            for (int l0 = j0 / tl * tl; l0 < c; l0 += tl) {
+                tiles.add(new int[] {j0, l0});
+            }
+        }
+        tiles.parallelStream().forEach(t -> {
+            int j0 = t[0];
+            int j1 = Math.min(c, j0 + tj);
+            int l0 = Math.max(t[1], j0);
+            int l1 = Math.min(c, t[1] + tl);
             for (int i = 0; i < r; i++) {
                 int off = i * c;
                 int j = j0;
@@ -156,11 +221,14 @@ public final class LowRank {
                     double a1 = m[off + j + 1];
                     double a2 = m[off + j + 2];
                     double a3 = m[off + j + 3];
+                    if (a0 == 0 && a1 == 0 && a2 == 0 && a3 == 0) {
+                        continue;
+                    }
                     double[] g0 = g[j];
                     double[] g1 = g[j + 1];
                     double[] g2 = g[j + 2];
                     double[] g3 = g[j + 3];
-                    for (int l = j; l < c; l++) {
+                    for (int l = l0; l < l1; l++) {
                         double v = m[off + l];
                         g0[l] += a0 * v;
                         g1[l] += a1 * v;
@@ -170,14 +238,17 @@ public final class LowRank {
                 }
                 for (; j < j1; j++) {
                     double a = m[off + j];
+                    if (a == 0) {
+                        continue;
+                    }
                     double[] gj = g[j];
-                    for (int l = j; l < c; l++) {
+                    for (int l = Math.max(l0, j); l < l1; l++) {
                         gj[l] += a * m[off + l];
                     }
                 }
             }
         });
-        // the four-row passes also filled a few entries left of the diagonal; mirror the upper triangle
+        // the passes also filled some entries left of the diagonal; mirror the upper triangle over them
         for (int j = 0; j < c; j++) {
             for (int l = 0; l < j; l++) {
                 g[j][l] = g[l][j];

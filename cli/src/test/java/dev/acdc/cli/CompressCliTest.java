@@ -133,6 +133,10 @@ class CompressCliTest {
         String html = Files.readString(tmp.resolve("gray.acdc.report.html"));
         assertTrue(html.contains("<canvas id=\"chart-output\">"), "output-error chart");
         assertEquals("output", OnnxModels.load(out).metadata().get("acdc.fit"));
+        if (python("import onnx") == 0) {
+            assertEquals(0, python("import onnx; onnx.checker.check_model(onnx.load('" + out + "'), full_check=True)"),
+                    "onnx.checker rejects the output-fitted model");
+        }
         // without calibration data the default stays the SVD fit, and says so
         r = run("compress", model.toString(), "--group", "8", "-o", out.toString());
         assertEquals(0, r.code(), r.err());

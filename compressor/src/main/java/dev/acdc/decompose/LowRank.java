@@ -68,7 +68,7 @@ public final class LowRank {
             // Lanczos on the Gram matrix as an operator, v -> Mᵀ(M v): 2·r·c multiply-adds a step instead
             // of the r·c·n/2 that forming it costs; exact in float64 all the same
             java.util.function.UnaryOperator<double[]> op = colGram
-                    ? v -> timesTransposed(m, r, c, times(m, r, c, v))
+                    ? v -> gramTimes(m, r, c, v)
                     : v -> times(m, r, c, timesTransposed(m, r, c, v));
             int steps = Lanczos.top(op, n, k, TOL, MAX_LANCZOS, vecs, sigma);
             if (steps > 0) {
@@ -131,6 +131,51 @@ public final class LowRank {
             captured += s * s;
         }
         return new Fit(r, c, k, alpha, d, sigma, total, Math.min(captured, total), method);
+    }
+
+    /**
+     * MᵀM·v (c) without forming MᵀM: Σ_i (M_i·v)·M_i, each row used twice while it is in cache, so M
+     * streams from memory once per product; rows split over the cores, partial sums added.
+     */
+    static double[] gramTimes(double[] m, int r, int c, double[] v) {
+        int parts = Math.max(1, Math.min(r, Runtime.getRuntime().availableProcessors()));
+        double[][] partial = new double[parts][];
+        IntStream.range(0, parts).parallel().forEach(p -> {
+            double[] w = new double[c];
+            int i0 = (int) ((long) r * p / parts);
+            int i1 = (int) ((long) r * (p + 1) / parts);
+            for (int i = i0; i < i1; i++) {
+                int off = i * c;
+                double s0 = 0;
+                double s1 = 0;
+                double s2 = 0;
+                double s3 = 0;
+                int t = 0;
+                for (; t + 3 < c; t += 4) {
+                    s0 += m[off + t] * v[t];
+                    s1 += m[off + t + 1] * v[t + 1];
+                    s2 += m[off + t + 2] * v[t + 2];
+                    s3 += m[off + t + 3] * v[t + 3];
+                }
+                for (; t < c; t++) {
+                    s0 += m[off + t] * v[t];
+                }
+                double s = (s0 + s1) + (s2 + s3);
+                if (s != 0) {
+                    for (int l = 0; l < c; l++) {
+                        w[l] += s * m[off + l];
+                    }
+                }
+            }
+            partial[p] = w;
+        });
+        double[] w = partial[0];
+        for (int p = 1; p < parts; p++) {
+            for (int l = 0; l < c; l++) {
+                w[l] += partial[p][l];
+            }
+        }
+        return w;
     }
 
     /** M·v (r) for M r×c row-major, rows in parallel. */

@@ -28,7 +28,8 @@ import java.util.concurrent.Callable;
 /** {@code acdc compress} / {@code acdc-compress}: decompose, export, verify, report. */
 @Command(name = "compress", mixinStandardHelpOptions = true,
         description = "Decompose every spatial convolution of an ONNX CNN into per-block atoms and shared "
-                + "coefficients (ACDC), fitted by truncated SVD, and write a compact standard ONNX model "
+                + "coefficients (ACDC), fitted by truncated SVD or, with calibration images, to reproduce the "
+                + "original's convolution outputs (--fit output), and write a compact standard ONNX model "
                 + "plus a JSON report. The output is loaded in ONNX Runtime and compared with the original "
                 + "on a random probe batch before anything is written.")
 final class CompressCommand implements Callable<Integer> {
@@ -48,7 +49,8 @@ final class CompressCommand implements Callable<Integer> {
 
     @Option(names = "--atoms", paramLabel = "M", defaultValue = "auto",
             description = "Atoms per block (default auto: 6 for 3x3, 14 for 5x5, 38 for 7x7, ceil(2/3*kh*kw) "
-                    + "otherwise; capped by each set's rank). kh*kw reproduces the weights exactly.")
+                    + "otherwise; capped by each set's rank). kh*kw with one block per conv (--group of the "
+                    + "widest conv) reproduces the weights exactly.")
     String atoms;
 
     @Option(names = "--group", paramLabel = "auto|N", defaultValue = "auto",

@@ -228,6 +228,13 @@ final class CompressCommand implements Callable<Integer> {
             r.timings().put("validate", (System.nanoTime() - tv) / 1e9);
         }
 
+        Verdict verdict = Verdict.of(originalBytes.length, bytes.length, validation,
+                fitter == null ? null : fitter.summary(), finetune != null);
+        report.put("verdict", verdict.line());
+        for (String w : verdict.warnings()) {
+            report.note("warning: " + w);
+        }
+
         long t2 = System.nanoTime();
         saveVerified(r.model(), bytes, out1, model, probeShape, err);
         r.timings().put("write", (System.nanoTime() - t2) / 1e9);
@@ -244,6 +251,10 @@ final class CompressCommand implements Callable<Integer> {
         if (validation != null) {
             out.println();
             out.print(ValidateCommand.render(validation, model.getFileName().toString(), out1.getFileName().toString()));
+        }
+        out.println("verdict: " + verdict.line());
+        for (String w : verdict.warnings()) {
+            out.println("warning: " + w);
         }
         out.printf("wrote %s (%d bytes); reports %s, %s, %s%n", out1, bytes.length, rep, md.getFileName(),
                 html.getFileName());

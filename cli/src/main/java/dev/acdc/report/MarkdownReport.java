@@ -18,7 +18,11 @@ public final class MarkdownReport {
         sb.append("`").append(in.get("path")).append("` → `").append(out.get("path")).append("`  \n");
         sb.append("share **").append(settings.get("share")).append("**, group ").append(settings.get("group"))
                 .append(", atoms ").append(settings.get("atoms")).append(", form ").append(settings.get("form"))
-                .append("\n\n## Summary\n\n| | before | after | ratio |\n|---|---:|---:|---:|\n");
+                .append("\n\n");
+        if (json.get("verdict") != null) {
+            sb.append("**Verdict:** ").append(json.get("verdict")).append("\n\n");
+        }
+        sb.append("## Summary\n\n| | before | after | ratio |\n|---|---:|---:|---:|\n");
         for (String k : new String[] {"params", "bytes", "macs"}) {
             double a = ReportFacts.num(in.get(k));
             double b = ReportFacts.num(out.get(k));

@@ -144,6 +144,38 @@ class CompressCliTest {
                 .get("settings").get("fit").asText());
     }
 
+    /** A model that is not smaller, or not measured, or that agrees on few images, is called out. */
+    @Test
+    void uselessOrLargerOutputsAreCalledOut() throws Exception {
+        Path model = tiny();
+        Path out = tmp.resolve("big.onnx");
+        CliTest.Run r = run("compress", model.toString(), "--group", "8", "--atoms", "100", "-o", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("warning: the output (" + Files.size(out) + " bytes) is not smaller than the input ("
+                + Files.size(model) + " bytes)"), r.out());
+        assertTrue(r.out().contains("warning: fitted to the weights alone and not validated"), r.out());
+        var j = Json.mapper().readTree(tmp.resolve("big.report.json").toFile());
+        assertTrue(j.get("verdict").asText().startsWith("not validated: accuracy unknown"), j.get("verdict").asText());
+        assertTrue(j.get("notes").toString().contains("is not smaller than the input"), j.get("notes").toString());
+        assertTrue(Files.readString(tmp.resolve("big.report.md")).contains("**Verdict:** not validated"));
+        // measured: the verdict gives the drop, and low agreement is a warning exactly when it is low
+        Path gray = tmp.resolve("gray.onnx");
+        OnnxModels.save(ModelGenerators.residual(1, 8, 16, 5, 2), gray, null);
+        Path images = tmp.resolve("eval-images.idx");
+        Path labels = tmp.resolve("eval-labels.idx");
+        dev.acdc.data.IdxWriter.writeSubset(new dev.acdc.data.SyntheticDataset(50, 1, 8, 8, 5, 4), 50, images, labels);
+        r = run("compress", gray.toString(), "--group", "8", "--atoms", "1", "-o", tmp.resolve("g.onnx").toString(),
+                "--eval-data", "idx:" + images + "," + labels);
+        assertEquals(0, r.code(), r.err());
+        j = Json.mapper().readTree(tmp.resolve("g.report.json").toFile());
+        double drop = 100 * (j.get("validation").get("original").get("top1").asDouble()
+                - j.get("validation").get("candidate").get("top1").asDouble());
+        assertTrue(j.get("verdict").asText().startsWith(String.format("top-1 %+.1f points, ", -drop)), j.get("verdict").asText());
+        boolean low = j.get("validation").get("agreement").asDouble() < 0.5;
+        assertEquals(low, r.out().contains("warning: the compressed model agrees with the original on only"), r.out());
+        assertFalse(r.out().contains("fitted to the weights alone and not validated"), r.out());
+    }
+
     @Test
     void nonFiniteWeightsNeedAllowNonfinite() throws Exception {
         Model m = ModelGenerators.residual(3, 8, 16, 5, 1);

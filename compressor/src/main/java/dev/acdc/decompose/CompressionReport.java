@@ -128,6 +128,15 @@ public final class CompressionReport {
         return json;
     }
 
+    /** Adds a note to the JSON's notes (the console text prints the notes of the fit only). */
+    public void note(String n) {
+        @SuppressWarnings("unchecked")
+        java.util.List<String> notes = (java.util.List<String>) json.get("notes");
+        java.util.List<String> all = new ArrayList<>(notes);
+        all.add(n);
+        json.put("notes", all);
+    }
+
     /** Adds a section (e.g. validation, verification) to the JSON. */
     public void put(String key, Object value) {
         json.put(key, value);

@@ -33,6 +33,9 @@ final class DataOptions {
     RuntimeOptions runtime;
 
     Preprocessing preprocessing() {
+        if (batchSize < 1 || batchSize > 65536) {
+            throw new dev.acdc.AcdcException("--batch-size must be between 1 and 65536 images, got " + batchSize);
+        }
         return Preprocessing.parse(scale, mean, std, layout, limit);
     }
 

@@ -22,11 +22,14 @@ final class Options {
             String p = parts[i].trim();
             try {
                 shape[i] = p.equals("N") || p.equals("?") ? -1 : Long.parseLong(p);
+                if (shape[i] == -1 && !(p.equals("N") || p.equals("?"))) {
+                    shape[i] = -2; // a literal -1 is refused below: symbolic dims are written N or ?
+                }
             } catch (NumberFormatException e) {
                 throw new AcdcException("--input-shape '" + s + "': '" + p + "' is not a number");
             }
             if (shape[i] == 0 || shape[i] < -1) {
-                throw new AcdcException("--input-shape '" + s + "': dims must be positive");
+                throw new AcdcException("--input-shape '" + s + "': dims must be positive (N or ? for a symbolic one)");
             }
         }
         return shape;

@@ -18,6 +18,10 @@ final class RuntimeOptions {
     int threads;
 
     Sessions.Config sessions() {
+        if (threads < 0 || threads > 1024) {
+            throw new dev.acdc.AcdcException("--threads must be 0 (ONNX Runtime's choice) or a thread count up to 1024, got "
+                    + threads);
+        }
         return new Sessions.Config(Provider.parse(provider), strict, threads,
                 ai.onnxruntime.OrtSession.SessionOptions.OptLevel.ALL_OPT);
     }

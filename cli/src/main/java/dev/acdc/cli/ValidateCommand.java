@@ -62,6 +62,10 @@ final class ValidateCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (maxDrop != null && !(maxDrop >= 0 && maxDrop <= 100)) {
+            throw new AcdcException("--max-drop must be between 0 and 100 points, got " + maxDrop);
+        }
+        dataOptions.sessions(); // bad runtime options fail before any work
         byte[] a = CompressCommand.readAll(original);
         byte[] b = CompressCommand.readAll(candidate);
         Preprocessing pre = dataOptions.preprocessing();

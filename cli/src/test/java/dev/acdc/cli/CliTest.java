@@ -23,6 +23,27 @@ class CliTest {
     record Run(int code, String out, String err) {
     }
 
+    /** Numbers that are not numbers, or out of range, are refused before any work, naming the option. */
+    @Test
+    void numericOptionsAreChecked(@org.junit.jupiter.api.io.TempDir Path dir) {
+        String m = dir.resolve("m.onnx").toString();
+        dev.acdc.onnx.OnnxModels.save(dev.acdc.testing.ModelGenerators.residual(3, 8, 16, 5, 1), Path.of(m), null);
+        String[][] cases = {
+            {"--mean", "NaN", "--mean values must be finite numbers, got NaN"},
+            {"--std", "Infinity", "--std values must be finite numbers above 0, got Infinity"},
+            {"--std", "-0.2", "--std values must be finite numbers above 0"},
+            {"--scale", "0", "--scale must be a finite number above 0"},
+            {"--max-drop", "NaN", "--max-drop must be between 0 and 100 points, got NaN"},
+            {"--limit", "0", "--limit must be at least 1 image, got 0"},
+            {"--batch-size", "0", "--batch-size must be between 1 and 65536 images, got 0"},
+            {"--threads", "-3", "--threads must be 0 (ONNX Runtime's choice) or a thread count up to 1024, got -3"},
+        };
+        for (String[] c : cases) {
+            assertOneLineError(run("validate", m, m, "--data", "idx:none.gz", c[0], c[1]), 2, c[2]);
+        }
+        assertOneLineError(run("bench", m, "--batch", "3000000"), 2, "--batch 3000000: one input batch would hold");
+    }
+
     static Run run(String... args) {
         StringWriter o = new StringWriter();
         StringWriter e = new StringWriter();
@@ -78,6 +99,7 @@ class CliTest {
         Path model = tmp.resolve("tiny.onnx");
         OnnxModels.save(ModelGenerators.residual(3, 8, 4, 5, 1), model, null);
         assertOneLineError(run("inspect", model.toString(), "--input-shape", "1,3,x,8"), 2, "not a number");
+        assertOneLineError(run("inspect", model.toString(), "--input-shape", "-1,3,8,8"), 2, "N or ? for a symbolic one");
         assertOneLineError(run("inspect", model.toString(), "--input-shape", "1,3,8"), 2, "rank");
     }
 

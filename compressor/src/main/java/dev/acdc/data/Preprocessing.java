@@ -20,9 +20,17 @@ public record Preprocessing(double scale, double[] mean, double[] std, boolean n
         double sc = scale == null ? 1 / 255.0 : number("--scale", scale);
         double[] mu = mean == null ? new double[] {0} : list("--mean", mean);
         double[] sd = std == null ? new double[] {1} : list("--std", std);
+        if (!(sc > 0) || Double.isInfinite(sc)) {
+            throw new AcdcException("--scale must be a finite number above 0, got " + sc);
+        }
+        for (double mv : mu) {
+            if (!Double.isFinite(mv)) {
+                throw new AcdcException("--mean values must be finite numbers, got " + mv);
+            }
+        }
         for (double s : sd) {
-            if (s == 0) {
-                throw new AcdcException("--std values must not be 0");
+            if (!(s > 0) || Double.isInfinite(s)) {
+                throw new AcdcException("--std values must be finite numbers above 0, got " + s);
             }
         }
         boolean hwc;
@@ -33,8 +41,8 @@ public record Preprocessing(double scale, double[] mean, double[] std, boolean n
         } else {
             throw new AcdcException("--layout must be nchw or nhwc, got '" + layout + "'");
         }
-        if (limit != null && limit < 0) {
-            throw new AcdcException("--limit must be positive");
+        if (limit != null && limit < 1) {
+            throw new AcdcException("--limit must be at least 1 image, got " + limit);
         }
         return new Preprocessing(sc, mu, sd, hwc, limit == null ? 0 : limit);
     }

@@ -58,6 +58,12 @@ public final class Bench {
                     continue;
                 }
                 int per = Validator.perSample(sample);
+                long values = (long) batch * per;
+                if (values > (1L << 28)) {
+                    throw new dev.acdc.AcdcException(String.format("--batch %d: one input batch would hold %,d values "
+                            + "(%.1f GB), more than the %,d (1 GB) a benchmark input may take", batch, values,
+                            values * 4 / 1e9, 1L << 28));
+                }
                 float[] x = Probe.randomInput(new long[] {(long) batch * per}, batch);
                 for (int i = 0; i < warmup; i++) {
                     a.run(x, batch, sample);

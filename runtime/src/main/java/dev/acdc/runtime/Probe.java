@@ -85,7 +85,7 @@ public final class Probe {
         int classes = ya.length / batch;
         int agree = 0;
         for (int i = 0; i < batch; i++) {
-            agree += Validator.argmax(ya, i * classes, classes) == Validator.argmax(yb, i * classes, classes) ? 1 : 0;
+            agree += Validator.agree(Validator.argmax(ya, i * classes, classes), Validator.argmax(yb, i * classes, classes)) ? 1 : 0;
         }
         return new Comparison(shape, max, sum / ya.length, scale, (double) agree / batch);
     }

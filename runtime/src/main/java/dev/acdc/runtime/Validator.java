@@ -86,7 +86,7 @@ public final class Validator {
                 for (int i = 0; i < bt.n; i++) {
                     int pa = argmax(ya, i * classes, classes);
                     int pb = argmax(yb, i * classes, classes);
-                    agree += pa == pb ? 1 : 0;
+                    agree += agree(pa, pb) ? 1 : 0;
                     if (labels) {
                         int y = bt.labels[i];
                         if (y < 0 || y >= classes) {
@@ -198,14 +198,23 @@ public final class Validator {
         return p;
     }
 
+    /** The index of the largest of v[off, off + n), or -1 when any of them is NaN (a NaN output predicts nothing). */
     public static int argmax(float[] v, int off, int n) {
         int best = 0;
-        for (int i = 1; i < n; i++) {
+        for (int i = 0; i < n; i++) {
+            if (Float.isNaN(v[off + i])) {
+                return -1;
+            }
             if (v[off + i] > v[off + best]) {
                 best = i;
             }
         }
         return best;
+    }
+
+    /** Whether two predictions agree: equal and neither from a NaN output. */
+    public static boolean agree(int a, int b) {
+        return a >= 0 && a == b;
     }
 
     static boolean inTop5(float[] v, int off, int n, int label) {

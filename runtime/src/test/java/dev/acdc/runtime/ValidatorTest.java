@@ -113,6 +113,25 @@ class ValidatorTest {
         }
     }
 
+    /** A NaN logit predicts nothing: two all-NaN models neither agree nor score, they do not agree 100 %. */
+    @Test
+    void nanOutputsAreFailuresNotAgreement() throws Exception {
+        Path img = tmp.resolve("img");
+        Path lab = tmp.resolve("lab");
+        TinyData.writeIdx(img, lab, PIXELS, 2, 2, LABELS, false);
+        float[] nan = W_A.clone();
+        nan[0] = Float.NaN;
+        try (Dataset ds = DataSpec.open("idx:" + img + "," + lab)) {
+            ValidationResult r = Validator.validate(TinyData.linearModel(nan), TinyData.linearModel(nan), ds,
+                    Preprocessing.parse("1", null, null, null, null), CPU, s -> { }, (d, t) -> { });
+            assertEquals(0.0, r.agreement());
+            assertEquals(0.0, r.originalTop1());
+            assertEquals(0.0, r.candidateTop1());
+        }
+        assertEquals(-1, Validator.argmax(new float[] {1, Float.NaN, 0}, 0, 3));
+        assertEquals(0, Validator.argmax(new float[] {3, 1, 2}, 0, 3));
+    }
+
     @Test
     void labelOutOfRangeIsNamed() throws Exception {
         Path img = tmp.resolve("img");

@@ -319,7 +319,7 @@ public final class OutputFitter implements Refinement {
                 float[] yb = run(ws.session(), input, buf, shape).get(logits).data;
                 int classes = ya.length / step;
                 for (int i = 0; i < n; i++) {
-                    agree += Validator.argmax(ya, i * classes, classes) == Validator.argmax(yb, i * classes, classes) ? 1 : 0;
+                    agree += Validator.agree(Validator.argmax(ya, i * classes, classes), Validator.argmax(yb, i * classes, classes)) ? 1 : 0;
                     kl += kl(ya, yb, i * classes, classes);
                 }
             }

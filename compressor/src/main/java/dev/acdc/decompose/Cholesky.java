@@ -11,6 +11,15 @@ final class Cholesky {
      * succeeds. A (n×n row-major) is not modified. Returns the solutions as rows.
      */
     static double[] solve(double[] a, int n, double[] b, int nrhs, double ridge) {
+        return solveWithRidge(a, n, b, nrhs, ridge).x();
+    }
+
+    /** The solutions and the λ they were solved with. */
+    record Solution(double[] x, double lambda) {
+    }
+
+    /** As {@link #solve}, also giving λ. */
+    static Solution solveWithRidge(double[] a, int n, double[] b, int nrhs, double ridge) {
         double trace = 0;
         for (int i = 0; i < n; i++) {
             trace += a[i * n + i];
@@ -39,7 +48,7 @@ final class Cholesky {
                         x[r * n + i] = s / l[i * n + i];
                     }
                 }
-                return x;
+                return new Solution(x, lambda);
             }
         }
         throw new IllegalStateException("normal equations of size " + n + " are not positive definite");

@@ -64,10 +64,15 @@ public final class OutputFit {
         Map<ConvPlan, double[]> bestAtoms = copy(atoms);
         for (int it = 0; it < iterations; it++) {
             alpha = solveAlpha(s, m, atoms, cc, rc);
+            // the atom step ends the iteration, so E follows from its normal equations: with
+            // (A + λI)u = b, uᵀAu − 2bᵀu = −bᵀu − λ‖u‖² — no pass over the statistics
+            double e = yyc;
             for (ConvPlan cp : members) {
-                atoms.put(cp, solveAtoms(s, cp, m, alpha, cc.get(cp), rc.get(cp)));
+                double[] gain = new double[1];
+                atoms.put(cp, solveAtoms(s, cp, m, alpha, cc.get(cp), rc.get(cp), gain));
+                e -= gain[0];
             }
-            double e = objective(s, m, alpha, atoms, cc, rc, yyc);
+            e = Math.max(0, e);
             objective.add(e);
             boolean improved = e < best;
             if (improved) {
@@ -120,7 +125,7 @@ public final class OutputFit {
         Map<ConvPlan, double[]> ccm = Map.of(cp, cc);
         Map<ConvPlan, double[]> rcm = Map.of(cp, rc);
         double e0 = objective(single, m, a, start, ccm, rcm, yyc);
-        double[] atoms = solveAtoms(s, cp, m, a, cc, rc);
+        double[] atoms = solveAtoms(s, cp, m, a, cc, rc, new double[1]);
         double e1 = objective(single, m, a, Map.of(cp, atoms), ccm, rcm, yyc);
         float[] d = toFloat(e1 <= e0 ? atoms : start.get(cp));
         float[] w = kernel(s, cp, m, alpha, d);
@@ -219,7 +224,8 @@ public final class OutputFit {
      * ordered (bi, j, t), LHS[(bi1,j1,t1),(bi2,j2,t2)] = Σ_{i1,i2} G[(i1,j1),(i2,j2)]·C[(bi1,i1,t1),(bi2,i2,t2)],
      * G = Σ_{o'} α_{o'}ᵀα_{o'} (the same for every bo).
      */
-    static double[] solveAtoms(SharingSet s, ConvPlan cp, int m, double[] alpha, double[] c, double[] r) {
+    static double[] solveAtoms(SharingSet s, ConvPlan cp, int m, double[] alpha, double[] c, double[] r,
+                               double[] gain) {
         int gi = s.gi;
         int go = s.go;
         int k = s.kh * s.kw;
@@ -284,7 +290,13 @@ public final class OutputFit {
                 }
             }
         }
-        double[] u = Cholesky.solve(lhs, n, rhs, nbo, RIDGE);
+        Cholesky.Solution sol = Cholesky.solveWithRidge(lhs, n, rhs, nbo, RIDGE);
+        double[] u = sol.x();
+        double g0 = 0;
+        for (int i = 0; i < u.length; i++) {
+            g0 += rhs[i] * u[i] + sol.lambda() * u[i] * u[i];
+        }
+        gain[0] = g0;
         int cols = nbo * nbi * k;
         double[] atoms = new double[m * cols];
         for (int bo = 0; bo < nbo; bo++) {

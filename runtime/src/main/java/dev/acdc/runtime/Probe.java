@@ -13,12 +13,16 @@ import java.util.Random;
 public final class Probe {
     /** Differences between two models' outputs on one probe batch. */
     public record Comparison(long[] inputShape, double maxAbsDiff, double meanAbsDiff, double outputScale,
-                             double agreement) {
+                             double agreement, float[] input, float[] candidateOutput) {
         public Map<String, Object> json() {
             return Map.of("inputShape", inputShape, "maxAbsDiff", maxAbsDiff, "meanAbsDiff", meanAbsDiff,
                     "outputScale", outputScale, "top1Agreement", agreement);
         }
     }
+
+    /** The sessions of a probe: CPU, one thread, basic optimisation (constant folding included). */
+    public static final Sessions.Config CONFIG = new Sessions.Config(Provider.CPU, false, 1,
+            OrtSession.SessionOptions.OptLevel.BASIC_OPT);
 
     private Probe() {
     }
@@ -53,7 +57,7 @@ public final class Probe {
         float[] x = randomInput(shape, seed);
         // basic optimisation (constant folding included) is all a correctness probe needs; the two
         // sessions are created and run side by side
-        Sessions.Config cfg = new Sessions.Config(Provider.CPU, false, 1, OrtSession.SessionOptions.OptLevel.BASIC_OPT);
+        Sessions.Config cfg = CONFIG;
         java.util.concurrent.CompletableFuture<float[]> fa = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             try (Sessions.Opened sa = Sessions.open(a, cfg, s -> { })) {
                 return run(sa.session(), x, shape);
@@ -87,6 +91,6 @@ public final class Probe {
         for (int i = 0; i < batch; i++) {
             agree += Validator.agree(Validator.argmax(ya, i * classes, classes), Validator.argmax(yb, i * classes, classes)) ? 1 : 0;
         }
-        return new Comparison(shape, max, sum / ya.length, scale, (double) agree / batch);
+        return new Comparison(shape, max, sum / ya.length, scale, (double) agree / batch, x, yb);
     }
 }

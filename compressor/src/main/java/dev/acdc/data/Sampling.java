@@ -132,7 +132,8 @@ public final class Sampling {
         return new Subset(pick, quota);
     }
 
-    private static int[] permutation(int n, Random r) {
+    /** A uniformly random permutation of 0..n-1 (Fisher–Yates, drawing from the end). */
+    public static int[] permutation(int n, Random r) {
         int[] p = new int[n];
         for (int i = 0; i < n; i++) {
             p[i] = i;

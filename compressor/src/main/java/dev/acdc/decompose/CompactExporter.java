@@ -55,14 +55,7 @@ public final class CompactExporter {
             if (bias != null) {
                 String biasName = "acdc/" + cp.name() + "/bias";
                 g.putInitializer(Tensor.ofFloats(biasName, new long[] {bias.length}, bias));
-                Node conv = cp.node();
-                if (conv.inputs().size() > 2) {
-                    conv.setInput(2, biasName);
-                } else {
-                    List<String> ins = new ArrayList<>(conv.inputs());
-                    ins.add(biasName);
-                    conv.setInputs(ins);
-                }
+                cp.node().setOrAddInput(2, biasName);
             }
             if (factorize) {
                 factorized(g, d, cp, s, alphaName, mAtoms);

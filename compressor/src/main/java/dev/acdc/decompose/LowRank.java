@@ -71,7 +71,7 @@ public final class LowRank {
             // (half the memory traffic) with the same float64 arithmetic — the same numbers
             float[] mf = exactFloats(m);
             java.util.function.UnaryOperator<double[]> op = colGram
-                    ? (mf != null ? v -> gramTimes(mf, r, c, v) : v -> gramTimes(m, r, c, v))
+                    ? (mf != null ? v -> gramTimes(mf, r, c, v) : v -> timesTransposed(m, r, c, times(m, r, c, v)))
                     : v -> times(m, r, c, timesTransposed(m, r, c, v));
             int steps = Lanczos.top(op, n, k, TOL, MAX_LANCZOS, vecs, sigma);
             if (steps > 0) {
@@ -136,51 +136,6 @@ public final class LowRank {
         return new Fit(r, c, k, alpha, d, sigma, total, Math.min(captured, total), method);
     }
 
-    /**
-     * MᵀM·v (c) without forming MᵀM: Σ_i (M_i·v)·M_i, each row used twice while it is in cache, so M
-     * streams from memory once per product; rows split over the cores, partial sums added.
-     */
-    static double[] gramTimes(double[] m, int r, int c, double[] v) {
-        int parts = Math.max(1, Math.min(r, Runtime.getRuntime().availableProcessors()));
-        double[][] partial = new double[parts][];
-        IntStream.range(0, parts).parallel().forEach(p -> {
-            double[] w = new double[c];
-            int i0 = (int) ((long) r * p / parts);
-            int i1 = (int) ((long) r * (p + 1) / parts);
-            for (int i = i0; i < i1; i++) {
-                int off = i * c;
-                double s0 = 0;
-                double s1 = 0;
-                double s2 = 0;
-                double s3 = 0;
-                int t = 0;
-                for (; t + 3 < c; t += 4) {
-                    s0 += m[off + t] * v[t];
-                    s1 += m[off + t + 1] * v[t + 1];
-                    s2 += m[off + t + 2] * v[t + 2];
-                    s3 += m[off + t + 3] * v[t + 3];
-                }
-                for (; t < c; t++) {
-                    s0 += m[off + t] * v[t];
-                }
-                double s = (s0 + s1) + (s2 + s3);
-                if (s != 0) {
-                    for (int l = 0; l < c; l++) {
-                        w[l] += s * m[off + l];
-                    }
-                }
-            }
-            partial[p] = w;
-        });
-        double[] w = partial[0];
-        for (int p = 1; p < parts; p++) {
-            for (int l = 0; l < c; l++) {
-                w[l] += partial[p][l];
-            }
-        }
-        return w;
-    }
-
     /** M as floats when every entry is exactly a float, else null. */
     static float[] exactFloats(double[] m) {
         float[] f = new float[m.length];
@@ -193,7 +148,11 @@ public final class LowRank {
         return f;
     }
 
-    /** {@link #gramTimes(double[], int, int, double[])} for M held as floats, arithmetic in float64. */
+    /**
+     * MᵀM·v (c) without forming MᵀM, for M held as floats, arithmetic in float64: Σ_i (M_i·v)·M_i, each
+     * row used twice while it is in cache, so M streams from memory once per product; rows split over
+     * the cores, partial sums added.
+     */
     static double[] gramTimes(float[] m, int r, int c, double[] v) {
         int parts = Math.max(1, Math.min(r, Runtime.getRuntime().availableProcessors()));
         double[][] partial = new double[parts][];

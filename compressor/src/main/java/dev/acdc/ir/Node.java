@@ -84,6 +84,17 @@ public final class Node {
         inputs.set(i, value);
     }
 
+    /** Sets input {@code i}, appending it when the node has only {@code i} inputs (e.g. an optional bias). */
+    public void setOrAddInput(int i, String value) {
+        if (i < inputs.size()) {
+            inputs.set(i, value);
+        } else if (i == inputs.size()) {
+            inputs.add(value);
+        } else {
+            throw new IllegalArgumentException("input " + i + " of a node with " + inputs.size() + " inputs");
+        }
+    }
+
     public void setInputs(List<String> values) {
         inputs.clear();
         inputs.addAll(values);

@@ -323,17 +323,7 @@ public final class Trainer {
     }
 
     static int[] permutation(int n, Random r) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) {
-            p[i] = i;
-        }
-        for (int i = n - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
+        return dev.acdc.data.Sampling.permutation(n, r);
     }
 
     private static void readShuffled(Dataset d, int[] order, int start, int m, byte[] pixels, int[] labels) {

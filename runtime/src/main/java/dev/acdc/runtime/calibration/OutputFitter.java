@@ -368,13 +368,7 @@ public final class OutputFitter implements Refinement {
         if (b != null) {
             String bname = "acdc/" + cp.name() + "/fitted_bias";
             work.putInitializer(Tensor.ofFloats(bname, new long[] {b.length}, b));
-            if (n.inputs().size() > 2) {
-                n.setInput(2, bname);
-            } else {
-                List<String> ins = new ArrayList<>(n.inputs());
-                ins.add(bname);
-                n.setInputs(ins);
-            }
+            n.setOrAddInput(2, bname);
         }
     }
 }

@@ -36,6 +36,10 @@ record Verdict(String line, List<String> warnings) {
             }
             return new Verdict(line, warnings);
         }
+        if (fineTuned) {
+            // the output fit's agreement describes the model before fine-tuning: no figure for this one
+            return new Verdict("not validated (no --eval-data): fine-tuned, accuracy unknown, " + size, warnings);
+        }
         if (outputFit != null && outputFit.get("agreementOutputFit") instanceof Number a) {
             int images = outputFit.get("calibration") instanceof Map<?, ?> c && c.get("images") instanceof Number n
                     ? n.intValue() : 0;
@@ -46,11 +50,9 @@ record Verdict(String line, List<String> warnings) {
             return new Verdict(String.format("not validated (no --eval-data): agrees with the original on %.1f %% of "
                     + "the calibration images, %s", 100 * a.doubleValue(), size), warnings);
         }
-        if (!fineTuned) {
-            warnings.add("fitted to the weights alone and not validated: an SVD fit without data usually loses most of "
-                    + "a pretrained network's accuracy (ResNet-20 --share=layer keeps 15 % top-1); give --train-data SPEC "
-                    + "to fine-tune, or at least --calibration-data SPEC, and --eval-data SPEC to measure it");
-        }
+        warnings.add("fitted to the weights alone and not validated: an SVD fit without data usually loses most of "
+                + "a pretrained network's accuracy (ResNet-20 --share=layer keeps 15 % top-1); give --train-data SPEC "
+                + "to fine-tune, or at least --calibration-data SPEC, and --eval-data SPEC to measure it");
         return new Verdict("not validated: accuracy unknown (give --eval-data SPEC), " + size, warnings);
     }
 }

@@ -1,0 +1,45 @@
+package dev.acdc.cli;
+
+import dev.acdc.runtime.ValidationResult;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class VerdictTest {
+    private static ValidationResult validation(double top1a, double top1b, double agreement) {
+        return new ValidationResult(1000, "cpu", "test", true, top1a, 0.99, top1b, 0.98, agreement, 1, 0.1, 1,
+                Map.of());
+    }
+
+    @Test
+    void measuredRunsGiveTheDropAndLowAgreementIsAWarning() {
+        Verdict v = Verdict.of(1000, 250, validation(0.81, 0.792, 0.9), null, true);
+        assertEquals("top-1 -1.8 points, 4.0x smaller", v.line());
+        assertEquals(List.of(), v.warnings());
+        v = Verdict.of(1000, 250, validation(0.81, 0.30, 0.35), null, false);
+        assertEquals(1, v.warnings().size());
+        assertTrue(v.warnings().get(0).startsWith("the compressed model agrees with the original on only 35.0 % of the "
+                + "1000 evaluation images"), v.warnings().get(0));
+        assertTrue(v.warnings().get(0).endsWith("or fine-tune it (--train-data SPEC)"), v.warnings().get(0));
+    }
+
+    @Test
+    void unmeasuredRunsSaySoAndAFineTunedModelIsNotJudgedByItsStart() {
+        Map<String, Object> fit = Map.of("agreementOutputFit", 0.447, "calibration", Map.of("images", 512));
+        Verdict v = Verdict.of(1000, 160, null, fit, false);
+        assertEquals("not validated (no --eval-data): agrees with the original on 44.7 % of the calibration images, "
+                + "6.3x smaller", v.line());
+        assertTrue(v.warnings().get(0).contains("only 44.7 % of the 512 calibration images"), v.warnings().toString());
+        // after fine-tuning, the calibration agreement describes the model before training: no figure, no warning
+        v = Verdict.of(1000, 160, null, fit, true);
+        assertEquals("not validated (no --eval-data): fine-tuned, accuracy unknown, 6.3x smaller", v.line());
+        assertEquals(List.of(), v.warnings());
+        v = Verdict.of(1000, 1100, null, null, false);
+        assertEquals(2, v.warnings().size(), v.warnings().toString());
+        assertTrue(v.line().endsWith("1.10x the input's size"), v.line());
+    }
+}

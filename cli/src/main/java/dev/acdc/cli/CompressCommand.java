@@ -161,7 +161,12 @@ final class CompressCommand implements Callable<Integer> {
         if (calibrationImages < 1) {
             throw new AcdcException("--calibration-images must be at least 1, got " + calibrationImages);
         }
-        Outputs outs = Outputs.of(output != null ? output : defaultOutput(model), report, model);
+        // neither output may land on the model or on any data file the run reads
+        java.util.List<Path> reads = new java.util.ArrayList<>(java.util.List.of(model));
+        for (String spec : new String[] {calibSpec, trainData, evalData}) {
+            reads.addAll(dev.acdc.data.DataSpec.files(spec));
+        }
+        Outputs outs = Outputs.of(output != null ? output : defaultOutput(model), report, reads.toArray(new Path[0]));
         Path out1 = outs.model();
         Path rep = outs.report();
         long[] shape = Options.parseShape(inputShape);
@@ -324,7 +329,7 @@ final class CompressCommand implements Callable<Integer> {
     static void refuseSameFile(Path out, Path in) {
         try {
             if (Files.exists(out) && Files.exists(in) && Files.isSameFile(out, in)) {
-                throw new AcdcException("refusing to overwrite the input model " + in + "; choose another output");
+                throw new AcdcException("refusing to overwrite " + in + ", which this command reads; choose another output");
             }
         } catch (java.io.IOException e) {
             throw new AcdcException("cannot check output path " + out + ": " + e.getMessage());

@@ -114,6 +114,15 @@ class CompressCliTest {
         Path labels = tmp.resolve("calib-labels.idx");
         dev.acdc.data.IdxWriter.writeSubset(new dev.acdc.data.SyntheticDataset(60, 1, 8, 8, 5, 3), 60, images, labels);
         Path out = tmp.resolve("gray.acdc.onnx");
+        // no output may land on a data file the run reads
+        byte[] imageBytes = Files.readAllBytes(images);
+        assertOneLineError(run("compress", model.toString(), "--group", "8", "-o", images.toString(),
+                "--calibration-data", "idx:" + images + "," + labels), 2, "refusing to overwrite " + images);
+        assertOneLineError(run("compress", model.toString(), "--group", "8", "--report", labels.toString(),
+                "--calibration-data", "idx:" + images + "," + labels), 2, "refusing to overwrite " + labels);
+        assertOneLineError(run("compress", model.toString(), "--group", "8", "--report", images.toString(),
+                "--eval-data", "idx:" + images + "," + labels), 2, "refusing to overwrite " + images);
+        assertArrayEquals(imageBytes, Files.readAllBytes(images), "the data file is untouched");
         CliTest.Run r = run("compress", model.toString(), "--group", "8", "--atoms", "2", "-o", out.toString(),
                 "--calibration-data", "idx:" + images + "," + labels, "--calibration-images", "40");
         assertEquals(0, r.code(), r.err());

@@ -11,6 +11,24 @@ public final class DataSpec {
     private DataSpec() {
     }
 
+    /**
+     * The files (or, for {@code folder:}, the folder) a spec names, for checks before any work such as
+     * "never write over an input"; empty for a spec without a kind. Does not open anything.
+     */
+    public static List<Path> files(String spec) {
+        List<Path> files = new ArrayList<>();
+        int colon = spec == null ? -1 : spec.indexOf(':');
+        if (colon < 0) {
+            return files;
+        }
+        for (String f : spec.substring(colon + 1).split(",")) {
+            if (!f.isEmpty()) {
+                files.add(Path.of(f));
+            }
+        }
+        return files;
+    }
+
     public static Dataset open(String spec) {
         int colon = spec.indexOf(':');
         if (colon < 0) {

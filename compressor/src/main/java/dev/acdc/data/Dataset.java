@@ -27,6 +27,24 @@ public interface Dataset extends AutoCloseable {
      */
     void read(int start, int n, byte[] pixels, int[] labels);
 
+    /**
+     * Every image's label, in order (only when {@link #hasLabels()}). The default reads the images in
+     * chunks; data sets that hold their labels apart override it so no image is decoded.
+     */
+    default int[] labels() {
+        int n = size();
+        int[] labels = new int[n];
+        int chunk = 1024;
+        byte[] pixels = new byte[Math.min(chunk, Math.max(1, n)) * imageBytes()];
+        int[] buf = new int[chunk];
+        for (int s = 0; s < n; s += chunk) {
+            int k = Math.min(chunk, n - s);
+            read(s, k, pixels, buf);
+            System.arraycopy(buf, 0, labels, s, k);
+        }
+        return labels;
+    }
+
     @Override
     default void close() {
     }

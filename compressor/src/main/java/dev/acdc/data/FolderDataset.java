@@ -113,6 +113,11 @@ public final class FolderDataset implements Dataset {
     }
 
     @Override
+    public int[] labels() {
+        return labels == null ? new int[0] : labels.clone();
+    }
+
+    @Override
     public boolean hasLabels() {
         return labels != null;
     }

@@ -129,6 +129,15 @@ public final class IdxDataset implements Dataset {
     }
 
     @Override
+    public int[] labels() {
+        int[] l = new int[labels == null ? 0 : n];
+        for (int i = 0; i < l.length; i++) {
+            l[i] = labels[i] & 0xff;
+        }
+        return l;
+    }
+
+    @Override
     public boolean hasLabels() {
         return labels != null;
     }

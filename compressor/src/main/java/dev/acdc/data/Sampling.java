@@ -43,21 +43,6 @@ public final class Sampling {
         }
     }
 
-    /** Labels of all images of {@code data}, read in chunks. */
-    public static int[] labels(Dataset data) {
-        int n = data.size();
-        int[] labels = new int[n];
-        int chunk = 1024;
-        byte[] pixels = new byte[chunk * data.imageBytes()];
-        int[] buf = new int[chunk];
-        for (int s = 0; s < n; s += chunk) {
-            int k = Math.min(chunk, n - s);
-            data.read(s, k, pixels, buf);
-            System.arraycopy(buf, 0, labels, s, k);
-        }
-        return labels;
-    }
-
     /** {@code n} of {@code data}'s images (all of them when n ≥ its size), seeded, stratified when labelled. */
     public static Subset sample(Dataset data, int n, long seed) {
         if (n <= 0) {
@@ -70,7 +55,7 @@ public final class Sampling {
         if (!data.hasLabels()) {
             return uniform(size, n, seed);
         }
-        return stratified(labels(data), n, seed);
+        return stratified(data.labels(), n, seed);
     }
 
     static Subset uniform(int size, int n, long seed) {

@@ -60,6 +60,9 @@ class SamplingTest {
         assertTrue(s.describe().contains("uniform"));
         // a labelled data set read through the interface is stratified
         SyntheticDataset d = new SyntheticDataset(200, 1, 2, 2, 4, 5);
+        int[] read = new int[200];
+        d.read(0, 200, new byte[200 * 4], read);
+        assertArrayEquals(read, d.labels(), "the default labels() reads what read() gives");
         Sampling.Subset t = Sampling.sample(d, 40, 1);
         assertEquals(40, t.size());
         assertEquals(4, t.perClass().length);

@@ -1,5 +1,6 @@
 package dev.acdc.runtime.calibration;
 
+import dev.acdc.AcdcException;
 import dev.acdc.data.Dataset;
 import dev.acdc.data.Preprocessing;
 import dev.acdc.data.Sampling;
@@ -14,15 +15,25 @@ import java.util.Map;
 public record CalibrationImages(float[] x, int count, long[] sampleShape, String source, Sampling.Subset subset,
                                 long seed, Preprocessing preprocessing) {
 
+    /** At most this many input values (1 GB of floats) are held for calibration. */
+    static final long MAX_VALUES = 1L << 28;
+
     /** Samples {@code n} images of {@code data} with {@code seed} and preprocesses them. */
     public static CalibrationImages sample(Dataset data, Preprocessing pre, int n, long seed) {
         pre.checkChannels(data.channels());
-        Sampling.Subset subset = Sampling.sample(data, n, seed);
         int c = data.channels();
         int h = data.height();
         int w = data.width();
         int per = c * h * w;
-        float[] x = new float[subset.size() * per];
+        long count = Math.min(n, data.size());
+        long values = count * per;
+        if (values > MAX_VALUES) {
+            throw new AcdcException(String.format("%d calibration images of %dx%dx%d would take %.1f GB; at most %,d "
+                    + "values (1 GB) are held: lower --calibration-images", count, c, h, w, values * 4 / 1e9,
+                    MAX_VALUES));
+        }
+        Sampling.Subset subset = Sampling.sample(data, n, seed);
+        float[] x = new float[(int) values];
         byte[] pixels = new byte[per];
         float[] one = new float[per];
         for (int k = 0; k < subset.size(); k++) {

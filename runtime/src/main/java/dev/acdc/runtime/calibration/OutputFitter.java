@@ -175,8 +175,10 @@ public final class OutputFitter implements Refinement {
         Set<String> ins = new LinkedHashSet<>();
         Set<String> outs = new LinkedHashSet<>();
         Map<ConvPlan, String> branch = new LinkedHashMap<>();
+        Map<ConvPlan, String> inputOf = new LinkedHashMap<>();
         for (ConvPlan cp : members) {
             Node n = work.graph().nodes().get(orig.graph().nodes().indexOf(cp.node()));
+            inputOf.put(cp, n.input(0));
             if (!n.input(0).equals(input)) {
                 ins.add(n.input(0));
             }
@@ -203,7 +205,6 @@ public final class OutputFitter implements Refinement {
             for (int start = 0; start < images.count(); start += step) {
                 int n = Math.min(step, images.count() - start);
                 // a fixed-batch model gets full batches; the padding copies are not counted
-                java.util.Arrays.fill(buf, 0f);
                 for (int k = 0; k < step; k++) {
                     System.arraycopy(images.x(), (start + Math.min(k, n - 1)) * per, buf, k * per, per);
                 }
@@ -212,8 +213,8 @@ public final class OutputFitter implements Refinement {
                 Map<String, Activation> wa = ws == null ? Map.of() : run(ws.session(), input, buf, shape);
                 Activation in0 = new Activation(buf, shape.clone());
                 for (ConvPlan cp : members) {
-                    Node wn = work.graph().nodes().get(orig.graph().nodes().indexOf(cp.node()));
-                    Activation x = wn.input(0).equals(input) ? in0 : wa.get(wn.input(0));
+                    String xin = inputOf.get(cp);
+                    Activation x = xin.equals(input) ? in0 : wa.get(xin);
                     Activation y = a.get(cp.node().output(0));
                     String other = branch.get(cp);
                     if (other != null) {

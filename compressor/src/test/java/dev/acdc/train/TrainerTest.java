@@ -12,6 +12,7 @@ import dev.acdc.testing.ModelGenerators;
 import dev.acdc.testing.Ort;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -143,6 +144,70 @@ class TrainerTest {
                 // a sum of 180 squares (~0.2 % here)
                 assertEquals(fd, grads.get(v).getDouble(i), 1e-2 * Math.max(1, Math.abs(fd)), v + "[" + i + "]");
             }
+        }
+    }
+
+    /**
+     * The gradient that reaches the layer before a training-mode BN (x → 1×1 conv W → BN → Σ t·(y − t)²),
+     * per component of W by central differences. It checks that the fused backward pass differentiates
+     * through the batch statistics exactly once: batch statistics make the output invariant to scaling a
+     * row of W, so ∂L/∂W_c · W_c must vanish — it would not if the statistics' terms were missing, and
+     * would be off if they were counted twice.
+     */
+    @Test
+    void gradientBeforeATrainingModeBatchNormMatchesFiniteDifferences() {
+        int c = 3;
+        dev.acdc.ir.GraphBuilder b = dev.acdc.ir.GraphBuilder.create("conv-bn");
+        String x = b.input("input", dev.acdc.ir.DataType.FLOAT, -1, c, 4, 4);
+        java.util.Random r = new java.util.Random(11);
+        float[] w = new float[c * c];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) r.nextGaussian();
+        }
+        String conv = b.op("Conv", "conv", List.of(x, b.initializer("conv/w", new long[] {c, c, 1, 1}, w)));
+        String y = b.op("BatchNormalization", "bn", List.of(conv,
+                b.initializer("bn/scale", new long[] {c}, new float[] {1.5f, 0.7f, 1.1f}),
+                b.initializer("bn/bias", new long[] {c}, new float[] {0.1f, -0.2f, 0.3f}),
+                b.initializer("bn/mean", new long[] {c}, new float[c]),
+                b.initializer("bn/var", new long[] {c}, new float[] {1, 1, 1})));
+        b.output(y, dev.acdc.ir.DataType.FLOAT, -1, c, 4, 4);
+        SameDiffGraph g = SameDiffGraph.build(Model.of(b.graph(), 13), n -> n.equals("conv/w"), true);
+        SameDiff sd = g.sameDiff();
+        Nd4j.getRandom().setSeed(4);
+        INDArray xv = Nd4j.randn(DataType.FLOAT, 6, c, 4, 4).castTo(DataType.DOUBLE).castTo(DataType.FLOAT);
+        SDVariable t = sd.constant(Nd4j.randn(DataType.FLOAT, 6, c, 4, 4));
+        sd.math().square(g.logits().sub(t)).mul(t).sum().rename("loss3");
+        sd.setLossVariables("loss3");
+        Map<String, INDArray> ph = Map.of(SameDiffGraph.INPUT, xv);
+        String wn = g.sdName("conv/w");
+        INDArray grad = sd.calculateGradients(ph, List.of(wn)).get(wn).dup();
+        INDArray wv = sd.getArrForVarName(wn);
+        assertEquals(c * c, grad.length());
+        double[] g0 = grad.castTo(DataType.DOUBLE).data().asDouble();
+        double[] w0 = wv.castTo(DataType.DOUBLE).data().asDouble();
+        double gradNorm = 0;
+        for (double v : g0) {
+            gradNorm = Math.max(gradNorm, Math.abs(v));
+        }
+        assertTrue(gradNorm > 0.1, "the probe must carry signal: " + gradNorm);
+        for (int i = 0; i < g0.length; i++) {
+            double eps = 1e-2;
+            float keep = wv.getFloat(i);
+            wv.putScalar(i, keep + eps);
+            double lp = sd.output(ph, "loss3").get("loss3").getDouble(0);
+            wv.putScalar(i, keep - eps);
+            double lm = sd.output(ph, "loss3").get("loss3").getDouble(0);
+            wv.putScalar(i, keep);
+            double fd = (lp - lm) / (2 * eps);
+            assertEquals(fd, g0[i], 0.02 * Math.max(1, Math.abs(fd)), "conv/w[" + i + "]: finite difference vs gradient");
+        }
+        // ND4J keeps W as [kH, kW, iC, oC]: output channel o's weights are every c-th value from o
+        for (int o = 0; o < c; o++) {
+            double dot = 0;
+            for (int i = 0; i < c; i++) {
+                dot += g0[i * c + o] * w0[i * c + o];
+            }
+            assertEquals(0, dot, 1e-3 * gradNorm, "scaling output channel " + o + "'s weights changes nothing");
         }
     }
 

@@ -225,7 +225,8 @@ final class CompressCommand implements Callable<Integer> {
         if (evalData != null) {
             long tv = System.nanoTime();
             dev.acdc.data.Preprocessing pre = dataOptions.preprocessing();
-            try (dev.acdc.data.Dataset ds = dev.acdc.data.DataSpec.open(evalData)) {
+            try (dev.acdc.data.Dataset all = dev.acdc.data.DataSpec.open(evalData)) {
+                dev.acdc.data.Dataset ds = dataOptions.sample(all, "evaluation", null);
                 err.println("acdc: validating on " + ds.describe());
                 validation = ValidateCommand.run(originalBytes, bytes, ds, pre, dataOptions, err);
             }

@@ -18,8 +18,19 @@ final class DataOptions {
     @Option(names = "--layout", paramLabel = "nchw|nhwc", description = "Input layout the model expects (default nchw).")
     String layout;
 
-    @Option(names = "--limit", paramLabel = "N", description = "Use only the first N images.")
+    @Option(names = "--limit", paramLabel = "N", description = "Use a sample of N images of each data set read "
+            + "(training and evaluation data, each sampled apart; calibration has --calibration-images): seeded "
+            + "(--sample-seed) and stratified by "
+            + "class where labelled, so class-ordered sets keep every class. The counts used are printed.")
     Integer limit;
+
+    @Option(names = "--train-limit", paramLabel = "N", description = "As --limit, for the training data only "
+            + "(default: --limit).")
+    Integer trainLimit;
+
+    @Option(names = "--sample-seed", paramLabel = "S", defaultValue = "1",
+            description = "Seed of the --limit samples and of the --select-split hold-out (default ${DEFAULT-VALUE}).")
+    long sampleSeed;
 
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "100",
             description = "Images per ONNX Runtime call for models with a symbolic batch (default ${DEFAULT-VALUE}); "
@@ -36,7 +47,34 @@ final class DataOptions {
         if (batchSize < 1 || batchSize > 65536) {
             throw new dev.acdc.AcdcException("--batch-size must be between 1 and 65536 images, got " + batchSize);
         }
-        return Preprocessing.parse(scale, mean, std, layout, limit);
+        if (limit != null && limit < 1) {
+            throw new dev.acdc.AcdcException("--limit must be at least 1 image, got " + limit);
+        }
+        if (trainLimit != null && trainLimit < 1) {
+            throw new dev.acdc.AcdcException("--train-limit must be at least 1 image, got " + trainLimit);
+        }
+        return Preprocessing.parse(scale, mean, std, layout);
+    }
+
+    /**
+     * {@code data}, or a seeded, class-stratified sample of --limit of its images (--train-limit for the
+     * training data); says on {@code err} what is used, as "ROLE data: N of M images of X (...)".
+     */
+    dev.acdc.data.Dataset sample(dev.acdc.data.Dataset data, String role, java.io.PrintWriter err) {
+        Integer n = role.equals("training") && trainLimit != null ? trainLimit : limit;
+        if (n == null || n >= data.size()) {
+            if (err != null) {
+                err.println("acdc: " + role + " data: all " + data.size() + " images of " + data.describe());
+            }
+            return data;
+        }
+        dev.acdc.data.Sampling.Subset s = dev.acdc.data.Sampling.sample(data, n, sampleSeed);
+        String what = s.size() + " of " + data.describe() + ", a "
+                + (s.perClass().length == 0 ? "uniform" : "class-stratified") + " sample (seed " + sampleSeed + ")";
+        if (err != null) {
+            err.println("acdc: " + role + " data: " + what);
+        }
+        return new dev.acdc.data.SubsetDataset(data, s.indices(), what);
     }
 
     Sessions.Config sessions() {

@@ -59,12 +59,28 @@ final class FineTuning {
         }
         Nd4jSetup.init();
         Sessions.Config cfg = d.sessions();
-        try (Dataset train = DataSpec.open(trainSpec);
-             Dataset eval = evalSpec == null ? null : DataSpec.open(evalSpec);
+        try (Dataset trainAll = DataSpec.open(trainSpec);
+             Dataset evalAll = evalSpec == null ? null : DataSpec.open(evalSpec);
              OrtTeacher ortTeacher = teacherBytes == null ? null
                      : new OrtTeacher(teacherBytes, cfg, msg -> err.println("acdc: " + msg))) {
-            if (train.size() == 0) {
+            if (trainAll.size() == 0) {
                 throw new AcdcException("the training data set is empty");
+            }
+            Dataset pool = d.sample(trainAll, "training", null);
+            Split split = split(pool, cli.selectSplit, d.sampleSeed);
+            Dataset train = split.train();
+            Dataset select = split.select();
+            err.println("acdc: training data: " + train.describe());
+            if (select != null) {
+                err.println("acdc: selection split: " + select.describe() + "; the epoch kept is the best on it");
+            } else {
+                err.println("acdc: no selection split" + (cli.selectSplit > 0 && !pool.hasLabels()
+                        ? " (the training data have no labels)" : "") + ": the last epoch is kept");
+            }
+            Dataset eval = evalAll == null ? null : d.sample(evalAll, "evaluation", null);
+            if (eval != null) {
+                err.println("acdc: evaluation data (reported after each epoch, never used to choose): "
+                        + eval.describe());
             }
             dev.acdc.train.Teacher teacher;
             if (ortTeacher != null) {
@@ -81,15 +97,14 @@ final class FineTuning {
             }
             err.println("acdc: " + (ortTeacher == null ? "training (cross-entropy on labels)" : "fine-tuning") + " on "
                     + train.describe() + "; " + o.epochs() + " epochs, batch " + o.batch()
-                    + ", " + o.optimizer() + " lr " + o.lr() + " (" + o.schedule().name().toLowerCase().replace('_', '-')
-                    + "), T " + o.temperature() + ", training " + o.train() + " weights");
+                    + ", " + TrainOptions.spell(o.optimizer()) + " lr " + o.lr() + " (" + TrainOptions.spell(o.schedule())
+                    + ", warm-up " + o.warmup() + "), clip " + (o.clip() > 0 ? o.clip() : "off") + ", batch-norm "
+                    + TrainOptions.spell(o.batchNorm()) + ", T " + o.temperature() + ", training "
+                    + TrainOptions.spell(o.train()) + " weights");
             boolean[] started = {false};
             long[] lastLine = {0};
-            Trainer.Evaluator evaluator = eval == null ? null : m -> {
-                try (ModelIO io = new ModelIO(OnnxModels.toBytes(m), cfg, s -> { })) {
-                    return Validator.top1(io, eval, pre, d.batchSize);
-                }
-            };
+            Trainer.Evaluators evaluator = new Trainer.Evaluators(top1On(select, pre, cfg, d.batchSize),
+                    top1On(eval, pre, cfg, d.batchSize));
             List<Map<String, Object>> curve = new ArrayList<>();
             StopSignal stop = new StopSignal(cli.checkpoint != null ? cli.checkpoint
                     : CompressCommand.siblingWithSuffix(out, ".checkpoint"));
@@ -106,12 +121,46 @@ final class FineTuning {
             } finally {
                 onCtrlC.close();
             }
-            return report(r, train, eval, o, curve);
+            return report(r, train, select, eval, o, curve);
         }
     }
 
+    /** The training data and the held-out selection split (null when the fraction is 0 or there are no labels). */
+    record Split(Dataset train, Dataset select) {
+    }
+
+    /**
+     * Holds out {@code fraction} of {@code data} (at least one image per class present, seeded, stratified
+     * by class) for choosing the epoch; the rest trains.
+     */
+    static Split split(Dataset data, double fraction, long seed) {
+        int n = data.size();
+        int k = (int) Math.round(fraction * n);
+        if (fraction <= 0 || k < 1 || !data.hasLabels() || k >= n) {
+            return new Split(data, null);
+        }
+        dev.acdc.data.Sampling.Subset held = dev.acdc.data.Sampling.sample(data, k, seed * 31 + 7);
+        int[] rest = dev.acdc.data.SubsetDataset.complement(n, held);
+        String pct = String.format(java.util.Locale.ROOT, "%.3g %%", 100.0 * k / n);
+        return new Split(new dev.acdc.data.SubsetDataset(data, rest, rest.length + " images: " + data.describe()
+                + ", less the selection split"),
+                new dev.acdc.data.SubsetDataset(data, held.indices(), held.describe() + ", " + pct + " of "
+                        + data.describe() + ", seed " + seed));
+    }
+
+    private static Trainer.Evaluator top1On(Dataset data, Preprocessing pre, Sessions.Config cfg, int batch) {
+        if (data == null || !data.hasLabels()) {
+            return null;
+        }
+        return m -> {
+            try (ModelIO io = new ModelIO(OnnxModels.toBytes(m), cfg, s -> { })) {
+                return Validator.top1(io, data, pre, batch);
+            }
+        };
+    }
+
     private static Trainer.Result train(Model student, dev.acdc.train.Teacher teacher, Dataset train, Preprocessing pre,
-                                        TrainOptions o, Trainer.Evaluator evaluator, TrainCliOptions cli,
+                                        TrainOptions o, Trainer.Evaluators evaluator, TrainCliOptions cli,
                                         PrintWriter err, List<Map<String, Object>> curve, boolean[] started,
                                         long[] lastLine, StopSignal stop) {
         return Trainer.train(student, teacher, train, pre, o, evaluator, new Trainer.Listener() {
@@ -134,36 +183,45 @@ final class FineTuning {
             @Override
             public void epoch(Trainer.EpochRecord rec) {
                 curve.add(rec.json());
-                err.printf("acdc: epoch %d: loss %.4f%s (%.0f s)%s%n", rec.epoch(), rec.loss(),
+                err.printf("acdc: epoch %d: loss %.4f%s%s (%.0f s)%s%n", rec.epoch(), rec.loss(),
+                        Double.isNaN(rec.selectTop1()) ? "" : String.format(", selection top-1 %.2f %%",
+                                100 * rec.selectTop1()),
                         Double.isNaN(rec.evalTop1()) ? "" : String.format(", eval top-1 %.2f %%", 100 * rec.evalTop1()),
-                        rec.seconds(), rec.best() ? " *" : "");
+                        rec.seconds(), rec.best() ? " (kept so far)" : "");
                 err.flush();
             }
         }, cli.checkpoint, cli.resume, stop);
     }
 
-    private static Map<String, Object> report(Trainer.Result r, Dataset train, Dataset eval, TrainOptions o,
-                                              List<Map<String, Object>> curve) {
+    private static Map<String, Object> report(Trainer.Result r, Dataset train, Dataset select, Dataset eval,
+                                              TrainOptions o, List<Map<String, Object>> curve) {
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("backend", r.backend());
         j.put("trainData", train.describe());
+        j.put("trainImages", train.size());
+        j.put("selectionData", select == null ? null : select.describe());
+        j.put("selectionImages", select == null ? 0 : select.size());
+        j.put("evalImages", eval == null ? 0 : eval.size());
+        j.put("keptEpochChosenBy", select == null ? "last epoch" : "selection split");
         j.put("evalData", eval == null ? null : eval.describe());
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("epochs", o.epochs());
         s.put("maxSteps", o.maxSteps());
         s.put("batch", o.batch());
         s.put("lr", o.lr());
-        s.put("optimizer", o.optimizer());
+        s.put("optimizer", TrainOptions.spell(o.optimizer()));
         s.put("momentum", o.momentum());
         s.put("weightDecay", o.weightDecay());
-        s.put("schedule", o.schedule().name().toLowerCase());
+        s.put("schedule", TrainOptions.spell(o.schedule()));
+        s.put("warmup", o.warmup());
         s.put("temperature", o.temperature());
         s.put("kdWeight", o.kdWeight());
         s.put("ceWeight", o.ceWeight());
         s.put("augment", o.augment());
-        s.put("train", o.train());
+        s.put("train", TrainOptions.spell(o.train()));
         s.put("seed", o.seed());
-        s.put("batchNorm", o.batchNorm() ? "train" : "folded");
+        s.put("clip", o.clip());
+        s.put("batchNorm", TrainOptions.spell(o.batchNorm()));
         j.put("settings", s);
         j.put("epochs", curve);
         j.put("bestEpoch", r.bestEpoch());

@@ -81,7 +81,8 @@ final class FinetuneCommand implements Callable<Integer> {
         j.put("finetune", ft);
         byte[] bytes = checkedBytes(student, j, err);
         if (evalData != null) {
-            try (var ds = dev.acdc.data.DataSpec.open(evalData)) {
+            try (var all = dev.acdc.data.DataSpec.open(evalData)) {
+                var ds = dataOptions.sample(all, "evaluation", null);
                 ValidationResult v = ValidateCommand.run(teacherBytes, bytes, ds, pre, dataOptions, err);
                 j.put("validation", v.json());
                 out.print(ValidateCommand.render(v, teacher.getFileName().toString(), out1.getFileName().toString()));

@@ -96,8 +96,9 @@ final class TrainBenchCommand implements Callable<Integer> {
     }
 
     private double run(Model m, dev.acdc.train.Teacher t, SyntheticDataset data, boolean bn, boolean distil) {
-        TrainOptions o = new TrainOptions(1, warmup + steps, batch, 0.01, "sgd", 0.9, 5e-4, Schedule.Kind.CONSTANT, 4,
-                distil ? 0.9 : 0, distil ? 0.1 : 1, false, "all", 1, 5, bn);
+        TrainOptions o = TrainOptions.builder().epochs(1).maxSteps(warmup + steps).batch(batch).lr(0.01)
+                .schedule(Schedule.Kind.CONSTANT).kdWeight(distil ? 0.9 : 0).ceWeight(distil ? 0.1 : 1).augment(false)
+                .batchNorm(bn ? TrainOptions.BatchNormMode.TRAIN : TrainOptions.BatchNormMode.FOLDED).build();
         long[] times = new long[warmup + steps + 1];
         Trainer.train(m, t, data, Preprocessing.defaults(), o, null, new Trainer.Listener() {
             @Override

@@ -32,6 +32,17 @@ final class TrainCliOptions {
             description = "one-cycle, cosine (warm-up + cosine) or constant (default ${DEFAULT-VALUE}).")
     String schedule;
 
+    @Option(names = "--warmup", paramLabel = "F",
+            description = "Fraction of the steps over which the learning rate rises (default: 0.15 for one-cycle, "
+                    + "0.05 for cosine).")
+    Double warmup;
+
+    @Option(names = "--select-split", paramLabel = "F", defaultValue = "0.05",
+            description = "Hold out this fraction of the training data (seeded by --sample-seed, stratified by class) "
+                    + "and keep the epoch that scores best on it; 0 keeps the last epoch. --eval-data is only "
+                    + "reported, never used to choose (default ${DEFAULT-VALUE}).")
+    double selectSplit;
+
     @Option(names = "--temperature", defaultValue = "4", description = "Distillation temperature T (default ${DEFAULT-VALUE}).")
     double temperature;
 
@@ -50,8 +61,9 @@ final class TrainCliOptions {
             description = "Which weights learn: all, atoms (the paper's fast adaptation) or coefficients (default ${DEFAULT-VALUE}).")
     String train;
 
-    @Option(names = "--clip", defaultValue = "5", description = "Clip gradients to this global L2 norm; 0 = off (default ${DEFAULT-VALUE}).")
-    double clip;
+    @Option(names = "--clip", paramLabel = "NORM", description = "Clip gradients to this global L2 norm; 0 = off "
+            + "(default: off with --batch-norm train, 5 with folded, which diverges without it).")
+    Double clip;
 
     @Option(names = "--checkpoint", paramLabel = "DIR",
             description = "Write a checkpoint (model, optimizer state, progress) here after every epoch.")
@@ -64,19 +76,21 @@ final class TrainCliOptions {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of data order and augmentation (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--batch-norm", defaultValue = "folded", paramLabel = "folded|train",
-            description = "folded (default): train the network as exported, its BatchNormalization folded into the "
-                    + "convolutions; train: put BatchNormalization back after every convolution, train it with batch "
-                    + "statistics and fold it away again for export (about 3x slower per step on a CPU; on the "
-                    + "ResNet-20 benchmark 1.4 points better than folded after 8 epochs).")
+    @Option(names = "--batch-norm", defaultValue = "train", paramLabel = "train|folded",
+            description = "train (default): put BatchNormalization back after every convolution, train it with batch "
+                    + "statistics and fold it away again for export (the written model has no BatchNormalization); "
+                    + "folded: train the network as exported, without normalisation (faster per step, slower to "
+                    + "recover; see docs/finetune.md).")
     String batchNorm;
 
     TrainOptions options() {
-        if (!batchNorm.equals("train") && !batchNorm.equals("folded")) {
-            throw new dev.acdc.AcdcException("--batch-norm must be folded or train, got '" + batchNorm + "'");
+        if (!(selectSplit >= 0 && selectSplit < 0.5)) {
+            throw new dev.acdc.AcdcException("--select-split must be a fraction in [0, 0.5), got " + selectSplit);
         }
-        return new TrainOptions(epochs, maxSteps, batch, lr, optimizer, momentum, weightDecay, Schedule.parse(schedule),
-                temperature, kdWeight, ceWeight, augment, train, seed, clip,
-                batchNorm.equals("train"));
+        return TrainOptions.builder().epochs(epochs).maxSteps(maxSteps).batch(batch).lr(lr).optimizer(optimizer)
+                .momentum(momentum).weightDecay(weightDecay).schedule(Schedule.parse(schedule))
+                .warmup(warmup == null ? Double.NaN : warmup).temperature(temperature).kdWeight(kdWeight)
+                .ceWeight(ceWeight).augment(augment).train(train).seed(seed).clip(clip == null ? Double.NaN : clip)
+                .batchNorm(batchNorm).build();
     }
 }

@@ -69,8 +69,9 @@ final class ValidateCommand implements Callable<Integer> {
         byte[] a = CompressCommand.readAll(original);
         byte[] b = CompressCommand.readAll(candidate);
         Preprocessing pre = dataOptions.preprocessing();
-        try (Dataset ds = DataSpec.open(data)) {
-            err.println("acdc: " + ds.describe() + "; " + pre);
+        try (Dataset all = DataSpec.open(data)) {
+            Dataset ds = dataOptions.sample(all, "evaluation", err);
+            err.println("acdc: " + pre);
             ValidationResult r = run(a, b, ds, pre, dataOptions, err);
             out.print(render(r, original.getFileName().toString(), candidate.getFileName().toString()));
             Map<String, Object> j = new java.util.LinkedHashMap<>(r.json());

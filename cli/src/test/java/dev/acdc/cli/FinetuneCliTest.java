@@ -54,6 +54,65 @@ class FinetuneCliTest {
         assertTrue(OnnxModels.load(out).graph().initializers().keySet().stream().anyMatch(n -> n.endsWith("/coefficients")));
     }
 
+    /** The selection split is a seeded, class-stratified hold-out, disjoint from the images that train. */
+    @Test
+    void selectionSplitIsStratifiedAndDisjointFromTraining() throws Exception {
+        Path data = cifar("pool.bin", 200); // labels 0..9 in turn
+        try (dev.acdc.data.Dataset d = dev.acdc.data.DataSpec.open("cifar10:" + data)) {
+            FineTuning.Split s = FineTuning.split(d, 0.1, 3);
+            int[] train = ((dev.acdc.data.SubsetDataset) s.train()).indices();
+            int[] held = ((dev.acdc.data.SubsetDataset) s.select()).indices();
+            assertEquals(20, held.length);
+            assertEquals(180, train.length);
+            java.util.Set<Integer> seen = new java.util.HashSet<>();
+            for (int i : train) {
+                seen.add(i);
+            }
+            int[] perClass = new int[10];
+            for (int i : held) {
+                assertTrue(seen.add(i), "image " + i + " is both held out and trained on");
+                perClass[i % 10]++;
+            }
+            assertEquals(200, seen.size(), "every image is used once");
+            for (int c = 0; c < 10; c++) {
+                assertEquals(2, perClass[c], "class " + c + " keeps its share of the hold-out");
+            }
+            // seeded: the same seed gives the same split, another seed another one
+            assertTrue(java.util.Arrays.equals(held, ((dev.acdc.data.SubsetDataset) FineTuning.split(d, 0.1, 3).select()).indices()));
+            assertTrue(!java.util.Arrays.equals(held, ((dev.acdc.data.SubsetDataset) FineTuning.split(d, 0.1, 4).select()).indices()));
+            assertEquals(null, FineTuning.split(d, 0, 3).select(), "--select-split 0: no hold-out");
+        }
+    }
+
+    /** --limit samples each data set apart, stratified; the counts used are printed and reported. */
+    @Test
+    void limitsAreStratifiedSamplesAndTheCountsArePrinted() throws Exception {
+        Path teacher = tmp.resolve("tiny.onnx");
+        OnnxModels.save(TinyResNet.build(3), teacher, null);
+        Path student = tmp.resolve("tiny.acdc.onnx");
+        assertEquals(0, run("compress", teacher.toString(), "-o", student.toString()).code());
+        Path train = cifar("train.bin", 120);
+        Path eval = cifar("eval.bin", 60);
+        Path out = tmp.resolve("ft.onnx");
+        CliTest.Run r = run("finetune", student.toString(), "--teacher", teacher.toString(), "--train-data",
+                "cifar10:" + train, "--eval-data", "cifar10:" + eval, "--epochs", "2", "--batch", "16", "-o",
+                out.toString(), "--train-limit", "80", "--limit", "30", "--select-split", "0.25");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("training data: 60 images: 80 of cifar10: train.bin (120 images), a class-stratified "
+                + "sample (seed 1), less the selection split"), r.err());
+        assertTrue(r.err().contains("selection split: 20 images, stratified over 10 classes (2 each)"), r.err());
+        assertTrue(r.err().contains("30 of cifar10: eval.bin (60 images), a class-stratified sample (seed 1)"), r.err());
+        var ft = Json.mapper().readTree(tmp.resolve("ft.report.json").toFile()).get("finetune");
+        assertEquals(60, ft.get("trainImages").asInt());
+        assertEquals(20, ft.get("selectionImages").asInt());
+        assertEquals(30, ft.get("evalImages").asInt());
+        assertEquals("selection split", ft.get("keptEpochChosenBy").asText());
+        for (var e : ft.get("epochs")) {
+            assertTrue(e.get("selectTop1").isNumber() && e.get("evalTop1").isNumber(), e.toString());
+        }
+        assertEquals(8, ft.get("steps").asInt(), "60 training images, batch 16: 4 steps per epoch");
+    }
+
     /** A real SIGINT during a fine-tune: checkpoint, exit status 130, and --resume finishes the run. */
     @Test
     void ctrlCSavesACheckpointAndResumeFinishes() throws Exception {

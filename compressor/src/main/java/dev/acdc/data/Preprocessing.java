@@ -10,13 +10,13 @@ import java.util.Map;
  * Pixel → model input: {@code (pixel·scale − mean[c]) / std[c]}, laid out NCHW or NHWC. A one-value
  * mean or std applies to every channel.
  */
-public record Preprocessing(double scale, double[] mean, double[] std, boolean nhwc, int limit) {
+public record Preprocessing(double scale, double[] mean, double[] std, boolean nhwc) {
 
     public static Preprocessing defaults() {
-        return new Preprocessing(1 / 255.0, new double[] {0}, new double[] {1}, false, 0);
+        return new Preprocessing(1 / 255.0, new double[] {0}, new double[] {1}, false);
     }
 
-    public static Preprocessing parse(String scale, String mean, String std, String layout, Integer limit) {
+    public static Preprocessing parse(String scale, String mean, String std, String layout) {
         double sc = scale == null ? 1 / 255.0 : number("--scale", scale);
         double[] mu = mean == null ? new double[] {0} : list("--mean", mean);
         double[] sd = std == null ? new double[] {1} : list("--std", std);
@@ -41,10 +41,7 @@ public record Preprocessing(double scale, double[] mean, double[] std, boolean n
         } else {
             throw new AcdcException("--layout must be nchw or nhwc, got '" + layout + "'");
         }
-        if (limit != null && limit < 1) {
-            throw new AcdcException("--limit must be at least 1 image, got " + limit);
-        }
-        return new Preprocessing(sc, mu, sd, hwc, limit == null ? 0 : limit);
+        return new Preprocessing(sc, mu, sd, hwc);
     }
 
     /** "1/255", "0.5" → number. */
@@ -116,7 +113,6 @@ public record Preprocessing(double scale, double[] mean, double[] std, boolean n
         m.put("mean", mean);
         m.put("std", std);
         m.put("layout", nhwc ? "nhwc" : "nchw");
-        m.put("limit", limit == 0 ? null : limit);
         return m;
     }
 

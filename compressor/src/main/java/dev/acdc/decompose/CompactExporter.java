@@ -34,6 +34,7 @@ public final class CompactExporter {
         Graph g = m.graph();
         List<String> notes = new ArrayList<>();
         Set<String> writtenSets = new HashSet<>();
+        java.util.Map<String, WeightRoles.Role> roles = new java.util.LinkedHashMap<>();
         for (ConvPlan cp : d.plan().decomposed()) {
             SharingSet s = d.plan().set(cp.setId());
             float[] alpha = d.coefficients(s.id());
@@ -62,8 +63,11 @@ public final class CompactExporter {
             } else {
                 reconstruct(g, d, cp, s, alphaName, mAtoms);
             }
+            roles.put(alphaName, WeightRoles.Role.COEFFICIENTS);
+            roles.put("acdc/" + cp.name() + "/atoms", WeightRoles.Role.ATOMS);
         }
         g.removeUnusedInitializers();
+        WeightRoles.record(m, roles);
         return notes;
     }
 

@@ -6,9 +6,6 @@ import dev.acdc.ir.Tensor;
 import dev.acdc.onnx.AtomicFiles;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.util.Json;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -38,7 +35,7 @@ public final class Checkpoint {
     private Checkpoint() {
     }
 
-    static void save(Path dir, Model student, Optimizer opt, State s, Map<String, Tensor> best) {
+    static void save(Path dir, Model student, TrainingBackend backend, State s, Map<String, Tensor> best) {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -52,17 +49,17 @@ public final class Checkpoint {
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            Map<String, INDArray> st = opt.state();
-            out.writeInt(opt.steps());
+            Map<String, Tensor> st = backend.optimizerState();
+            out.writeInt(backend.optimizerSteps());
             out.writeInt(st.size());
-            for (Map.Entry<String, INDArray> e : st.entrySet()) {
+            for (Map.Entry<String, Tensor> e : st.entrySet()) {
                 out.writeUTF(e.getKey());
                 long[] shape = e.getValue().shape();
                 out.writeInt(shape.length);
                 for (long d : shape) {
                     out.writeLong(d);
                 }
-                for (float f : e.getValue().dup('c').data().asFloat()) {
+                for (float f : e.getValue().floats()) {
                     out.writeFloat(f);
                 }
             }
@@ -91,7 +88,7 @@ public final class Checkpoint {
     }
 
     /** A checkpoint's contents: state, optimizer buffers and step count, best weights (may be null). */
-    record Loaded(State state, Map<String, INDArray> optimizer, int optimizerSteps, Map<String, Tensor> best) {
+    record Loaded(State state, Map<String, Tensor> optimizer, int optimizerSteps, Map<String, Tensor> best) {
     }
 
     /** Reads a checkpoint; the student's weights are replaced by the checkpoint's. */
@@ -107,7 +104,7 @@ public final class Checkpoint {
                 student.graph().putInitializer(t);
             }
         }
-        Map<String, INDArray> st = new LinkedHashMap<>();
+        Map<String, Tensor> st = new LinkedHashMap<>();
         int steps;
         try (DataInputStream in = new DataInputStream(Files.newInputStream(dir.resolve("optimizer.bin")))) {
             steps = in.readInt();
@@ -124,7 +121,7 @@ public final class Checkpoint {
                 for (int k = 0; k < v.length; k++) {
                     v[k] = in.readFloat();
                 }
-                st.put(key, Nd4j.create(v, shape, 'c').castTo(DataType.FLOAT));
+                st.put(key, Tensor.ofFloats(key, shape, v));
             }
         } catch (IOException e) {
             throw new AcdcException("cannot read checkpoint " + dir + ": " + e.getMessage());

@@ -6,9 +6,10 @@ import org.nd4j.linalg.schedule.ISchedule;
 import java.util.Locale;
 
 /**
- * Learning-rate schedules by iteration: {@code one-cycle} (cosine rise over the first 30 % from
- * lr/25 to lr, then cosine decay to lr/1e4) and {@code cosine} (linear warm-up over the first 5 %,
- * then cosine decay to 0), or {@code constant}.
+ * Learning-rate schedules by iteration: {@code one-cycle} (cosine rise over the warm-up fraction of the
+ * steps from lr/25 to lr, then cosine decay to lr/1e4, as PyTorch's {@code OneCycleLR}) and {@code cosine}
+ * (linear warm-up, then cosine decay to 0), or {@code constant}. The warm-up fraction defaults to
+ * {@link #defaultWarmup(Kind)}.
  */
 public final class Schedule implements ISchedule {
     public enum Kind { ONE_CYCLE, COSINE, CONSTANT }
@@ -16,11 +17,26 @@ public final class Schedule implements ISchedule {
     private final Kind kind;
     private final double lr;
     private final int total;
+    private final double warmup;
 
     public Schedule(Kind kind, double lr, int totalSteps) {
+        this(kind, lr, totalSteps, defaultWarmup(kind));
+    }
+
+    /** {@code warmup}: the fraction of the steps over which the rate rises, in [0, 1). */
+    public Schedule(Kind kind, double lr, int totalSteps, double warmup) {
+        if (!(warmup >= 0 && warmup < 1)) {
+            throw new AcdcException("--warmup must be a fraction in [0, 1), got " + warmup);
+        }
         this.kind = kind;
         this.lr = lr;
         this.total = Math.max(1, totalSteps);
+        this.warmup = warmup;
+    }
+
+    /** One-cycle: 0.15 (the reference recipe's; OneCycleLR's own default is 0.3); cosine: 0.05. */
+    public static double defaultWarmup(Kind kind) {
+        return kind == Kind.COSINE ? 0.05 : 0.15;
     }
 
     public static Kind parse(String s) {
@@ -40,22 +56,22 @@ public final class Schedule implements ISchedule {
             case ONE_CYCLE -> {
                 double start = lr / 25;
                 double end = lr / 1e4;
-                if (t < 0.3) {
-                    yield start + (lr - start) * (1 - Math.cos(Math.PI * t / 0.3)) / 2;
+                if (t < warmup) {
+                    yield start + (lr - start) * (1 - Math.cos(Math.PI * t / warmup)) / 2;
                 }
-                yield end + (lr - end) * (1 + Math.cos(Math.PI * (t - 0.3) / 0.7)) / 2;
+                yield end + (lr - end) * (1 + Math.cos(Math.PI * (t - warmup) / (1 - warmup))) / 2;
             }
             case COSINE -> {
-                if (t < 0.05) {
-                    yield lr * (t / 0.05);
+                if (t < warmup) {
+                    yield lr * (t / warmup);
                 }
-                yield lr * (1 + Math.cos(Math.PI * (t - 0.05) / 0.95)) / 2;
+                yield lr * (1 + Math.cos(Math.PI * (t - warmup) / (1 - warmup))) / 2;
             }
         };
     }
 
     @Override
     public ISchedule clone() {
-        return new Schedule(kind, lr, total);
+        return new Schedule(kind, lr, total, warmup);
     }
 }

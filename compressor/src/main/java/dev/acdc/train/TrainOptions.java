@@ -1,60 +1,372 @@
 package dev.acdc.train;
 
 import dev.acdc.AcdcException;
+import dev.acdc.decompose.WeightRoles;
 
 import java.util.Locale;
 
 /**
- * Fine-tuning settings. {@code train}: {@code all} (every float weight), {@code atoms} (the paper's
- * fast-adaptation mode) or {@code coefficients}. {@code augment}: null = auto (on for 32×32 RGB).
- * {@code batchNorm}: train with BatchNormalization after every convolution ({@link TrainingBatchNorm}),
- * folded away again for export.
+ * Fine-tuning settings, built with {@link #builder()} (every setting has a default; {@link #toBuilder()}
+ * changes a few). Values are checked when built; the messages name the command-line options.
  */
-public record TrainOptions(int epochs, int maxSteps, int batch, double lr, String optimizer, double momentum,
-                           double weightDecay, Schedule.Kind schedule, double temperature, double kdWeight,
-                           double ceWeight, Boolean augment, String train, long seed, double clip,
-                           boolean batchNorm) {
+public final class TrainOptions {
+    /** SGD with Nesterov momentum (L2 weight decay, as PyTorch's) or AdamW. */
+    public enum OptimizerKind { SGD, ADAM }
 
-    public TrainOptions {
-        if (epochs < 1) {
+    /**
+     * Which weights learn: every float weight, only the atoms (the paper's fast adaptation) or only the
+     * shared coefficients. Chosen by the role the exporter records for each tensor ({@link WeightRoles}).
+     */
+    public enum Trained { ALL, ATOMS, COEFFICIENTS }
+
+    /**
+     * {@code FOLDED}: the network trains as exported, without normalisation; {@code TRAIN}: a
+     * BatchNormalization after every convolution trains with batch statistics ({@link TrainingBatchNorm})
+     * and is folded away for export.
+     */
+    public enum BatchNormMode { FOLDED, TRAIN }
+
+    private final int epochs;
+    private final int maxSteps;
+    private final int batch;
+    private final double lr;
+    private final OptimizerKind optimizer;
+    private final double momentum;
+    private final double weightDecay;
+    private final Schedule.Kind schedule;
+    private final double warmup;
+    private final double temperature;
+    private final double kdWeight;
+    private final double ceWeight;
+    private final Boolean augment;
+    private final Trained train;
+    private final long seed;
+    private final double clip;
+    private final BatchNormMode batchNorm;
+
+    private TrainOptions(Builder b) {
+        if (b.epochs < 1) {
             throw new AcdcException("--epochs must be at least 1");
         }
-        if (batch < 1) {
-            throw new AcdcException("--batch must be at least 1");
+        if (b.maxSteps < 0) {
+            throw new AcdcException("--max-steps must be 0 (all epochs) or more");
         }
-        if (!(lr > 0)) {
-            throw new AcdcException("--lr must be positive");
+        if (b.batch < 1 || b.batch > 65_536) {
+            throw new AcdcException("--batch must be between 1 and 65536");
         }
-        if (!(temperature > 0)) {
-            throw new AcdcException("--temperature must be positive");
+        if (!(b.lr > 0) || Double.isInfinite(b.lr)) {
+            throw new AcdcException("--lr must be positive and finite");
         }
-        optimizer = optimizer.toLowerCase(Locale.ROOT);
-        if (!optimizer.equals("sgd") && !optimizer.equals("adam")) {
-            throw new AcdcException("--optimizer must be sgd (Nesterov momentum) or adam");
+        if (!(b.temperature > 0) || Double.isInfinite(b.temperature)) {
+            throw new AcdcException("--temperature must be positive and finite");
         }
-        train = train.toLowerCase(Locale.ROOT);
-        if (!train.equals("all") && !train.equals("atoms") && !train.equals("coefficients")) {
-            throw new AcdcException("--train must be all, atoms or coefficients");
+        if (!(b.momentum >= 0 && b.momentum < 1)) {
+            throw new AcdcException("--momentum must be in [0, 1)");
         }
+        if (!(b.weightDecay >= 0) || Double.isInfinite(b.weightDecay)) {
+            throw new AcdcException("--weight-decay must be 0 or more");
+        }
+        if (!(b.kdWeight >= 0) || !(b.ceWeight >= 0) || Double.isInfinite(b.kdWeight) || Double.isInfinite(b.ceWeight)) {
+            throw new AcdcException("--kd-weight and --ce-weight must be 0 or more");
+        }
+        if (!Double.isNaN(b.clip) && !(b.clip >= 0)) {
+            throw new AcdcException("--clip must be 0 (off) or more");
+        }
+        if (!Double.isNaN(b.warmup) && !(b.warmup >= 0 && b.warmup < 1)) {
+            throw new AcdcException("--warmup must be a fraction in [0, 1)");
+        }
+        epochs = b.epochs;
+        maxSteps = b.maxSteps;
+        batch = b.batch;
+        lr = b.lr;
+        optimizer = b.optimizer;
+        momentum = b.momentum;
+        weightDecay = b.weightDecay;
+        schedule = b.schedule;
+        warmup = Double.isNaN(b.warmup) ? Schedule.defaultWarmup(b.schedule) : b.warmup;
+        temperature = b.temperature;
+        kdWeight = b.kdWeight;
+        ceWeight = b.ceWeight;
+        augment = b.augment;
+        train = b.train;
+        seed = b.seed;
+        batchNorm = b.batchNorm;
+        clip = Double.isNaN(b.clip) ? defaultClip(b.batchNorm) : b.clip;
+    }
+
+    /**
+     * No clipping with training-mode BN (as the reference recipe; batch statistics keep the gradients
+     * in scale), a global norm of 5 for the folded network, which diverges without it (docs/finetune.md).
+     */
+    public static double defaultClip(BatchNormMode mode) {
+        return mode == BatchNormMode.TRAIN ? 0 : 5;
+    }
+
+    public static Builder builder() {
+        return new Builder();
     }
 
     public static TrainOptions defaults() {
-        return new TrainOptions(8, 0, 128, 0.02, "sgd", 0.9, 5e-4, Schedule.Kind.ONE_CYCLE, 4, 0.9, 0.1, null, "all", 1,
-                5.0, false);
+        return builder().build();
+    }
+
+    /** A builder holding these settings. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.epochs = epochs;
+        b.maxSteps = maxSteps;
+        b.batch = batch;
+        b.lr = lr;
+        b.optimizer = optimizer;
+        b.momentum = momentum;
+        b.weightDecay = weightDecay;
+        b.schedule = schedule;
+        b.warmup = warmup;
+        b.temperature = temperature;
+        b.kdWeight = kdWeight;
+        b.ceWeight = ceWeight;
+        b.augment = augment;
+        b.train = train;
+        b.seed = seed;
+        b.clip = clip;
+        b.batchNorm = batchNorm;
+        return b;
     }
 
     /** These options for training from labels alone: no distillation term, cross-entropy weight 1. */
     public TrainOptions labelsOnly() {
-        return new TrainOptions(epochs, maxSteps, batch, lr, optimizer, momentum, weightDecay, schedule, temperature, 0,
-                1, augment, train, seed, clip, batchNorm);
+        return toBuilder().kdWeight(0).ceWeight(1).build();
     }
 
-    /** Whether an initializer of the compact model is trained. */
-    public boolean trains(String initializer) {
+    /** Whether a tensor with this role (recorded by the exporter, {@link WeightRoles}) is trained. */
+    public boolean trains(WeightRoles.Role role) {
         return switch (train) {
-            case "atoms" -> initializer.endsWith("/atoms");
-            case "coefficients" -> initializer.endsWith("/coefficients");
-            default -> true;
+            case ATOMS -> role == WeightRoles.Role.ATOMS;
+            case COEFFICIENTS -> role == WeightRoles.Role.COEFFICIENTS;
+            case ALL -> role != WeightRoles.Role.STATISTICS;
         };
+    }
+
+    public int epochs() {
+        return epochs;
+    }
+
+    /** 0: all epochs. */
+    public int maxSteps() {
+        return maxSteps;
+    }
+
+    public int batch() {
+        return batch;
+    }
+
+    /** The peak learning rate. */
+    public double lr() {
+        return lr;
+    }
+
+    public OptimizerKind optimizer() {
+        return optimizer;
+    }
+
+    public double momentum() {
+        return momentum;
+    }
+
+    public double weightDecay() {
+        return weightDecay;
+    }
+
+    public Schedule.Kind schedule() {
+        return schedule;
+    }
+
+    /** The fraction of the steps over which the learning rate rises. */
+    public double warmup() {
+        return warmup;
+    }
+
+    public double temperature() {
+        return temperature;
+    }
+
+    public double kdWeight() {
+        return kdWeight;
+    }
+
+    public double ceWeight() {
+        return ceWeight;
+    }
+
+    /** Null: automatic (on for 32×32 RGB). */
+    public Boolean augment() {
+        return augment;
+    }
+
+    public Trained train() {
+        return train;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    /** Global gradient-norm clip; 0 = off. */
+    public double clip() {
+        return clip;
+    }
+
+    public BatchNormMode batchNorm() {
+        return batchNorm;
+    }
+
+    /** Whether BatchNormalization trains with batch statistics. */
+    public boolean trainingBatchNorm() {
+        return batchNorm == BatchNormMode.TRAIN;
+    }
+
+    /** The command-line spelling of an enum value: {@code ONE_CYCLE} → {@code one-cycle}. */
+    public static String spell(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    static <E extends Enum<E>> E parse(Class<E> type, String option, String value) {
+        for (E e : type.getEnumConstants()) {
+            if (spell(e).equals(value.trim().toLowerCase(Locale.ROOT))) {
+                return e;
+            }
+        }
+        StringBuilder choices = new StringBuilder();
+        for (E e : type.getEnumConstants()) {
+            choices.append(choices.length() == 0 ? "" : ", ").append(spell(e));
+        }
+        throw new AcdcException(option + " must be one of " + choices + ", got '" + value + "'");
+    }
+
+    /** Settings with their defaults, the recipe measured best on the ResNet-20 benchmark (docs/results.md). */
+    public static final class Builder {
+        private int epochs = 8;
+        private int maxSteps;
+        private int batch = 128;
+        private double lr = 0.02;
+        private OptimizerKind optimizer = OptimizerKind.SGD;
+        private double momentum = 0.9;
+        private double weightDecay = 5e-4;
+        private Schedule.Kind schedule = Schedule.Kind.ONE_CYCLE;
+        private double warmup = Double.NaN;
+        private double temperature = 4;
+        private double kdWeight = 0.9;
+        private double ceWeight = 0.1;
+        private Boolean augment;
+        private Trained train = Trained.ALL;
+        private long seed = 1;
+        private double clip = Double.NaN;
+        private BatchNormMode batchNorm = BatchNormMode.TRAIN;
+
+        private Builder() {
+        }
+
+        public Builder epochs(int v) {
+            epochs = v;
+            return this;
+        }
+
+        public Builder maxSteps(int v) {
+            maxSteps = v;
+            return this;
+        }
+
+        public Builder batch(int v) {
+            batch = v;
+            return this;
+        }
+
+        public Builder lr(double v) {
+            lr = v;
+            return this;
+        }
+
+        public Builder optimizer(OptimizerKind v) {
+            optimizer = v;
+            return this;
+        }
+
+        public Builder optimizer(String v) {
+            return optimizer(parse(OptimizerKind.class, "--optimizer", v));
+        }
+
+        public Builder momentum(double v) {
+            momentum = v;
+            return this;
+        }
+
+        public Builder weightDecay(double v) {
+            weightDecay = v;
+            return this;
+        }
+
+        public Builder schedule(Schedule.Kind v) {
+            schedule = v;
+            return this;
+        }
+
+        /** NaN: the schedule's default ({@link Schedule#defaultWarmup}). */
+        public Builder warmup(double v) {
+            warmup = v;
+            return this;
+        }
+
+        public Builder temperature(double v) {
+            temperature = v;
+            return this;
+        }
+
+        public Builder kdWeight(double v) {
+            kdWeight = v;
+            return this;
+        }
+
+        public Builder ceWeight(double v) {
+            ceWeight = v;
+            return this;
+        }
+
+        public Builder augment(Boolean v) {
+            augment = v;
+            return this;
+        }
+
+        public Builder train(Trained v) {
+            train = v;
+            return this;
+        }
+
+        public Builder train(String v) {
+            return train(parse(Trained.class, "--train", v));
+        }
+
+        public Builder seed(long v) {
+            seed = v;
+            return this;
+        }
+
+        /** NaN: {@link #defaultClip} for the BN mode. */
+        public Builder clip(double v) {
+            clip = v;
+            return this;
+        }
+
+        public Builder batchNorm(BatchNormMode v) {
+            batchNorm = v;
+            return this;
+        }
+
+        public Builder batchNorm(String v) {
+            return batchNorm(parse(BatchNormMode.class, "--batch-norm", v));
+        }
+
+        public TrainOptions build() {
+            return new TrainOptions(this);
+        }
     }
 }

@@ -203,8 +203,8 @@ class DecomposeTest {
                 "all spatial convs but the 3-channel stem");
         boolean batch1 = name.contains("batch1");
         dev.acdc.data.Preprocessing pre = batch1
-                ? dev.acdc.data.Preprocessing.parse("1/255", "0.4914,0.4822,0.4465", "0.2470,0.2435,0.2616", null, null)
-                : dev.acdc.data.Preprocessing.parse("1/255", "0.485,0.456,0.406", "0.229,0.224,0.225", null, null);
+                ? dev.acdc.data.Preprocessing.parse("1/255", "0.4914,0.4822,0.4465", "0.2470,0.2435,0.2616", null)
+                : dev.acdc.data.Preprocessing.parse("1/255", "0.485,0.456,0.406", "0.229,0.224,0.225", null);
         try (dev.acdc.data.Dataset ds = dev.acdc.data.DataSpec.open("cifar10:"
                 + SharedFiles.require("data/cifar10/eembc200.bin"))) {
             int n = ds.size();

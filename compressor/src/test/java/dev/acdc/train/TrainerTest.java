@@ -307,11 +307,12 @@ class TrainerTest {
         byte[] teacher = OnnxModels.toBytes(teacherModel);
         Model student = compressedTiny(11);
         SyntheticDataset data = new SyntheticDataset(64, 3, 8, 8, 5, 1);
-        TrainOptions o = new TrainOptions(6, 0, 16, 0.01, "adam", 0.9, 0, Schedule.Kind.CONSTANT, 2, 1.0, 0.0, false,
-                "all", 3, 5, false);
+        TrainOptions o = TrainOptions.builder().epochs(6).maxSteps(0).batch(16).lr(0.01).optimizer("adam").momentum(0.9).weightDecay(0)
+                .schedule(Schedule.Kind.CONSTANT).temperature(2).kdWeight(1.0).ceWeight(0.0).augment(false).train("all").seed(3).clip(5)
+                .batchNorm(TrainOptions.BatchNormMode.FOLDED).build();
         List<Double> losses = new ArrayList<>();
         Trainer.Result r = Trainer.train(student, ortTeacher(teacher), data,
-                Preprocessing.parse("1/255", "0.5", "0.25", null, null), o, null, new Trainer.Listener() {
+                Preprocessing.parse("1/255", "0.5", "0.25", null), o, null, new Trainer.Listener() {
                     @Override
                     public void step(int step, int total, int epoch, double loss, double norm, double ips) {
                     }
@@ -355,9 +356,10 @@ class TrainerTest {
     void resumedRunEndsWithTheSameWeights(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
         byte[] teacher = OnnxModels.toBytes(ModelGenerators.residual(3, 8, 16, 5, 11));
         SyntheticDataset data = new SyntheticDataset(48, 3, 8, 8, 5, 1);
-        Preprocessing pre = Preprocessing.parse("1/255", "0.5", "0.25", null, null);
-        TrainOptions four = new TrainOptions(4, 0, 16, 0.02, "sgd", 0.9, 5e-4, Schedule.Kind.ONE_CYCLE, 4, 0.9, 0.1, true,
-                "all", 5, 5, true);
+        Preprocessing pre = Preprocessing.parse("1/255", "0.5", "0.25", null);
+        TrainOptions four = TrainOptions.builder().epochs(4).maxSteps(0).batch(16).lr(0.02).optimizer("sgd").momentum(0.9).weightDecay(5e-4)
+                .schedule(Schedule.Kind.ONE_CYCLE).temperature(4).kdWeight(0.9).ceWeight(0.1).augment(true).train("all").seed(5).clip(5)
+                .batchNorm(TrainOptions.BatchNormMode.TRAIN).build();
         Model straight = compressedTiny(11);
         Trainer.train(straight, ortTeacher(teacher), data, pre, four, null, quiet());
         // the same run stopped after epoch 2 (as if interrupted), then resumed from its checkpoint
@@ -425,8 +427,9 @@ class TrainerTest {
     void divergenceStopsNamingTheStep() {
         Model teacherModel = ModelGenerators.residual(3, 8, 16, 5, 11);
         Model student = compressedTiny(11);
-        TrainOptions o = new TrainOptions(3, 0, 16, 1e12, "sgd", 0.9, 0, Schedule.Kind.CONSTANT, 2, 1.0, 0.0, false,
-                "all", 3, 0, false);
+        TrainOptions o = TrainOptions.builder().epochs(3).maxSteps(0).batch(16).lr(1e12).optimizer("sgd").momentum(0.9).weightDecay(0)
+                .schedule(Schedule.Kind.CONSTANT).temperature(2).kdWeight(1.0).ceWeight(0.0).augment(false).train("all").seed(3).clip(0)
+                .batchNorm(TrainOptions.BatchNormMode.FOLDED).build();
         AcdcException e = assertThrows(AcdcException.class, () -> Trainer.train(student,
                 ortTeacher(OnnxModels.toBytes(teacherModel)), new SyntheticDataset(64, 3, 8, 8, 5, 1),
                 Preprocessing.defaults(), o, null, quiet()));
@@ -440,8 +443,9 @@ class TrainerTest {
         assertThrows(AcdcException.class, () -> Trainer.train(student, (x, n, s) -> new float[n * 5],
                 new SyntheticDataset(0, 3, 8, 8, 5, 1), Preprocessing.defaults(), o, null, quiet()));
         Model plain = ModelGenerators.residual(3, 8, 16, 5, 1);
-        TrainOptions atoms = new TrainOptions(1, 0, 16, 0.01, "sgd", 0.9, 0, Schedule.Kind.CONSTANT, 2, 1, 0, false,
-                "atoms", 1, 5, false);
+        TrainOptions atoms = TrainOptions.builder().epochs(1).maxSteps(0).batch(16).lr(0.01).optimizer("sgd").momentum(0.9).weightDecay(0)
+                .schedule(Schedule.Kind.CONSTANT).temperature(2).kdWeight(1).ceWeight(0).augment(false).train("atoms").seed(1).clip(5)
+                .batchNorm(TrainOptions.BatchNormMode.FOLDED).build();
         AcdcException e = assertThrows(AcdcException.class, () -> Trainer.train(plain, (x, n, s) -> new float[n * 5],
                 new SyntheticDataset(16, 3, 8, 8, 5, 1), Preprocessing.defaults(), atoms, null, quiet()));
         assertTrue(e.getMessage().contains("selects no weights"), e.getMessage());

@@ -39,7 +39,7 @@ public final class Validator {
              ModelIO b = new ModelIO(candidate, opt.sessions(), s -> { })) {
             long[] sample = sampleShape(a, data, pre);
             checkSame(a, b);
-            int total = pre.limit() > 0 ? Math.min(pre.limit(), data.size()) : data.size();
+            int total = data.size();
             if (total == 0) {
                 throw new AcdcException("the data set is empty");
             }
@@ -234,7 +234,7 @@ public final class Validator {
             throw new AcdcException("the evaluation data have no labels");
         }
         long[] sample = sampleShape(m, data, pre);
-        int total = pre.limit() > 0 ? Math.min(pre.limit(), data.size()) : data.size();
+        int total = data.size();
         int batch = m.fixedBatch() > 0 ? m.fixedBatch() : batchSize;
         int per = perSample(sample);
         byte[] pixels = new byte[batch * data.imageBytes()];
@@ -262,7 +262,7 @@ public final class Validator {
         try (ModelIO a = new ModelIO(original, opt.sessions(), s -> { });
              ModelIO b = new ModelIO(candidate, opt.sessions(), s -> { })) {
             long[] sample = sampleShape(a, data, pre);
-            int total = pre.limit() > 0 ? Math.min(pre.limit(), data.size()) : data.size();
+            int total = data.size();
             int batch = a.fixedBatch() > 0 ? a.fixedBatch() : opt.batch();
             int per = perSample(sample);
             java.util.List<float[]> batches = new java.util.ArrayList<>();

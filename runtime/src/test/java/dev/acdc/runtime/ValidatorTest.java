@@ -79,7 +79,7 @@ class ValidatorTest {
                 sum += Math.abs(a[k] - b[k]);
             }
         }
-        Preprocessing raw = Preprocessing.parse("1", null, null, null, null);
+        Preprocessing raw = Preprocessing.parse("1", null, null, null);
         try (Dataset ds = DataSpec.open("idx:" + img + "," + lab)) {
             ValidationResult r = Validator.validate(TinyData.linearModel(W_A), TinyData.linearModel(W_B), ds, raw, CPU,
                     s -> { }, (d, t) -> { });
@@ -104,8 +104,9 @@ class ValidatorTest {
         Path lab = tmp.resolve("lab");
         TinyData.writeIdx(img, lab, PIXELS, 2, 2, LABELS, false);
         try (Dataset ds = DataSpec.open("idx:" + img + "," + lab)) {
-            ValidationResult r = Validator.validate(TinyData.linearModel(W_A), TinyData.linearModel(W_B), ds,
-                    Preprocessing.parse("1", null, null, null, 4), new Validator.Options(3, Sessions.Config.cpu(), true),
+            Dataset first4 = new dev.acdc.data.SubsetDataset(ds, new int[] {0, 1, 2, 3}, "4 images");
+            ValidationResult r = Validator.validate(TinyData.linearModel(W_A), TinyData.linearModel(W_B), first4,
+                    Preprocessing.parse("1", null, null, null), new Validator.Options(3, Sessions.Config.cpu(), true),
                     s -> { }, (d, t) -> { });
             assertEquals(4, r.samples());
             assertTrue(Double.isNaN(r.drop()));
@@ -123,7 +124,7 @@ class ValidatorTest {
         nan[0] = Float.NaN;
         try (Dataset ds = DataSpec.open("idx:" + img + "," + lab)) {
             ValidationResult r = Validator.validate(TinyData.linearModel(nan), TinyData.linearModel(nan), ds,
-                    Preprocessing.parse("1", null, null, null, null), CPU, s -> { }, (d, t) -> { });
+                    Preprocessing.parse("1", null, null, null), CPU, s -> { }, (d, t) -> { });
             assertEquals(0.0, r.agreement());
             assertEquals(0.0, r.originalTop1());
             assertEquals(0.0, r.candidateTop1());
@@ -141,7 +142,7 @@ class ValidatorTest {
         TinyData.writeIdx(img, lab, PIXELS, 2, 2, bad, false);
         try (Dataset ds = DataSpec.open("idx:" + img + "," + lab)) {
             AcdcException e = assertThrows(AcdcException.class, () -> Validator.validate(TinyData.linearModel(W_A),
-                    TinyData.linearModel(W_A), ds, Preprocessing.parse("1", null, null, null, null), CPU, s -> { },
+                    TinyData.linearModel(W_A), ds, Preprocessing.parse("1", null, null, null), CPU, s -> { },
                     (d, t) -> { }));
             assertEquals("label 7 of image 6 is out of range for a model with 5 outputs", e.getMessage());
         }
@@ -222,8 +223,8 @@ class ValidatorTest {
         byte[] m = Files.readAllBytes(SharedFiles.model(model));
         Path d = SharedFiles.require("data/cifar10/" + data);
         Preprocessing pre = norm.equals("imagenet")
-                ? Preprocessing.parse("1/255", "0.485,0.456,0.406", "0.229,0.224,0.225", null, null)
-                : Preprocessing.parse("1/255", "0.4914,0.4822,0.4465", "0.2470,0.2435,0.2616", null, null);
+                ? Preprocessing.parse("1/255", "0.485,0.456,0.406", "0.229,0.224,0.225", null)
+                : Preprocessing.parse("1/255", "0.4914,0.4822,0.4465", "0.2470,0.2435,0.2616", null);
         try (Dataset ds = DataSpec.open("cifar10:" + d)) {
             ValidationResult r = Validator.validate(m, m, ds, pre, new Validator.Options(100, Sessions.Config.cpu(), false),
                     s -> { }, (a, b) -> { });
@@ -239,7 +240,7 @@ class ValidatorTest {
         Path img = SharedFiles.require("data/mnist/t10k-images-idx3-ubyte.gz");
         Path lab = SharedFiles.require("data/mnist/t10k-labels-idx1-ubyte.gz");
         try (Dataset ds = DataSpec.open("idx:" + img + "," + lab)) {
-            ValidationResult r = Validator.validate(m, m, ds, Preprocessing.parse("1", null, null, null, null), CPU,
+            ValidationResult r = Validator.validate(m, m, ds, Preprocessing.parse("1", null, null, null), CPU,
                     s -> { }, (a, b) -> { });
             assertEquals(10000, r.samples());
             assertEquals(98.9, 100 * r.originalTop1(), 0.1);

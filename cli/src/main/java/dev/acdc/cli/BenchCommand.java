@@ -56,6 +56,7 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        new OutputGuard().reads(model, vs).writes(json);
         for (int b : batches) {
             if (b < 1) {
                 throw new AcdcException("--batch sizes must be at least 1, got " + b);

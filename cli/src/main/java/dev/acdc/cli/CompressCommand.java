@@ -161,12 +161,12 @@ final class CompressCommand implements Callable<Integer> {
         if (calibrationImages < 1) {
             throw new AcdcException("--calibration-images must be at least 1, got " + calibrationImages);
         }
-        // neither output may land on the model or on any data file the run reads
-        java.util.List<Path> reads = new java.util.ArrayList<>(java.util.List.of(model));
-        for (String spec : new String[] {calibSpec, trainData, evalData}) {
-            reads.addAll(dev.acdc.data.DataSpec.files(spec));
+        // no output may land on the model, on any data file the run reads, or on another output
+        OutputGuard guard = new OutputGuard().reads(model).readsData(calibSpec).readsData(trainData).readsData(evalData);
+        Outputs outs = Outputs.of(guard, output != null ? output : defaultOutput(model), report);
+        if (trainData != null) {
+            guard.checkpointFolder(train.checkpoint, dev.acdc.train.Checkpoint.FILES);
         }
-        Outputs outs = Outputs.of(output != null ? output : defaultOutput(model), report, reads.toArray(new Path[0]));
         Path out1 = outs.model();
         Path rep = outs.report();
         long[] shape = Options.parseShape(inputShape);
@@ -248,8 +248,8 @@ final class CompressCommand implements Callable<Integer> {
         r.timings().put("write", (System.nanoTime() - t2) / 1e9);
         r.timings().put("total", (System.nanoTime() - t0) / 1e9);
         Json.write(report.json(), rep);
-        Path md = siblingWithSuffix(rep, ".md", ".json");
-        Path html = siblingWithSuffix(rep, ".html", ".json");
+        Path md = outs.markdown();
+        Path html = outs.html();
         dev.acdc.onnx.AtomicFiles.writeString(md, dev.acdc.report.MarkdownReport.render(report.json()));
         dev.acdc.onnx.AtomicFiles.writeString(html, dev.acdc.report.HtmlReport.render(report.json()));
 
@@ -303,20 +303,15 @@ final class CompressCommand implements Callable<Integer> {
     }
 
     /**
-     * Where a command writes its model and JSON report ({@code report} null: beside the model, as
-     * {@code .report.json}); checked before any work so that neither goes into a missing folder or over
-     * one of the {@code inputs}.
+     * Where a command writes its model and reports ({@code report} null: beside the model, as
+     * {@code .report.json}, with {@code .report.md} and {@code .report.html} beside it); every path is
+     * checked by {@code guard} before any work (folder exists; none is an input or another output).
      */
-    record Outputs(Path model, Path report) {
-        static Outputs of(Path model, Path report, Path... inputs) {
+    record Outputs(Path model, Path report, Path markdown, Path html) {
+        static Outputs of(OutputGuard guard, Path model, Path report) {
             Path rep = report != null ? report : siblingWithSuffix(model, ".report.json");
-            checkFolder(model);
-            checkFolder(rep);
-            for (Path in : inputs) {
-                refuseSameFile(model, in);
-                refuseSameFile(rep, in);
-            }
-            return new Outputs(model, rep);
+            return new Outputs(guard.writes(model), guard.writes(rep), guard.writes(siblingWithSuffix(rep, ".md", ".json")),
+                    guard.writes(siblingWithSuffix(rep, ".html", ".json")));
         }
     }
 
@@ -324,16 +319,6 @@ final class CompressCommand implements Callable<Integer> {
         Path dir = p.toAbsolutePath().getParent();
         if (dir == null || !Files.isDirectory(dir)) {
             throw new AcdcException("output folder does not exist: " + (dir == null ? p : dir));
-        }
-    }
-
-    static void refuseSameFile(Path out, Path in) {
-        try {
-            if (Files.exists(out) && Files.exists(in) && Files.isSameFile(out, in)) {
-                throw new AcdcException("refusing to overwrite " + in + ", which this command reads; choose another output");
-            }
-        } catch (java.io.IOException e) {
-            throw new AcdcException("cannot check output path " + out + ": " + e.getMessage());
         }
     }
 

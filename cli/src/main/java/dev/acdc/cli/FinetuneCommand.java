@@ -50,7 +50,7 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--train-data", required = true, paramLabel = "SPEC", description = "Training data (same SPEC forms as validate).")
     String trainData;
 
-    @Option(names = "--eval-data", paramLabel = "SPEC", description = "Evaluated after every epoch; the best epoch is kept.")
+    @Option(names = "--eval-data", paramLabel = "SPEC", description = "Evaluated after every epoch and reported; never used to choose the epoch kept (that is --select-split).")
     String evalData;
 
     @Option(names = {"-o", "--output"}, paramLabel = "OUT.onnx", description = "Output (default: MODEL.finetuned.onnx).")
@@ -65,9 +65,10 @@ final class FinetuneCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         var opts = train.options();
         Preprocessing pre = dataOptions.preprocessing();
-        var outs = CompressCommand.Outputs.of(
-                output != null ? output : CompressCommand.siblingWithSuffix(model, ".finetuned.onnx"), report, model,
-                teacher);
+        OutputGuard guard = new OutputGuard().reads(model, teacher).readsData(trainData).readsData(evalData);
+        var outs = CompressCommand.Outputs.of(guard,
+                output != null ? output : CompressCommand.siblingWithSuffix(model, ".finetuned.onnx"), report);
+        guard.checkpointFolder(train.checkpoint, dev.acdc.train.Checkpoint.FILES);
         Path out1 = outs.model();
         Path rep = outs.report();
         byte[] teacherBytes = CompressCommand.readAll(teacher);

@@ -40,6 +40,7 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        new OutputGuard().reads(model).writes(json);
         ModelSummary s = Inspector.inspect(model, Options.parseShape(inputShape));
         var out = spec.commandLine().getOut();
         Table t = new Table("conv", "kernel", "group", "stride", "params", "MACs", "kind").leftAligned(1, 6);

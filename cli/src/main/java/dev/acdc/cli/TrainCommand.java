@@ -42,7 +42,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--train-data", required = true, paramLabel = "SPEC", description = "Labelled training data.")
     String trainData;
 
-    @Option(names = "--eval-data", paramLabel = "SPEC", description = "Evaluated after every epoch; the best epoch is kept.")
+    @Option(names = "--eval-data", paramLabel = "SPEC", description = "Evaluated after every epoch and reported; never used to choose the epoch kept (that is --select-split).")
     String evalData;
 
     @Option(names = {"-o", "--output"}, paramLabel = "OUT.onnx", description = "Output (default: MODEL.trained.onnx).")
@@ -55,8 +55,10 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        var outs = CompressCommand.Outputs.of(
-                output != null ? output : CompressCommand.siblingWithSuffix(model, ".trained.onnx"), report, model);
+        OutputGuard guard = new OutputGuard().reads(model).readsData(trainData).readsData(evalData);
+        var outs = CompressCommand.Outputs.of(guard,
+                output != null ? output : CompressCommand.siblingWithSuffix(model, ".trained.onnx"), report);
+        guard.checkpointFolder(train.checkpoint, dev.acdc.train.Checkpoint.FILES);
         Path out1 = outs.model();
         Path rep = outs.report();
         Model m = OnnxModels.load(model);

@@ -66,6 +66,7 @@ final class ValidateCommand implements Callable<Integer> {
             throw new AcdcException("--max-drop must be between 0 and 100 points, got " + maxDrop);
         }
         dataOptions.sessions(); // bad runtime options fail before any work
+        new OutputGuard().reads(original, candidate).readsData(data).writes(json);
         byte[] a = CompressCommand.readAll(original);
         byte[] b = CompressCommand.readAll(candidate);
         Preprocessing pre = dataOptions.preprocessing();

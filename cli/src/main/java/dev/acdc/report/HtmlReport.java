@@ -57,12 +57,16 @@ public final class HtmlReport {
         List<Object> epochs = new ArrayList<>();
         List<Object> loss = new ArrayList<>();
         List<Object> acc = new ArrayList<>();
+        List<Object> sel = new ArrayList<>();
         for (Map<?, ?> e : f.list(f.section("finetune"), "epochs")) {
             epochs.add(e.get("epoch"));
             loss.add(e.get("loss"));
             double a = ReportFacts.num(e.get("evalTop1"));
             acc.add(Double.isNaN(a) ? null : 100 * a);
+            double s = ReportFacts.num(e.get("selectTop1"));
+            sel.add(Double.isNaN(s) ? null : 100 * s);
         }
+        charts.put("selectTop1", sel);
         charts.put("epochs", epochs);
         charts.put("loss", loss);
         charts.put("evalTop1", acc);
@@ -134,7 +138,8 @@ public final class HtmlReport {
               options: {scales: {y: {type: 'logarithmic', title: {display: true, text: 'parameters (log scale)'}}}}});
             draw('chart-curve', {type: 'line', data: {labels: d.epochs, datasets: [
               {label: 'mean training loss', data: d.loss, yAxisID: 'loss', borderColor: '#d9534f', backgroundColor: '#d9534f'},
-              {label: 'eval top-1 (%)', data: d.evalTop1, yAxisID: 'acc', borderColor: '#2a7ab0', backgroundColor: '#2a7ab0'}]},
+              {label: 'selection-split top-1 (%), chooses the epoch', data: d.selectTop1, yAxisID: 'acc', borderColor: '#5cb85c', backgroundColor: '#5cb85c'},
+              {label: 'eval top-1 (%), reported only', data: d.evalTop1, yAxisID: 'acc', borderColor: '#2a7ab0', backgroundColor: '#2a7ab0'}]},
               options: {scales: {x: {title: {display: true, text: 'epoch'}},
                 loss: {type: 'linear', position: 'left', title: {display: true, text: 'loss'}},
                 acc: {type: 'linear', position: 'right', grid: {drawOnChartArea: false}, title: {display: true, text: 'top-1 %'}}}}});

@@ -80,14 +80,20 @@ public final class MarkdownReport {
         List<Map<?, ?>> epochs = f.list(ft, "epochs");
         if (!epochs.isEmpty()) {
             sb.append("\n## Fine-tuning\n\n").append(ft.get("trainData")).append("; ").append(ft.get("backend"))
-                    .append(String.format("; %.0f s, %.0f images/s; best epoch %s%n%n", ReportFacts.num(ft.get("seconds")),
-                            ReportFacts.num(ft.get("imagesPerSecond")), ft.get("bestEpoch")))
-                    .append("| epoch | mean loss | eval top-1 | seconds |\n|---:|---:|---:|---:|\n");
+                    .append(String.format("; %.0f s, %.0f images/s; epoch kept: %s (chosen by the %s)%n%n",
+                            ReportFacts.num(ft.get("seconds")), ReportFacts.num(ft.get("imagesPerSecond")),
+                            ft.get("bestEpoch"), ft.get("keptEpochChosenBy") == null ? "last epoch"
+                                    : ft.get("keptEpochChosenBy")))
+                    .append(ft.get("selectionData") == null ? "" : "Selection split: " + ft.get("selectionData") + ".\n\n")
+                    .append("| epoch | mean loss | selection top-1 | eval top-1 (reported only) | seconds |\n"
+                            + "|---:|---:|---:|---:|---:|\n");
             for (Map<?, ?> e : epochs) {
+                double sel = ReportFacts.num(e.get("selectTop1"));
                 double acc = ReportFacts.num(e.get("evalTop1"));
-                sb.append(String.format("| %s%s | %.4f | %s | %.0f |%n", e.get("epoch"),
+                sb.append(String.format("| %s%s | %.4f | %s | %s | %.0f |%n", e.get("epoch"),
                         String.valueOf(e.get("epoch")).equals(String.valueOf(ft.get("bestEpoch"))) ? " (kept)" : "",
                         ReportFacts.num(e.get("loss")),
+                        Double.isNaN(sel) ? "-" : String.format("%.2f %%", 100 * sel),
                         Double.isNaN(acc) ? "-" : String.format("%.2f %%", 100 * acc), ReportFacts.num(e.get("seconds"))));
             }
         }

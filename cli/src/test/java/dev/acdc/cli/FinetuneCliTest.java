@@ -49,7 +49,7 @@ class FinetuneCliTest {
         assertEquals(6, j.get("finetune").get("steps").asInt());
         assertTrue(j.get("consistency").get("maxAbsLogitDiff").asDouble() <= 1e-3);
         assertTrue(j.has("validation"));
-        assertTrue(Files.exists(tmp.resolve("ck/state.json")));
+        assertTrue(Files.exists(tmp.resolve("ck/acdc-checkpoint-state.json")));
         // the output keeps the compact structure
         assertTrue(OnnxModels.load(out).graph().initializers().keySet().stream().anyMatch(n -> n.endsWith("/coefficients")));
     }
@@ -143,9 +143,9 @@ class FinetuneCliTest {
         assertTrue(log.contains("acdc: interrupted after step "), log);
         assertTrue(log.toString().contains("checkpoint in " + ck + " (continue with --resume --checkpoint " + ck + ")"),
                 log.toString());
-        assertTrue(Files.exists(ck.resolve("state.json")) && Files.exists(ck.resolve("model.onnx")), log.toString());
+        assertTrue(Files.exists(ck.resolve("acdc-checkpoint-state.json")) && Files.exists(ck.resolve("acdc-checkpoint-model.onnx")), log.toString());
         assertTrue(!Files.exists(out), "no output from an interrupted run");
-        var state = Json.mapper().readTree(ck.resolve("state.json").toFile());
+        var state = Json.mapper().readTree(ck.resolve("acdc-checkpoint-state.json").toFile());
         int done = state.get("step").asInt();
         assertTrue(done >= 1 && done < 1600, state.toString());
         // the same command plus --resume; --max-steps (with a constant schedule) makes it end soon

@@ -18,8 +18,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A fine-tuning checkpoint, written after every epoch into a folder: {@code model.onnx} (the student
- * with the epoch's weights), {@code optimizer.bin} (momentum buffers) and {@code state.json} (epoch,
+ * A fine-tuning checkpoint, written after every epoch into a folder, every file named
+ * {@code acdc-checkpoint-*} so it never meets a user's file: {@code -model.onnx} (the student with the
+ * epoch's weights), {@code -best.onnx} (the kept epoch's), {@code -optimizer.bin} (momentum buffers) and
+ * {@code -state.json} (format marker, epoch,
  * step, best epoch so far). Every file is written atomically. Data order and augmentation are seeded by
  * (seed, epoch) and the learning rate by the step, so a resumed run continues exactly where it stopped.
  */
@@ -32,7 +34,26 @@ public final class Checkpoint {
                         int batchesDone, double lossSum, double epochSeconds) {
     }
 
+    public static final String MODEL = "acdc-checkpoint-model.onnx";
+    public static final String BEST = "acdc-checkpoint-best.onnx";
+    public static final String OPTIMIZER = "acdc-checkpoint-optimizer.bin";
+    public static final String STATE = "acdc-checkpoint-state.json";
+    /** Every file a checkpoint writes. */
+    public static final List<String> FILES = List.of(MODEL, BEST, OPTIMIZER, STATE);
+    private static final String FORMAT = "acdc-checkpoint-1";
+
     private Checkpoint() {
+    }
+
+    /** Whether {@code dir} holds a checkpoint acdc wrote (its state file with the format marker). */
+    public static boolean isCheckpoint(Path dir) {
+        Path state = dir.resolve(STATE);
+        try {
+            return Files.isRegularFile(state) && Files.size(state) < 64 << 20
+                    && Files.readString(state).contains("\"" + FORMAT + "\"");
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     static void save(Path dir, Model student, TrainingBackend backend, State s, Map<String, Tensor> best) {
@@ -41,11 +62,11 @@ public final class Checkpoint {
         } catch (IOException e) {
             throw new AcdcException("cannot create checkpoint folder " + dir + ": " + e.getMessage());
         }
-        OnnxModels.save(student, dir.resolve("model.onnx"), null);
+        OnnxModels.save(student, dir.resolve(MODEL), null);
         if (best != null) {
             Model copy = OnnxModels.fromBytes(OnnxModels.toBytes(student), null);
             best.values().forEach(copy.graph()::putInitializer);
-            OnnxModels.save(copy, dir.resolve("best.onnx"), null);
+            OnnxModels.save(copy, dir.resolve(BEST), null);
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
@@ -66,8 +87,9 @@ public final class Checkpoint {
         } catch (IOException e) {
             throw new AcdcException("cannot write checkpoint: " + e.getMessage());
         }
-        AtomicFiles.write(dir.resolve("optimizer.bin"), bytes.toByteArray(), null);
+        AtomicFiles.write(dir.resolve(OPTIMIZER), bytes.toByteArray(), null);
         Map<String, Object> j = new LinkedHashMap<>();
+        j.put("format", FORMAT);
         j.put("epoch", s.epoch());
         j.put("step", s.step());
         j.put("bestEpoch", s.bestEpoch());
@@ -76,7 +98,7 @@ public final class Checkpoint {
         j.put("batchesDone", s.batchesDone());
         j.put("lossSum", s.lossSum());
         j.put("epochSeconds", s.epochSeconds());
-        Json.write(j, dir.resolve("state.json"));
+        Json.write(j, dir.resolve(STATE));
     }
 
     /** A JSON number, or NaN written as a string. */
@@ -94,8 +116,8 @@ public final class Checkpoint {
     /** Reads a checkpoint; the student's weights are replaced by the checkpoint's. */
     @SuppressWarnings("unchecked")
     static Loaded load(Path dir, Model student) {
-        Path model = dir.resolve("model.onnx");
-        if (!Files.isRegularFile(model) || !Files.isRegularFile(dir.resolve("state.json"))) {
+        Path model = dir.resolve(MODEL);
+        if (!Files.isRegularFile(model) || !Files.isRegularFile(dir.resolve(STATE))) {
             throw new AcdcException("no checkpoint to resume in " + dir);
         }
         Model saved = OnnxModels.load(model);
@@ -106,7 +128,7 @@ public final class Checkpoint {
         }
         Map<String, Tensor> st = new LinkedHashMap<>();
         int steps;
-        try (DataInputStream in = new DataInputStream(Files.newInputStream(dir.resolve("optimizer.bin")))) {
+        try (DataInputStream in = new DataInputStream(Files.newInputStream(dir.resolve(OPTIMIZER)))) {
             steps = in.readInt();
             int n = in.readInt();
             for (int i = 0; i < n; i++) {
@@ -127,11 +149,11 @@ public final class Checkpoint {
             throw new AcdcException("cannot read checkpoint " + dir + ": " + e.getMessage());
         }
         Map<String, Tensor> best = null;
-        if (Files.isRegularFile(dir.resolve("best.onnx"))) {
-            best = new LinkedHashMap<>(OnnxModels.load(dir.resolve("best.onnx")).graph().initializers());
+        if (Files.isRegularFile(dir.resolve(BEST))) {
+            best = new LinkedHashMap<>(OnnxModels.load(dir.resolve(BEST)).graph().initializers());
         }
         try {
-            Map<String, Object> j = Json.mapper().readValue(dir.resolve("state.json").toFile(), Map.class);
+            Map<String, Object> j = Json.mapper().readValue(dir.resolve(STATE).toFile(), Map.class);
             State s = new State((int) num(j.get("epoch")), (int) num(j.get("step")), (int) num(j.get("bestEpoch")),
                     num(j.get("bestTop1")), (List<Map<String, Object>>) j.get("records"),
                     j.get("batchesDone") == null ? 0 : (int) num(j.get("batchesDone")),
@@ -139,7 +161,7 @@ public final class Checkpoint {
                     j.get("epochSeconds") == null ? 0 : num(j.get("epochSeconds")));
             return new Loaded(s, st, steps, best);
         } catch (IOException | RuntimeException e) {
-            throw new AcdcException("cannot read checkpoint state " + dir.resolve("state.json") + ": " + e.getMessage());
+            throw new AcdcException("cannot read checkpoint state " + dir.resolve(STATE) + ": " + e.getMessage());
         }
     }
 }

@@ -243,15 +243,18 @@ final class CompressCommand implements Callable<Integer> {
 
         long t2 = System.nanoTime();
         // the probe already ran the in-memory model on its batch: the written file must give those outputs
-        OnnxModels.save(r.model(), out1, model, dev.acdc.runtime.WrittenModelCheck.againstOutputs(probe.input(),
-                probe.candidateOutput(), probeShape, msg -> err.println("acdc: " + msg)));
-        r.timings().put("write", (System.nanoTime() - t2) / 1e9);
-        r.timings().put("total", (System.nanoTime() - t0) / 1e9);
-        Json.write(report.json(), rep);
-        Path md = outs.markdown();
-        Path html = outs.html();
-        dev.acdc.onnx.AtomicFiles.writeString(md, dev.acdc.report.MarkdownReport.render(report.json()));
-        dev.acdc.onnx.AtomicFiles.writeString(html, dev.acdc.report.HtmlReport.render(report.json()));
+        // every output is staged (written, flushed, the model read back) before any takes its name, so a
+        // failure on the last one leaves all earlier files of a previous run as they were
+        try (dev.acdc.onnx.AtomicFiles.Staged staged = new dev.acdc.onnx.AtomicFiles.Staged()) {
+            staged.stage(out1, bytes, model, dev.acdc.runtime.WrittenModelCheck.againstOutputs(probe.input(),
+                    probe.candidateOutput(), probeShape, msg -> err.println("acdc: " + msg)));
+            r.timings().put("write", (System.nanoTime() - t2) / 1e9);
+            r.timings().put("total", (System.nanoTime() - t0) / 1e9);
+            staged.stage(rep, Json.write(report.json()) + "\n");
+            staged.stage(outs.markdown(), dev.acdc.report.MarkdownReport.render(report.json()));
+            staged.stage(outs.html(), dev.acdc.report.HtmlReport.render(report.json()));
+            staged.commit();
+        }
 
         out.print(report.text());
         out.printf("probe (ONNX Runtime, random batch %s): max |logit diff| %.3g (output scale %.3g), top-1 agreement %.0f %%%n",
@@ -264,8 +267,8 @@ final class CompressCommand implements Callable<Integer> {
         for (String w : verdict.warnings()) {
             out.println("warning: " + w);
         }
-        out.printf("wrote %s (%d bytes); reports %s, %s, %s%n", out1, bytes.length, rep, md.getFileName(),
-                html.getFileName());
+        out.printf("wrote %s (%d bytes); reports %s, %s, %s%n", out1, bytes.length, rep, outs.markdown().getFileName(),
+                outs.html().getFileName());
         out.flush();
         return 0;
     }
@@ -289,6 +292,22 @@ final class CompressCommand implements Callable<Integer> {
         }
         OnnxModels.save(m, out, protect,
                 dev.acdc.runtime.WrittenModelCheck.against(bytes, shape, msg -> err.println("acdc: " + msg)));
+    }
+
+    /**
+     * As {@link #saveVerified(Model, byte[], Path, Path, long[], PrintWriter)}, with the JSON report
+     * {@code json} for {@code report}: both are staged and take their names together, so a failure
+     * leaves a previous model and report as they were.
+     */
+    static void saveVerified(Model m, byte[] bytes, Path out, Path protect, PrintWriter err, Path report, Object json) {
+        long[] shape = ModelSummary.of(m, null, bytes.length).inputShape().clone();
+        shape[0] = Math.max(shape[0], 2);
+        try (dev.acdc.onnx.AtomicFiles.Staged staged = new dev.acdc.onnx.AtomicFiles.Staged()) {
+            staged.stage(out, bytes, protect,
+                    dev.acdc.runtime.WrittenModelCheck.against(bytes, shape, msg -> err.println("acdc: " + msg)));
+            staged.stage(report, Json.write(json) + "\n");
+            staged.commit();
+        }
     }
 
     /** {@code file} with its {@code ending} (e.g. ".json") replaced by {@code suffix}. */

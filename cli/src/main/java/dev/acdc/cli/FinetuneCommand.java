@@ -89,8 +89,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 out.print(ValidateCommand.render(v, teacher.getFileName().toString(), out1.getFileName().toString()));
             }
         }
-        CompressCommand.saveVerified(student, bytes, out1, model, null, err);
-        Json.write(j, rep);
+        CompressCommand.saveVerified(student, bytes, out1, model, err, rep, j);
         out.printf("fine-tuned %d steps in %.0f s (%.0f img/s, %s); wrote %s and %s%n", ft.get("steps"),
                 (double) ft.get("seconds"), (double) ft.get("imagesPerSecond"), ft.get("backend"), out1, rep);
         out.flush();

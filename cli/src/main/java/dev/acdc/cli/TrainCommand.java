@@ -69,8 +69,7 @@ final class TrainCommand implements Callable<Integer> {
                 dataOptions, err, out1);
         j.put("training", t);
         byte[] bytes = FinetuneCommand.checkedBytes(m, j, err);
-        CompressCommand.saveVerified(m, bytes, out1, model, null, err);
-        Json.write(j, rep);
+        CompressCommand.saveVerified(m, bytes, out1, model, err, rep, j);
         var epochs = (java.util.List<?>) t.get("epochs");
         out.printf("trained %d steps in %.0f s (%.0f img/s, %s); best epoch %s of %d; wrote %s and %s%n", t.get("steps"),
                 (double) t.get("seconds"), (double) t.get("imagesPerSecond"), t.get("backend"), t.get("bestEpoch"),

@@ -146,4 +146,34 @@ class OutputGuardTest {
                 "--checkpoint", foreign.toString(), "-o", tmp.resolve("ft.onnx").toString()), before);
         assertArrayEquals(mine, Files.readAllBytes(foreign.resolve(dev.acdc.train.Checkpoint.MODEL)));
     }
+
+    /** A full disk at the last of a run's outputs (the HTML report): every file of the previous run intact, no temp files. */
+    @Test
+    void aFailedLastWriteLeavesEveryPreviousOutputAsItWas() throws Exception {
+        Path out = tmp.resolve("c.onnx");
+        assertEquals(0, run("compress", model.toString(), "-o", out.toString()).code());
+        List<Path> outputs = List.of(out, tmp.resolve("c.report.json"), tmp.resolve("c.report.md"), tmp.resolve("c.report.html"));
+        Map<Path, byte[]> before = new LinkedHashMap<>();
+        for (Path p : outputs) {
+            before.put(p, Files.readAllBytes(p));
+        }
+        dev.acdc.onnx.AtomicFiles.failWritesOfForTest(".report.html");
+        try {
+            CliTest.Run r = run("compress", model.toString(), "-o", out.toString(), "--atoms", "2");
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().contains("cannot write") && r.err().contains("c.report.html"), r.err());
+        } finally {
+            dev.acdc.onnx.AtomicFiles.failWritesOfForTest(null);
+        }
+        for (Path p : outputs) {
+            assertArrayEquals(before.get(p), Files.readAllBytes(p), p + " was changed by the failed run");
+        }
+        try (var files = Files.list(tmp)) {
+            assertEquals(List.of(), files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".tmp")).toList(),
+                    "no temporary files left");
+        }
+        // and the same run without the fault replaces all four
+        assertEquals(0, run("compress", model.toString(), "-o", out.toString(), "--atoms", "2").code());
+        assertFalse(java.util.Arrays.equals(before.get(out), Files.readAllBytes(out)));
+    }
 }

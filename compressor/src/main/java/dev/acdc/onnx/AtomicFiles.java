@@ -23,6 +23,14 @@ public final class AtomicFiles {
     private AtomicFiles() {
     }
 
+    /** Test hook: when set, the write of a file whose name ends so fails after its first bytes, as a full disk would. */
+    private static volatile String failNameForTest;
+
+    /** Test hook (see {@link Staged}); null turns it off. */
+    public static void failWritesOfForTest(String nameSuffix) {
+        failNameForTest = nameSuffix;
+    }
+
     /** Test hook: when set, changes the bytes on their way to disk, as a faulty disk or file system would. */
     private static volatile java.util.function.UnaryOperator<byte[]> tamperForTest;
 
@@ -42,58 +50,101 @@ public final class AtomicFiles {
      * target stays as it was.
      */
     public static void write(Path out, byte[] bytes, Path protect, java.util.function.Consumer<Path> verify) {
-        Path target = out.toAbsolutePath().normalize();
-        Path dir = target.getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw new AcdcException("output folder does not exist: " + (dir == null ? out : dir));
+        try (Staged s = new Staged()) {
+            s.stage(out, bytes, protect, verify);
+            s.commit();
         }
-        if (Files.isDirectory(target)) {
-            throw new AcdcException("output path is a folder: " + out);
-        }
-        if (protect != null && Files.exists(target) && Files.exists(protect)) {
+    }
+
+    /**
+     * Several outputs of one run, written together: {@link #stage} writes each to a flushed (and, if
+     * asked, verified) temporary file beside its target; {@link #commit} then renames them all into
+     * place. A failure while staging (a full disk, a failed check) leaves every target as it was;
+     * {@link #close} deletes whatever was staged and not committed.
+     */
+    public static final class Staged implements AutoCloseable {
+        private final java.util.List<Path[]> pending = new java.util.ArrayList<>();
+
+        /** Writes {@code bytes} for {@code out} to a temporary file; refuses to replace {@code protect} (may be null). */
+        public void stage(Path out, byte[] bytes, Path protect, java.util.function.Consumer<Path> verify) {
+            Path target = out.toAbsolutePath().normalize();
+            Path dir = target.getParent();
+            if (dir == null || !Files.isDirectory(dir)) {
+                throw new AcdcException("output folder does not exist: " + (dir == null ? out : dir));
+            }
+            if (Files.isDirectory(target)) {
+                throw new AcdcException("output path is a folder: " + out);
+            }
+            if (protect != null && Files.exists(target) && Files.exists(protect)) {
+                try {
+                    if (Files.isSameFile(target, protect)) {
+                        throw new AcdcException("refusing to overwrite the input model " + protect + "; choose another output");
+                    }
+                } catch (IOException e) {
+                    throw new AcdcException("cannot check output path " + out + ": " + e.getMessage());
+                }
+            }
+            Path tmp = null;
             try {
-                if (Files.isSameFile(target, protect)) {
-                    throw new AcdcException("refusing to overwrite the input model " + protect + "; choose another output");
+                tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+                pending.add(new Path[] {tmp, target});
+                keepPermissions(tmp, target);
+                try (OutputStream os = Files.newOutputStream(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                    long limit = failAfterBytesForTest;
+                    String failName = failNameForTest;
+                    if (failName != null && target.getFileName().toString().endsWith(failName)) {
+                        limit = Math.min(bytes.length - 1L, 16);
+                    }
+                    if (limit >= 0 && limit < bytes.length) {
+                        os.write(bytes, 0, (int) limit);
+                        throw new IOException("injected write failure after " + limit + " bytes");
+                    }
+                    java.util.function.UnaryOperator<byte[]> tamper = tamperForTest;
+                    os.write(tamper == null ? bytes : tamper.apply(bytes));
+                }
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                }
+                if (verify != null) {
+                    verify.accept(tmp);
                 }
             } catch (IOException e) {
-                throw new AcdcException("cannot check output path " + out + ": " + e.getMessage());
+                throw new AcdcException("cannot write " + out + ": " + e.getMessage());
             }
         }
-        Path tmp = null;
-        try {
-            tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-            keepPermissions(tmp, target);
-            try (OutputStream os = Files.newOutputStream(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                long limit = failAfterBytesForTest;
-                if (limit >= 0 && limit < bytes.length) {
-                    os.write(bytes, 0, (int) limit);
-                    throw new IOException("injected write failure after " + limit + " bytes");
-                }
-                java.util.function.UnaryOperator<byte[]> tamper = tamperForTest;
-                os.write(tamper == null ? bytes : tamper.apply(bytes));
-            }
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            if (verify != null) {
-                verify.accept(tmp);
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            tmp = null;
-        } catch (IOException e) {
-            throw new AcdcException("cannot write " + out + ": " + e.getMessage());
-        } finally {
-            if (tmp != null) {
+
+        /** Text variant of {@link #stage}. */
+        public void stage(Path out, String text) {
+            stage(out, text.getBytes(java.nio.charset.StandardCharsets.UTF_8), null, null);
+        }
+
+        /** Renames every staged file into place, in the order staged. */
+        public void commit() {
+            for (java.util.Iterator<Path[]> it = pending.iterator(); it.hasNext(); ) {
+                Path[] p = it.next();
                 try {
-                    Files.deleteIfExists(tmp);
+                    try {
+                        Files.move(p[0], p[1], StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                    } catch (AtomicMoveNotSupportedException e) {
+                        Files.move(p[0], p[1], StandardCopyOption.REPLACE_EXISTING);
+                    }
+                } catch (IOException e) {
+                    throw new AcdcException("cannot write " + p[1] + ": " + e.getMessage());
+                }
+                it.remove();
+            }
+        }
+
+        @Override
+        public void close() {
+            for (Path[] p : pending) {
+                try {
+                    Files.deleteIfExists(p[0]);
                 } catch (IOException ignored) {
                     // best effort: the temp file has a dot name and does not shadow the target
                 }
             }
+            pending.clear();
         }
     }
 

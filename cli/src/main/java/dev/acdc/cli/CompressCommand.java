@@ -78,6 +78,11 @@ final class CompressCommand implements Callable<Integer> {
             description = "JSON report (default: the output's name with .report.json).")
     Path report;
 
+    @Option(names = "--max-drop", paramLabel = "PTS", description = "With --eval-data: exit 1 when the written "
+            + "model's top-1 is more than PTS points below the original's (the model and reports are still written, "
+            + "as acdc validate judges a model it is given).")
+    Double maxDrop;
+
     @Option(names = "--eval-data", paramLabel = "SPEC",
             description = "After compressing, validate against the original on this data set (same SPEC and "
                     + "preprocessing options as acdc validate) and put the result in the report.")
@@ -157,6 +162,12 @@ final class CompressCommand implements Callable<Integer> {
         }
         if (fitIterations < 0 || fitIterations > 10000) {
             throw new AcdcException("--fit-iterations must be between 0 and 10000, got " + fitIterations);
+        }
+        if (maxDrop != null && !(maxDrop >= 0 && maxDrop <= 100)) {
+            throw new AcdcException("--max-drop must be between 0 and 100 points, got " + maxDrop);
+        }
+        if (maxDrop != null && evalData == null) {
+            throw new AcdcException("--max-drop needs --eval-data SPEC (labelled) to measure the drop on");
         }
         if (calibrationImages < 1) {
             throw new AcdcException("--calibration-images must be at least 1, got " + calibrationImages);
@@ -270,6 +281,16 @@ final class CompressCommand implements Callable<Integer> {
         out.printf("wrote %s (%d bytes); reports %s, %s, %s%n", out1, bytes.length, rep, outs.markdown().getFileName(),
                 outs.html().getFileName());
         out.flush();
+        if (maxDrop != null) {
+            if (!validation.labels()) {
+                throw new AcdcException("--max-drop needs labels, and the --eval-data have none");
+            }
+            if (!(validation.drop() <= maxDrop)) { // a NaN drop fails too
+                err.printf("acdc: top-1 dropped %.2f points, more than --max-drop %.2f (the model is written)%n",
+                        validation.drop(), maxDrop);
+                return AcdcException.CHECK_FAILED;
+            }
+        }
         return 0;
     }
 

@@ -183,6 +183,44 @@ class CompressCliTest {
         boolean low = j.get("validation").get("agreement").asDouble() < 0.5;
         assertEquals(low, r.out().contains("warning: the compressed model agrees with the original on only"), r.out());
         assertFalse(r.out().contains("fitted to the weights alone and not validated"), r.out());
+        // the accuracy gate, on labels that are the original's own predictions (its top-1 is 100 %, so
+        // the drop is 100 − the compressed model's agreement): exit 1, model written, when the drop
+        // exceeds --max-drop; exit 0 when it does not
+        dev.acdc.data.SyntheticDataset syn = new dev.acdc.data.SyntheticDataset(50, 1, 8, 8, 5, 4);
+        byte[] px = new byte[50 * 64];
+        syn.read(0, 50, px, new int[50]);
+        float[] x = new float[px.length];
+        for (int i = 0; i < px.length; i++) {
+            x[i] = (px[i] & 0xff) / 255f;
+        }
+        float[] logits = dev.acdc.testing.Ort.run(Files.readAllBytes(gray), x, new long[] {50, 1, 8, 8});
+        byte[] own = new byte[8 + 50];
+        java.nio.ByteBuffer.wrap(own).putInt(0x00000801).putInt(50);
+        for (int i = 0; i < 50; i++) {
+            int best = 0;
+            for (int k = 1; k < 5; k++) {
+                best = logits[i * 5 + k] > logits[i * 5 + best] ? k : best;
+            }
+            own[8 + i] = (byte) best;
+        }
+        Path ownLabels = Files.write(tmp.resolve("own-labels.idx"), own);
+        String eval = "idx:" + images + "," + ownLabels;
+        Path gated = tmp.resolve("gated.onnx");
+        r = run("compress", gray.toString(), "--group", "8", "--atoms", "1", "-o", gated.toString(), "--eval-data", eval,
+                "--max-drop", "100");
+        assertEquals(0, r.code(), r.err());
+        j = Json.mapper().readTree(tmp.resolve("gated.report.json").toFile());
+        double ownDrop = 100 * (j.get("validation").get("original").get("top1").asDouble()
+                - j.get("validation").get("candidate").get("top1").asDouble());
+        assertTrue(ownDrop >= 2, "one atom loses some of the original's own predictions: " + ownDrop);
+        Files.delete(gated);
+        r = run("compress", gray.toString(), "--group", "8", "--atoms", "1", "-o", gated.toString(), "--eval-data",
+                eval, "--max-drop", String.valueOf(ownDrop - 1));
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("more than --max-drop") && Files.exists(gated), r.err());
+        assertOneLineError(run("compress", gray.toString(), "--max-drop", "2"), 2, "--max-drop needs --eval-data");
+        assertOneLineError(run("compress", gray.toString(), "--max-drop", "NaN", "--eval-data", eval), 2,
+                "--max-drop must be between 0 and 100 points, got NaN");
     }
 
     @Test

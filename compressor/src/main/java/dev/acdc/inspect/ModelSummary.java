@@ -87,7 +87,13 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
         long group = n.attrInt("group", 1);
         long kh = w.length > 2 ? w[2] : 1;
         long kw = w.length > 3 ? w[3] : 1;
-        long params = Tensor.numel(w) + (n.inputs().size() > 2 && !n.input(2).isEmpty() ? w[0] : 0);
+        long params;
+        try {
+            params = Tensor.numel(w) + (n.inputs().size() > 2 && !n.input(2).isEmpty() ? w[0] : 0);
+        } catch (ArithmeticException e) {
+            throw new dev.acdc.AcdcException("Conv '" + n.label() + "': weight shape " + java.util.Arrays.toString(w)
+                    + " holds more values than a model can");
+        }
         long outSpatial = 1;
         for (int i = 0; i < y.length; i++) {
             if (i != 1) {

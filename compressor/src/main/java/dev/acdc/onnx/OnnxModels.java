@@ -221,6 +221,11 @@ public final class OnnxModels {
             g.nodes().add(new Node(n.getName(), n.getOpType(), n.getDomain(), n.getInputList(), n.getOutputList(),
                     attrs, n));
         }
+        List<String> initializerNames = new ArrayList<>();
+        for (TensorProto t : gp.getInitializerList()) {
+            initializerNames.add(t.getName());
+        }
+        dev.acdc.ir.Validity.check(g, initializerNames);
         return g;
     }
 

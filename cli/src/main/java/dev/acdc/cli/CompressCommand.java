@@ -218,6 +218,7 @@ final class CompressCommand implements Callable<Integer> {
         err.println("acdc: verifying the output in ONNX Runtime on a probe batch " + java.util.Arrays.toString(probeShape));
         Probe.Comparison probe = Probe.compare(originalBytes, bytes, probeShape, 1234);
         r.timings().put("verify", (System.nanoTime() - t1) / 1e9);
+        requireExactWhereItShouldBe(r, fitter == null && finetune == null, probe);
 
         CompressionReport report = new CompressionReport(model, before, out1, after, r);
         Map<String, Object> verification = new LinkedHashMap<>(probe.json());
@@ -328,6 +329,29 @@ final class CompressCommand implements Callable<Integer> {
                     dev.acdc.runtime.WrittenModelCheck.against(bytes, shape, msg -> err.println("acdc: " + msg)));
             staged.stage(report, Json.write(json) + "\n");
             staged.commit();
+        }
+    }
+
+    /**
+     * When every kernel is reproduced exactly (an SVD fit of full rank, relative error under 1e-6, nothing
+     * trained), the written model must give the original's outputs: a probe that disagrees means the
+     * export is wrong (e.g. it decomposed a copy of a weight ONNX Runtime does not use), and nothing is
+     * written.
+     */
+    static void requireExactWhereItShouldBe(Compressor.Result r, boolean weightsOnly, Probe.Comparison probe) {
+        if (!weightsOnly || r.plan().decomposed().isEmpty()) {
+            return;
+        }
+        for (dev.acdc.decompose.ConvPlan cp : r.plan().decomposed()) {
+            if (!(r.decomposition().relError(cp) < 1e-6)) {
+                return;
+            }
+        }
+        double tolerance = 1e-3 * Math.max(1, probe.outputScale());
+        if (!(probe.maxAbsDiff() <= tolerance)) {
+            throw new AcdcException(String.format(java.util.Locale.ROOT, "every kernel is reproduced exactly "
+                    + "(relative error < 1e-6), yet ONNX Runtime's outputs on the probe differ by %.3g (tolerance %.3g): "
+                    + "the export does not compute the original; nothing written", probe.maxAbsDiff(), tolerance));
         }
     }
 

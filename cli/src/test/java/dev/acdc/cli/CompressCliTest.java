@@ -352,4 +352,26 @@ class CompressCliTest {
         assertOneLineError(run("compress", bad.toString()), 2, "bad.onnx");
         assertEquals(List.of(bad), files());
     }
+
+    /** Full rank must be exact: a probe that disagrees stops the write; a lossy fit may differ. */
+    @Test
+    void anExactFitThatDisagreesInOnnxRuntimeIsNotWritten() {
+        dev.acdc.ir.Model m = ModelGenerators.residual(3, 8, 16, 5, 2);
+        dev.acdc.decompose.Compressor.Result full = dev.acdc.decompose.Compressor.compress(m,
+                dev.acdc.decompose.Settings.of("layer", "9", "64", null, null), s -> { });
+        dev.acdc.runtime.Probe.Comparison agrees = new dev.acdc.runtime.Probe.Comparison(new long[] {2, 3, 8, 8}, 1e-6,
+                1e-7, 3, 1, null, null);
+        dev.acdc.runtime.Probe.Comparison differs = new dev.acdc.runtime.Probe.Comparison(new long[] {2, 3, 8, 8}, 0.5,
+                0.1, 3, 0.5, null, null);
+        CompressCommand.requireExactWhereItShouldBe(full, true, agrees);
+        dev.acdc.AcdcException e = org.junit.jupiter.api.Assertions.assertThrows(dev.acdc.AcdcException.class,
+                () -> CompressCommand.requireExactWhereItShouldBe(full, true, differs));
+        assertTrue(e.getMessage().contains("the export does not compute the original; nothing written"), e.getMessage());
+        // trained or output-fitted weights are not expected to be exact
+        CompressCommand.requireExactWhereItShouldBe(full, false, differs);
+        dev.acdc.ir.Model m2 = ModelGenerators.residual(3, 8, 16, 5, 2);
+        dev.acdc.decompose.Compressor.Result lossy = dev.acdc.decompose.Compressor.compress(m2,
+                dev.acdc.decompose.Settings.of("layer", "2", "8", null, null), s -> { });
+        CompressCommand.requireExactWhereItShouldBe(lossy, true, differs);
+    }
 }

@@ -227,7 +227,7 @@ public final class TrainingLoop {
 
     /**
      * Keeps the weights of the epoch with the best selection score (top-1 on the held-out split of the
-     * training data), or of the last epoch when there is no selection; puts them into the model at the end.
+     * training data; the later epoch on a tie), or of the last epoch when there is no selection; puts them into the model at the end.
      * The reported evaluation never takes part.
      */
     public static final class BestEpochKeeper implements Listener {
@@ -239,7 +239,9 @@ public final class TrainingLoop {
 
         @Override
         public void epoch(Run run, Trainer.EpochRecord rec) {
-            boolean better = selecting ? rec.selectTop1() > run.bestScore : true;
+            // a tie goes to the later epoch: the schedule has lowered the rate since, and on a hold-out of
+            // a few hundred images a tie is within the noise
+            boolean better = selecting ? rec.selectTop1() >= run.bestScore : true;
             if (better) {
                 run.bestScore = selecting ? rec.selectTop1() : Double.NaN;
                 run.bestEpoch = rec.epoch();

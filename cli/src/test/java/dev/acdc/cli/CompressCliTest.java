@@ -374,4 +374,19 @@ class CompressCliTest {
                 dev.acdc.decompose.Settings.of("layer", "2", "8", null, null), s -> { });
         CompressCommand.requireExactWhereItShouldBe(lossy, true, differs);
     }
+
+    /** A compressed file says acdc wrote it, from what, and how it was fitted. */
+    @Test
+    void theOutputSaysWhoWroteItAndFromWhat() throws Exception {
+        Path model = tiny();
+        dev.acdc.ir.Model in = OnnxModels.load(model);
+        Path out = tmp.resolve("said.onnx");
+        assertEquals(0, run("compress", model.toString(), "-o", out.toString()).code());
+        dev.acdc.ir.Model m = OnnxModels.load(out);
+        assertEquals("acdc", m.producerName());
+        assertFalse(m.producerVersion().isEmpty());
+        assertEquals((in.producerName() + " " + in.producerVersion()).trim(), m.metadata().get("acdc.source_producer"));
+        assertEquals("svd", m.metadata().get("acdc.fit"));
+        assertTrue(m.metadata().containsKey(dev.acdc.decompose.WeightRoles.KEY));
+    }
 }

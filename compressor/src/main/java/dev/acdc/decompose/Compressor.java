@@ -68,6 +68,12 @@ public final class Compressor {
             t = lap(timings, "fit-" + refinement.id(), t);
         }
         notes.addAll(CompactExporter.export(m, d, s.form()));
+        // the file says acdc wrote it, and from what
+        if (!m.metadata().containsKey("acdc.source_producer")) {
+            m.metadata().put("acdc.source_producer", (m.producerName() + " " + m.producerVersion()).trim());
+        }
+        String version = Compressor.class.getPackage().getImplementationVersion();
+        m.setProducer("acdc", version == null ? "dev" : version);
         m.metadata().put("acdc.version", "1");
         m.metadata().put("acdc.share", s.share().id());
         m.metadata().put("acdc.atoms", s.atoms() > 0 ? Integer.toString(s.atoms()) : "default");

@@ -77,7 +77,11 @@ public final class Validity {
         }
         for (Node n : g.nodes()) {
             if (n.is("Conv")) {
-                checkConv(g, n);
+                try {
+                    checkConv(g, n);
+                } catch (IllegalStateException e) { // an attribute of the wrong type
+                    throw new AcdcException("Conv '" + n.label() + "': " + e.getMessage());
+                }
             }
         }
     }

@@ -87,6 +87,19 @@ class ValidityTest {
             return g.setNode(c, g.getNode(c).toBuilder().addAttribute(OnnxProto.AttributeProto.newBuilder()
                     .setName("group").setType(OnnxProto.AttributeProto.AttributeType.INT).setI(3)));
         }, "group 3 does not divide");
+        // an attribute of the wrong type (a fuzzing finding): named, not an IllegalStateException
+        refused(g -> {
+            int c = firstConv(g);
+            OnnxProto.NodeProto.Builder n = g.getNode(c).toBuilder().clearAttribute();
+            for (OnnxProto.AttributeProto a : g.getNode(c).getAttributeList()) {
+                if (!a.getName().equals("strides")) {
+                    n.addAttribute(a);
+                }
+            }
+            n.addAttribute(OnnxProto.AttributeProto.newBuilder().setName("strides")
+                    .setType(OnnxProto.AttributeProto.AttributeType.FLOAT).setF(1));
+            return g.setNode(c, n);
+        }, "attribute 'strides' is FLOAT, not INTS");
     }
 
     @Test

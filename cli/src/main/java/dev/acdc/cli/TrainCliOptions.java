@@ -84,6 +84,13 @@ final class TrainCliOptions {
     String batchNorm;
 
     TrainOptions options() {
+        // an option given as NaN must not fall back to the default that NaN stands for in the builder
+        if (clip != null && !(clip >= 0 && clip < Double.POSITIVE_INFINITY)) {
+            throw new dev.acdc.AcdcException("--clip must be a finite norm, 0 (off) or more, got " + clip);
+        }
+        if (warmup != null && !(warmup >= 0 && warmup < 1)) {
+            throw new dev.acdc.AcdcException("--warmup must be a fraction in [0, 1), got " + warmup);
+        }
         if (!(selectSplit >= 0 && selectSplit < 0.5)) {
             throw new dev.acdc.AcdcException("--select-split must be a fraction in [0, 0.5), got " + selectSplit);
         }

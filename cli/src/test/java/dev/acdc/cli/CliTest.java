@@ -42,6 +42,19 @@ class CliTest {
             assertOneLineError(run("validate", m, m, "--data", "idx:none.gz", c[0], c[1]), 2, c[2]);
         }
         assertOneLineError(run("bench", m, "--batch", "3000000"), 2, "--batch 3000000: one input batch would hold");
+        // fine-tuning options: NaN must not silently become the default
+        String[][] train = {
+            {"--clip", "NaN", "--clip must be a finite norm, 0 (off) or more, got NaN"},
+            {"--clip", "Infinity", "--clip must be a finite norm, 0 (off) or more, got Infinity"},
+            {"--warmup", "NaN", "--warmup must be a fraction in [0, 1), got NaN"},
+            {"--warmup", "1", "--warmup must be a fraction in [0, 1), got 1.0"},
+            {"--select-split", "NaN", "--select-split must be a fraction in [0, 0.5), got NaN"},
+            {"--train-limit", "0", "--train-limit must be at least 1 image, got 0"},
+        };
+        for (String[] c : train) {
+            assertOneLineError(run("finetune", m, "--teacher", m, "--train-data", "idx:none.gz", "-o",
+                    dir.resolve("ft.onnx").toString(), c[0], c[1]), 2, c[2]);
+        }
     }
 
     static Run run(String... args) {

@@ -69,7 +69,7 @@ public final class TrainOptions {
         if (!(b.kdWeight >= 0) || !(b.ceWeight >= 0) || Double.isInfinite(b.kdWeight) || Double.isInfinite(b.ceWeight)) {
             throw new AcdcException("--kd-weight and --ce-weight must be 0 or more");
         }
-        if (!Double.isNaN(b.clip) && !(b.clip >= 0)) {
+        if (!Double.isNaN(b.clip) && !(b.clip >= 0 && b.clip < Double.POSITIVE_INFINITY)) {
             throw new AcdcException("--clip must be 0 (off) or more");
         }
         if (!Double.isNaN(b.warmup) && !(b.warmup >= 0 && b.warmup < 1)) {

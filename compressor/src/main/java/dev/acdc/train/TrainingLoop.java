@@ -241,8 +241,7 @@ public final class TrainingLoop {
         public void epoch(Run run, Trainer.EpochRecord rec) {
             // a tie goes to the later epoch: the schedule has lowered the rate since, and on a hold-out of
             // a few hundred images a tie is within the noise
-            boolean better = selecting ? rec.selectTop1() >= run.bestScore : true;
-            if (better) {
+            if (!selecting || rec.selectTop1() >= run.bestScore) {
                 run.bestScore = selecting ? rec.selectTop1() : Double.NaN;
                 run.bestEpoch = rec.epoch();
                 run.best = run.snapshot();

@@ -158,7 +158,9 @@ public final class TrainingLoop {
                 int[] y = new int[m];
                 readShuffled(data, order, start, m, pixels, y);
                 pre.apply(pixels, m, c, h, w, x);
-                if (augment) {
+                if (augment && o.augmentMode() == TrainOptions.AugmentMode.BATCH) {
+                    Augment.reflectCropFlipBatch(x, m, c, h, w, 4, aug);
+                } else if (augment) {
                     Augment.padCropFlip(x, m, c, h, w, 4, aug);
                 }
                 float[] t = teacher.logits(x, m, sample);

@@ -42,4 +42,56 @@ class AugmentTest {
         assertTrue(seen.size() >= 12, "draws seen: " + seen);
         assertTrue(seen.stream().anyMatch(k -> k.endsWith(",1")) && seen.stream().anyMatch(k -> k.endsWith(",0")), seen.toString());
     }
+
+    /**
+     * The batch mode against a padded copy built explicitly: a 4×4 image reflect-padded by 2 into 8×8
+     * (the border mirrors without repeating the edge, as PyTorch's reflect padding), every image of the
+     * batch is one and the same 4×4 window of it, mirrored or not.
+     */
+    @Test
+    void batchModeCropsOneReflectPaddedWindowForTheWholeBatch() {
+        int h = 4;
+        int w = 4;
+        int pad = 2;
+        int n = 3;
+        float[] src = new float[n * h * w];
+        for (int i = 0; i < src.length; i++) {
+            src[i] = i + 1;
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int seed = 0; seed < 60; seed++) {
+            float[] x = src.clone();
+            Augment.reflectCropFlipBatch(x, n, 1, h, w, pad, new Random(seed));
+            String found = null;
+            for (int dy = -pad; dy <= pad && found == null; dy++) {
+                for (int dx = -pad; dx <= pad && found == null; dx++) {
+                    for (int flip = 0; flip < 2 && found == null; flip++) {
+                        boolean all = true;
+                        for (int k = 0; k < n; k++) {
+                            float[][] padded = new float[h + 2 * pad][w + 2 * pad];
+                            int[] ry = {2, 1, 0, 1, 2, 3, 2, 1}; // rows -2..5 of a 4-row image, reflected
+                            for (int py = 0; py < h + 2 * pad; py++) {
+                                for (int px = 0; px < w + 2 * pad; px++) {
+                                    padded[py][px] = src[k * h * w + ry[py] * w + ry[px]];
+                                }
+                            }
+                            for (int y = 0; y < h; y++) {
+                                for (int xx = 0; xx < w; xx++) {
+                                    int col = flip == 1 ? w - 1 - xx : xx;
+                                    all &= x[k * h * w + y * w + xx] == padded[y + dy + pad][col + dx + pad];
+                                }
+                            }
+                        }
+                        if (all) {
+                            found = dy + "," + dx + "," + flip;
+                        }
+                    }
+                }
+            }
+            assertTrue(found != null, "seed " + seed + ": no single reflected window and flip gives the batch");
+            seen.add(found);
+        }
+        assertTrue(seen.size() >= 25, "50 possible draws, seen: " + seen);
+        assertTrue(seen.stream().anyMatch(k -> k.endsWith(",1")) && seen.stream().anyMatch(k -> k.endsWith(",0")), seen.toString());
+    }
 }

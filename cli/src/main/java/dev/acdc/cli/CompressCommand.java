@@ -106,6 +106,14 @@ final class CompressCommand implements Callable<Integer> {
                     + "(--calibration-data, or --train-data), else svd.")
     String fit;
 
+    @Option(names = "--filter-norm", paramLabel = "R", defaultValue = "1",
+            description = "With --train-data and --batch-norm train: before the fit, scale every conv's output filters "
+                    + "to L2 norm R and let the training BN carry the scale (the function is unchanged), so that neither "
+                    + "the fit's weighting nor a filter's effective learning rate depends on the gamma/sigma that BN "
+                    + "folding left in it. 0: off, fit and train the weights as they are (default ${DEFAULT-VALUE}; "
+                    + "see docs/finetune.md).")
+    double filterNorm;
+
     @Option(names = "--calibration-data", paramLabel = "SPEC",
             description = "Images for the output fit (any data spec; labels, if any, only stratify the sample). "
                     + "Default: --train-data when given. Same preprocessing options as the other data.")
@@ -169,6 +177,9 @@ final class CompressCommand implements Callable<Integer> {
         if (maxDrop != null && evalData == null) {
             throw new AcdcException("--max-drop needs --eval-data SPEC (labelled) to measure the drop on");
         }
+        if (!(filterNorm >= 0 && filterNorm < Double.POSITIVE_INFINITY)) {
+            throw new AcdcException("--filter-norm must be a finite norm, 0 (off) or more, got " + filterNorm);
+        }
         if (calibrationImages < 1) {
             throw new AcdcException("--calibration-images must be at least 1, got " + calibrationImages);
         }
@@ -197,6 +208,13 @@ final class CompressCommand implements Callable<Integer> {
                 err.println("acdc: calibration images: " + images.subset().describe() + " of " + ds.describe());
                 fitter = new OutputFitter(images, 64, fitIterations, fitTarget.equals("sum"));
             }
+        }
+        if (trainData != null && filterNorm > 0 && train.options().trainingBatchNorm()) {
+            dev.acdc.passes.PassManager.standard().run(m);
+            int n = new dev.acdc.passes.PassManager(java.util.List.of(new dev.acdc.passes.NormalizeFilters(filterNorm))).run(m)
+                    .get(0).changes();
+            err.println("acdc: filters of " + n + " conv(s) scaled to norm " + filterNorm
+                    + " for the fit and the fine-tune (the training BNs carry the scale)");
         }
         Compressor.Result r = Compressor.compress(m, settings, msg -> err.println("acdc: " + msg), fitter);
         r.timings().put("load", loadSeconds);

@@ -165,6 +165,11 @@ final class FineTuning {
                                         long[] lastLine, StopSignal stop) {
         return Trainer.train(student, teacher, train, pre, o, evaluator, new Trainer.Listener() {
             @Override
+            public void note(String line) {
+                err.println("acdc: " + line);
+            }
+
+            @Override
             public void step(int step, int total, int epoch, double loss, double gradNorm, double ips) {
                 if (!started[0]) {
                     err.println("acdc: ND4J backend " + Nd4jSetup.describe());

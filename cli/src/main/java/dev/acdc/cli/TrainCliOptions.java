@@ -57,6 +57,12 @@ final class TrainCliOptions {
             description = "Pad-and-crop plus flip augmentation (default: on for 32x32 RGB, off otherwise).")
     Boolean augment;
 
+    @Option(names = "--augment-mode", defaultValue = "image", paramLabel = "image|batch",
+            description = "image (default): each image gets its own shift of up to 4 pixels (zero border) and flip; "
+                    + "batch: one shift (reflected border) and one flip for the whole batch, as the PyTorch "
+                    + "reference recipe in docs/finetune.md.")
+    String augmentMode;
+
     @Option(names = "--train", defaultValue = "all",
             description = "Which weights learn: all, atoms (the paper's fast adaptation) or coefficients (default ${DEFAULT-VALUE}).")
     String train;
@@ -83,6 +89,14 @@ final class TrainCliOptions {
                     + "recover; see docs/finetune.md).")
     String batchNorm;
 
+    @Option(names = "--batch-norm-start", defaultValue = "identity", paramLabel = "identity|teacher",
+            description = "How each BatchNormalization of --batch-norm train starts. identity (default): the model "
+                    + "computes what it computed before; teacher: its scale and shift restore the teacher's per-channel "
+                    + "mean and variance of the same conv's output on the calibration images, as a pretrained BN "
+                    + "kept in training mode does (helps an SVD start; hurts the output fit, which already matches "
+                    + "the outputs in least squares; see docs/finetune.md).")
+    String batchNormStart;
+
     TrainOptions options() {
         // an option given as NaN must not fall back to the default that NaN stands for in the builder
         if (clip != null && !(clip >= 0 && clip < Double.POSITIVE_INFINITY)) {
@@ -97,7 +111,7 @@ final class TrainCliOptions {
         return TrainOptions.builder().epochs(epochs).maxSteps(maxSteps).batch(batch).lr(lr).optimizer(optimizer)
                 .momentum(momentum).weightDecay(weightDecay).schedule(Schedule.parse(schedule))
                 .warmup(warmup == null ? Double.NaN : warmup).temperature(temperature).kdWeight(kdWeight)
-                .ceWeight(ceWeight).augment(augment).train(train).seed(seed).clip(clip == null ? Double.NaN : clip)
-                .batchNorm(batchNorm).build();
+                .ceWeight(ceWeight).augment(augment).augmentMode(augmentMode).train(train).seed(seed).clip(clip == null ? Double.NaN : clip)
+                .batchNorm(batchNorm).batchNormStart(batchNormStart).build();
     }
 }

@@ -3,6 +3,7 @@ package dev.acdc.train;
 import dev.acdc.AcdcException;
 import dev.acdc.decompose.WeightRoles;
 import dev.acdc.ir.Model;
+import dev.acdc.ir.Node;
 import dev.acdc.ir.Tensor;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -135,17 +136,50 @@ public final class Nd4jBackend implements TrainingBackend {
 
     /**
      * Puts a BN after every convolution ({@link TrainingBatchNorm}), calibrated on {@code x} (n × sample,
-     * preprocessed) to be the identity, so the model's function is unchanged.
+     * preprocessed). With {@code teacher} (may be null: each BN starts as the identity, so the model's
+     * function is unchanged), each BN's γ and β restore the teacher's statistics of the conv output of the
+     * same name. Returns how many BNs start from the teacher's statistics.
      */
-    public static void insertBatchNorm(Model student, float[] x, int n, long[] sample) {
+    public static int insertBatchNorm(Model student, float[] x, int n, long[] sample, Model teacher) {
         List<String> convs = TrainingBatchNorm.convOutputs(student);
         if (convs.isEmpty()) {
-            return;
+            return 0;
         }
+        INDArray input = Nd4j.create(x, new long[] {n, sample[0], sample[1], sample[2]}, 'c');
         SameDiffGraph plain = SameDiffGraph.build(student, name -> false);
-        Map<String, float[][]> stats = plain.channelStats(
-                Nd4j.create(x, new long[] {n, sample[0], sample[1], sample[2]}, 'c'), convs);
-        TrainingBatchNorm.insert(student, stats);
+        Map<String, float[][]> stats = plain.channelStats(input, convs);
+        Map<String, float[][]> target = Map.of();
+        if (teacher != null) {
+            dev.acdc.passes.PassManager.standard().run(teacher); // the same names as the student's passes give
+            List<String> shared = new ArrayList<>();
+            for (String v : convs) {
+                Node p = teacher.graph().producer(v);
+                if (p != null && p.is("Conv")) {
+                    shared.add(v);
+                }
+            }
+            if (!shared.isEmpty()) {
+                try {
+                    target = SameDiffGraph.build(teacher, name -> false).channelStats(input, shared);
+                } catch (AcdcException e) {
+                    target = Map.of(); // a teacher SameDiff cannot run: every BN starts as the identity
+                }
+            }
+        }
+        TrainingBatchNorm.insert(student, stats, target);
+        if (!target.isEmpty()) {
+            // each conv's statistics once the BNs before it restore the teacher's: what training-mode BN
+            // sees on this batch, so that inference mode computes the same at the start
+            TrainingBatchNorm.setRunningStatistics(student,
+                    SameDiffGraph.build(student, name -> false, true).channelStats(input, convs));
+        }
+        int restored = 0;
+        for (Map.Entry<String, float[][]> e : target.entrySet()) {
+            if (stats.containsKey(e.getKey()) && stats.get(e.getKey())[0].length == e.getValue()[0].length) {
+                restored++;
+            }
+        }
+        return restored;
     }
 
     private static INDArray oneHot(int[] y, int classes) {

@@ -26,6 +26,19 @@ public final class TrainOptions {
      */
     public enum BatchNormMode { FOLDED, TRAIN }
 
+    /**
+     * How a training-mode BatchNormalization starts: {@code IDENTITY}, so that the model computes what it
+     * computed before; {@code TEACHER}, with γ and β from the teacher's statistics of the same conv, as a
+     * pretrained BN kept in training mode after a decomposed conv does ({@link TrainingBatchNorm}).
+     */
+    public enum BatchNormStart { IDENTITY, TEACHER }
+
+    /**
+     * How augmentation draws its crops and flips: {@code IMAGE}, per image with zero padding;
+     * {@code BATCH}, one crop and flip for the whole batch with reflect padding ({@link Augment}).
+     */
+    public enum AugmentMode { IMAGE, BATCH }
+
     private final int epochs;
     private final int maxSteps;
     private final int batch;
@@ -43,6 +56,8 @@ public final class TrainOptions {
     private final long seed;
     private final double clip;
     private final BatchNormMode batchNorm;
+    private final BatchNormStart batchNormStart;
+    private final AugmentMode augmentMode;
 
     private TrainOptions(Builder b) {
         if (b.epochs < 1) {
@@ -91,6 +106,8 @@ public final class TrainOptions {
         train = b.train;
         seed = b.seed;
         batchNorm = b.batchNorm;
+        batchNormStart = b.batchNormStart;
+        augmentMode = b.augmentMode;
         clip = Double.isNaN(b.clip) ? defaultClip(b.batchNorm) : b.clip;
     }
 
@@ -130,6 +147,8 @@ public final class TrainOptions {
         b.seed = seed;
         b.clip = clip;
         b.batchNorm = batchNorm;
+        b.batchNormStart = batchNormStart;
+        b.augmentMode = augmentMode;
         return b;
     }
 
@@ -220,6 +239,14 @@ public final class TrainOptions {
         return batchNorm;
     }
 
+    public BatchNormStart batchNormStart() {
+        return batchNormStart;
+    }
+
+    public AugmentMode augmentMode() {
+        return augmentMode;
+    }
+
     /** Whether BatchNormalization trains with batch statistics. */
     public boolean trainingBatchNorm() {
         return batchNorm == BatchNormMode.TRAIN;
@@ -262,6 +289,8 @@ public final class TrainOptions {
         private long seed = 1;
         private double clip = Double.NaN;
         private BatchNormMode batchNorm = BatchNormMode.TRAIN;
+        private BatchNormStart batchNormStart = BatchNormStart.IDENTITY;
+        private AugmentMode augmentMode = AugmentMode.IMAGE;
 
         private Builder() {
         }
@@ -359,6 +388,24 @@ public final class TrainOptions {
         public Builder batchNorm(BatchNormMode v) {
             batchNorm = v;
             return this;
+        }
+
+        public Builder augmentMode(AugmentMode v) {
+            augmentMode = v;
+            return this;
+        }
+
+        public Builder augmentMode(String v) {
+            return augmentMode(parse(AugmentMode.class, "--augment-mode", v));
+        }
+
+        public Builder batchNormStart(BatchNormStart v) {
+            batchNormStart = v;
+            return this;
+        }
+
+        public Builder batchNormStart(String v) {
+            return batchNormStart(parse(BatchNormStart.class, "--batch-norm-start", v));
         }
 
         public Builder batchNorm(String v) {

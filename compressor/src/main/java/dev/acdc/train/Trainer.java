@@ -25,6 +25,10 @@ public final class Trainer {
         void step(int step, int totalSteps, int epoch, double loss, double gradNorm, double imagesPerSecond);
 
         void epoch(EpochRecord record);
+
+        /** A one-line fact about the set-up (e.g. how the BatchNormalizations start). */
+        default void note(String line) {
+        }
     }
 
     /**
@@ -111,10 +115,18 @@ public final class Trainer {
             throw new AcdcException("the training data set is empty");
         }
         long[] sample = {data.channels(), data.height(), data.width()};
-        int calib = o.trainingBatchNorm() ? Math.min(n, Math.max(o.batch(), 64)) : 0;
+        int calib = o.trainingBatchNorm() ? Math.min(n, Math.max(o.batch(), 256)) : 0;
         float[] x = calib == 0 ? new float[0] : firstImages(data, pre, calib);
         if (o.trainingBatchNorm()) {
-            Nd4jBackend.insertBatchNorm(student, x, calib, sample);
+            int convs = TrainingBatchNorm.convOutputs(student).size();
+            int restored = Nd4jBackend.insertBatchNorm(student, x, calib, sample,
+                    teacher == null || o.batchNormStart() != TrainOptions.BatchNormStart.TEACHER ? null
+                            : teacher.model());
+            String start = restored == 0 ? "each starts as the identity"
+                    : (restored == convs ? "all" : restored + " of them") + " start at the teacher's statistics of "
+                    + "the same conv" + (restored == convs ? "" : ", " + (convs - restored) + " as the identity");
+            listener.note("batch-norm: " + convs + " BatchNormalizations in training mode, running statistics from "
+                    + calib + " training images; " + start);
         }
         // a checkpoint's weights replace the model's before the backend copies them
         Checkpoint.Loaded restored = resume && checkpoint != null ? Checkpoint.load(checkpoint, student) : null;

@@ -41,6 +41,37 @@ class PassesTest {
         return m;
     }
 
+    /** Filters get the norm asked for, the scale moves into a Mul per conv, outputs stay; a second run does nothing. */
+    @Test
+    void normalizeFiltersKeepsTheFunctionAndSetsEveryNorm() {
+        Model m = ModelGenerators.residual(3, 8, 6, 5, 4);
+        PassManager.standard().run(m);
+        long[] shape = Ort.inputShape(m, 3);
+        float[] x = Ort.randomInput(shape, 11);
+        float[] before = Ort.run(m, x, shape);
+        var results = new PassManager(java.util.List.of(new NormalizeFilters(0.5))).run(m);
+        assertEquals(3, results.get(0).changes(), "the stem and both block convs");
+        assertTrue(Ort.relDiff(before, Ort.run(m, x, shape)) <= 1e-5, "the function is unchanged");
+        for (Node conv : m.graph().nodes()) {
+            if (!conv.is("Conv")) {
+                continue;
+            }
+            float[] w = m.graph().initializer(conv.input(1)).floats();
+            int o = (int) m.graph().initializer(conv.input(1)).shape()[0];
+            int per = w.length / o;
+            for (int k = 0; k < o; k++) {
+                double sq = 0;
+                for (int i = 0; i < per; i++) {
+                    sq += w[k * per + i] * w[k * per + i];
+                }
+                assertEquals(0.5, Math.sqrt(sq), 1e-5, conv.name() + " filter " + k);
+            }
+            Node mul = m.graph().consumers(conv.output(0)).get(0);
+            assertTrue(NormalizeFilters.isFilterScale(m.graph(), mul), conv.name() + " is followed by its scale");
+        }
+        assertEquals(0, new PassManager(java.util.List.of(new NormalizeFilters(0.5))).run(m).get(0).changes());
+    }
+
     @Test
     void foldBatchNormOnTinyModel() {
         Model m = ModelGenerators.residual(3, 8, 6, 5, 4);

@@ -7,6 +7,8 @@ import dev.acdc.data.Preprocessing;
 import dev.acdc.decompose.Compressor;
 import dev.acdc.decompose.Settings;
 import dev.acdc.ir.Model;
+import dev.acdc.ir.Node;
+import dev.acdc.ir.Tensor;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.testing.ModelGenerators;
 import dev.acdc.testing.Ort;
@@ -268,6 +270,79 @@ class TrainerTest {
         }
     }
 
+    /**
+     * A BN that starts at the teacher's statistics undoes any per-channel affine change of a conv's
+     * output: a student whose convs have every output channel scaled and shifted computes the teacher's
+     * logits again on the calibration batch (in inference mode, with the running statistics it starts
+     * with); BNs that start as the identity keep the change.
+     */
+    @Test
+    void batchNormStartingAtTheTeachersStatisticsRestoresItsFunction() {
+        long[] shape = {16, 3, 8, 8};
+        float[] x = Ort.randomInput(shape, 5);
+        Model teacher = ModelGenerators.residual(3, 8, 16, 5, 11);
+        float[] want = Ort.run(teacher, x, shape);
+        float[] changed = null;
+        for (boolean restore : new boolean[] {false, true}) {
+            Model student = ModelGenerators.residual(3, 8, 16, 5, 11);
+            dev.acdc.passes.PassManager.standard().run(student);
+            java.util.Random r = new java.util.Random(2);
+            for (Node conv : student.graph().nodes()) {
+                if (!conv.is("Conv")) {
+                    continue;
+                }
+                Tensor w = student.graph().initializer(conv.input(1));
+                Tensor b = student.graph().initializer(conv.input(2));
+                float[] wv = w.floats();
+                float[] bv = b.floats();
+                int per = wv.length / bv.length;
+                for (int o = 0; o < bv.length; o++) {
+                    float c = (float) (0.3 + 2 * r.nextDouble());
+                    for (int i = 0; i < per; i++) {
+                        wv[o * per + i] *= c;
+                    }
+                    bv[o] = bv[o] * c + (float) r.nextGaussian();
+                }
+                student.graph().putInitializer(Tensor.ofFloats(w.name(), w.shape(), wv));
+                student.graph().putInitializer(Tensor.ofFloats(b.name(), b.shape(), bv));
+            }
+            int restored = Nd4jBackend.insertBatchNorm(student, x, 16, new long[] {3, 8, 8},
+                    restore ? ModelGenerators.residual(3, 8, 16, 5, 11) : null);
+            float[] got = Ort.run(student, x, shape);
+            if (restore) {
+                assertEquals(3, restored, "every conv has a counterpart in the teacher");
+                assertTrue(Ort.maxAbsDiff(want, got) <= 2e-3 * (1 + maxAbs(want)),
+                        "the teacher's logits again: " + Ort.maxAbsDiff(want, got));
+            } else {
+                assertEquals(0, restored);
+                changed = got;
+            }
+        }
+        assertTrue(Ort.maxAbsDiff(want, changed) > 0.1, "the change is large without the restoring start");
+    }
+
+    /**
+     * After {@link dev.acdc.passes.NormalizeFilters}, the BN put after each conv absorbs the filter scale
+     * that follows it: no scale Mul is left, and the model computes what conv then scale computed.
+     */
+    @Test
+    void batchNormAbsorbsTheFilterScale() {
+        long[] shape = {8, 3, 8, 8};
+        float[] x = Ort.randomInput(shape, 3);
+        Model n = ModelGenerators.residual(3, 8, 16, 5, 6);
+        dev.acdc.passes.PassManager.standard().run(n);
+        new dev.acdc.passes.PassManager(List.of(new dev.acdc.passes.NormalizeFilters(0.25))).run(n);
+        Compressor.compress(n, Settings.of("net", "4", "8", null, null), s -> { });
+        assertEquals(3, n.graph().nodes().stream().filter(v -> v.is("Mul") && v.input(1).endsWith("/filter_scale")).count());
+        float[] compressed = Ort.run(n, x, shape);
+        TrainingBatchNorm.insert(n, SameDiffGraph.build(n, v -> false)
+                .channelStats(Nd4j.create(x, shape, 'c'), TrainingBatchNorm.convOutputs(n)));
+        assertEquals(0, n.graph().nodes().stream().filter(v -> v.is("Mul") && v.input(1).endsWith("/filter_scale")).count(),
+                "every scale is absorbed");
+        assertEquals(3, n.graph().nodes().stream().filter(v -> v.is("BatchNormalization")).count());
+        assertTrue(Ort.maxAbsDiff(compressed, Ort.run(n, x, shape)) <= 1e-4, "the BNs compute conv then scale");
+    }
+
     /** Inserted BNs leave the model's function unchanged in inference mode, and fold away for export. */
     @Test
     void insertedBatchNormIsTheIdentityAndFoldsAway() {
@@ -461,5 +536,13 @@ class TrainerTest {
             public void epoch(Trainer.EpochRecord rec) {
             }
         };
+    }
+
+    private static double maxAbs(float[] v) {
+        double m = 0;
+        for (float f : v) {
+            m = Math.max(m, Math.abs(f));
+        }
+        return m;
     }
 }

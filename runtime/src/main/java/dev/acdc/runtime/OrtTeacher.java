@@ -5,9 +5,21 @@ import dev.acdc.train.Teacher;
 /** The distillation teacher run by ONNX Runtime in the same process. */
 public final class OrtTeacher implements Teacher, AutoCloseable {
     private final ModelIO model;
+    private final byte[] onnx;
 
     public OrtTeacher(byte[] onnx, Sessions.Config cfg, java.util.function.Consumer<String> notice) {
         this.model = new ModelIO(onnx, cfg, notice);
+        this.onnx = onnx;
+    }
+
+    /** The teacher's graph, parsed afresh; null when it cannot be (e.g. weights in external files). */
+    @Override
+    public dev.acdc.ir.Model model() {
+        try {
+            return dev.acdc.onnx.OnnxModels.fromBytes(onnx, null);
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     public ModelIO io() {

@@ -2,7 +2,10 @@ package dev.acdc.cli;
 
 import java.io.PrintWriter;
 
-/** A progress bar on a terminal; on anything else, a plain line every 10 %. */
+/**
+ * A progress bar when standard error (the stream it draws on) is a terminal; on anything else (a file,
+ * a pipe, CI), a plain line every 10 %, never a carriage return.
+ */
 final class ProgressBar {
     private final PrintWriter err;
     private final String label;
@@ -13,7 +16,29 @@ final class ProgressBar {
     ProgressBar(PrintWriter err, String label) {
         this.err = err;
         this.label = label;
-        this.tty = System.console() != null && System.getenv("CI") == null;
+        this.tty = stderrIsTerminal() && System.getenv("CI") == null;
+    }
+
+    /**
+     * Whether this process's standard error is a terminal. On Linux, from what file descriptor 2 refers
+     * to (a {@code /dev/pts/N} or {@code /dev/ttyN} device); elsewhere, Java only knows whether standard
+     * input and output are, which is taken to mean standard error too.
+     */
+    static boolean stderrIsTerminal() {
+        java.nio.file.Path fd = java.nio.file.Path.of("/proc/self/fd/2");
+        if (java.nio.file.Files.isSymbolicLink(fd)) {
+            try {
+                return isTerminalDevice(java.nio.file.Files.readSymbolicLink(fd).toString());
+            } catch (java.io.IOException | SecurityException e) {
+                return false;
+            }
+        }
+        return System.console() != null;
+    }
+
+    /** Whether a device path names a terminal. */
+    static boolean isTerminalDevice(String path) {
+        return path.startsWith("/dev/pts/") || path.matches("/dev/tty[0-9A-Za-z]*") || path.equals("/dev/console");
     }
 
     /** A duration for people: {@code 42s}, {@code 3m05s}, {@code 1h14m}. */

@@ -143,6 +143,18 @@ public final class Trainer {
         if (o.trainingBatchNorm()) {
             foldBatchNorm(student);
         }
+        // the file says it was fine-tuned, on what and how (the exporter's and the fit's keys stay)
+        Map<String, Object> meta = new java.util.LinkedHashMap<>();
+        meta.put("data", data.describe());
+        meta.put("epochs", o.epochs());
+        meta.put("keptEpoch", run.bestEpoch);
+        meta.put("steps", run.step);
+        meta.put("loss", o.kdWeight() > 0 ? "distillation from the teacher (T " + o.temperature() + ", weight "
+                + o.kdWeight() + ") + cross-entropy (weight " + o.ceWeight() + ")" : "cross-entropy on labels");
+        meta.put("optimizer", TrainOptions.spell(o.optimizer()) + " lr " + o.lr() + " " + TrainOptions.spell(o.schedule()));
+        meta.put("batchNorm", TrainOptions.spell(o.batchNorm()));
+        meta.put("trained", TrainOptions.spell(o.train()));
+        student.metadata().put("acdc.finetuned", dev.acdc.util.Json.write(meta));
         return new Result(run.records(), run.bestEpoch, run.step, run.seconds, run.imagesPerSecond, backend.describe());
     }
 

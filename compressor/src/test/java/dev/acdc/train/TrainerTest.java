@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -400,6 +401,13 @@ class TrainerTest {
         assertEquals(6, r.epochs().size());
         assertEquals(24, r.steps());
         assertTrue(losses.get(5) < 0.5 * losses.get(0), "distillation loss falls: " + losses);
+        // the file says it was fine-tuned, on what and how, and that survives writing it
+        var meta = assertDoesNotThrow(() -> dev.acdc.util.Json.mapper().readTree(
+                OnnxModels.fromBytes(OnnxModels.toBytes(student), null).metadata().get("acdc.finetuned")));
+        assertEquals(6, meta.get("epochs").asInt());
+        assertEquals(24, meta.get("steps").asInt());
+        assertEquals(data.describe(), meta.get("data").asText());
+        assertEquals("folded", meta.get("batchNorm").asText());
         // the written-back model, run by ONNX Runtime, equals the trained SameDiff graph
         SameDiffGraph g = SameDiffGraph.build(student, n -> false);
         long[] shape = {4, 3, 8, 8};

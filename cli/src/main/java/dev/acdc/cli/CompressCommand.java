@@ -216,7 +216,7 @@ final class CompressCommand implements Callable<Integer> {
             err.println("acdc: filters of " + n + " conv(s) scaled to norm " + filterNorm
                     + " for the fit and the fine-tune (the training BNs carry the scale)");
         }
-        Compressor.Result r = Compressor.compress(m, settings, msg -> err.println("acdc: " + msg), fitter);
+        Compressor.Result r = Compressor.compress(m, settings, Interrupts.progress(err), fitter);
         r.timings().put("load", loadSeconds);
         Map<String, Object> finetune = null;
         if (trainData != null) {
@@ -277,12 +277,13 @@ final class CompressCommand implements Callable<Integer> {
         // failure on the last one leaves all earlier files of a previous run as they were
         try (dev.acdc.onnx.AtomicFiles.Staged staged = new dev.acdc.onnx.AtomicFiles.Staged()) {
             staged.stage(out1, bytes, model, dev.acdc.runtime.WrittenModelCheck.againstOutputs(probe.input(),
-                    probe.candidateOutput(), probeShape, msg -> err.println("acdc: " + msg)));
+                    probe.candidateOutput(), probeShape, Interrupts.progress(err)));
             r.timings().put("write", (System.nanoTime() - t2) / 1e9);
             r.timings().put("total", (System.nanoTime() - t0) / 1e9);
             staged.stage(rep, Json.write(report.json()) + "\n");
             staged.stage(outs.markdown(), dev.acdc.report.MarkdownReport.render(report.json()));
             staged.stage(outs.html(), dev.acdc.report.HtmlReport.render(report.json()));
+            Interrupts.checkpoint(); // the last safe point: after it every output is renamed into place
             staged.commit();
         }
 
@@ -331,7 +332,7 @@ final class CompressCommand implements Callable<Integer> {
             shape[0] = Math.max(shape[0], 2);
         }
         OnnxModels.save(m, out, protect,
-                dev.acdc.runtime.WrittenModelCheck.against(bytes, shape, msg -> err.println("acdc: " + msg)));
+                dev.acdc.runtime.WrittenModelCheck.against(bytes, shape, Interrupts.progress(err)));
     }
 
     /**
@@ -344,8 +345,9 @@ final class CompressCommand implements Callable<Integer> {
         shape[0] = Math.max(shape[0], 2);
         try (dev.acdc.onnx.AtomicFiles.Staged staged = new dev.acdc.onnx.AtomicFiles.Staged()) {
             staged.stage(out, bytes, protect,
-                    dev.acdc.runtime.WrittenModelCheck.against(bytes, shape, msg -> err.println("acdc: " + msg)));
+                    dev.acdc.runtime.WrittenModelCheck.against(bytes, shape, Interrupts.progress(err)));
             staged.stage(report, Json.write(json) + "\n");
+            Interrupts.checkpoint(); // the last safe point: after it every output is renamed into place
             staged.commit();
         }
     }

@@ -1,5 +1,7 @@
 package dev.acdc.cli;
 
+import dev.acdc.AcdcException;
+
 import java.lang.reflect.Proxy;
 
 /**
@@ -9,7 +11,62 @@ import java.lang.reflect.Proxy;
  * API) and only sets a flag the trainer checks between steps. A second Ctrl-C quits at once.
  */
 final class Interrupts {
+    /** How long a stage without safe points may take to reach one before a Ctrl-C ends the process anyway. */
+    static final long GRACE_MILLIS = 5000;
+
+    private static volatile boolean requested;
+
     private Interrupts() {
+    }
+
+    /**
+     * The process-wide handler, installed once by {@code main} (tests, which call {@code Main.run}, keep
+     * the JVM's): the first Ctrl-C asks the running command to stop at its next safe point
+     * ({@link #checkpoint}: between validation batches, fit steps, stages), where it throws, every staged
+     * output is deleted by its {@code close()}, native sessions close in order, and the process exits 130 —
+     * so no ONNX Runtime call is torn down mid-flight (which crashed the JVM). A stage that reaches no
+     * safe point within {@link #GRACE_MILLIS}, or a second Ctrl-C, deletes the staged files and halts
+     * with 130. A fine-tune puts its own handler on top while it trains (stop after the step, checkpoint).
+     */
+    static void installProcessWide(java.io.PrintWriter err) {
+        onSigint(() -> {
+            requested = true;
+            err.println();
+            err.println("acdc: Ctrl-C: stopping (Ctrl-C again quits at once)");
+            err.flush();
+            Thread t = new Thread(() -> {
+                try {
+                    Thread.sleep(GRACE_MILLIS);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                halt();
+            }, "acdc-ctrl-c-grace");
+            t.setDaemon(true);
+            t.start();
+        });
+    }
+
+    /** Throws the interruption when Ctrl-C was pressed; a no-op otherwise (cheap: one volatile read). */
+    static void checkpoint() {
+        if (requested) {
+            throw new AcdcException(dev.acdc.train.StopSignal.EXIT_INTERRUPTED,
+                    "interrupted by Ctrl-C; no output was written or replaced", null);
+        }
+    }
+
+    /** Progress lines ("acdc: …") on {@code err}, each a safe point for Ctrl-C. */
+    static java.util.function.Consumer<String> progress(java.io.PrintWriter err) {
+        return msg -> {
+            checkpoint();
+            err.println("acdc: " + msg);
+        };
+    }
+
+    /** Ends the process now with 130, leaving no temporary file behind. */
+    static void halt() {
+        dev.acdc.onnx.AtomicFiles.deleteTemporaryFiles();
+        Runtime.getRuntime().halt(dev.acdc.train.StopSignal.EXIT_INTERRUPTED);
     }
 
     /** A handler installed until {@link #close()}, which puts the previous one back. */
@@ -40,7 +97,7 @@ final class Interrupts {
                     (proxy, method, args) -> switch (method.getName()) {
                         case "handle" -> {
                             if (seen[0]) {
-                                Runtime.getRuntime().halt(dev.acdc.train.StopSignal.EXIT_INTERRUPTED);
+                                halt();
                             }
                             seen[0] = true;
                             first.run();

@@ -22,7 +22,9 @@ import java.io.PrintWriter;
 public final class Main {
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        PrintWriter err = new PrintWriter(System.err, true);
+        Interrupts.installProcessWide(err);
+        System.exit(run(new PrintWriter(System.out, true), err, args));
     }
 
     /** Runs the command line and returns the exit code (for tests). */
@@ -41,7 +43,8 @@ public final class Main {
                 return s.exitCode();
             }
             if (ex instanceof AcdcException a) {
-                err.println("acdc: error: " + a.getMessage());
+                err.println("acdc: " + (a.exitCode() == dev.acdc.train.StopSignal.EXIT_INTERRUPTED ? "" : "error: ")
+                        + a.getMessage());
                 if (verbose) {
                     a.printStackTrace(err);
                 }

@@ -54,6 +54,7 @@ final class ProgressBar {
     }
 
     void update(int done, int total) {
+        Interrupts.checkpoint();
         double secs = (System.nanoTime() - start) / 1e9;
         double rate = done / Math.max(secs, 1e-9);
         double eta = rate > 0 ? (total - done) / rate : 0;

@@ -105,7 +105,7 @@ final class ValidateCommand implements Callable<Integer> {
 
     static ValidationResult run(byte[] a, byte[] b, Dataset ds, Preprocessing pre, DataOptions d, PrintWriter err) {
         ProgressBar bar = new ProgressBar(err, "validate");
-        return Validator.validate(a, b, ds, pre, options(d), msg -> err.println("acdc: " + msg), bar::update);
+        return Validator.validate(a, b, ds, pre, options(d), Interrupts.progress(err), bar::update);
     }
 
     static String render(ValidationResult r, String nameA, String nameB) {

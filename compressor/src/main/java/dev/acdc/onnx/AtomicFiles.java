@@ -62,6 +62,28 @@ public final class AtomicFiles {
      * place. A failure while staging (a full disk, a failed check) leaves every target as it was;
      * {@link #close} deletes whatever was staged and not committed.
      */
+    /** Temporary files written and not yet renamed or deleted, for {@link #deleteTemporaryFiles}. */
+    private static final java.util.Set<Path> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Deletes every temporary file this process has staged and not yet renamed into place: for a process
+     * about to halt (a second Ctrl-C), which runs no {@code close()}. Returns how many it deleted.
+     */
+    public static int deleteTemporaryFiles() {
+        int n = 0;
+        for (Path p : java.util.List.copyOf(LIVE)) {
+            try {
+                if (Files.deleteIfExists(p)) {
+                    n++;
+                }
+            } catch (IOException ignored) {
+                // best effort on the way out
+            }
+            LIVE.remove(p);
+        }
+        return n;
+    }
+
     public static final class Staged implements AutoCloseable {
         private final java.util.List<Path[]> pending = new java.util.ArrayList<>();
 
@@ -87,6 +109,7 @@ public final class AtomicFiles {
             Path tmp = null;
             try {
                 tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+                LIVE.add(tmp);
                 pending.add(new Path[] {tmp, target});
                 keepPermissions(tmp, target);
                 try (OutputStream os = Files.newOutputStream(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -131,6 +154,7 @@ public final class AtomicFiles {
                 } catch (IOException e) {
                     throw new AcdcException("cannot write " + p[1] + ": " + e.getMessage());
                 }
+                LIVE.remove(p[0]);
                 it.remove();
             }
         }
@@ -143,6 +167,7 @@ public final class AtomicFiles {
                 } catch (IOException ignored) {
                     // best effort: the temp file has a dot name and does not shadow the target
                 }
+                LIVE.remove(p[0]);
             }
             pending.clear();
         }

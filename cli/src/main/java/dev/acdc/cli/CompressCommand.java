@@ -406,15 +406,9 @@ final class CompressCommand implements Callable<Integer> {
         }
     }
 
+    /** A model file's bytes for an ONNX Runtime session: external data, if any, read from its folder. */
     static byte[] readAll(Path p) {
-        if (!Files.isRegularFile(p)) {
-            throw new AcdcException(Files.exists(p) ? "not a file: " + p : "no such file: " + p);
-        }
-        try {
-            return Files.readAllBytes(p);
-        } catch (java.io.IOException e) {
-            throw new AcdcException("cannot read " + p + ": " + e.getMessage());
-        }
+        return OnnxModels.runtimeBytes(p);
     }
 
 }

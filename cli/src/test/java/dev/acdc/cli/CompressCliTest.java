@@ -39,6 +39,25 @@ class CompressCliTest {
     }
 
     /** A write whose bytes change on the way to disk fails the run and leaves the previous output as it was. */
+    /**
+     * A model with its weights in an external data file, run from another working directory: every
+     * command that opens it in ONNX Runtime (compress's probe, validate, bench --vs) finds the data in
+     * the model's folder.
+     */
+    @Test
+    void externalDataIsFoundFromAnyWorkingDirectory() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("elsewhere"));
+        Path model = dev.acdc.onnx.ExternalDataFiles.write(ModelGenerators.residual(3, 8, 16, 5, 3),
+                dir.resolve("ext.onnx"), "ext.weights", true);
+        assertFalse(Path.of("").toAbsolutePath().equals(dir), "the test runs from another folder");
+        Path out = tmp.resolve("ext.acdc.onnx");
+        CliTest.Run c = run("compress", model.toString(), "-o", out.toString(), "--group", "8");
+        assertEquals(0, c.code(), c.err());
+        CliTest.Run b = run("bench", out.toString(), "--vs", model.toString(), "--batch", "2", "--runs", "2",
+                "--warmup", "1");
+        assertEquals(0, b.code(), b.err());
+    }
+
     @Test
     void outputThatDoesNotReadBackFailsAndWritesNothing() throws Exception {
         Path model = tiny();

@@ -71,6 +71,55 @@ public final class OnnxModels {
         }
     }
 
+    /**
+     * The bytes of a model file as a runtime session should get them: the file itself, or, when any
+     * initializer is stored in an external data file, the model with that data read from the model's
+     * folder and inlined. (ONNX Runtime resolves external data of a model given as bytes against the
+     * working directory, so the file's own bytes work only when run from the model's folder.) A file that
+     * does not parse is returned as it is, for the loader to name the problem.
+     */
+    public static byte[] runtimeBytes(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new AcdcException(Files.exists(file) ? "not a file: " + file : "no such file: " + file);
+        }
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new AcdcException("cannot read " + file + ": " + e.getMessage());
+        }
+        boolean external;
+        try {
+            CodedInputStream in = CodedInputStream.newInstance(bytes);
+            in.setRecursionLimit(64);
+            external = usesExternalData(ModelProto.parseFrom(in).getGraph());
+        } catch (IOException | RuntimeException e) {
+            return bytes;
+        }
+        return external ? toBytes(load(file)) : bytes;
+    }
+
+    private static boolean usesExternalData(dev.acdc.onnx.proto.OnnxProto.GraphProto g) {
+        for (var t : g.getInitializerList()) {
+            if (t.getDataLocation() == dev.acdc.onnx.proto.OnnxProto.TensorProto.DataLocation.EXTERNAL
+                    || t.getExternalDataCount() > 0) {
+                return true;
+            }
+        }
+        for (var n : g.getNodeList()) {
+            for (var a : n.getAttributeList()) {
+                if (a.hasT() && (a.getT().getDataLocation() == dev.acdc.onnx.proto.OnnxProto.TensorProto.DataLocation.EXTERNAL
+                        || a.getT().getExternalDataCount() > 0)) {
+                    return true;
+                }
+                if (a.hasG() && usesExternalData(a.getG())) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** Parses a model from bytes; {@code baseDir} (may be null) is where external data live. */
     public static Model fromBytes(byte[] bytes, Path baseDir) {
         if (bytes.length == 0) {

@@ -27,32 +27,15 @@ class ExternalDataTest {
 
     /** Writes the tiny model with every float initializer moved into {@code location}. */
     private Path externalModel(Path dir, String location, String dataFile) throws Exception {
-        ModelProto p = ModelProto.parseFrom(OnnxModels.toBytes(ModelGenerators.residual(3, 8, 4, 5, 3)));
-        GraphProto.Builder g = p.getGraph().toBuilder();
-        ByteArrayOutputStream data = new ByteArrayOutputStream();
-        for (int i = 0; i < g.getInitializerCount(); i++) {
-            TensorProto t = g.getInitializer(i);
-            byte[] raw = t.getRawData().toByteArray();
-            long offset = data.size();
-            data.write(raw);
-            g.setInitializer(i, t.toBuilder().clearRawData()
-                    .setDataLocation(TensorProto.DataLocation.EXTERNAL)
-                    .addExternalData(kv("location", location))
-                    .addExternalData(kv("offset", Long.toString(offset)))
-                    .addExternalData(kv("length", Long.toString(raw.length))));
-        }
+        Path model = ExternalDataFiles.write(ModelGenerators.residual(3, 8, 4, 5, 3), dir.resolve("model.onnx"), location,
+                false);
         if (dataFile != null) {
-            Path df = dir.resolve(dataFile);
-            Files.createDirectories(df.getParent());
-            Files.write(df, data.toByteArray());
+            // the data written where dataFile says (which may differ from location, to test a missing file)
+            Path other = dir.resolve(".data-source.onnx");
+            ExternalDataFiles.write(ModelGenerators.residual(3, 8, 4, 5, 3), other, dataFile, true);
+            Files.delete(other);
         }
-        Path model = dir.resolve("model.onnx");
-        Files.write(model, p.toBuilder().setGraph(g).build().toByteArray());
         return model;
-    }
-
-    private static StringStringEntryProto kv(String k, String v) {
-        return StringStringEntryProto.newBuilder().setKey(k).setValue(v).build();
     }
 
     @Test

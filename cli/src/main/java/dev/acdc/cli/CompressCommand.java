@@ -22,6 +22,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -106,6 +107,13 @@ final class CompressCommand implements Callable<Integer> {
                     + "(--calibration-data, or --train-data), else svd.")
     String fit;
 
+    @Option(names = "--target-size", paramLabel = "F",
+            description = "Allocate atoms per sharing set (or keep a set dense) so that the output has at most F times "
+                    + "the input's bytes, minimising the output error predicted by a sensitivity analysis on the "
+                    + "calibration images (acdc sensitivity); needs --calibration-data or --train-data. --atoms is then "
+                    + "ignored; the plan is printed and in the report.")
+    Double targetSize;
+
     @Option(names = "--filter-norm", paramLabel = "R", defaultValue = "1",
             description = "With --train-data and --batch-norm train: before the fit, scale every conv's output filters "
                     + "to L2 norm R and let the training BN carry the scale (the function is unchanged), so that neither "
@@ -180,6 +188,13 @@ final class CompressCommand implements Callable<Integer> {
         if (!(filterNorm >= 0 && filterNorm < Double.POSITIVE_INFINITY)) {
             throw new AcdcException("--filter-norm must be a finite norm, 0 (off) or more, got " + filterNorm);
         }
+        if (targetSize != null && !(targetSize > 0 && targetSize <= 1)) {
+            throw new AcdcException("--target-size must be a fraction of the input's bytes in (0, 1], got " + targetSize);
+        }
+        if (targetSize != null && calibSpec == null) {
+            throw new AcdcException("--target-size needs calibration images for its sensitivity analysis: give "
+                    + "--calibration-data SPEC (or --train-data)");
+        }
         if (calibrationImages < 1) {
             throw new AcdcException("--calibration-images must be at least 1, got " + calibrationImages);
         }
@@ -201,11 +216,33 @@ final class CompressCommand implements Callable<Integer> {
         double loadSeconds = (System.nanoTime() - t0) / 1e9;
 
         OutputFitter fitter = null;
-        if (fitMode.equals("output")) {
+        List<String> budgetLines = List.of();
+        if (fitMode.equals("output") || targetSize != null) {
             dev.acdc.data.Preprocessing pre = dataOptions.preprocessing();
+            CalibrationImages images;
             try (dev.acdc.data.Dataset ds = dev.acdc.data.DataSpec.open(calibSpec)) {
-                CalibrationImages images = CalibrationImages.sample(ds, pre, calibrationImages, calibrationSeed);
+                images = CalibrationImages.sample(ds, pre, calibrationImages, calibrationSeed);
                 err.println("acdc: calibration images: " + images.subset().describe() + " of " + ds.describe());
+            }
+            if (targetSize != null) {
+                err.println("acdc: sensitivity analysis for --target-size " + targetSize);
+                dev.acdc.runtime.calibration.SizeTarget.Result plan = dev.acdc.runtime.calibration.SizeTarget.plan(m,
+                        originalBytes.length, targetSize, settings, images,
+                        dev.acdc.runtime.calibration.Sensitivity.CANDIDATES_3X3, Interrupts.progress(err));
+                settings = plan.settings();
+                List<String> lines = new java.util.ArrayList<>();
+                lines.add(String.format(java.util.Locale.ROOT, "atom budget for --target-size %s (%,d bytes): "
+                        + "predicted KL %.3f (the sets' single-set errors summed)", targetSize, plan.targetBytes(),
+                        plan.predictedKl()));
+                for (String l : plan.planLines()) {
+                    lines.add("atom budget: " + l);
+                }
+                budgetLines = lines;
+                for (String l : lines) {
+                    err.println("acdc: " + l);
+                }
+            }
+            if (fitMode.equals("output")) {
                 fitter = new OutputFitter(images, 64, fitIterations, fitTarget.equals("sum"));
             }
         }
@@ -217,6 +254,7 @@ final class CompressCommand implements Callable<Integer> {
                     + " for the fit and the fine-tune (the training BNs carry the scale)");
         }
         Compressor.Result r = Compressor.compress(m, settings, Interrupts.progress(err), fitter);
+        r.notes().addAll(budgetLines);
         r.timings().put("load", loadSeconds);
         Map<String, Object> finetune = null;
         if (trainData != null) {

@@ -39,6 +39,41 @@ class CompressCliTest {
     }
 
     /** A write whose bytes change on the way to disk fails the run and leaves the previous output as it was. */
+    /** --target-size and acdc sensitivity end to end on a small model, and their bad options. */
+    @Test
+    void targetSizeAllocatesAtomsAndSensitivityReportsCurves() throws Exception {
+        Path model = tmp.resolve("tiny.onnx");
+        OnnxModels.save(dev.acdc.testdata.TinyResNet.build(3), model, null);
+        byte[] b = new byte[40 * 3073];
+        new java.util.Random(4).nextBytes(b);
+        for (int i = 0; i < 40; i++) {
+            b[i * 3073] = (byte) (i % 10);
+        }
+        Path data = Files.write(tmp.resolve("calib.bin"), b);
+        Path out = tmp.resolve("tiny.budget.onnx");
+        CliTest.Run c = run("compress", model.toString(), "-o", out.toString(), "--fit", "svd", "--target-size", "0.5",
+                "--calibration-data", "cifar10:" + data, "--calibration-images", "20");
+        assertEquals(0, c.code(), c.err());
+        assertTrue(Files.size(out) <= 0.5 * Files.size(model), Files.size(out) + " of " + Files.size(model));
+        assertTrue(c.err().contains("acdc: atom budget: "), c.err());
+        assertTrue(Files.readString(tmp.resolve("tiny.budget.report.md")).contains("atom budget: "));
+        Path json = tmp.resolve("sens.json");
+        CliTest.Run s = run("sensitivity", model.toString(), "--calibration-data", "cifar10:" + data,
+                "--calibration-images", "20", "--candidates", "1,4", "--json", json.toString());
+        assertEquals(0, s.code(), s.err());
+        assertTrue(s.out().contains("m=1 KL / agree") && s.out().contains("m=4 KL / agree"), s.out());
+        var j = Json.mapper().readTree(json.toFile());
+        assertTrue(j.get("sets").size() > 0);
+        assertEquals("dense", j.get("sets").get(0).get("points").get(2).get("atoms").asText());
+        assertOneLineError(run("compress", model.toString(), "-o", tmp.resolve("x.onnx").toString(), "--target-size", "1.5",
+                "--calibration-data", "cifar10:" + data), 2, "--target-size must be a fraction");
+        assertOneLineError(run("compress", model.toString(), "-o", tmp.resolve("x.onnx").toString(), "--target-size",
+                "0.3"), 2, "--target-size needs calibration images");
+        assertOneLineError(run("sensitivity", model.toString(), "--calibration-data", "cifar10:" + data, "--candidates",
+                "0"), 2, "--candidates must be atom counts");
+        assertFalse(Files.exists(tmp.resolve("x.onnx")));
+    }
+
     /**
      * A model with its weights in an external data file, run from another working directory: every
      * command that opens it in ONNX Runtime (compress's probe, validate, bench --vs) finds the data in

@@ -291,10 +291,20 @@ public final class Planner {
             set.members.add(c);
             c.setId = id;
         }
+        List<SharingSet> kept = new ArrayList<>();
         for (SharingSet set : sets.values()) {
-            int want = s.atomsFor(set.kh, set.kw);
+            Integer budget = s.setAtoms().get(set.id());
+            if (budget != null && budget == Settings.DENSE) {
+                for (ConvPlan c : set.members) {
+                    c.reason = "kept dense by the atom budget";
+                    c.setId = null;
+                }
+                continue;
+            }
+            int want = budget != null ? budget : s.atomsFor(set.kh, set.kw);
             set.atoms = Math.max(1, Math.min(want, Math.min(set.go * set.gi, set.blocks() * set.kh * set.kw)));
+            kept.add(set);
         }
-        return new ArrayList<>(sets.values());
+        return kept;
     }
 }

@@ -54,6 +54,11 @@ public final class SharingSet {
         return atoms;
     }
 
+    /** The most atoms the set can use: its rank bound min(go·gi, S·kh·kw). */
+    public int maxAtoms() {
+        return Math.min(go * gi, blocks() * kh * kw);
+    }
+
     /** Dense parameters of the members: Σ O·(I/G)·kh·kw. */
     public long denseParams() {
         long p = 0;

@@ -1,0 +1,155 @@
+package dev.acdc.cli;
+
+import dev.acdc.AcdcException;
+import dev.acdc.decompose.Settings;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.runtime.calibration.CalibrationImages;
+import dev.acdc.runtime.calibration.Sensitivity;
+import dev.acdc.util.Json;
+import dev.acdc.util.Table;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code acdc sensitivity}: how much each sharing set's compression costs the network's output. */
+@Command(name = "sensitivity", mixinStandardHelpOptions = true,
+        description = {"For each sharing set and each candidate atom count, compress only that set (SVD fit, every "
+                + "other convolution dense) and measure the network's output on calibration images: mean "
+                + "KL(original || compressed) of the softmax and top-1 agreement with the original. The curves "
+                + "show where atoms matter; compress --target-size allocates atoms by them."})
+final class SensitivityCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    Options common;
+
+    @Parameters(paramLabel = "MODEL.onnx", description = "The pretrained model.")
+    Path model;
+
+    @Option(names = "--calibration-data", paramLabel = "SPEC", required = true,
+            description = "Images to measure on (any data spec; labels only stratify the sample).")
+    String calibrationData;
+
+    @Option(names = "--calibration-images", paramLabel = "N", defaultValue = "256",
+            description = "A seeded, stratified sample of this many images (default ${DEFAULT-VALUE}).")
+    int calibrationImages;
+
+    @Option(names = "--calibration-seed", paramLabel = "S", defaultValue = "1",
+            description = "Seed of the sample (default ${DEFAULT-VALUE}).")
+    long calibrationSeed;
+
+    @Option(names = "--share", paramLabel = "SCOPE", defaultValue = "layer",
+            description = "Sharing scope whose sets are measured (default ${DEFAULT-VALUE}).")
+    String share;
+
+    @Option(names = "--group", paramLabel = "auto|N", defaultValue = "auto", description = "Channel-group size (default auto).")
+    String group;
+
+    @Option(names = "--candidates", paramLabel = "M,M,...", defaultValue = "1,2,3,4,6,9", split = ",",
+            description = "Atom counts tried for 3x3 kernels (default ${DEFAULT-VALUE}; capped by each set's rank).")
+    int[] candidates;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the curves as JSON.")
+    Path json;
+
+    @Mixin
+    DataOptions dataOptions;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (calibrationImages < 1) {
+            throw new AcdcException("--calibration-images must be at least 1, got " + calibrationImages);
+        }
+        for (int c : candidates) {
+            if (c < 1) {
+                throw new AcdcException("--candidates must be atom counts of 1 or more, got " + c);
+            }
+        }
+        Settings settings = Settings.of(share, null, group, null, null);
+        new OutputGuard().reads(model).readsData(calibrationData).writes(json);
+        err.println("acdc: loading " + model);
+        dev.acdc.ir.Model m = OnnxModels.load(model);
+        dev.acdc.data.Preprocessing pre = dataOptions.preprocessing();
+        CalibrationImages images;
+        try (dev.acdc.data.Dataset ds = dev.acdc.data.DataSpec.open(calibrationData)) {
+            images = CalibrationImages.sample(ds, pre, calibrationImages, calibrationSeed);
+        }
+        err.println("acdc: calibration images: " + images.subset().describe());
+        List<Sensitivity.Curve> curves = Sensitivity.measure(m, settings, images, candidates, Interrupts.progress(err));
+        out.print(render(curves));
+        if (json != null) {
+            Json.write(toJson(curves, images, settings), json);
+            out.printf("wrote %s%n", json);
+        }
+        return 0;
+    }
+
+    /** The table: one row per set, KL and agreement per atom count. */
+    static String render(List<Sensitivity.Curve> curves) {
+        List<Integer> cols = new ArrayList<>();
+        for (Sensitivity.Curve c : curves) {
+            for (Sensitivity.Point p : c.points()) {
+                if (p.atoms() != Settings.DENSE && !cols.contains(p.atoms())) {
+                    cols.add(p.atoms());
+                }
+            }
+        }
+        cols.sort(null);
+        List<String> head = new ArrayList<>(List.of("set", "shape", "dense params"));
+        for (int a : cols) {
+            head.add("m=" + a + " KL / agree");
+        }
+        Table t = new Table(head.toArray(new String[0])).leftAligned(0, 1);
+        for (Sensitivity.Curve c : curves) {
+            List<String> row = new ArrayList<>(List.of(c.set(), c.shape(), String.format("%,d", c.denseParams())));
+            for (int a : cols) {
+                Sensitivity.Point p = c.points().stream().filter(q -> q.atoms() == a).findFirst().orElse(null);
+                row.add(p == null ? "-" : String.format(java.util.Locale.ROOT, "%.3f / %.0f %%", p.kl(), 100 * p.agreement()));
+            }
+            t.row((Object[]) row.toArray(new String[0]));
+        }
+        return "sensitivity: network output with only that set compressed (SVD fit); KL(original || compressed), "
+                + "top-1 agreement\n" + t;
+    }
+
+    static Map<String, Object> toJson(List<Sensitivity.Curve> curves, CalibrationImages images, Settings s) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("share", s.share().id());
+        j.put("calibration", images.json());
+        List<Object> sets = new ArrayList<>();
+        for (Sensitivity.Curve c : curves) {
+            Map<String, Object> cj = new LinkedHashMap<>();
+            cj.put("set", c.set());
+            cj.put("shape", c.shape());
+            cj.put("convs", c.convs());
+            cj.put("denseParams", c.denseParams());
+            List<Object> pts = new ArrayList<>();
+            for (Sensitivity.Point p : c.points()) {
+                Map<String, Object> pj = new LinkedHashMap<>();
+                pj.put("atoms", p.atoms() == Settings.DENSE ? "dense" : p.atoms());
+                pj.put("params", p.params());
+                pj.put("kl", p.kl());
+                pj.put("agreement", p.agreement());
+                pts.add(pj);
+            }
+            cj.put("points", pts);
+            sets.add(cj);
+        }
+        j.put("sets", sets);
+        return j;
+    }
+}

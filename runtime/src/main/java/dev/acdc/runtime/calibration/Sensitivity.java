@@ -1,0 +1,150 @@
+package dev.acdc.runtime.calibration;
+
+import dev.acdc.decompose.AtomBudget;
+import dev.acdc.decompose.Compressor;
+import dev.acdc.decompose.Plan;
+import dev.acdc.decompose.Planner;
+import dev.acdc.decompose.Settings;
+import dev.acdc.decompose.SharingSet;
+import dev.acdc.ir.Model;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.passes.PassManager;
+import dev.acdc.runtime.ModelIO;
+import dev.acdc.runtime.Sessions;
+import dev.acdc.runtime.Validator;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Per-set sensitivity: for each sharing set and each candidate atom count, the error of the network's
+ * output when only that set is compressed (SVD fit) and every other convolution stays dense — the mean
+ * KL(original ‖ compressed) of the softmax outputs and the top-1 agreement with the original on the
+ * calibration images, run in ONNX Runtime. These curves drive {@link AtomBudget}.
+ */
+public final class Sensitivity {
+    /** The default candidate atom counts for 3×3 kernels (capped by each set's rank). */
+    public static final int[] CANDIDATES_3X3 = {1, 2, 3, 4, 6, 9};
+
+    /** One measured point: {@code atoms} ({@link Settings#DENSE}: dense), parameters, KL and agreement. */
+    public record Point(int atoms, long params, double kl, double agreement) {
+    }
+
+    /** One set's curve, in increasing atoms, ending with the dense point (KL 0, agreement 1). */
+    public record Curve(String set, String shape, List<String> convs, long denseParams, List<Point> points) {
+        /** The options the allocation chooses from, the error being the KL. */
+        public List<AtomBudget.Option> options() {
+            List<AtomBudget.Option> o = new ArrayList<>();
+            for (Point p : points) {
+                o.add(new AtomBudget.Option(p.atoms(), p.params(), p.kl()));
+            }
+            return o;
+        }
+    }
+
+    private Sensitivity() {
+    }
+
+    /**
+     * The candidate atom counts of a set: {@code candidates} for 3×3 kernels, else 1..⌈2/3·kh·kw⌉ on a
+     * similar spread; each capped by the set's rank, duplicates dropped.
+     */
+    static List<Integer> candidates(SharingSet s, int[] candidates3x3) {
+        int[] base = s.shape()[2] == 3 && s.shape()[3] == 3 ? candidates3x3 : spread(s.shape()[2] * s.shape()[3]);
+        List<Integer> out = new ArrayList<>();
+        for (int m : base) {
+            int c = Math.min(m, s.maxAtoms());
+            if (c >= 1 && !out.contains(c)) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    private static int[] spread(int taps) {
+        int top = Math.max(1, (2 * taps + 2) / 3);
+        return new int[] {1, Math.max(1, top / 6), Math.max(1, top / 3), Math.max(1, top / 2), top, taps};
+    }
+
+    /**
+     * Measures every set of the plan {@code settings} gives for {@code model} (which is not changed).
+     * {@code progress} gets a line per set.
+     */
+    public static List<Curve> measure(Model model, Settings settings, CalibrationImages images, int[] candidates3x3,
+                                      Consumer<String> progress) {
+        byte[] originalBytes = OnnxModels.toBytes(model);
+        Model planned = OnnxModels.fromBytes(originalBytes, null);
+        PassManager.standard().run(planned);
+        Plan plan = Planner.plan(planned, settings.withSetAtoms(Map.of()));
+        float[] reference;
+        try (ModelIO io = new ModelIO(originalBytes, Sessions.Config.cpu(), s -> { })) {
+            reference = run(io, images);
+        }
+        List<Curve> curves = new ArrayList<>();
+        int k = 0;
+        for (SharingSet set : plan.sets()) {
+            k++;
+            List<Point> points = new ArrayList<>();
+            for (int m : candidates(set, candidates3x3)) {
+                Map<String, Integer> only = new LinkedHashMap<>();
+                for (SharingSet other : plan.sets()) {
+                    only.put(other.id(), other == set ? m : Settings.DENSE);
+                }
+                Model work = OnnxModels.fromBytes(originalBytes, null);
+                Compressor.compress(work, settings.withSetAtoms(only), s -> { });
+                float[] y;
+                try (ModelIO io = new ModelIO(OnnxModels.toBytes(work), Sessions.Config.cpu(), s -> { })) {
+                    y = run(io, images);
+                }
+                double[] e = compare(reference, y, images.count());
+                points.add(new Point(m, AtomBudget.params(set, m), e[1], e[0]));
+            }
+            points.add(new Point(Settings.DENSE, set.denseParams(), 0, 1));
+            List<String> convs = set.members().stream().map(c -> c.name()).toList();
+            curves.add(new Curve(set.id(), set.shapeString(), convs, set.denseParams(), points));
+            Point first = points.get(0);
+            progress.accept(String.format(java.util.Locale.ROOT, "sensitivity %d/%d %s: %d atom(s) KL %.3g, agreement %.1f %%",
+                    k, plan.sets().size(), set.id(), first.atoms(), first.kl(), 100 * first.agreement()));
+        }
+        return curves;
+    }
+
+    private static float[] run(ModelIO io, CalibrationImages images) {
+        int per = images.perSample();
+        int batch = io.fixedBatch() > 0 ? io.fixedBatch() : 64;
+        float[] out = null;
+        int classes = 0;
+        for (int start = 0; start < images.count(); start += batch) {
+            int n = Math.min(batch, images.count() - start);
+            float[] x = new float[batch * per];
+            for (int i = 0; i < batch; i++) {
+                System.arraycopy(images.x(), (start + Math.min(i, n - 1)) * per, x, i * per, per);
+            }
+            int rows = io.fixedBatch() > 0 ? batch : n;
+            float[] y = io.run(rows == batch ? x : java.util.Arrays.copyOf(x, n * per), rows, images.sampleShape());
+            if (out == null) {
+                classes = y.length / rows;
+                out = new float[images.count() * classes];
+            }
+            System.arraycopy(y, 0, out, start * classes, n * classes);
+        }
+        return out;
+    }
+
+    /** {agreement, mean KL(a ‖ b)} of n rows of logits. */
+    static double[] compare(float[] a, float[] b, int n) {
+        int classes = a.length / n;
+        long agree = 0;
+        double kl = 0;
+        for (int i = 0; i < n; i++) {
+            agree += Validator.agree(Validator.argmax(a, i * classes, classes), Validator.argmax(b, i * classes, classes))
+                    ? 1 : 0;
+            double d = OutputFitter.kl(a, b, i * classes, classes);
+            kl += Double.isFinite(d) ? d : Double.MAX_VALUE / n;
+        }
+        return new double[] {(double) agree / n, kl / n};
+    }
+}

@@ -1,0 +1,123 @@
+package dev.acdc.runtime.calibration;
+
+import dev.acdc.data.Preprocessing;
+import dev.acdc.data.SyntheticDataset;
+import dev.acdc.decompose.Compressor;
+import dev.acdc.decompose.Settings;
+import dev.acdc.ir.Model;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.runtime.ModelIO;
+import dev.acdc.runtime.Sessions;
+import dev.acdc.testing.ModelGenerators;
+import dev.acdc.testing.SharedFiles;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SensitivityTest {
+    private static CalibrationImages images(int n, long seed) {
+        return CalibrationImages.sample(new SyntheticDataset(n, 3, 8, 8, 5, seed), Preprocessing.defaults(), n, seed);
+    }
+
+    /**
+     * Each point is the network with only that set compressed: recomputed independently (compress with the
+     * set's atoms and every other set dense, run it in ONNX Runtime, KL by plain loops); full rank is exact.
+     */
+    @Test
+    void pointsAreTheNetworkWithOnlyThatSetCompressed() {
+        Model m = ModelGenerators.residual(3, 8, 16, 5, 4);
+        CalibrationImages im = images(24, 3);
+        Settings s = Settings.of("layer", null, "16", null, null); // one block per conv: 9 atoms are exact
+        List<Sensitivity.Curve> curves = Sensitivity.measure(m, s, im, new int[] {1, 3, 9}, x -> { });
+        assertEquals(2, curves.size(), "the two block convs (the stem's 3 input channels keep it dense)");
+        byte[] orig = OnnxModels.toBytes(m);
+        float[] ref = run(orig, im);
+        for (Sensitivity.Curve c : curves) {
+            Sensitivity.Point last = c.points().get(c.points().size() - 1);
+            assertEquals(Settings.DENSE, last.atoms());
+            for (Sensitivity.Point p : c.points()) {
+                if (p.atoms() == Settings.DENSE) {
+                    continue;
+                }
+                Model w = OnnxModels.fromBytes(orig, null);
+                Map<String, Integer> only = new java.util.LinkedHashMap<>();
+                for (Sensitivity.Curve o : curves) {
+                    only.put(o.set(), o == c ? p.atoms() : Settings.DENSE);
+                }
+                Compressor.compress(w, s.withSetAtoms(only), x -> { });
+                float[] y = run(OnnxModels.toBytes(w), im);
+                double kl = 0;
+                int agree = 0;
+                for (int i = 0; i < im.count(); i++) {
+                    kl += klByHand(ref, y, i * 5, 5);
+                    agree += argmax(ref, i * 5) == argmax(y, i * 5) ? 1 : 0;
+                }
+                assertEquals(kl / im.count(), p.kl(), 1e-9, c.set() + " m=" + p.atoms());
+                assertEquals((double) agree / im.count(), p.agreement(), 1e-12);
+                if (p.atoms() >= 9) {
+                    assertTrue(p.kl() < 1e-6, c.set() + " at 9 atoms of one block is exact: " + p.kl());
+                }
+            }
+        }
+    }
+
+    /** --target-size on ResNet-20: the written file is within 2 % below the target. */
+    @Test
+    void sizeTargetIsMetWithinTwoPercent() throws Exception {
+        java.nio.file.Path model = SharedFiles.model("resnet20-cifar10.onnx");
+        java.nio.file.Path data = SharedFiles.require("data/cifar10/train-jpeg-1.bin");
+        Model m = OnnxModels.load(model);
+        long input = java.nio.file.Files.size(model);
+        CalibrationImages im;
+        try (var ds = dev.acdc.data.DataSpec.open("cifar10:" + data)) {
+            im = CalibrationImages.sample(ds, Preprocessing.parse("1/255", "0.485,0.456,0.406", "0.229,0.224,0.225", null),
+                    32, 1);
+        }
+        for (double f : new double[] {0.12, 0.25}) {
+            SizeTarget.Result r = SizeTarget.plan(m, input, f, Settings.defaults(), im, new int[] {1, 2, 4, 6, 9}, x -> { });
+            Model w = OnnxModels.load(model);
+            Compressor.compress(w, r.settings(), x -> { });
+            long bytes = OnnxModels.toBytes(w).length;
+            assertEquals(r.svdBytes(), bytes, "the plan's size is what compress writes");
+            assertTrue(bytes <= f * input && bytes >= 0.98 * f * input,
+                    f + ": " + bytes + " bytes for a target of " + (long) (f * input));
+        }
+    }
+
+    private static float[] run(byte[] model, CalibrationImages im) {
+        try (ModelIO io = new ModelIO(model, Sessions.Config.cpu(), x -> { })) {
+            return io.run(im.x(), im.count(), im.sampleShape());
+        }
+    }
+
+    private static int argmax(float[] v, int off) {
+        int b = 0;
+        for (int i = 1; i < 5; i++) {
+            if (v[off + i] > v[off + b]) {
+                b = i;
+            }
+        }
+        return b;
+    }
+
+    private static double klByHand(float[] p, float[] q, int off, int n) {
+        double sp = 0;
+        double sq = 0;
+        for (int i = 0; i < n; i++) {
+            sp += Math.exp(p[off + i]);
+            sq += Math.exp(q[off + i]);
+        }
+        double kl = 0;
+        for (int i = 0; i < n; i++) {
+            double a = Math.exp(p[off + i]) / sp;
+            double b = Math.exp(q[off + i]) / sq;
+            kl += a * Math.log(a / b);
+        }
+        return kl;
+    }
+}

@@ -36,6 +36,12 @@ public final class Main {
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
         cl.setErr(err);
+        // a mistyped, missing or repeated option: one line naming it and where help is, not the whole usage
+        cl.setParameterExceptionHandler((ex, cmdArgs) -> {
+            CommandLine c = ex.getCommandLine();
+            err.println("acdc: error: " + ex.getMessage() + " (see: " + c.getCommandSpec().qualifiedName() + " --help)");
+            return AcdcException.BAD_INPUT;
+        });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             boolean verbose = cmd.getParseResult() != null && cmd.getParseResult().hasMatchedOption("--verbose");
             if (ex instanceof dev.acdc.train.StopSignal.Stopped s) {

@@ -125,9 +125,11 @@ class CliTest {
 
     @Test
     void unknownOptionIsAUsageError() {
-        Run r = run("inspect", "--frobnicate");
-        assertEquals(2, r.code());
-        assertFalse(r.err().isEmpty());
+        Run r = run("inspect", "m.onnx", "--frobnicate");
+        assertOneLineError(r, 2, "Unknown option: '--frobnicate' (see: acdc inspect --help)");
+        assertOneLineError(run("compress", "m.onnx", "--epochs", "1", "--epochs", "2"), 2,
+                "option '--epochs' (<epochs>) should be specified only once");
+        assertOneLineError(run("compress"), 2, "Missing required parameter");
     }
 
     @Test

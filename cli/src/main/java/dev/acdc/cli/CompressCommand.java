@@ -374,17 +374,20 @@ final class CompressCommand implements Callable<Integer> {
     }
 
     /**
-     * As {@link #saveVerified(Model, byte[], Path, Path, long[], PrintWriter)}, with the JSON report
-     * {@code json} for {@code report}: both are staged and take their names together, so a failure
-     * leaves a previous model and report as they were.
+     * As {@link #saveVerified(Model, byte[], Path, Path, long[], PrintWriter)}, with the training report
+     * {@code json} as JSON, Markdown and HTML: all are staged and take their names together, so a failure
+     * leaves a previous model and reports as they were.
      */
-    static void saveVerified(Model m, byte[] bytes, Path out, Path protect, PrintWriter err, Path report, Object json) {
+    static void saveVerified(Model m, byte[] bytes, Path out, Path protect, PrintWriter err, Outputs outs,
+                             Map<String, Object> json) {
         long[] shape = ModelSummary.of(m, null, bytes.length).inputShape().clone();
         shape[0] = Math.max(shape[0], 2);
         try (dev.acdc.onnx.AtomicFiles.Staged staged = new dev.acdc.onnx.AtomicFiles.Staged()) {
             staged.stage(out, bytes, protect,
                     dev.acdc.runtime.WrittenModelCheck.against(bytes, shape, Interrupts.progress(err)));
-            staged.stage(report, Json.write(json) + "\n");
+            staged.stage(outs.report(), Json.write(json) + "\n");
+            staged.stage(outs.markdown(), dev.acdc.report.MarkdownReport.renderTraining(json));
+            staged.stage(outs.html(), dev.acdc.report.HtmlReport.renderTraining(json));
             Interrupts.checkpoint(); // the last safe point: after it every output is renamed into place
             staged.commit();
         }

@@ -227,6 +227,8 @@ final class FineTuning {
         s.put("seed", o.seed());
         s.put("clip", o.clip());
         s.put("batchNorm", TrainOptions.spell(o.batchNorm()));
+        s.put("batchNormStart", TrainOptions.spell(o.batchNormStart()));
+        s.put("augmentMode", TrainOptions.spell(o.augmentMode()));
         j.put("settings", s);
         j.put("epochs", curve);
         j.put("bestEpoch", r.bestEpoch());

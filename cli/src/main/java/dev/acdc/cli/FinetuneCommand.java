@@ -76,6 +76,7 @@ final class FinetuneCommand implements Callable<Integer> {
         PassManager.standard().run(student);
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("input", model.toString());
+        j.put("output", out1.toString());
         j.put("teacher", teacher.toString());
         Map<String, Object> ft = FineTuning.run(student, teacherBytes, trainData, evalData, pre, train, dataOptions, err,
                 out1);
@@ -89,9 +90,9 @@ final class FinetuneCommand implements Callable<Integer> {
                 out.print(ValidateCommand.render(v, teacher.getFileName().toString(), out1.getFileName().toString()));
             }
         }
-        CompressCommand.saveVerified(student, bytes, out1, model, err, rep, j);
-        out.printf("fine-tuned %d steps in %.0f s (%.0f img/s, %s); wrote %s and %s%n", ft.get("steps"),
-                (double) ft.get("seconds"), (double) ft.get("imagesPerSecond"), ft.get("backend"), out1, rep);
+        CompressCommand.saveVerified(student, bytes, out1, model, err, outs, j);
+        out.printf("fine-tuned %d steps in %.0f s (%.0f img/s, %s); wrote %s; reports %s, %s, %s%n", ft.get("steps"),
+                (double) ft.get("seconds"), (double) ft.get("imagesPerSecond"), ft.get("backend"), out1, rep, outs.markdown().getFileName(), outs.html().getFileName());
         out.flush();
         return 0;
     }

@@ -65,15 +65,16 @@ final class TrainCommand implements Callable<Integer> {
         PassManager.standard().run(m);
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("input", model.toString());
+        j.put("output", out1.toString());
         Map<String, Object> t = FineTuning.run(m, null, trainData, evalData, dataOptions.preprocessing(), train,
                 dataOptions, err, out1);
         j.put("training", t);
         byte[] bytes = FinetuneCommand.checkedBytes(m, j, err);
-        CompressCommand.saveVerified(m, bytes, out1, model, err, rep, j);
+        CompressCommand.saveVerified(m, bytes, out1, model, err, outs, j);
         var epochs = (java.util.List<?>) t.get("epochs");
-        out.printf("trained %d steps in %.0f s (%.0f img/s, %s); best epoch %s of %d; wrote %s and %s%n", t.get("steps"),
+        out.printf("trained %d steps in %.0f s (%.0f img/s, %s); best epoch %s of %d; wrote %s; reports %s, %s, %s%n", t.get("steps"),
                 (double) t.get("seconds"), (double) t.get("imagesPerSecond"), t.get("backend"), t.get("bestEpoch"),
-                epochs.size(), out1, rep);
+                epochs.size(), out1, rep, outs.markdown().getFileName(), outs.html().getFileName());
         out.flush();
         return 0;
     }

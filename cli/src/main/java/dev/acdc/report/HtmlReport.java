@@ -22,6 +22,19 @@ public final class HtmlReport {
     }
 
     public static String render(Map<String, Object> json) {
+        return render(json, MarkdownReport.render(json));
+    }
+
+    /** The report of {@code acdc finetune} / {@code acdc train} (its fine-tuning curve charted). */
+    public static String renderTraining(Map<String, Object> report) {
+        Map<String, Object> json = new LinkedHashMap<>(report);
+        if (!json.containsKey("finetune") && json.get("training") != null) {
+            json.put("finetune", json.get("training"));
+        }
+        return render(json, MarkdownReport.renderTraining(json));
+    }
+
+    private static String render(Map<String, Object> json, String md) {
         ReportFacts f = new ReportFacts(json);
         Map<String, Object> charts = new LinkedHashMap<>();
         List<Object> names = new ArrayList<>();
@@ -76,7 +89,6 @@ public final class HtmlReport {
         } catch (IOException e) {
             throw AcdcException.internal("cannot encode the report's chart data: " + e.getMessage());
         }
-        String md = MarkdownReport.render(json);
         StringBuilder sb = new StringBuilder();
         sb.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>acdc report</title>\n<style>\n")
                 .append("body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:24px auto;padding:0 16px;color:#222}\n")

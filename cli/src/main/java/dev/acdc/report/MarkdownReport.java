@@ -76,6 +76,58 @@ public final class MarkdownReport {
                     + "calibration images, with the inputs the output-fitted prefix gives it; the SVD column uses the SVD "
                     + "kernel and the original bias on the same inputs.\n");
         }
+        appendFinetune(sb, f);
+        appendValidation(sb, v);
+        for (Object n : json.get("notes") instanceof List<?> l ? l : List.of()) {
+            sb.append("\nnote: ").append(n).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /**
+     * The report of {@code acdc finetune} or {@code acdc train}: the models, the fine-tuning curve, the
+     * write-back check and the validation (a compression report's other sections do not apply).
+     */
+    public static String renderTraining(Map<String, Object> report) {
+        Map<String, Object> json = new java.util.LinkedHashMap<>(report);
+        if (!json.containsKey("finetune") && json.get("training") != null) {
+            json.put("finetune", json.get("training")); // acdc train's section has the same fields
+        }
+        ReportFacts f = new ReportFacts(json);
+        StringBuilder sb = new StringBuilder();
+        sb.append(json.get("teacher") != null ? "# acdc fine-tuning report\n\n" : "# acdc training report\n\n");
+        sb.append("`").append(json.get("input")).append("` → `").append(json.get("output")).append("`");
+        if (json.get("teacher") != null) {
+            sb.append(", teacher `").append(json.get("teacher")).append("`");
+        }
+        sb.append("\n\n");
+        if (json.get("verdict") != null) {
+            sb.append("**Verdict:** ").append(json.get("verdict")).append("\n\n");
+        }
+        Map<?, ?> st = f.section("finetune").get("settings") instanceof Map<?, ?> m ? m : Map.of();
+        if (!st.isEmpty()) {
+            sb.append("Settings: ");
+            boolean first = true;
+            for (Map.Entry<?, ?> e : st.entrySet()) {
+                sb.append(first ? "" : ", ").append(e.getKey()).append(" ").append(e.getValue());
+                first = false;
+            }
+            sb.append("\n");
+        }
+        appendFinetune(sb, f);
+        Map<?, ?> c = f.section("consistency");
+        if (!c.isEmpty()) {
+            sb.append(String.format("%nWrite-back check: ONNX Runtime on the written model against SameDiff on the trained "
+                    + "weights, max |logit difference| %.2g on a probe batch.%n", ReportFacts.num(c.get("maxAbsLogitDiff"))));
+        }
+        appendValidation(sb, f.section("validation"));
+        for (Object n : json.get("notes") instanceof List<?> l ? l : List.of()) {
+            sb.append("\nnote: ").append(n).append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static void appendFinetune(StringBuilder sb, ReportFacts f) {
         Map<?, ?> ft = f.section("finetune");
         List<Map<?, ?>> epochs = f.list(ft, "epochs");
         if (!epochs.isEmpty()) {
@@ -97,6 +149,9 @@ public final class MarkdownReport {
                         Double.isNaN(acc) ? "-" : String.format("%.2f %%", 100 * acc), ReportFacts.num(e.get("seconds"))));
             }
         }
+    }
+
+    private static void appendValidation(StringBuilder sb, Map<?, ?> v) {
         if (!v.isEmpty()) {
             sb.append("\n## Validation\n\n").append(v.get("data")).append(", ONNX Runtime ").append(v.get("provider"))
                     .append("\n\n| | top-1 | top-5 |\n|---|---:|---:|\n");
@@ -109,10 +164,6 @@ public final class MarkdownReport {
                     100 * ReportFacts.num(v.get("agreement")), ReportFacts.num(v.get("maxAbsDiff")),
                     ReportFacts.num(v.get("meanAbsDiff"))));
         }
-        for (Object n : json.get("notes") instanceof List<?> l ? l : List.of()) {
-            sb.append("\nnote: ").append(n).append('\n');
-        }
-        return sb.toString();
     }
 
     static String pct(Object o) {

@@ -50,6 +50,16 @@ class FinetuneCliTest {
         assertTrue(j.get("consistency").get("maxAbsLogitDiff").asDouble() <= 1e-3);
         assertTrue(j.has("validation"));
         assertTrue(Files.exists(tmp.resolve("ck/acdc-checkpoint-state.json")));
+        // the same three reports as compress: Markdown and HTML with the per-epoch table and the check
+        String md = Files.readString(tmp.resolve("ft.report.md"));
+        assertTrue(md.startsWith("# acdc fine-tuning report"), md);
+        assertTrue(md.contains("| epoch | mean loss | selection top-1 | eval top-1 (reported only) | seconds |"), md);
+        assertEquals(2, md.lines().filter(l -> l.matches("\\| [12]( \\(kept\\))? \\|.*")).count(), md);
+        assertTrue(md.contains("Write-back check") && md.contains("## Validation"), md);
+        String html = Files.readString(tmp.resolve("ft.report.html"));
+        assertTrue(html.contains("<h1>acdc fine-tuning report</h1>"), "HTML from the same Markdown");
+        assertTrue(java.util.regex.Pattern.compile("\"epochs\"\\s*:\\s*\\[\\s*1\\s*,\\s*2\\s*\\]").matcher(html).find(),
+                "the chart data hold the fine-tuning curve");
         // the output keeps the compact structure
         assertTrue(OnnxModels.load(out).graph().initializers().keySet().stream().anyMatch(n -> n.endsWith("/coefficients")));
     }

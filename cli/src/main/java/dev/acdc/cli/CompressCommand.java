@@ -220,7 +220,7 @@ final class CompressCommand implements Callable<Integer> {
         if (fitMode.equals("output") || targetSize != null) {
             dev.acdc.data.Preprocessing pre = dataOptions.preprocessing();
             CalibrationImages images;
-            try (dev.acdc.data.Dataset ds = dev.acdc.data.DataSpec.open(calibSpec)) {
+            try (dev.acdc.data.Dataset ds = dataOptions.open(calibSpec)) {
                 images = CalibrationImages.sample(ds, pre, calibrationImages, calibrationSeed);
                 err.println("acdc: calibration images: " + images.subset().describe() + " of " + ds.describe());
             }
@@ -293,7 +293,7 @@ final class CompressCommand implements Callable<Integer> {
         if (evalData != null) {
             long tv = System.nanoTime();
             dev.acdc.data.Preprocessing pre = dataOptions.preprocessing();
-            try (dev.acdc.data.Dataset all = dev.acdc.data.DataSpec.open(evalData)) {
+            try (dev.acdc.data.Dataset all = dataOptions.open(evalData)) {
                 dev.acdc.data.Dataset ds = dataOptions.sample(all, "evaluation", null);
                 err.println("acdc: validating on " + ds.describe());
                 validation = ValidateCommand.run(originalBytes, bytes, ds, pre, dataOptions, err);

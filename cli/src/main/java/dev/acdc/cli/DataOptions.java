@@ -18,6 +18,23 @@ final class DataOptions {
     @Option(names = "--layout", paramLabel = "nchw|nhwc", description = "Input layout the model expects (default nchw).")
     String layout;
 
+    @Option(names = "--resize", paramLabel = "N", description = "folder: data: resize each image's shorter side to N "
+            + "pixels (bilinear, aspect kept) before the crop.")
+    Integer resize;
+
+    @Option(names = "--crop", paramLabel = "HxW", description = "folder: data: center crop of H x W pixels (after "
+            + "--resize), so images of any size become inputs of one size.")
+    String crop;
+
+    @Option(names = "--color", paramLabel = "auto|rgb|gray", description = "folder: data: rgb (grey images repeated "
+            + "over 3 channels), gray (luma of colour images) or auto (by the first image; default).")
+    String color;
+
+    @Option(names = "--preset", paramLabel = "imagenet", description = "imagenet: torchvision's evaluation recipe "
+            + "for ImageNet models: --resize 256 --crop 224x224 --color rgb --scale 1/255 --mean 0.485,0.456,0.406 "
+            + "--std 0.229,0.224,0.225 (options given explicitly win).")
+    String preset;
+
     @Option(names = "--limit", paramLabel = "N", description = "Use a sample of N images of each data set read "
             + "(training and evaluation data, each sampled apart; calibration has --calibration-images): seeded "
             + "(--sample-seed) and stratified by "
@@ -53,7 +70,48 @@ final class DataOptions {
         if (trainLimit != null && trainLimit < 1) {
             throw new dev.acdc.AcdcException("--train-limit must be at least 1 image, got " + trainLimit);
         }
-        return Preprocessing.parse(scale, mean, std, layout);
+        boolean imagenet = imagenetPreset();
+        return Preprocessing.parse(scale != null ? scale : imagenet ? "1/255" : null,
+                mean != null ? mean : imagenet ? "0.485,0.456,0.406" : null,
+                std != null ? std : imagenet ? "0.229,0.224,0.225" : null, layout);
+    }
+
+    private boolean imagenetPreset() {
+        if (preset == null) {
+            return false;
+        }
+        if (!preset.equalsIgnoreCase("imagenet")) {
+            throw new dev.acdc.AcdcException("--preset must be imagenet, got '" + preset + "'");
+        }
+        return true;
+    }
+
+    /** How folder: images become inputs of one size (--resize, --crop, --color, --preset). */
+    dev.acdc.data.ImageGeometry geometry() {
+        boolean imagenet = imagenetPreset();
+        if (resize != null && resize < 1) {
+            throw new dev.acdc.AcdcException("--resize must be at least 1 pixel, got " + resize);
+        }
+        int r = resize != null ? resize : imagenet ? dev.acdc.data.ImageGeometry.IMAGENET.resize() : 0;
+        int[] c = crop != null ? dev.acdc.data.ImageGeometry.parseCrop(crop)
+                : imagenet ? new int[] {224, 224} : new int[] {0, 0};
+        dev.acdc.data.ImageGeometry.Color col;
+        if (color == null) {
+            col = imagenet ? dev.acdc.data.ImageGeometry.Color.RGB : dev.acdc.data.ImageGeometry.Color.AUTO;
+        } else {
+            col = switch (color.toLowerCase(java.util.Locale.ROOT)) {
+                case "auto" -> dev.acdc.data.ImageGeometry.Color.AUTO;
+                case "rgb" -> dev.acdc.data.ImageGeometry.Color.RGB;
+                case "gray", "grey" -> dev.acdc.data.ImageGeometry.Color.GRAY;
+                default -> throw new dev.acdc.AcdcException("--color must be auto, rgb or gray, got '" + color + "'");
+            };
+        }
+        return new dev.acdc.data.ImageGeometry(r, c[0], c[1], col);
+    }
+
+    /** Opens a data spec with the image geometry of these options. */
+    dev.acdc.data.Dataset open(String spec) {
+        return dev.acdc.data.DataSpec.open(spec, geometry());
     }
 
     /**

@@ -59,8 +59,8 @@ final class FineTuning {
         }
         Nd4jSetup.init();
         Sessions.Config cfg = d.sessions();
-        try (Dataset trainAll = DataSpec.open(trainSpec);
-             Dataset evalAll = evalSpec == null ? null : DataSpec.open(evalSpec);
+        try (Dataset trainAll = d.open(trainSpec);
+             Dataset evalAll = evalSpec == null ? null : d.open(evalSpec);
              OrtTeacher ortTeacher = teacherBytes == null ? null
                      : new OrtTeacher(teacherBytes, cfg, msg -> err.println("acdc: " + msg))) {
             if (trainAll.size() == 0) {

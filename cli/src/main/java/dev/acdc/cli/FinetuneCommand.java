@@ -83,7 +83,7 @@ final class FinetuneCommand implements Callable<Integer> {
         j.put("finetune", ft);
         byte[] bytes = checkedBytes(student, j, err);
         if (evalData != null) {
-            try (var all = dev.acdc.data.DataSpec.open(evalData)) {
+            try (var all = dataOptions.open(evalData)) {
                 var ds = dataOptions.sample(all, "evaluation", null);
                 ValidationResult v = ValidateCommand.run(teacherBytes, bytes, ds, pre, dataOptions, err);
                 j.put("validation", v.json());

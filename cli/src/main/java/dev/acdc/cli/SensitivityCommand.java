@@ -85,7 +85,7 @@ final class SensitivityCommand implements Callable<Integer> {
         dev.acdc.ir.Model m = OnnxModels.load(model);
         dev.acdc.data.Preprocessing pre = dataOptions.preprocessing();
         CalibrationImages images;
-        try (dev.acdc.data.Dataset ds = dev.acdc.data.DataSpec.open(calibrationData)) {
+        try (dev.acdc.data.Dataset ds = dataOptions.open(calibrationData)) {
             images = CalibrationImages.sample(ds, pre, calibrationImages, calibrationSeed);
         }
         err.println("acdc: calibration images: " + images.subset().describe());

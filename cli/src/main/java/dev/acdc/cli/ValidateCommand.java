@@ -70,7 +70,7 @@ final class ValidateCommand implements Callable<Integer> {
         byte[] a = CompressCommand.readAll(original);
         byte[] b = CompressCommand.readAll(candidate);
         Preprocessing pre = dataOptions.preprocessing();
-        try (Dataset all = DataSpec.open(data)) {
+        try (Dataset all = dataOptions.open(data)) {
             Dataset ds = dataOptions.sample(all, "evaluation", err);
             err.println("acdc: " + pre);
             ValidationResult r = run(a, b, ds, pre, dataOptions, err);

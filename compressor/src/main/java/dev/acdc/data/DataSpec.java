@@ -30,6 +30,18 @@ public final class DataSpec {
     }
 
     public static Dataset open(String spec) {
+        return open(spec, ImageGeometry.NONE);
+    }
+
+    /**
+     * Opens {@code spec}; {@code geometry} brings the images of a {@code folder:} to one size (the other
+     * kinds have one size already, and a geometry other than none is refused for them).
+     */
+    public static Dataset open(String spec, ImageGeometry geometry) {
+        ImageGeometry g = geometry == null ? ImageGeometry.NONE : geometry;
+        if (!g.isNone() && !spec.startsWith("folder:")) {
+            throw new AcdcException("--resize, --crop, --color and --preset apply to folder: data, not to '" + spec + "'");
+        }
         int colon = spec.indexOf(':');
         if (colon < 0) {
             throw new AcdcException("data spec '" + spec + "' needs a kind: cifar10:FILE[,FILE...], idx:IMAGES[,LABELS] "
@@ -55,7 +67,7 @@ public final class DataSpec {
                 }
                 yield new IdxDataset(Path.of(parts[0]), parts.length > 1 ? Path.of(parts[1]) : null);
             }
-            case "folder" -> new FolderDataset(Path.of(rest));
+            case "folder" -> new FolderDataset(Path.of(rest), g);
             default -> throw new AcdcException("unknown data kind '" + kind + "' (choose cifar10, idx or folder)");
         };
     }

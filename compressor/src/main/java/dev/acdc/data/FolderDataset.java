@@ -13,9 +13,11 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
- * A folder of PNG/JPEG images: one sub-folder per class (classes in sorted order), or images directly
- * in the folder (no labels). All images must have one size; grey images give 1 channel, others RGB.
- * Images are decoded when read.
+ * A folder of PNG/JPEG/BMP images: one sub-folder per class (classes in sorted order), or images
+ * directly in the folder (no labels). Images are decoded when read and brought to one size by an
+ * {@link ImageGeometry} (resize, center crop); without a crop all images must have one size. Channels:
+ * as the geometry's color says (RGB: grey images repeated over three channels; grey: the luma
+ * 0.299 R + 0.587 G + 0.114 B of colour images, as PIL's "L"), or by the first image.
  */
 public final class FolderDataset implements Dataset {
     private final Path dir;
@@ -25,9 +27,15 @@ public final class FolderDataset implements Dataset {
     private final int c;
     private final int h;
     private final int w;
+    private final ImageGeometry geometry;
 
     public FolderDataset(Path dir) {
+        this(dir, ImageGeometry.NONE);
+    }
+
+    public FolderDataset(Path dir, ImageGeometry geometry) {
         this.dir = dir;
+        this.geometry = geometry == null ? ImageGeometry.NONE : geometry;
         if (!Files.isDirectory(dir)) {
             throw new AcdcException("no such image folder: " + dir);
         }
@@ -50,20 +58,26 @@ public final class FolderDataset implements Dataset {
             }
         }
         if (images.isEmpty()) {
-            throw new AcdcException("no PNG or JPEG images in " + dir);
+            throw new AcdcException("no PNG, JPEG or BMP images in " + dir);
         }
         labels = subdirs.isEmpty() ? null : lab.stream().mapToInt(Integer::intValue).toArray();
         BufferedImage first = decode(images.get(0));
-        h = first.getHeight();
-        w = first.getWidth();
-        c = first.getRaster().getNumBands() == 1 ? 1 : 3;
+        BufferedImage shaped = this.geometry.apply(first, images.get(0).getFileName().toString());
+        h = shaped.getHeight();
+        w = shaped.getWidth();
+        c = switch (this.geometry.color()) {
+            case RGB -> 3;
+            case GRAY -> 1;
+            case AUTO -> first.getRaster().getNumBands() == 1 ? 1 : 3;
+        };
     }
 
     private static List<Path> imagesIn(Path d) {
         try (Stream<Path> s = Files.list(d)) {
             return s.filter(p -> {
                 String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-                return Files.isRegularFile(p) && (n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg"));
+                return Files.isRegularFile(p) && (n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg")
+                        || n.endsWith(".bmp"));
             }).sorted().toList();
         } catch (IOException e) {
             throw new AcdcException("cannot list " + d + ": " + e.getMessage());
@@ -74,10 +88,13 @@ public final class FolderDataset implements Dataset {
         try {
             BufferedImage img = ImageIO.read(p.toFile());
             if (img == null) {
-                throw new AcdcException("not a readable PNG or JPEG image: " + p);
+                throw new AcdcException("not a readable PNG, JPEG or BMP image: " + p);
             }
             return img;
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof AcdcException a) {
+                throw a;
+            }
             throw new AcdcException("cannot decode image " + p + ": " + e.getMessage());
         }
     }
@@ -89,6 +106,7 @@ public final class FolderDataset implements Dataset {
     @Override
     public String describe() {
         return "folder: " + dir + " (" + images.size() + " images " + w + "x" + h
+                + (geometry.isNone() ? "" : " (" + geometry.describe() + ")")
                 + (labels == null ? ", no labels" : ", " + classNames.size() + " classes") + ")";
     }
 
@@ -132,17 +150,23 @@ public final class FolderDataset implements Dataset {
         int plane = h * w;
         for (int k = 0; k < n; k++) {
             Path p = images.get(start + k);
-            BufferedImage img = decode(p);
+            BufferedImage decoded = decode(p);
+            boolean grey = decoded.getRaster().getNumBands() == 1;
+            BufferedImage img = geometry.apply(decoded, p.getFileName().toString());
             if (img.getWidth() != w || img.getHeight() != h) {
                 throw new AcdcException("images of mixed sizes: " + p.getFileName() + " is " + img.getWidth() + "x"
-                        + img.getHeight() + " but " + images.get(0).getFileName() + " is " + w + "x" + h);
+                        + img.getHeight() + " but " + images.get(0).getFileName() + " is " + w + "x" + h
+                        + " (give --crop HxW, and --resize N, to bring them to one size)");
             }
+            boolean raw = grey && img.getRaster().getNumBands() == 1;
             int base = k * c * plane;
             for (int y = 0; y < h; y++) {
                 for (int x = 0; x < w; x++) {
                     int rgb = img.getRGB(x, y);
                     if (c == 1) {
-                        pixels[base + y * w + x] = (byte) img.getRaster().getSample(x, y, 0);
+                        pixels[base + y * w + x] = (byte) (raw ? img.getRaster().getSample(x, y, 0)
+                                : (int) Math.round(0.299 * ((rgb >> 16) & 255) + 0.587 * ((rgb >> 8) & 255)
+                                        + 0.114 * (rgb & 255)));
                     } else {
                         pixels[base + y * w + x] = (byte) (rgb >> 16);
                         pixels[base + plane + y * w + x] = (byte) (rgb >> 8);

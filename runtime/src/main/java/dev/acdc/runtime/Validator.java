@@ -166,7 +166,9 @@ public final class Validator {
             if (in[i + 1] > 0 && in[i + 1] != want[i]) {
                 throw new AcdcException("the model expects input " + shapeString(in) + " but the data are "
                         + data.channels() + "x" + data.height() + "x" + data.width() + " images (layout "
-                        + (pre.nhwc() ? "nhwc" : "nchw") + ")");
+                        + (pre.nhwc() ? "nhwc" : "nchw") + ")" + (data instanceof dev.acdc.data.FolderDataset
+                        ? "; bring folder images to the model's size with --resize N --crop HxW (or --preset imagenet)"
+                        : ""));
             }
         }
         return want;

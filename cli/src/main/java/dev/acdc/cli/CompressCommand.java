@@ -228,7 +228,8 @@ final class CompressCommand implements Callable<Integer> {
                 err.println("acdc: sensitivity analysis for --target-size " + targetSize);
                 dev.acdc.runtime.calibration.SizeTarget.Result plan = dev.acdc.runtime.calibration.SizeTarget.plan(m,
                         originalBytes.length, targetSize, settings, images,
-                        dev.acdc.runtime.calibration.Sensitivity.CANDIDATES_3X3, Interrupts.progress(err));
+                        dev.acdc.runtime.calibration.Sensitivity.CANDIDATES_3X3,
+                        trainData != null && train.options().trainingBatchNorm(), Interrupts.progress(err));
                 settings = plan.settings();
                 List<String> lines = new java.util.ArrayList<>();
                 lines.add(String.format(java.util.Locale.ROOT, "atom budget for --target-size %s (%,d bytes): "

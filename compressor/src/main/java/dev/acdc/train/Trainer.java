@@ -186,7 +186,8 @@ public final class Trainer {
     }
 
     /** Folds the training BNs away: into plain conv weights where possible, else a per-channel scale and shift. */
-    static void foldBatchNorm(Model student) {
+    /** Folds the training BNs away for export: into plain convs' weights, else into a per-channel affine. */
+    public static void foldBatchNorm(Model student) {
         dev.acdc.passes.PassManager pm = new dev.acdc.passes.PassManager(List.of(new dev.acdc.passes.FoldBatchNorm(),
                 new dev.acdc.passes.BatchNormToAffine()));
         pm.run(student);

@@ -51,10 +51,21 @@ public final class SizeTarget {
      */
     public static Result plan(Model model, long inputBytes, double fraction, Settings settings, CalibrationImages images,
                               int[] candidates, Consumer<String> progress) {
+        return plan(model, inputBytes, fraction, settings, images, candidates, false, progress);
+    }
+
+    /**
+     * As above; with {@code trainingBatchNorm} the sizes are those a fine-tune with training-mode BN
+     * writes (its BNs, folded after shared kernels, become a per-channel scale and shift per conv).
+     */
+    public static Result plan(Model model, long inputBytes, double fraction, Settings settings, CalibrationImages images,
+                              int[] candidates, boolean trainingBatchNorm, Consumer<String> progress) {
         if (!(fraction > 0 && fraction <= 1)) {
             throw new AcdcException("--target-size must be a fraction of the input's bytes in (0, 1], got " + fraction);
         }
         long target = (long) Math.floor(fraction * inputBytes);
+        // a fine-tune also writes its record into the metadata (acdc.finetuned, under 1 KiB): leave room
+        long aim = trainingBatchNorm ? target - 1024 : target;
         List<Sensitivity.Curve> curves = Sensitivity.measure(model, settings, images, candidates, progress);
         Map<String, List<AtomBudget.Option>> options = new LinkedHashMap<>();
         long denseParams = 0;
@@ -65,7 +76,7 @@ public final class SizeTarget {
         byte[] bytes = OnnxModels.toBytes(model);
         // everything but the decomposable kernels, as a first guess of what the budget does not cover
         long fixed = bytes.length - 4 * denseParams;
-        long budget = (target - fixed) / 4;
+        long budget = (aim - fixed) / 4;
         Map<String, AtomBudget.Option> choice = null;
         Map<String, AtomBudget.Option> best = null;
         long bestWritten = 0;
@@ -76,7 +87,7 @@ public final class SizeTarget {
             if (next.equals(choice)) {
                 // the same allocation: move the budget further the way it has to go
                 nudge *= 2;
-                budget += written > target ? -nudge : nudge;
+                budget += written > aim ? -nudge : nudge;
                 continue;
             }
             choice = next;
@@ -84,18 +95,18 @@ public final class SizeTarget {
                 throw new AcdcException(String.format(java.util.Locale.ROOT, "--target-size %.3g leaves every sharing "
                         + "set dense: nothing to compress at that size (give a smaller fraction)", fraction));
             }
-            written = svdBytes(bytes, settings.withSetAtoms(atoms(choice)));
+            written = svdBytes(bytes, settings.withSetAtoms(atoms(choice)), trainingBatchNorm);
             progress.accept(String.format(java.util.Locale.ROOT, "size target: budget %,d params -> %,d bytes "
                     + "(target %,d)", budget, written, target));
-            if (written <= target && (best == null || written > bestWritten)) {
+            if (written <= aim && (best == null || written > bestWritten)) {
                 best = choice;
                 bestWritten = written;
             }
-            if (best != null && bestWritten >= target * (1 - TOLERANCE_PCT / 100)) {
+            if (best != null && bestWritten >= aim * (1 - TOLERANCE_PCT / 100)) {
                 break;
             }
-            long step = (target - written) / 4;
-            budget += step != 0 ? step : (written > target ? -1 : 1);
+            long step = (aim - written) / 4;
+            budget += step != 0 ? step : (written > aim ? -1 : 1);
             nudge = 1;
         }
         if (best == null) {
@@ -117,9 +128,23 @@ public final class SizeTarget {
         return a;
     }
 
-    private static long svdBytes(byte[] model, Settings s) {
+    private static long svdBytes(byte[] model, Settings s, boolean trainingBatchNorm) {
         Model work = OnnxModels.fromBytes(model, null);
         Compressor.compress(work, s, x -> { });
+        if (trainingBatchNorm) {
+            // the BNs a fine-tune puts in and folds away again: any statistics give the same structure
+            Map<String, float[][]> stats = new LinkedHashMap<>();
+            var facts = dev.acdc.ir.ShapeInference.infer(work);
+            for (String v : dev.acdc.train.TrainingBatchNorm.convOutputs(work)) {
+                long[] shape = facts.get(v).shape();
+                int c = (int) shape[1];
+                float[] ones = new float[c];
+                java.util.Arrays.fill(ones, 1f);
+                stats.put(v, new float[][] {new float[c], ones});
+            }
+            dev.acdc.train.TrainingBatchNorm.insert(work, stats);
+            dev.acdc.train.Trainer.foldBatchNorm(work);
+        }
         return OnnxModels.toBytes(work).length;
     }
 }

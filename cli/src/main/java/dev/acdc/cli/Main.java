@@ -11,7 +11,7 @@ import java.io.PrintWriter;
         description = {"Compress pretrained ONNX CNNs with Atom-Coefficient Decomposed Convolution (ACDC).", "",
                 "Each spatial convolution becomes per-block atoms and shared coefficients; the result is a "
                         + "standard ONNX file that ONNX Runtime loads unchanged."},
-        subcommands = {InspectCommand.class, CompressCommand.class, SensitivityCommand.class, FinetuneCommand.class, TrainCommand.class,
+        subcommands = {InspectCommand.class, CompressCommand.class, SensitivityCommand.class, QuantizeCommand.class, FinetuneCommand.class, TrainCommand.class,
                 ValidateCommand.class,
                 BenchCommand.class, TrainBenchCommand.class,
                 MakeTestdataCommand.class,

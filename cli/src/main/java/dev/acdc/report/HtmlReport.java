@@ -34,6 +34,11 @@ public final class HtmlReport {
         return render(json, MarkdownReport.renderTraining(json));
     }
 
+    /** The report of {@code acdc quantize}. */
+    public static String renderQuantization(Map<String, Object> json) {
+        return render(json, MarkdownReport.renderQuantization(json));
+    }
+
     private static String render(Map<String, Object> json, String md) {
         ReportFacts f = new ReportFacts(json);
         Map<String, Object> charts = new LinkedHashMap<>();

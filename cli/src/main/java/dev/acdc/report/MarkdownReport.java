@@ -127,6 +127,61 @@ public final class MarkdownReport {
         return sb.toString();
     }
 
+    /** The report of {@code acdc quantize}: sizes, what was quantized, per-layer errors, validation. */
+    public static String renderQuantization(Map<String, Object> json) {
+        ReportFacts f = new ReportFacts(json);
+        StringBuilder sb = new StringBuilder("# acdc quantization report\n\n");
+        sb.append("`").append(json.get("input")).append("` → `").append(json.get("output")).append("`\n\n");
+        if (json.get("verdict") != null) {
+            sb.append("**Verdict:** ").append(json.get("verdict")).append("\n\n");
+        }
+        sb.append(String.format("| | bytes | parameters |%n|---|---:|---:|%n| float | %,d | %,d |%n| quantized | %,d | %,d |%n",
+                (long) ReportFacts.num(json.get("inputBytes")), (long) ReportFacts.num(json.get("inputParams")),
+                (long) ReportFacts.num(json.get("outputBytes")), (long) ReportFacts.num(json.get("outputParams"))));
+        appendQuantization(sb, f.section("quantization"));
+        appendValidation(sb, f.section("validation"));
+        return sb.toString();
+    }
+
+    /** The int8 section (shared with the compression report when it quantized). */
+    static void appendQuantization(StringBuilder sb, Map<?, ?> q) {
+        if (q.isEmpty()) {
+            return;
+        }
+        sb.append("\n## int8 quantization (").append(q.get("mode")).append(")\n\n");
+        sb.append("Weights: ").append(q.get("weights")).append(".\n");
+        if (q.get("activations") != null) {
+            sb.append("Activations: ").append(q.get("activations")).append(".\n");
+        }
+        if (q.get("calibration") instanceof Map<?, ?> c) {
+            sb.append("Calibration: ").append(c.get("images")).append(" images of ").append(c.get("data"))
+                    .append(" (").append(c.get("sample")).append(", seed ").append(c.get("seed")).append(").\n");
+        }
+        if (q.get("float") instanceof Map<?, ?> fl) {
+            sb.append(String.format("%nFloat model before quantization: %,d bytes%s.%n", (long) ReportFacts.num(fl.get("bytes")),
+                    fl.get("top1") == null ? "" : String.format(", top-1 %s (int8: %s)", pct(fl.get("top1")),
+                            pct(fl.get("quantizedTop1")))));
+        }
+        for (String k : new String[] {"keptFloat", "notes"}) {
+            for (Object o : q.get(k) instanceof List<?> l ? l : List.of()) {
+                sb.append("\n").append(k.equals("notes") ? "note: " : "kept float: ").append(o);
+            }
+        }
+        if (q.get("layerErrors") instanceof List<?> le && !le.isEmpty()) {
+            sb.append(String.format("%n%nPer-layer output error against the float model on %s calibration images:%n%n",
+                    q.get("layerErrorImages")));
+            sb.append("| layer | relative error | SQNR dB |\n|---|---:|---:|\n");
+            for (Object o : le) {
+                if (o instanceof Map<?, ?> e) {
+                    double s = ReportFacts.num(e.get("sqnrDb"));
+                    sb.append(String.format("| %s | %.4f | %s |%n", e.get("layer"), ReportFacts.num(e.get("relativeError")),
+                            Double.isNaN(s) ? "exact" : String.format("%.1f", s)));
+                }
+            }
+        }
+        sb.append("\n");
+    }
+
     private static void appendFinetune(StringBuilder sb, ReportFacts f) {
         Map<?, ?> ft = f.section("finetune");
         List<Map<?, ?>> epochs = f.list(ft, "epochs");

@@ -181,12 +181,21 @@ public final class Graph {
         return removed.size();
     }
 
-    /** Parameter count: elements of every float initializer. */
+    /**
+     * Parameter count: elements of every float initializer, and of every quantized one (the integer
+     * tensor a DequantizeLinear reads), whose scales count too.
+     */
     public long parameterCount() {
+        Set<String> quantized = new HashSet<>();
+        for (Node n : nodes) {
+            if (n.is("DequantizeLinear") && !n.inputs().isEmpty()) {
+                quantized.add(n.input(0));
+            }
+        }
         long p = 0;
         for (Tensor t : initializers.values()) {
             if (t.type() == DataType.FLOAT || t.type() == DataType.DOUBLE || t.type() == DataType.FLOAT16
-                    || t.type() == DataType.BFLOAT16) {
+                    || t.type() == DataType.BFLOAT16 || quantized.contains(t.name())) {
                 p += t.numel();
             }
         }

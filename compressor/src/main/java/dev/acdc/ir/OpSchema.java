@@ -41,6 +41,8 @@ public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, 
         def("Squeeze", 1, 2, 1, 1);
         def("Constant", 0, 0, 1, 1);
         def("Tile", 2, 2, 1, 1);
+        def("QuantizeLinear", 2, 3, 1, 1);
+        def("DequantizeLinear", 2, 3, 1, 1);
     }
 
     private static void def(String op, int minIn, int maxIn, int minOut, int maxOut) {

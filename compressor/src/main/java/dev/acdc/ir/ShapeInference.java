@@ -187,6 +187,12 @@ public final class ShapeInference {
                 set(n, 0, to, f.shape, intTarget ? f.ints : null);
             }
             case "Add", "Sub", "Mul", "Div" -> binary(n);
+            case "QuantizeLinear" -> {
+                // the output takes the zero point's type (uint8 without one)
+                Facts z = n.inputs().size() > 2 && !n.input(2).isEmpty() ? in(n, 2) : null;
+                set(n, 0, z == null ? DataType.UINT8 : z.type(), shapeIn(n, 0), null);
+            }
+            case "DequantizeLinear" -> set(n, 0, in(n, 1).type(), shapeIn(n, 0), null);
             case "Concat" -> concat(n);
             case "Flatten" -> {
                 long[] x = shapeIn(n, 0);

@@ -27,6 +27,11 @@ final class ActivationModels {
      * on removed. {@code m} is left as it was.
      */
     static byte[] exposing(Model m, Collection<String> values) {
+        return exposing(m, values, true);
+    }
+
+    /** As {@link #exposing(Model, Collection)}; {@code keepDataInputs} false drops the data inputs (for constants). */
+    static byte[] exposing(Model m, Collection<String> values, boolean keepDataInputs) {
         Graph g = m.graph();
         List<Node> nodes = new ArrayList<>(g.nodes());
         List<ValueInfo> outputs = new ArrayList<>(g.outputs());
@@ -52,6 +57,9 @@ final class ActivationModels {
             g.initializers().keySet().retainAll(needed);
             // an IR < 4 model declares initializers as inputs: drop those whose initializer went
             g.inputs().removeIf(v -> inits.containsKey(v.name()) && !g.isInitializer(v.name()));
+            if (!keepDataInputs) {
+                g.inputs().removeIf(v -> !g.isInitializer(v.name()));
+            }
             return OnnxModels.toBytes(m);
         } finally {
             g.initializers().clear();

@@ -1,0 +1,459 @@
+package dev.acdc.quantize;
+
+import dev.acdc.AcdcException;
+import dev.acdc.decompose.WeightRoles;
+import dev.acdc.ir.Attribute;
+import dev.acdc.ir.DataType;
+import dev.acdc.ir.Graph;
+import dev.acdc.ir.Model;
+import dev.acdc.ir.Node;
+import dev.acdc.ir.Tensor;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.passes.PassManager;
+import dev.acdc.passes.UpgradeOpset;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * int8 quantization of a CNN graph into standard opset-13 operators, in two modes.
+ *
+ * <p><b>Weights only</b> ({@link #weightsOnly}): every constant weight of a Conv/Gemm/MatMul, and the
+ * ACDC coefficients and atoms (per row, in front of the kernel chain), is stored as symmetric int8 per
+ * output channel with a {@code DequantizeLinear} that gives the float back; activations stay float.
+ *
+ * <p><b>Static</b> ({@link #staticQdq}): in addition, QuantizeLinear/DequantizeLinear pairs (uint8,
+ * per tensor, ranges from calibration) on the activations entering and leaving each Conv, Gemm, MatMul,
+ * Add and pool, biases as int32 of scale {@code sx·sw}, a ReLU that follows such a node folded into its
+ * output's quantization (zero point 0 clamps at zero exactly as ReLU does): the QDQ format ONNX
+ * Runtime fuses into its int8 kernels.
+ *
+ * <p>Requires a model {@link #prepare}d (constants folded, BN folded, opset ≥ 13); the calibration
+ * that produces the ranges is the runtime's job, on the prepared model's tensor names.
+ */
+public final class Quantizer {
+    /** The quantization the user asked for. */
+    public enum Mode {
+        WEIGHTS("int8-weights"), STATIC("int8");
+
+        private final String id;
+
+        Mode(String id) {
+            this.id = id;
+        }
+
+        public String id() {
+            return id;
+        }
+
+        public static Mode parse(String s) {
+            for (Mode m : values()) {
+                if (m.id.equalsIgnoreCase(s)) {
+                    return m;
+                }
+            }
+            throw new AcdcException("--quantize must be int8-weights or int8, got '" + s + "'");
+        }
+    }
+
+    /** Ops whose weight is quantized (weight input 1 constant, data input 0 not). */
+    static final Set<String> COMPUTE = Set.of("Conv", "Gemm", "MatMul");
+    /** Ops whose activations the static mode quantizes besides the compute ops. */
+    static final Set<String> DATA_OPS = Set.of("Add", "GlobalAveragePool", "AveragePool", "MaxPool");
+
+    /**
+     * What was done: the quantized nodes, those kept float and why, notes, and for each quantized node
+     * the value its consumers read in the float model and in the quantized one ({@code layers}: label →
+     * {float value, quantized value}), for the per-layer error.
+     */
+    public record Result(Model model, Mode mode, List<String> quantized, List<String> keptFloat,
+                         List<String> quantizedTensors, List<String> notes, Map<String, String[]> layers) {
+    }
+
+    private Quantizer() {
+    }
+
+    /**
+     * A copy of {@code m} ready to quantize: constants and BNs folded (a BN left in front of the int8 conv
+     * would cost a float pass), opset raised to 13 (per-axis DequantizeLinear).
+     */
+    public static Model prepare(Model m) {
+        Model p = OnnxModels.fromBytes(OnnxModels.toBytes(m), null);
+        PassManager.standard().run(p);
+        if (p.opset() < 13) {
+            new PassManager(List.of(new UpgradeOpset(13))).run(p);
+        }
+        for (Node n : p.graph().nodes()) {
+            if (n.is("QuantizeLinear") || n.is("DequantizeLinear")) {
+                throw new AcdcException("the model is already quantized (node '" + n.label() + "' is " + n.opType()
+                        + "); quantize its float original instead");
+            }
+        }
+        return p;
+    }
+
+    /** The values computable from initializers alone (the ACDC kernel chains, say). */
+    static Set<String> constants(Graph g) {
+        Set<String> c = new HashSet<>(g.initializers().keySet());
+        for (Node n : g.nodes()) {
+            boolean all = !n.inputs().isEmpty();
+            for (String in : n.inputs()) {
+                if (!in.isEmpty() && !c.contains(in)) {
+                    all = false;
+                    break;
+                }
+            }
+            if (all || n.is("Constant")) {
+                c.addAll(n.outputs());
+            }
+        }
+        return c;
+    }
+
+    /** The compute nodes the mode quantizes (weight constant, data not), minus the excluded ones. */
+    static List<Node> computeNodes(Graph g, Pattern exclude, List<String> keptFloat) {
+        Set<String> constant = constants(g);
+        List<Node> out = new ArrayList<>();
+        for (Node n : g.nodes()) {
+            if (!COMPUTE.contains(n.opType()) || n.inputs().size() < 2) {
+                continue;
+            }
+            if (constant.contains(n.input(0)) || !constant.contains(n.input(1))) {
+                continue; // part of a constant chain, or a product of two activations
+            }
+            if (exclude != null && exclude.matcher(n.label()).find()) {
+                keptFloat.add(n.label() + ": excluded by --quantize-exclude");
+                continue;
+            }
+            out.add(n);
+        }
+        return out;
+    }
+
+    /** The axis of the output channels in the weight of {@code n}. */
+    static int weightAxis(Node n) {
+        return switch (n.opType()) {
+            case "Conv" -> 0;
+            case "Gemm" -> n.attrInt("transB", 0) != 0 ? 0 : 1;
+            default -> 1; // MatMul: [K, N]
+        };
+    }
+
+    /** Weight-only int8: see the class comment. {@code m} must be {@link #prepare}d; it is changed. */
+    public static Result weightsOnly(Model m, Pattern exclude) {
+        Graph g = m.graph();
+        List<String> kept = new ArrayList<>();
+        List<String> done = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        Map<String, String> dequantized = new LinkedHashMap<>();
+        Map<String, WeightRoles.Role> roles = WeightRoles.of(m);
+        Map<String, String[]> layers = new LinkedHashMap<>();
+        for (Node n : computeNodes(g, exclude, kept)) {
+            String w = n.input(1);
+            if (g.isInitializer(w)) {
+                n.setInput(1, dequantizeInitializer(g, w, weightAxis(n), dequantized));
+                done.add(n.label());
+            } else if (decomposedKernel(g, n, roles, dequantized)) {
+                done.add(n.label() + " (ACDC coefficients and atoms)");
+            } else {
+                kept.add(n.label() + ": its weight is computed by a chain acdc does not recognise");
+                continue;
+            }
+            layers.put(n.label(), new String[] {n.output(0), n.output(0)});
+        }
+        g.removeUnusedInitializers();
+        return new Result(m, Mode.WEIGHTS, done, kept, List.of(), notes, layers);
+    }
+
+    /** The ACDC coefficient and atom tensors of the chain that computes {@code n}'s kernel, dequantized. */
+    private static boolean decomposedKernel(Graph g, Node n, Map<String, WeightRoles.Role> roles,
+                                            Map<String, String> dequantized) {
+        Set<String> seen = new HashSet<>();
+        List<String> todo = new ArrayList<>(List.of(n.input(1)));
+        boolean any = false;
+        while (!todo.isEmpty()) {
+            String v = todo.remove(todo.size() - 1);
+            if (!seen.add(v)) {
+                continue;
+            }
+            Node p = g.producer(v);
+            if (p == null) {
+                continue;
+            }
+            for (int i = 0; i < p.inputs().size(); i++) {
+                String in = p.input(i);
+                WeightRoles.Role r = roles.get(in);
+                if (g.isInitializer(in) && (r == WeightRoles.Role.COEFFICIENTS || r == WeightRoles.Role.ATOMS)) {
+                    p.setInput(i, dequantizeInitializer(g, in, 0, dequantized));
+                    any = true;
+                } else if (dequantized.containsValue(in)) {
+                    any = true;
+                } else {
+                    todo.add(in);
+                }
+            }
+        }
+        return any;
+    }
+
+    /**
+     * Replaces float initializer {@code name} by its int8 form and returns the DequantizeLinear output to
+     * read instead (one per initializer, whoever reads it).
+     */
+    private static String dequantizeInitializer(Graph g, String name, int axis, Map<String, String> done) {
+        String have = done.get(name);
+        if (have != null) {
+            return have;
+        }
+        Tensor t = g.initializer(name);
+        if (!t.isFloat()) {
+            return name;
+        }
+        QuantMath.PerChannel q = QuantMath.symmetric(t.floats(), t.shape(), axis);
+        String qName = fresh(g, name + "_quantized");
+        String sName = fresh(g, name + "_scale");
+        String zName = fresh(g, name + "_zero_point");
+        String out = fresh(g, name + "_dequantized");
+        g.putInitializer(Tensor.ofLongs(qName, DataType.INT8, t.shape(), q.values()));
+        g.putInitializer(Tensor.ofFloats(sName, new long[] {q.scales().length}, q.scales()));
+        g.putInitializer(Tensor.ofLongs(zName, DataType.INT8, new long[] {q.scales().length},
+                new long[q.scales().length]));
+        Node dq = new Node(fresh(g, name + "/DequantizeLinear"), "DequantizeLinear", List.of(qName, sName, zName),
+                List.of(out), List.of(Attribute.ofInt("axis", axis)));
+        g.nodes().add(0, dq);
+        done.put(name, out);
+        return out;
+    }
+
+    private static String fresh(Graph g, String base) {
+        Set<String> used = g.valueNames();
+        for (Node n : g.nodes()) {
+            used.add(n.name());
+        }
+        String n = base;
+        for (int i = 1; used.contains(n); i++) {
+            n = base + "_" + i;
+        }
+        return n;
+    }
+
+    /**
+     * The activation tensors the static mode needs ranges for, in {@code m} ({@link #prepare}d, not yet
+     * changed): data inputs and outputs of the compute and data ops, a ReLU's output in place of the
+     * tensor it reads when it will be folded; graph outputs stay float.
+     */
+    public static List<String> tensorsToCalibrate(Model m, Pattern exclude) {
+        return new ArrayList<>(plan(m, exclude, new ArrayList<>()).tensors);
+    }
+
+    /** The constant kernels computed by a chain (not an initializer) that the static mode needs values of. */
+    public static List<String> computedKernels(Model m, Pattern exclude) {
+        List<String> out = new ArrayList<>();
+        for (Node n : computeNodes(m.graph(), exclude, new ArrayList<>())) {
+            if (!m.graph().isInitializer(n.input(1))) {
+                out.add(n.input(1));
+            }
+        }
+        return out;
+    }
+
+    private record StaticPlan(List<Node> compute, Map<Node, Node> foldedRelu, Set<String> tensors) {
+    }
+
+    private static StaticPlan plan(Model m, Pattern exclude, List<String> kept) {
+        Graph g = m.graph();
+        Set<String> constant = constants(g);
+        List<Node> compute = computeNodes(g, exclude, kept);
+        Map<String, List<Node>> consumers = g.consumerIndex();
+        List<Node> ops = new ArrayList<>(compute);
+        for (Node n : g.nodes()) {
+            if (DATA_OPS.contains(n.opType()) && !(exclude != null && exclude.matcher(n.label()).find())
+                    && n.inputs().stream().noneMatch(constant::contains)) {
+                ops.add(n);
+            }
+        }
+        Map<Node, Node> relu = new LinkedHashMap<>();
+        Set<String> tensors = new LinkedHashSet<>();
+        for (Node n : g.nodes()) {
+            if (!ops.contains(n)) {
+                continue;
+            }
+            int dataInputs = COMPUTE.contains(n.opType()) ? 1 : n.inputs().size();
+            for (int i = 0; i < dataInputs; i++) {
+                tensors.add(n.input(i));
+            }
+            String y = n.output(0);
+            List<Node> cs = consumers.getOrDefault(y, List.of());
+            if (!n.is("MaxPool") && cs.size() == 1 && cs.get(0).is("Relu") && !g.isGraphOutput(y)) {
+                relu.put(n, cs.get(0));
+                y = cs.get(0).output(0);
+            }
+            tensors.add(y);
+        }
+        tensors.removeIf(t -> g.isGraphOutput(t) || constant.contains(t) || t.isEmpty());
+        return new StaticPlan(compute, relu, tensors);
+    }
+
+    /**
+     * Static int8 (QDQ). {@code ranges}: the clipping range of every tensor {@link #tensorsToCalibrate}
+     * names; {@code kernels}: the values of every {@link #computedKernels}. {@code m} must be
+     * {@link #prepare}d; it is changed.
+     */
+    public static Result staticQdq(Model m, Map<String, double[]> ranges, Map<String, float[]> kernels,
+                                   Pattern exclude) {
+        Graph g = m.graph();
+        List<String> kept = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        StaticPlan plan = plan(m, exclude, kept);
+        Map<String, WeightRoles.Role> roles = WeightRoles.of(m);
+        // fold each ReLU into the quantization of the value it reads
+        for (Map.Entry<Node, Node> e : plan.foldedRelu.entrySet()) {
+            e.getKey().setOutput(0, e.getValue().output(0));
+            g.nodes().remove(e.getValue());
+        }
+        Map<String, QuantMath.Affine> params = new LinkedHashMap<>();
+        for (String t : plan.tensors) {
+            double[] r = ranges.get(t);
+            if (r == null) {
+                throw new IllegalArgumentException("no calibration range for '" + t + "'");
+            }
+            params.put(t, QuantMath.uint8(r[0], r[1]));
+        }
+        Map<String, String> dequantized = new LinkedHashMap<>();
+        List<String> done = new ArrayList<>();
+        for (Node n : plan.compute) {
+            String x = n.input(0);
+            QuantMath.Affine xq = params.get(x);
+            String w = n.input(1);
+            int axis = weightAxis(n);
+            QuantMath.PerChannel wq;
+            long[] wShape;
+            if (g.isInitializer(w)) {
+                Tensor t = g.initializer(w);
+                wShape = t.shape();
+                wq = QuantMath.symmetric(t.floats(), wShape, axis);
+                String[] names = int8Weight(g, w, wq, wShape, axis, null);
+                n.setInput(1, names[0]);
+            } else {
+                float[] values = kernels.get(w);
+                if (values == null) {
+                    throw new IllegalArgumentException("no kernel values for '" + w + "'");
+                }
+                decomposedKernel(g, n, roles, dequantized); // the stored coefficients and atoms, int8 too
+                wShape = shapeOfKernel(n, values.length, g);
+                wq = QuantMath.symmetric(values, wShape, axis);
+                String[] names = int8Weight(g, w, wq, wShape, axis, w);
+                n.setInput(1, names[0]);
+            }
+            if (n.inputs().size() > 2 && !n.input(2).isEmpty() && g.isInitializer(n.input(2)) && xq != null) {
+                Tensor b = g.initializer(n.input(2));
+                if (b.rank() == 1 && b.numel() == wq.scales().length) {
+                    n.setInput(2, int32Bias(g, b, xq.scale(), wq.scales()));
+                } else {
+                    notes.add(n.label() + ": bias of shape " + java.util.Arrays.toString(b.shape()) + " kept float");
+                }
+            }
+            done.add(n.label() + (xq == null ? " (weights only: its input is not quantized)" : ""));
+        }
+        // Q/DQ on each activation, right after the node that makes it
+        Map<String, Integer> position = new LinkedHashMap<>();
+        for (int i = 0; i < g.nodes().size(); i++) {
+            for (String o : g.nodes().get(i).outputs()) {
+                position.put(o, i);
+            }
+        }
+        Map<String, String> dequantizedName = new LinkedHashMap<>();
+        List<String> order = new ArrayList<>(plan.tensors);
+        order.sort((a, b) -> Integer.compare(position.getOrDefault(b, -1), position.getOrDefault(a, -1)));
+        for (String t : order) { // from the last, so earlier positions stay valid
+            QuantMath.Affine a = params.get(t);
+            String s = fresh(g, t + "_scale");
+            g.putInitializer(Tensor.ofFloats(s, new long[0], new float[] {a.scale()}));
+            String z = fresh(g, t + "_zero_point");
+            g.putInitializer(Tensor.ofLongs(z, DataType.UINT8, new long[0], new long[] {a.zeroPoint()}));
+            String q = fresh(g, t + "_quantized");
+            String d = fresh(g, t + "_dequantized");
+            Node qn = new Node(fresh(g, t + "/QuantizeLinear"), "QuantizeLinear", List.of(t, s, z), List.of(q), List.of());
+            Node dn = new Node(fresh(g, t + "/DequantizeLinear"), "DequantizeLinear", List.of(q, s, z), List.of(d),
+                    List.of());
+            for (Node c : g.nodes()) {
+                c.replaceInput(t, d);
+            }
+            int at = position.getOrDefault(t, -1) + 1;
+            g.nodes().add(at, dn);
+            g.nodes().add(at, qn);
+            dequantizedName.put(t, d);
+        }
+        g.removeUnusedInitializers();
+        Map<String, String[]> layers = new LinkedHashMap<>();
+        for (Node n : plan.compute) {
+            String y = n.output(0);
+            layers.put(n.label(), new String[] {y, dequantizedName.getOrDefault(y, y)});
+        }
+        return new Result(m, Mode.STATIC, done, kept, List.copyOf(plan.tensors), notes, layers);
+    }
+
+    /** The 4-D (Conv) or 2-D shape of a computed kernel: from the chain's final Reshape target. */
+    private static long[] shapeOfKernel(Node n, int count, Graph g) {
+        Node p = g.producer(n.input(1));
+        if (p != null && p.is("Reshape") && g.isInitializer(p.input(1))) {
+            long[] s = g.initializer(p.input(1)).longs().clone();
+            if (Tensor.numel(s) == count) {
+                return s;
+            }
+        }
+        throw new AcdcException("cannot tell the shape of the kernel '" + n.input(1) + "' of node '" + n.label() + "'");
+    }
+
+    /**
+     * An int8 weight for a compute node: the stored int8 initializer (or, for a computed kernel
+     * {@code computed}, a QuantizeLinear of it) and its DequantizeLinear; returns {dequantized output}.
+     */
+    private static String[] int8Weight(Graph g, String w, QuantMath.PerChannel wq, long[] shape, int axis,
+                                       String computed) {
+        int c = wq.scales().length;
+        String sName = fresh(g, w + "_scale");
+        String zName = fresh(g, w + "_zero_point");
+        g.putInitializer(Tensor.ofFloats(sName, new long[] {c}, wq.scales()));
+        g.putInitializer(Tensor.ofLongs(zName, DataType.INT8, new long[] {c}, new long[c]));
+        String qName = fresh(g, w + "_quantized");
+        String out = fresh(g, w + "_dequantized");
+        int at = 0;
+        if (computed == null) {
+            g.putInitializer(Tensor.ofLongs(qName, DataType.INT8, shape, wq.values()));
+        } else {
+            Node producer = g.producer(computed);
+            at = g.nodes().indexOf(producer) + 1;
+            g.nodes().add(at++, new Node(fresh(g, w + "/QuantizeLinear"), "QuantizeLinear", List.of(computed, sName, zName),
+                    List.of(qName), List.of(Attribute.ofInt("axis", axis))));
+        }
+        g.nodes().add(at, new Node(fresh(g, w + "/DequantizeLinear"), "DequantizeLinear", List.of(qName, sName, zName),
+                List.of(out), List.of(Attribute.ofInt("axis", axis))));
+        return new String[] {out};
+    }
+
+    private static String int32Bias(Graph g, Tensor b, float xScale, float[] wScales) {
+        long[] q = QuantMath.bias(b.floats(), xScale, wScales);
+        float[] s = new float[wScales.length];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = xScale * wScales[i];
+        }
+        String base = b.name();
+        String qName = fresh(g, base + "_quantized");
+        g.putInitializer(Tensor.ofLongs(qName, DataType.INT32, b.shape(), q));
+        String sName = fresh(g, base + "_scale");
+        g.putInitializer(Tensor.ofFloats(sName, new long[] {s.length}, s));
+        String zName = fresh(g, base + "_zero_point");
+        g.putInitializer(Tensor.ofLongs(zName, DataType.INT32, new long[] {s.length}, new long[s.length]));
+        String out = fresh(g, base + "_dequantized");
+        g.nodes().add(0, new Node(fresh(g, base + "/DequantizeLinear"), "DequantizeLinear", List.of(qName, sName, zName),
+                List.of(out), List.of(Attribute.ofInt("axis", 0))));
+        return out;
+    }
+}

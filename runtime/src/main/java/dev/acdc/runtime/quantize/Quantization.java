@@ -1,0 +1,128 @@
+package dev.acdc.runtime.quantize;
+
+import dev.acdc.AcdcException;
+import dev.acdc.ir.Model;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.quantize.Quantizer;
+import dev.acdc.quantize.RangeStatistics;
+import dev.acdc.runtime.calibration.CalibrationImages;
+import dev.acdc.runtime.calibration.QuantizationCalibration;
+import dev.acdc.util.Json;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+/**
+ * The int8 stage of a job: prepares the float model, calibrates it in ONNX Runtime (static mode),
+ * rewrites it with {@link Quantizer}, records what it did in the model's metadata
+ * ({@value #METADATA_KEY}) and measures each quantized layer's output error against the float model.
+ */
+public final class Quantization {
+    public static final String METADATA_KEY = "acdc.quantized";
+    /** Images the per-layer error is measured on (the first of the calibration sample). */
+    public static final int ERROR_IMAGES = 64;
+    public static final double DEFAULT_PERCENTILE = 99.999;
+
+    /** What to do: mode, range method (static), its percentile, the nodes kept float. */
+    public record Request(Quantizer.Mode mode, RangeStatistics.Method method, double percentile, Pattern exclude) {
+        public Request {
+            if (!(percentile > 0 && percentile <= 100)) {
+                throw new AcdcException("--percentile must be in (0, 100], got " + percentile);
+            }
+        }
+
+        public static Request weightsOnly() {
+            return new Request(Quantizer.Mode.WEIGHTS, RangeStatistics.Method.MINMAX, DEFAULT_PERCENTILE, null);
+        }
+    }
+
+    /** The quantized model, what the rewrite did, the per-layer errors, and the report section. */
+    public record Outcome(Model model, Quantizer.Result result, List<QuantizationCalibration.LayerError> layerErrors,
+                          Map<String, Object> json) {
+    }
+
+    private Quantization() {
+    }
+
+    /**
+     * Quantizes {@code floatModel} (not changed). {@code images}: the calibration sample, needed by the
+     * static mode; used by both for the per-layer error when given.
+     */
+    public static Outcome run(Model floatModel, Request req, CalibrationImages images, Consumer<String> progress) {
+        if (req.mode() == Quantizer.Mode.STATIC && images == null) {
+            throw new AcdcException("--quantize int8 needs calibration images: give --calibration-data SPEC");
+        }
+        Model prepared = Quantizer.prepare(floatModel);
+        Model work = OnnxModels.fromBytes(OnnxModels.toBytes(prepared), null);
+        Quantizer.Result r;
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("mode", req.mode().id());
+        if (req.mode() == Quantizer.Mode.STATIC) {
+            List<String> tensors = Quantizer.tensorsToCalibrate(work, req.exclude());
+            Map<String, RangeStatistics> stats = QuantizationCalibration.statistics(work, tensors, images,
+                    req.method() != RangeStatistics.Method.MINMAX, progress);
+            Map<String, double[]> ranges = new LinkedHashMap<>();
+            stats.forEach((t, s) -> ranges.put(t, s.range(req.method(), req.percentile())));
+            Map<String, float[]> kernels = QuantizationCalibration.constants(work,
+                    Quantizer.computedKernels(work, req.exclude()));
+            progress.accept("int8: inserting QuantizeLinear/DequantizeLinear on " + tensors.size() + " activations");
+            r = Quantizer.staticQdq(work, ranges, kernels, req.exclude());
+            json.put("activations", "uint8, per tensor, asymmetric; ranges by " + req.method().id()
+                    + (req.method() == RangeStatistics.Method.PERCENTILE ? " " + req.percentile() : ""));
+            json.put("calibration", images.json());
+            List<Map<String, Object>> rs = new ArrayList<>();
+            for (String t : tensors) {
+                RangeStatistics s = stats.get(t);
+                double[] c = ranges.get(t);
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("tensor", t);
+                e.put("min", s.min());
+                e.put("max", s.max());
+                e.put("clipLow", c[0]);
+                e.put("clipHigh", c[1]);
+                rs.add(e);
+            }
+            json.put("ranges", rs);
+        } else {
+            r = Quantizer.weightsOnly(work, req.exclude());
+        }
+        json.put("weights", "int8, symmetric, per output channel (ACDC coefficients and atoms per row)");
+        if (req.exclude() != null) {
+            json.put("exclude", req.exclude().pattern());
+        }
+        json.put("quantized", r.quantized());
+        json.put("keptFloat", r.keptFloat());
+        json.put("notes", r.notes());
+        Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("mode", req.mode().id());
+        if (req.mode() == Quantizer.Mode.STATIC) {
+            meta.put("method", req.method().id());
+            meta.put("calibration", images.source() + " (" + images.count() + " images, seed " + images.seed() + ")");
+        }
+        meta.put("quantizedNodes", r.quantized().size());
+        meta.put("keptFloat", r.keptFloat().size());
+        work.metadata().put(METADATA_KEY, Json.write(meta));
+        if (!work.metadata().containsKey("acdc.source_producer")) {
+            work.metadata().put("acdc.source_producer", (work.producerName() + " " + work.producerVersion()).trim());
+        }
+        String version = Quantization.class.getPackage().getImplementationVersion();
+        work.setProducer("acdc", version == null ? "dev" : version);
+        List<QuantizationCalibration.LayerError> errors = List.of();
+        if (images != null) {
+            progress.accept("int8: measuring each layer's output error on " + Math.min(ERROR_IMAGES, images.count())
+                    + " calibration images");
+            errors = QuantizationCalibration.layerErrors(prepared, work, r.layers(), images, ERROR_IMAGES);
+            List<Map<String, Object>> le = new ArrayList<>();
+            for (QuantizationCalibration.LayerError e : errors) {
+                le.add(e.json());
+            }
+            json.put("layerErrors", le);
+            json.put("layerErrorImages", Math.min(ERROR_IMAGES, images.count()));
+        }
+        return new Outcome(work, r, errors, json);
+    }
+}

@@ -147,6 +147,16 @@ final class CompressCommand implements Callable<Integer> {
                     + "match their output). Default: ${DEFAULT-VALUE}.")
     String fitTarget;
 
+    @Option(names = "--quantize", paramLabel = "int8-weights|int8",
+            description = "After the fit (and fine-tune), quantize the model to int8 as acdc quantize does: int8-weights "
+                    + "(the ACDC coefficients and atoms and every dense weight as int8) or int8 (activations too, "
+                    + "calibrated on the calibration images: needs --calibration-data or --train-data). The report "
+                    + "shows the float and the int8 model side by side.")
+    String quantizeMode;
+
+    @Mixin
+    QuantizeOptions quantize;
+
     @Option(names = "--input-shape", paramLabel = "N,C,H,W",
             description = "Input shape for MAC counts and the probe (default: declared, symbolic batch = 1).")
     String inputShape;
@@ -195,6 +205,16 @@ final class CompressCommand implements Callable<Integer> {
             throw new AcdcException("--target-size needs calibration images for its sensitivity analysis: give "
                     + "--calibration-data SPEC (or --train-data)");
         }
+        dev.acdc.runtime.quantize.Quantization.Request quantizeRequest = null;
+        if (quantizeMode != null) {
+            quantizeRequest = quantize.request(dev.acdc.quantize.Quantizer.Mode.parse(quantizeMode));
+            if (quantizeRequest.mode() == dev.acdc.quantize.Quantizer.Mode.STATIC && calibSpec == null) {
+                throw new AcdcException("--quantize int8 needs calibration images for the activation ranges: give "
+                        + "--calibration-data SPEC (or --train-data)");
+            }
+        } else if (quantize.method != null || quantize.exclude != null) {
+            throw new AcdcException("--calibration-method and --quantize-exclude apply with --quantize only");
+        }
         if (calibrationImages < 1) {
             throw new AcdcException("--calibration-images must be at least 1, got " + calibrationImages);
         }
@@ -217,9 +237,9 @@ final class CompressCommand implements Callable<Integer> {
 
         OutputFitter fitter = null;
         List<String> budgetLines = List.of();
-        if (fitMode.equals("output") || targetSize != null) {
+        CalibrationImages images = null;
+        if (fitMode.equals("output") || targetSize != null || (quantizeRequest != null && calibSpec != null)) {
             dev.acdc.data.Preprocessing pre = dataOptions.preprocessing();
-            CalibrationImages images;
             try (dev.acdc.data.Dataset ds = dataOptions.open(calibSpec)) {
                 images = CalibrationImages.sample(ds, pre, calibrationImages, calibrationSeed);
                 err.println("acdc: calibration images: " + images.subset().describe() + " of " + ds.describe());
@@ -265,9 +285,20 @@ final class CompressCommand implements Callable<Integer> {
             r.timings().put("finetune", (System.nanoTime() - tf) / 1e9);
         }
 
+        byte[] floatBytes = OnnxModels.toBytes(r.model());
+        Model written = r.model();
+        dev.acdc.runtime.quantize.Quantization.Outcome quantized = null;
+        if (quantizeRequest != null) {
+            long tq = System.nanoTime();
+            err.println("acdc: quantizing to " + quantizeRequest.mode().id());
+            quantized = dev.acdc.runtime.quantize.Quantization.run(r.model(), quantizeRequest, images,
+                    Interrupts.progress(err));
+            written = quantized.model();
+            r.timings().put("quantize", (System.nanoTime() - tq) / 1e9);
+        }
         long t1 = System.nanoTime();
-        byte[] bytes = OnnxModels.toBytes(r.model());
-        ModelSummary after = ModelSummary.of(r.model(), shape, bytes.length);
+        byte[] bytes = written == r.model() ? floatBytes : OnnxModels.toBytes(written);
+        ModelSummary after = ModelSummary.of(written, shape, bytes.length);
         long[] probeShape = before.inputShape().clone();
         if (m.graph().dataInputs().get(0).shape() != null && m.graph().dataInputs().get(0).shape()[0] < 0) {
             probeShape[0] = 2;
@@ -275,7 +306,7 @@ final class CompressCommand implements Callable<Integer> {
         err.println("acdc: verifying the output in ONNX Runtime on a probe batch " + java.util.Arrays.toString(probeShape));
         Probe.Comparison probe = Probe.compare(originalBytes, bytes, probeShape, 1234);
         r.timings().put("verify", (System.nanoTime() - t1) / 1e9);
-        requireExactWhereItShouldBe(r, fitter == null && finetune == null, probe);
+        requireExactWhereItShouldBe(r, fitter == null && finetune == null && quantized == null, probe);
 
         CompressionReport report = new CompressionReport(model, before, out1, after, r);
         Map<String, Object> verification = new LinkedHashMap<>(probe.json());
@@ -287,7 +318,7 @@ final class CompressCommand implements Callable<Integer> {
         }
         if (finetune != null) {
             report.put("finetune", finetune);
-            report.put("consistency", FinetuneCommand.consistency(r.model(), bytes, err));
+            report.put("consistency", FinetuneCommand.consistency(r.model(), floatBytes, err));
         }
 
         dev.acdc.runtime.ValidationResult validation = null;
@@ -301,6 +332,28 @@ final class CompressCommand implements Callable<Integer> {
             }
             report.put("validation", validation.json());
             r.timings().put("validate", (System.nanoTime() - tv) / 1e9);
+        }
+        if (quantized != null) {
+            Map<String, Object> q = new LinkedHashMap<>(quantized.json());
+            Map<String, Object> fl = new LinkedHashMap<>();
+            fl.put("bytes", floatBytes.length);
+            fl.put("quantizedBytes", bytes.length);
+            if (validation != null) {
+                // the float model on the same evaluation images, so the report shows both
+                try (dev.acdc.data.Dataset all = dataOptions.open(evalData)) {
+                    dev.acdc.data.Dataset ds = dataOptions.sample(all, "evaluation", null);
+                    err.println("acdc: validating the float model before quantization on " + ds.describe());
+                    dev.acdc.runtime.ValidationResult fv = ValidateCommand.run(originalBytes, floatBytes, ds,
+                            dataOptions.preprocessing(), dataOptions, err);
+                    fl.put("validation", fv.json());
+                    if (fv.labels()) {
+                        fl.put("top1", fv.candidateTop1());
+                        fl.put("quantizedTop1", validation.candidateTop1());
+                    }
+                }
+            }
+            q.put("float", fl);
+            report.put("quantization", q);
         }
 
         Verdict verdict = Verdict.of(originalBytes.length, bytes.length, validation,
@@ -332,6 +385,15 @@ final class CompressCommand implements Callable<Integer> {
         if (validation != null) {
             out.println();
             out.print(ValidateCommand.render(validation, model.getFileName().toString(), out1.getFileName().toString()));
+        }
+        if (quantized != null) {
+            out.print(QuantizeCommand.summary(quantized, floatBytes.length, bytes.length));
+            if (report.json().get("quantization") instanceof Map<?, ?> qj && qj.get("float") instanceof Map<?, ?> fl
+                    && fl.get("top1") instanceof Number ft) {
+                out.printf("float model before quantization: %,d bytes, top-1 %.2f %%; %s: %,d bytes, top-1 %.2f %%%n",
+                        floatBytes.length, 100 * ft.doubleValue(), quantizeRequest.mode().id(), bytes.length,
+                        100 * validation.candidateTop1());
+            }
         }
         out.println("verdict: " + verdict.line());
         for (String w : verdict.warnings()) {

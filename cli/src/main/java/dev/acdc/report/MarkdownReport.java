@@ -77,6 +77,7 @@ public final class MarkdownReport {
                     + "kernel and the original bias on the same inputs.\n");
         }
         appendFinetune(sb, f);
+        appendQuantization(sb, f.section("quantization"));
         appendValidation(sb, v);
         for (Object n : json.get("notes") instanceof List<?> l ? l : List.of()) {
             sb.append("\nnote: ").append(n).append('\n');

@@ -188,7 +188,7 @@ public final class Graph {
     public long parameterCount() {
         Set<String> quantized = new HashSet<>();
         for (Node n : nodes) {
-            if (n.is("DequantizeLinear") && !n.inputs().isEmpty()) {
+            if ((n.is("DequantizeLinear") || n.is("Cast")) && !n.inputs().isEmpty()) {
                 quantized.add(n.input(0));
             }
         }

@@ -101,7 +101,7 @@ public final class Quantization {
         meta.put("mode", req.mode().id());
         if (req.mode() == Quantizer.Mode.STATIC) {
             meta.put("method", req.method().id());
-            meta.put("calibration", images.source() + " (" + images.count() + " images, seed " + images.seed() + ")");
+            meta.put("calibration", images.subset().describe() + " of " + images.source() + ", seed " + images.seed());
         }
         meta.put("quantizedNodes", r.quantized().size());
         meta.put("keptFloat", r.keptFloat().size());

@@ -1,0 +1,152 @@
+package dev.acdc.runtime.quantize;
+
+import dev.acdc.data.Preprocessing;
+import dev.acdc.data.SyntheticDataset;
+import dev.acdc.decompose.Compressor;
+import dev.acdc.decompose.Settings;
+import dev.acdc.ir.DataType;
+import dev.acdc.ir.Model;
+import dev.acdc.ir.Node;
+import dev.acdc.ir.Tensor;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.quantize.Quantizer;
+import dev.acdc.quantize.RangeStatistics;
+import dev.acdc.runtime.ModelIO;
+import dev.acdc.runtime.Sessions;
+import dev.acdc.runtime.calibration.CalibrationImages;
+import dev.acdc.runtime.calibration.QuantizationCalibration;
+import dev.acdc.testing.ModelGenerators;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class QuantizationTest {
+    private static CalibrationImages images(int n, long seed) {
+        return CalibrationImages.sample(new SyntheticDataset(n, 3, 8, 8, 5, seed), Preprocessing.defaults(), n, seed);
+    }
+
+    private static float[] run(byte[] model, CalibrationImages im) {
+        try (ModelIO io = new ModelIO(model, Sessions.Config.cpu(), x -> { })) {
+            return io.run(im.x(), im.count(), im.sampleShape());
+        }
+    }
+
+    /**
+     * Every stored weight of a dense and of an ACDC model comes back, in ONNX Runtime, within half a
+     * scale step of the float weight it replaces; it is stored as int8, and the file shrinks.
+     */
+    @Test
+    void int8WeightsComeBackWithinHalfAScaleStep() {
+        Model dense = ModelGenerators.residual(3, 8, 16, 5, 4);
+        Model acdc = ModelGenerators.residual(3, 8, 16, 5, 4);
+        Compressor.compress(acdc, Settings.of("layer", "3", "8", null, null), x -> { });
+        for (Model m : List.of(dense, acdc)) {
+            Model prepared = Quantizer.prepare(m);
+            Quantization.Outcome q = Quantization.run(m, Quantization.Request.weightsOnly(), null, x -> { });
+            List<String> values = new ArrayList<>();
+            List<Tensor> floats = new ArrayList<>();
+            List<Tensor> scales = new ArrayList<>();
+            for (Node n : q.model().graph().nodes()) {
+                if (n.is("Mul") && n.output(0).endsWith("_dequantized")) {
+                    String name = n.output(0).substring(0, n.output(0).length() - "_dequantized".length());
+                    values.add(n.output(0));
+                    floats.add(prepared.graph().initializer(name));
+                    scales.add(q.model().graph().initializer(n.input(1)));
+                    assertEquals(DataType.INT8, q.model().graph().initializer(name + "_quantized").type(), name);
+                }
+            }
+            assertTrue(values.size() >= 4, "weights dequantized: " + values);
+            Map<String, float[]> back = QuantizationCalibration.constants(q.model(), values);
+            double worst = 0;
+            for (int i = 0; i < values.size(); i++) {
+                float[] w = floats.get(i).floats();
+                float[] b = back.get(values.get(i));
+                float[] s = scales.get(i).floats();
+                long[] shape = floats.get(i).shape();
+                int axis = 0;
+                long[] sShape = scales.get(i).shape();
+                for (int d = 0; d < sShape.length; d++) {
+                    if (sShape[d] > 1) {
+                        axis = d;
+                    }
+                }
+                long inner = 1;
+                for (int d = axis + 1; d < shape.length; d++) {
+                    inner *= shape[d];
+                }
+                for (int k = 0; k < w.length; k++) {
+                    float step = s[(int) ((k / inner) % s.length)];
+                    double err = Math.abs(b[k] - w[k]);
+                    assertTrue(err <= step / 2 * (1 + 1e-5) + 1e-9, values.get(i) + "[" + k + "]: " + err + " > " + step / 2);
+                    worst = Math.max(worst, err / step);
+                }
+            }
+            assertTrue(worst > 0.3, "the values are really rounded (worst " + worst + " of a step)");
+            assertTrue(floatBytes(q.model()) < 0.2 * floatBytes(prepared), "weights left float: " + floatBytes(q.model())
+                    + " bytes of " + floatBytes(prepared));
+        }
+    }
+
+    private static long floatBytes(Model m) {
+        long b = 0;
+        for (Tensor t : m.graph().initializers().values()) {
+            b += t.isFloat() ? t.byteSize() : 0;
+        }
+        return b;
+    }
+
+    /**
+     * The static QDQ model's logits in ONNX Runtime (its fused int8 kernels) equal a plain-Java
+     * interpreter of the same Q/DQ graph far more closely than either equals the float model: the
+     * quantization is the one the graph states, and it is really applied.
+     */
+    @Test
+    void staticInt8MatchesAPlainJavaReference() {
+        for (boolean decomposed : new boolean[] {false, true}) {
+            Model m = ModelGenerators.residual(3, 8, 16, 5, 4);
+            if (decomposed) {
+                Compressor.compress(m, Settings.of("layer", "3", "8", null, null), x -> { });
+            }
+            CalibrationImages im = images(48, 7);
+            for (RangeStatistics.Method method : RangeStatistics.Method.values()) {
+                Quantization.Outcome q = Quantization.run(m, new Quantization.Request(Quantizer.Mode.STATIC, method,
+                        99.9, null), im, x -> { });
+                long qdq = q.model().graph().nodes().stream().filter(n -> n.is("QuantizeLinear")).count();
+                assertTrue(qdq >= 5, "activations quantized: " + qdq);
+                assertTrue(q.model().graph().nodes().stream().noneMatch(n -> n.is("Relu")), "every ReLU folded");
+                byte[] bytes = OnnxModels.toBytes(q.model());
+                float[] ort = run(bytes, im);
+                float[] fl = run(OnnxModels.toBytes(m), im);
+                // the reference reads the QDQ graph ONNX Runtime folded nothing of
+                Model ref = OnnxModels.fromBytes(bytes, null);
+                double[] x = new double[im.x().length];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = im.x()[i];
+                }
+                long[] shape = {im.count(), 3, 8, 8};
+                double[] r = QdqReference.run(ref, x, shape).v();
+                double refErr = 0;
+                double quantErr = 0;
+                double scale = 0;
+                for (int i = 0; i < ort.length; i++) {
+                    refErr = Math.max(refErr, Math.abs(ort[i] - r[i]));
+                    quantErr = Math.max(quantErr, Math.abs(ort[i] - fl[i]));
+                    scale = Math.max(scale, Math.abs(fl[i]));
+                }
+                String what = (decomposed ? "ACDC " : "dense ") + method;
+                assertTrue(quantErr > 1e-3 * scale, what + ": quantization changes the logits (" + quantErr + ")");
+                assertTrue(quantErr < 0.1 * scale, what + ": by little (" + quantErr + " of " + scale + ")");
+                assertTrue(refErr < 0.25 * quantErr, what + ": ONNX Runtime " + refErr + " from the reference, "
+                        + quantErr + " from the float model");
+                assertTrue(q.layerErrors().size() >= 3);
+                assertTrue(q.model().metadata().get(Quantization.METADATA_KEY).replace(" ", "").contains("\"mode\":\"int8\""),
+                        q.model().metadata().toString());
+            }
+        }
+    }
+}

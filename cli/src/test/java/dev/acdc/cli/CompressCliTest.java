@@ -338,7 +338,7 @@ class CompressCliTest {
         }
     }
 
-    private static int python(String code) throws Exception {
+    static int python(String code) throws Exception {
         Path py = Path.of("/usr/bin/python3");
         if (!Files.isExecutable(py)) {
             return -1;

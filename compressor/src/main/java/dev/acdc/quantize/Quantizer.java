@@ -83,12 +83,14 @@ public final class Quantizer {
     }
 
     /**
-     * A copy of {@code m} ready to quantize: constants and BNs folded (a BN left in front of the int8 conv
-     * would cost a float pass), opset raised to 13 (per-axis DequantizeLinear).
+     * A copy of {@code m} ready to quantize: constants and BNs folded, and the per-channel scale and shift a
+     * fine-tuned ACDC model keeps after its convs (a float pass between the int8 conv and its ReLU otherwise),
+     * opset raised to 13 (per-axis DequantizeLinear).
      */
     public static Model prepare(Model m) {
         Model p = OnnxModels.fromBytes(OnnxModels.toBytes(m), null);
         PassManager.standard().run(p);
+        new PassManager(List.of(new dev.acdc.passes.FoldChannelAffine())).run(p);
         if (p.opset() < 13) {
             new PassManager(List.of(new UpgradeOpset(13))).run(p);
         }
@@ -409,6 +411,9 @@ public final class Quantizer {
     /** The 4-D (Conv) or 2-D shape of a computed kernel: from the chain's final Reshape target. */
     private static long[] shapeOfKernel(Node n, int count, Graph g) {
         Node p = g.producer(n.input(1));
+        while (p != null && p.is("Mul")) { // a per-channel scale folded onto the chain's end
+            p = g.producer(p.input(0));
+        }
         if (p != null && p.is("Reshape") && g.isInitializer(p.input(1))) {
             long[] s = g.initializer(p.input(1)).longs().clone();
             if (Tensor.numel(s) == count) {

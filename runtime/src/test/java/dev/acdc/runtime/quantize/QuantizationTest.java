@@ -149,4 +149,42 @@ class QuantizationTest {
             }
         }
     }
+
+    /**
+     * FoldChannelAffine keeps the function (ONNX Runtime before and after) and leaves no Conv → Mul → Add,
+     * on a stored weight and on an ACDC kernel chain.
+     */
+    @Test
+    void channelAffineFoldsIntoTheConv() {
+        Model m = ModelGenerators.residual(3, 8, 16, 5, 4);
+        Compressor.compress(m, Settings.of("layer", "3", "8", null, null), x -> { });
+        dev.acdc.passes.PassManager.standard().run(m);
+        java.util.Random r = new java.util.Random(5);
+        int inserted = 0;
+        for (Node conv : new ArrayList<>(m.graph().nodes())) {
+            if (!conv.is("Conv")) {
+                continue;
+            }
+            String y = conv.output(0);
+            String s = "s" + inserted;
+            String t = "t" + inserted;
+            m.graph().putInitializer(Tensor.ofFloats(s, new long[] {16, 1, 1}, ModelGenerators.positive(r, 16)));
+            m.graph().putInitializer(Tensor.ofFloats(t, new long[] {1, 16, 1, 1}, ModelGenerators.randn(r, 16, 0.3)));
+            String c = y + "_pre";
+            conv.setOutput(0, c);
+            int at = m.graph().nodes().indexOf(conv) + 1;
+            m.graph().nodes().add(at, new Node("mul" + inserted, "Mul", List.of(c, s), List.of(c + "_m"), List.of()));
+            m.graph().nodes().add(at + 1, new Node("add" + inserted, "Add", List.of(c + "_m", t), List.of(y), List.of()));
+            inserted++;
+        }
+        CalibrationImages im = images(8, 2);
+        float[] before = run(OnnxModels.toBytes(m), im);
+        int folded = new dev.acdc.passes.FoldChannelAffine().run(m);
+        assertEquals(inserted, folded);
+        assertTrue(m.graph().nodes().stream().noneMatch(n -> n.name().startsWith("mul") || n.name().startsWith("add")));
+        float[] after = run(OnnxModels.toBytes(m), im);
+        for (int i = 0; i < before.length; i++) {
+            assertEquals(before[i], after[i], 1e-4 * (1 + Math.abs(before[i])), "logit " + i);
+        }
+    }
 }

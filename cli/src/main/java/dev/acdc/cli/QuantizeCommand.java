@@ -204,7 +204,7 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         return Double.isNaN(v.drop())
                 ? String.format(Locale.ROOT, "agreement %.1f %% with the float model, %s", 100 * v.agreement(), size)
-                : String.format(Locale.ROOT, "top-1 %+.2f points, %s", -v.drop(), size);
+                : String.format(Locale.ROOT, "top-1 %+.2f points, %s", -v.drop() + 0.0, size); // + 0.0: no "-0.00"
     }
 
     /** The text summary: what was quantized, bytes, and the worst layers. */

@@ -162,6 +162,13 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         String verdict = verdict(originalBytes.length, bytes.length, validation);
         json.put("verdict", verdict);
+        String warning = bytes.length >= originalBytes.length ? String.format(Locale.ROOT, "the %s model (%,d bytes) is "
+                + "not smaller than its input (%,d bytes): on a model this small the quantization's nodes, scales and "
+                + "zero points outweigh the int8 weights%s", m.id(), bytes.length, originalBytes.length,
+                m == Quantizer.Mode.STATIC ? "; --mode int8-weights stores less" : "") : null;
+        if (warning != null) {
+            json.put("warnings", java.util.List.of(warning));
+        }
         json.put("seconds", quantizeSeconds);
 
         try (dev.acdc.onnx.AtomicFiles.Staged staged = new dev.acdc.onnx.AtomicFiles.Staged()) {
@@ -181,6 +188,9 @@ final class QuantizeCommand implements Callable<Integer> {
                     outs.model().getFileName().toString()));
         }
         out.println("verdict: " + verdict);
+        if (warning != null) {
+            out.println("warning: " + warning);
+        }
         out.printf("wrote %s (%d bytes); reports %s, %s, %s%n", outs.model(), bytes.length, outs.report(),
                 outs.markdown().getFileName(), outs.html().getFileName());
         out.flush();

@@ -102,6 +102,16 @@ class QuantizeCliTest {
         assertTrue(r.out().contains("float model before quantization:"), r.out());
         assertTrue(OnnxModels.load(out).metadata().containsKey("acdc.quantized"));
         assertTrue(OnnxModels.load(out).metadata().containsKey("acdc.share"), "the compression's keys stay");
+        // static int8 of that small ACDC model is larger than its input: said, not hidden
+        Path acdc = tmp.resolve("a.onnx");
+        assertEquals(0, run("compress", model.toString(), "--group", "8", "-o", acdc.toString()).code());
+        CliTest.Run q = run("quantize", acdc.toString(), "--mode", "int8", "--calibration-data", calib,
+                "--calibration-images", "20");
+        assertEquals(0, q.code(), q.err());
+        boolean larger = Files.size(tmp.resolve("a.int8.onnx")) >= Files.size(acdc);
+        assertTrue(larger, "the case this checks");
+        assertTrue(q.out().contains("warning: the int8 model (") && q.out().contains("--mode int8-weights stores less"),
+                q.out());
         CliTest.Run bad = run("compress", model.toString(), "--quantize", "int8", "-o", tmp.resolve("x.onnx").toString());
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--quantize int8 needs calibration images"), bad.err());

@@ -232,6 +232,7 @@ final class CompressCommand implements Callable<Integer> {
         err.println("acdc: loading " + model);
         byte[] originalBytes = readAll(model);
         Model m = OnnxModels.load(model);
+        dev.acdc.quantize.Quantizer.requireFloat(m, "compress");
         ModelSummary before = ModelSummary.of(m, shape, originalBytes.length);
         double loadSeconds = (System.nanoTime() - t0) / 1e9;
 

@@ -73,6 +73,7 @@ final class FinetuneCommand implements Callable<Integer> {
         Path rep = outs.report();
         byte[] teacherBytes = CompressCommand.readAll(teacher);
         Model student = OnnxModels.load(model);
+        dev.acdc.quantize.Quantizer.requireFloat(student, "fine-tune");
         PassManager.standard().run(student);
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("input", model.toString());

@@ -77,6 +77,18 @@ class QuantizeCliTest {
             assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
         }
         assertArrayEquals(before, Files.readAllBytes(model), "the input is untouched");
+        // a quantized model is not compressed, fine-tuned or quantized again: it says which model to use
+        for (String mode : new String[] {"int8-weights", "int8"}) {
+            Path q = tmp.resolve("gray." + mode + ".onnx");
+            for (String[] cmd : new String[][] {{"compress", q.toString(), "-o", tmp.resolve("c.onnx").toString()},
+                    {"quantize", q.toString(), "-o", tmp.resolve("qq.onnx").toString()},
+                    {"finetune", q.toString(), "--teacher", model.toString(), "--train-data", calib, "-o",
+                            tmp.resolve("f.onnx").toString()}}) {
+                CliTest.Run r = run(cmd);
+                assertEquals(2, r.code(), cmd[0] + " " + mode + ": " + r.err());
+                assertTrue(r.err().contains("the model is quantized") && r.err().contains("its float original"), r.err());
+            }
+        }
     }
 
     /**

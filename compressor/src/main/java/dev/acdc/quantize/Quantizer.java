@@ -94,13 +94,23 @@ public final class Quantizer {
         if (p.opset() < 13) {
             new PassManager(List.of(new UpgradeOpset(13))).run(p);
         }
-        for (Node n : p.graph().nodes()) {
-            if (n.is("QuantizeLinear") || n.is("DequantizeLinear")) {
-                throw new AcdcException("the model is already quantized (node '" + n.label() + "' is " + n.opType()
-                        + "); quantize its float original instead");
+        requireFloat(p, "quantize");
+        return p;
+    }
+
+    /**
+     * Throws, naming the first Q/DQ node, if {@code m} is already quantized: {@code what} says what cannot
+     * be done to it (e.g. "compress").
+     */
+    public static void requireFloat(Model m, String what) {
+        for (Node n : m.graph().nodes()) {
+            if (n.is("QuantizeLinear") || n.is("DequantizeLinear")
+                    || (n.is("Cast") && m.graph().isInitializer(n.input(0))
+                    && m.graph().initializer(n.input(0)).type() == DataType.INT8)) {
+                throw new AcdcException("the model is quantized (node '" + n.label() + "' is " + n.opType() + " of int8); "
+                        + what + " its float original, then quantize");
             }
         }
-        return p;
     }
 
     /** The values computable from initializers alone (the ACDC kernel chains, say). */

@@ -82,6 +82,21 @@ public final class GraphBuilder {
         return op(op, name, Arrays.asList(inputs));
     }
 
+    /**
+     * Adds a one-output node whose output is named after {@code output} (made unique) rather than after the
+     * node; returns the output's name.
+     */
+    public String opNamed(String op, String name, String output, List<String> inputs, Attribute... attrs) {
+        Node n = new Node(fresh(name), op, "", inputs, List.of(fresh(output)), Arrays.asList(attrs), null);
+        OpSchema.check(n);
+        if (insertAt < 0) {
+            graph.nodes().add(n);
+        } else {
+            graph.nodes().add(insertAt++, n);
+        }
+        return n.output(0);
+    }
+
     /** Adds a node with {@code outputs} outputs; returns their names. */
     public List<String> opN(String op, String name, List<String> inputs, int outputs, Attribute... attrs) {
         String nodeName = fresh(name);

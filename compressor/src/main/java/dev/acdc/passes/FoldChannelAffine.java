@@ -66,10 +66,8 @@ public final class FoldChannelAffine implements Pass {
             } else {
                 String sName = fresh(g, base + "_scale");
                 g.putInitializer(Tensor.ofFloats(sName, new long[] {channels, 1, 1, 1}, s.clone()));
-                String out = fresh(g, base + "_kernel");
-                g.nodes().add(g.nodes().indexOf(conv), new Node(fresh(g, base + "/Mul"), "Mul", List.of(w, sName),
-                        List.of(out), List.of()));
-                conv.setInput(1, out);
+                conv.setInput(1, new dev.acdc.ir.GraphBuilder(g).insertingAt(g.nodes().indexOf(conv))
+                        .opNamed("Mul", base + "/Mul", base + "_kernel", List.of(w, sName)));
             }
             float[] b = new float[(int) channels];
             if (conv.inputs().size() > 2 && !conv.input(2).isEmpty()) {
@@ -134,11 +132,6 @@ public final class FoldChannelAffine implements Pass {
     }
 
     private static String fresh(Graph g, String base) {
-        java.util.Set<String> used = g.valueNames();
-        String n = base;
-        for (int i = 1; used.contains(n); i++) {
-            n = base + "_" + i;
-        }
-        return n;
+        return new dev.acdc.ir.GraphBuilder(g).fresh(base);
     }
 }

@@ -5,6 +5,7 @@ import dev.acdc.decompose.WeightRoles;
 import dev.acdc.ir.Attribute;
 import dev.acdc.ir.DataType;
 import dev.acdc.ir.Graph;
+import dev.acdc.ir.GraphBuilder;
 import dev.acdc.ir.Model;
 import dev.acdc.ir.Node;
 import dev.acdc.ir.Tensor;
@@ -242,24 +243,17 @@ public final class Quantizer {
         java.util.Arrays.fill(sShape, 1);
         sShape[axis] = q.scales().length;
         g.putInitializer(Tensor.ofFloats(sName, sShape, q.scales()));
-        String f = fresh(g, name + "_float");
-        g.nodes().add(0, new Node(fresh(g, name + "/Mul"), "Mul", List.of(f, sName), List.of(out), List.of()));
-        g.nodes().add(0, new Node(fresh(g, name + "/Cast"), "Cast", List.of(qName), List.of(f),
-                List.of(Attribute.ofInt("to", DataType.FLOAT.code()))));
+        GraphBuilder b = new GraphBuilder(g).insertingAt(0);
+        String f = b.opNamed("Cast", name + "/Cast", name + "_float", List.of(qName),
+                Attribute.ofInt("to", DataType.FLOAT.code()));
+        out = b.opNamed("Mul", name + "/Mul", out, List.of(f, sName));
         done.put(name, out);
         return out;
     }
 
+    /** A name not used in {@code g} yet: the project's naming rule ({@link GraphBuilder#fresh}). */
     private static String fresh(Graph g, String base) {
-        Set<String> used = g.valueNames();
-        for (Node n : g.nodes()) {
-            used.add(n.name());
-        }
-        String n = base;
-        for (int i = 1; used.contains(n); i++) {
-            n = base + "_" + i;
-        }
-        return n;
+        return new GraphBuilder(g).fresh(base);
     }
 
     /**
@@ -396,17 +390,13 @@ public final class Quantizer {
             g.putInitializer(Tensor.ofFloats(s, new long[0], new float[] {a.scale()}));
             String z = fresh(g, t + "_zero_point");
             g.putInitializer(Tensor.ofLongs(z, DataType.UINT8, new long[0], new long[] {a.zeroPoint()}));
-            String q = fresh(g, t + "_quantized");
             String d = fresh(g, t + "_dequantized");
-            Node qn = new Node(fresh(g, t + "/QuantizeLinear"), "QuantizeLinear", List.of(t, s, z), List.of(q), List.of());
-            Node dn = new Node(fresh(g, t + "/DequantizeLinear"), "DequantizeLinear", List.of(q, s, z), List.of(d),
-                    List.of());
             for (Node c : g.nodes()) {
-                c.replaceInput(t, d);
+                c.replaceInput(t, d); // before the pair exists, so its QuantizeLinear keeps reading t
             }
-            int at = position.getOrDefault(t, -1) + 1;
-            g.nodes().add(at, dn);
-            g.nodes().add(at, qn);
+            GraphBuilder b = new GraphBuilder(g).insertingAt(position.getOrDefault(t, -1) + 1);
+            String q = b.opNamed("QuantizeLinear", t + "/QuantizeLinear", t + "_quantized", List.of(t, s, z));
+            b.opNamed("DequantizeLinear", t + "/DequantizeLinear", d, List.of(q, s, z));
             dequantizedName.put(t, d);
         }
         g.removeUnusedInitializers();
@@ -450,13 +440,15 @@ public final class Quantizer {
         if (computed == null) {
             g.putInitializer(Tensor.ofLongs(qName, DataType.INT8, shape, wq.values()));
         } else {
-            Node producer = g.producer(computed);
-            at = g.nodes().indexOf(producer) + 1;
-            g.nodes().add(at++, new Node(fresh(g, w + "/QuantizeLinear"), "QuantizeLinear", List.of(computed, sName, zName),
-                    List.of(qName), List.of(Attribute.ofInt("axis", axis))));
+            at = g.nodes().indexOf(g.producer(computed)) + 1;
         }
-        g.nodes().add(at, new Node(fresh(g, w + "/DequantizeLinear"), "DequantizeLinear", List.of(qName, sName, zName),
-                List.of(out), List.of(Attribute.ofInt("axis", axis))));
+        GraphBuilder b = new GraphBuilder(g).insertingAt(at);
+        if (computed != null) {
+            qName = b.opNamed("QuantizeLinear", w + "/QuantizeLinear", qName, List.of(computed, sName, zName),
+                    Attribute.ofInt("axis", axis));
+        }
+        out = b.opNamed("DequantizeLinear", w + "/DequantizeLinear", out, List.of(qName, sName, zName),
+                Attribute.ofInt("axis", axis));
         return new String[] {out};
     }
 
@@ -473,9 +465,7 @@ public final class Quantizer {
         g.putInitializer(Tensor.ofFloats(sName, new long[] {s.length}, s));
         String zName = fresh(g, base + "_zero_point");
         g.putInitializer(Tensor.ofLongs(zName, DataType.INT32, new long[] {s.length}, new long[s.length]));
-        String out = fresh(g, base + "_dequantized");
-        g.nodes().add(0, new Node(fresh(g, base + "/DequantizeLinear"), "DequantizeLinear", List.of(qName, sName, zName),
-                List.of(out), List.of(Attribute.ofInt("axis", 0))));
-        return out;
+        return new GraphBuilder(g).insertingAt(0).opNamed("DequantizeLinear", base + "/DequantizeLinear",
+                base + "_dequantized", List.of(qName, sName, zName), Attribute.ofInt("axis", 0));
     }
 }

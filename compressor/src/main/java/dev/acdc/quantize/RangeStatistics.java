@@ -170,11 +170,12 @@ public final class RangeStatistics {
         int bestBin = n - 1;
         double bestKl = Double.POSITIVE_INFINITY;
         double[] p = new double[n];
+        double[] above = new double[n + 1]; // above[i]: the mass of bins i and up
+        for (int k = n - 1; k >= 0; k--) {
+            above[k] = above[k + 1] + h[k];
+        }
         for (int i = levels; i <= n; i++) {
-            double outliers = 0;
-            for (int k = i; k < n; k++) {
-                outliers += h[k];
-            }
+            double outliers = above[i];
             double total = 0;
             for (int k = 0; k < i; k++) {
                 p[k] = h[k];

@@ -29,10 +29,10 @@ public final class WeightRoles {
     }
 
     /** Records the coefficient and atom tensors of {@code m} (the compact form's) in its metadata. */
-    static void record(Model m, Map<String, Role> roles) {
+    public static void record(Model m, Map<String, Role> roles) {
         Map<String, String> json = new LinkedHashMap<>();
         roles.forEach((k, v) -> json.put(k, v.name().toLowerCase(java.util.Locale.ROOT)));
-        m.metadata().put(KEY, Json.write(json));
+        m.metadata().put(KEY, Json.compact(json));
     }
 
     /** The role of every float initializer of {@code m}. */

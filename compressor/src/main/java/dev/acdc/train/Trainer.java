@@ -154,7 +154,7 @@ public final class Trainer {
         meta.put("optimizer", TrainOptions.spell(o.optimizer()) + " lr " + o.lr() + " " + TrainOptions.spell(o.schedule()));
         meta.put("batchNorm", TrainOptions.spell(o.batchNorm()));
         meta.put("trained", TrainOptions.spell(o.train()));
-        student.metadata().put("acdc.finetuned", dev.acdc.util.Json.write(meta));
+        student.metadata().put("acdc.finetuned", dev.acdc.util.Json.compact(meta));
         return new Result(run.records(), run.bestEpoch, run.step, run.seconds, run.imagesPerSecond, backend.describe());
     }
 

@@ -29,6 +29,15 @@ public final class Json {
         }
     }
 
+    /** One line, no indentation: for values stored inside a model file (metadata), where bytes count. */
+    public static String compact(Object value) {
+        try {
+            return MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw AcdcException.internal("cannot serialise metadata: " + e.getMessage());
+        }
+    }
+
     public static void write(Object value, Path file) {
         AtomicFiles.writeString(file, write(value) + "\n");
     }

@@ -41,6 +41,85 @@ class PassesTest {
         return m;
     }
 
+    /** A layer-shared ACDC model of a small residual net, through the file (reconstruct form: a Reshape target per conv). */
+    private static Model compressedResidual() {
+        Model m = ModelGenerators.residual(3, 8, 16, 5, 2);
+        dev.acdc.decompose.Compressor.compress(m, dev.acdc.decompose.Settings.of("layer", "4", "8", "reconstruct", null),
+                s -> { });
+        return OnnxModels.fromBytes(OnnxModels.toBytes(m), null);
+    }
+
+    /** Equal integer constants become one; weights (float tensors) stay apart; outputs are bit-for-bit the same. */
+    @Test
+    void shareEqualConstantsKeepsTheFunctionAndOneCopyOfEachConstant() {
+        Model m = compressedResidual();
+        long[] shape = Ort.inputShape(m, 2);
+        float[] x = Ort.randomInput(shape, 5);
+        float[] before = Ort.run(m, x, shape);
+        int floats = (int) m.graph().initializers().values().stream().filter(t -> t.isFloat() && t.numel() > 1).count();
+        int changes = new PassManager(java.util.List.of(new ShareEqualConstants())).run(m).get(0).changes();
+        assertTrue(changes > 0, "the convs of a stage have equal Reshape targets");
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (dev.acdc.ir.Tensor t : m.graph().initializers().values()) {
+            if (!t.isFloat()) {
+                assertTrue(seen.add(t.type() + java.util.Arrays.toString(t.shape()) + java.util.Arrays.toString(t.longs())),
+                        "two equal constants are left: " + t.name());
+            }
+        }
+        assertEquals(floats, m.graph().initializers().values().stream().filter(t -> t.isFloat() && t.numel() > 1).count(),
+                "every weight keeps its own tensor");
+        assertEquals(0, Ort.relDiff(before, Ort.run(m, x, shape)), "the same arithmetic on the same values");
+        assertEquals(0, new PassManager(java.util.List.of(new ShareEqualConstants())).run(m).get(0).changes(), "idempotent");
+    }
+
+    /**
+     * Short names change nothing but the names: the outputs are the same, the interface keeps its names, no
+     * node keeps one, the weight roles follow their tensors, and the file is smaller.
+     */
+    @Test
+    void compactNamesKeepsTheFunctionTheInterfaceAndTheRoles() {
+        Model m = compressedResidual();
+        long[] shape = Ort.inputShape(m, 2);
+        float[] x = Ort.randomInput(shape, 5);
+        float[] before = Ort.run(m, x, shape);
+        int bytesBefore = OnnxModels.toBytes(m).length;
+        java.util.List<String> io = new java.util.ArrayList<>();
+        m.graph().inputs().forEach(v -> io.add(v.name()));
+        m.graph().outputs().forEach(v -> io.add(v.name()));
+        var roles = dev.acdc.decompose.WeightRoles.of(m);
+        java.util.Map<String, float[]> coefficientValues = new java.util.HashMap<>();
+        roles.forEach((name, role) -> {
+            if (role == dev.acdc.decompose.WeightRoles.Role.COEFFICIENTS) {
+                coefficientValues.put(java.util.Arrays.toString(m.graph().initializer(name).floats()), null);
+            }
+        });
+        int changes = new PassManager(java.util.List.of(
+                new CompactNames(java.util.Set.of(dev.acdc.decompose.WeightRoles.KEY)))).run(m).get(0).changes();
+        assertTrue(changes > 0);
+        Model back = OnnxModels.fromBytes(OnnxModels.toBytes(m), null);
+        assertEquals(0, Ort.relDiff(before, Ort.run(back, x, shape)), "the same graph under other names");
+        java.util.List<String> ioAfter = new java.util.ArrayList<>();
+        back.graph().inputs().forEach(v -> ioAfter.add(v.name()));
+        back.graph().outputs().forEach(v -> ioAfter.add(v.name()));
+        assertEquals(io, ioAfter, "inputs and outputs keep their names");
+        for (Node n : back.graph().nodes()) {
+            assertEquals("", n.name(), "node names are cleared");
+            for (String o : n.outputs()) {
+                assertTrue(io.contains(o) || o.length() <= 2, "short name: " + o);
+            }
+        }
+        var rolesAfter = dev.acdc.decompose.WeightRoles.of(back);
+        assertEquals(roles.values().stream().sorted().toList(), rolesAfter.values().stream().sorted().toList(),
+                "as many coefficients, atoms and dense weights as before");
+        rolesAfter.forEach((name, role) -> {
+            if (role == dev.acdc.decompose.WeightRoles.Role.COEFFICIENTS) {
+                assertTrue(coefficientValues.containsKey(java.util.Arrays.toString(back.graph().initializer(name).floats())),
+                        name + " is recorded as coefficients and holds coefficients");
+            }
+        });
+        assertTrue(OnnxModels.toBytes(back).length < bytesBefore * 0.9, "the names were a good part of the file");
+    }
+
     /** Filters get the norm asked for, the scale moves into a Mul per conv, outputs stay; a second run does nothing. */
     @Test
     void normalizeFiltersKeepsTheFunctionAndSetsEveryNorm() {

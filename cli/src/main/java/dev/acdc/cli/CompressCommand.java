@@ -212,8 +212,9 @@ final class CompressCommand implements Callable<Integer> {
                 throw new AcdcException("--quantize int8 needs calibration images for the activation ranges: give "
                         + "--calibration-data SPEC (or --train-data)");
             }
-        } else if (quantize.method != null || quantize.exclude != null) {
-            throw new AcdcException("--calibration-method and --quantize-exclude apply with --quantize only");
+        } else if (quantize.anyGiven()) {
+            throw new AcdcException("--calibration-method, --percentile, --quantize-exclude, --coefficient-scales and "
+                    + "--compact-names apply with --quantize only");
         }
         if (calibrationImages < 1) {
             throw new AcdcException("--calibration-images must be at least 1, got " + calibrationImages);

@@ -20,30 +20,56 @@ final class QuantizeOptions {
                     + "closest in KL divergence). Default: " + DEFAULT_METHOD + ".")
     String method;
 
-    @Option(names = "--percentile", paramLabel = "P", defaultValue = "" + Quantization.DEFAULT_PERCENTILE,
-            description = "The percentile of --calibration-method percentile (default ${DEFAULT-VALUE}).")
-    double percentile;
+    @Option(names = "--percentile", paramLabel = "P",
+            description = "The percentile of --calibration-method percentile (default " + Quantization.DEFAULT_PERCENTILE + ").")
+    Double percentile;
+
+    /** The coefficient-scale granularity when none is given: chosen on held-out training images (docs/quantize.md). */
+    static final String DEFAULT_COEFFICIENT_SCALES = "atom";
+
+    @Option(names = "--coefficient-scales", paramLabel = "row|atom",
+            description = "The int8 scales of ACDC's shared coefficients: row (one per row, the finest; about one float "
+                    + "per 6 int8) or atom (one per atom: a few floats per conv, a smaller file, a coarser rounding). "
+                    + "Default: " + DEFAULT_COEFFICIENT_SCALES + ".")
+    String coefficientScales;
+
+    @Option(names = "--compact-names",
+            description = "Give the written model's internal values short names and its nodes none (the inputs and "
+                    + "outputs keep theirs): in a small int8 model the exporter's names take more bytes than the weights. "
+                    + "Reports still name the layers as in the input.")
+    boolean compactNames;
+
+    /** Whether any option of this group was given (they apply with --quantize only). */
+    boolean anyGiven() {
+        return method != null || exclude != null || percentile != null || coefficientScales != null || compactNames;
+    }
 
     @Option(names = "--quantize-exclude", paramLabel = "REGEX",
             description = "Keep the Conv/Gemm/MatMul (and Add/pool) nodes whose name matches float.")
     String exclude;
 
     Quantization.Request request(Quantizer.Mode mode) {
-        if (!(percentile > 50 && percentile <= 100)) {
-            throw new AcdcException("--percentile must be above 50 and at most 100, got " + percentile);
+        double p = percentile == null ? Quantization.DEFAULT_PERCENTILE : percentile;
+        if (!(p > 50 && p <= 100)) {
+            throw new AcdcException("--percentile must be above 50 and at most 100, got " + p);
         }
-        if (mode == Quantizer.Mode.WEIGHTS && method != null) {
-            throw new AcdcException("--calibration-method applies to the static mode (int8) only");
+        if (mode == Quantizer.Mode.WEIGHTS && (method != null || percentile != null)) {
+            throw new AcdcException((method != null ? "--calibration-method" : "--percentile")
+                    + " applies to the static mode (int8) only");
         }
-        Pattern p = null;
+        if (percentile != null && !"percentile".equalsIgnoreCase(method)) {
+            throw new AcdcException("--percentile applies with --calibration-method percentile only");
+        }
+        Pattern x = null;
         if (exclude != null) {
             try {
-                p = Pattern.compile(exclude);
+                x = Pattern.compile(exclude);
             } catch (PatternSyntaxException e) {
                 throw new AcdcException("--quantize-exclude is not a regular expression: " + e.getDescription());
             }
         }
         return new Quantization.Request(mode, RangeStatistics.Method.parse(method == null ? DEFAULT_METHOD : method),
-                percentile, p);
+                p, x, Quantizer.CoefficientScales.parse(coefficientScales == null ? DEFAULT_COEFFICIENT_SCALES
+                : coefficientScales), compactNames);
     }
 }

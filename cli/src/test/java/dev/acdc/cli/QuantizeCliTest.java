@@ -65,6 +65,9 @@ class QuantizeCliTest {
             {"--mode", "int8", "--calibration-data", calib, "--calibration-method", "max"},
             {"--mode", "int8", "--calibration-data", calib, "--percentile", "NaN"},
             {"--mode", "int8-weights", "--calibration-method", "entropy"},
+            {"--mode", "int8", "--calibration-data", calib, "--percentile", "99.9"}, // not the percentile method
+            {"--mode", "int8-weights", "--percentile", "99.9"},
+            {"--coefficient-scales", "column"},
             {"-o", model.toString()},
         };
         for (String[] b : bad) {
@@ -127,5 +130,19 @@ class QuantizeCliTest {
         CliTest.Run bad = run("compress", model.toString(), "--quantize", "int8", "-o", tmp.resolve("x.onnx").toString());
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--quantize int8 needs calibration images"), bad.err());
+        CliTest.Run stray = run("compress", model.toString(), "--compact-names", "-o", tmp.resolve("x.onnx").toString());
+        assertEquals(2, stray.code());
+        assertTrue(stray.err().contains("apply with --quantize only"), stray.err());
+        // short names: the same model (checked in ONNX Runtime before the write), fewer bytes, the same interface
+        Path full = tmp.resolve("a.full.onnx");
+        Path compact = tmp.resolve("a.compact.onnx");
+        assertEquals(0, run("quantize", acdc.toString(), "-o", full.toString()).code());
+        CliTest.Run c = run("quantize", acdc.toString(), "--compact-names", "-o", compact.toString());
+        assertEquals(0, c.code(), c.err());
+        assertTrue(Files.size(compact) < Files.size(full), Files.size(compact) + " vs " + Files.size(full));
+        var cm = OnnxModels.load(compact);
+        assertEquals(OnnxModels.load(acdc).graph().inputs().get(0).name(), cm.graph().inputs().get(0).name());
+        assertEquals(OnnxModels.load(acdc).graph().outputs().get(0).name(), cm.graph().outputs().get(0).name());
+        assertTrue(cm.graph().nodes().stream().allMatch(n -> n.name().isEmpty()));
     }
 }

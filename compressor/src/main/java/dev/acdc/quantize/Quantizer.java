@@ -161,21 +161,57 @@ public final class Quantizer {
         };
     }
 
-    /** Weight-only int8: see the class comment. {@code m} must be {@link #prepare}d; it is changed. */
+    /**
+     * How the ACDC coefficients are scaled: one scale per row (one (output, input) channel pair of a block,
+     * the finest) or one per atom (per column: a handful of floats per conv instead of one per row).
+     */
+    public enum CoefficientScales {
+        ROW("row"), ATOM("atom");
+
+        private final String id;
+
+        CoefficientScales(String id) {
+            this.id = id;
+        }
+
+        public String id() {
+            return id;
+        }
+
+        /** The axis of the coefficient tensor ([rows, atoms]) that has its own scales. */
+        int axis() {
+            return this == ROW ? 0 : 1;
+        }
+
+        public static CoefficientScales parse(String s) {
+            for (CoefficientScales c : values()) {
+                if (c.id.equalsIgnoreCase(s)) {
+                    return c;
+                }
+            }
+            throw new AcdcException("--coefficient-scales must be row or atom, got '" + s + "'");
+        }
+    }
+
+    /** Weight-only int8 with one scale per coefficient row: see {@link #weightsOnly(Model, Pattern, CoefficientScales)}. */
     public static Result weightsOnly(Model m, Pattern exclude) {
+        return weightsOnly(m, exclude, CoefficientScales.ROW);
+    }
+
+    /** Weight-only int8: see the class comment. {@code m} must be {@link #prepare}d; it is changed. */
+    public static Result weightsOnly(Model m, Pattern exclude, CoefficientScales coefficientScales) {
         Graph g = m.graph();
         List<String> kept = new ArrayList<>();
         List<String> done = new ArrayList<>();
         List<String> notes = new ArrayList<>();
-        Map<String, String> dequantized = new LinkedHashMap<>();
-        Map<String, WeightRoles.Role> roles = WeightRoles.of(m);
+        Int8Weights w8 = new Int8Weights(m, coefficientScales);
         Map<String, String[]> layers = new LinkedHashMap<>();
         for (Node n : computeNodes(g, exclude, kept)) {
             String w = n.input(1);
             if (g.isInitializer(w)) {
-                n.setInput(1, dequantizeInitializer(g, w, weightAxis(n), dequantized));
+                n.setInput(1, w8.dequantized(w, weightAxis(n)));
                 done.add(n.label());
-            } else if (decomposedKernel(g, n, roles, dequantized)) {
+            } else if (w8.decomposedKernel(n)) {
                 done.add(n.label() + " (ACDC coefficients and atoms)");
             } else {
                 kept.add(n.label() + ": its weight is computed by a chain acdc does not recognise");
@@ -184,71 +220,109 @@ public final class Quantizer {
             layers.put(n.label(), new String[] {n.output(0), n.output(0)});
         }
         g.removeUnusedInitializers();
+        w8.recordRoles();
         return new Result(m, Mode.WEIGHTS, done, kept, List.of(), notes, layers);
     }
 
-    /** The ACDC coefficient and atom tensors of the chain that computes {@code n}'s kernel, dequantized. */
-    private static boolean decomposedKernel(Graph g, Node n, Map<String, WeightRoles.Role> roles,
-                                            Map<String, String> dequantized) {
-        Set<String> seen = new HashSet<>();
-        List<String> todo = new ArrayList<>(List.of(n.input(1)));
-        boolean any = false;
-        while (!todo.isEmpty()) {
-            String v = todo.remove(todo.size() - 1);
-            if (!seen.add(v)) {
-                continue;
-            }
-            Node p = g.producer(v);
-            if (p == null) {
-                continue;
-            }
-            for (int i = 0; i < p.inputs().size(); i++) {
-                String in = p.input(i);
-                WeightRoles.Role r = roles.get(in);
-                if (g.isInitializer(in) && (r == WeightRoles.Role.COEFFICIENTS || r == WeightRoles.Role.ATOMS)) {
-                    p.setInput(i, dequantizeInitializer(g, in, 0, dequantized));
-                    any = true;
-                } else if (dequantized.containsValue(in)) {
-                    any = true;
-                } else {
-                    todo.add(in);
+    /**
+     * The int8 form of one model's stored weights: each float initializer replaced, once, by int8 + scale
+     * and a {@code Cast}·{@code Mul} that gives the float back, whoever reads it.
+     */
+    private static final class Int8Weights {
+        private final Model m;
+        private final Graph g;
+        private final Map<String, WeightRoles.Role> roles;
+        private final CoefficientScales coefficientScales;
+        /** float initializer → the value that gives it back; → its int8 initializer. */
+        private final Map<String, String> dequantized = new LinkedHashMap<>();
+        private final Map<String, String> int8 = new LinkedHashMap<>();
+
+        Int8Weights(Model m, CoefficientScales coefficientScales) {
+            this.m = m;
+            this.g = m.graph();
+            this.roles = WeightRoles.of(m);
+            this.coefficientScales = coefficientScales;
+        }
+
+        /** The ACDC coefficient and atom tensors of the chain that computes {@code n}'s kernel, dequantized. */
+        boolean decomposedKernel(Node n) {
+            Set<String> seen = new HashSet<>();
+            List<String> todo = new ArrayList<>(List.of(n.input(1)));
+            boolean any = false;
+            while (!todo.isEmpty()) {
+                String v = todo.remove(todo.size() - 1);
+                if (!seen.add(v)) {
+                    continue;
+                }
+                Node p = g.producer(v);
+                if (p == null) {
+                    continue;
+                }
+                for (int i = 0; i < p.inputs().size(); i++) {
+                    String in = p.input(i);
+                    WeightRoles.Role r = roles.get(in);
+                    if (g.isInitializer(in) && (r == WeightRoles.Role.COEFFICIENTS || r == WeightRoles.Role.ATOMS)) {
+                        p.setInput(i, dequantized(in, r == WeightRoles.Role.COEFFICIENTS ? coefficientScales.axis() : 0));
+                        any = true;
+                    } else if (dequantized.containsValue(in)) {
+                        any = true;
+                    } else {
+                        todo.add(in);
+                    }
                 }
             }
+            return any;
         }
-        return any;
-    }
 
-    /**
-     * Replaces float initializer {@code name} by its int8 form and returns the DequantizeLinear output to
-     * read instead (one per initializer, whoever reads it).
-     */
-    private static String dequantizeInitializer(Graph g, String name, int axis, Map<String, String> done) {
-        String have = done.get(name);
-        if (have != null) {
-            return have;
+        /**
+         * Replaces float initializer {@code name} by its int8 form (scales along {@code axis}) and returns the
+         * value to read instead (one per initializer, whoever reads it).
+         */
+        String dequantized(String name, int axis) {
+            String have = dequantized.get(name);
+            if (have != null) {
+                return have;
+            }
+            Tensor t = g.initializer(name);
+            if (!t.isFloat()) {
+                return name;
+            }
+            QuantMath.PerChannel q = QuantMath.symmetric(t.floats(), t.shape(), axis);
+            String qName = fresh(g, name + "_quantized");
+            String sName = fresh(g, name + "_scale");
+            String out = fresh(g, name + "_dequantized");
+            g.putInitializer(Tensor.ofLongs(qName, DataType.INT8, t.shape(), q.values()));
+            // Cast and Mul of constants, not DequantizeLinear: ONNX Runtime folds them into a float weight when it
+            // loads the model, so the model runs at the float model's speed; a DequantizeLinear it keeps unfolded (for
+            // its QDQ fusions), and the conv then takes a computed weight every run (measured 1.7x slower on ResNet-20)
+            long[] sShape = new long[t.rank()];
+            java.util.Arrays.fill(sShape, 1);
+            sShape[axis] = q.scales().length;
+            g.putInitializer(Tensor.ofFloats(sName, sShape, q.scales()));
+            GraphBuilder b = new GraphBuilder(g).insertingAt(0);
+            String f = b.opNamed("Cast", name + "/Cast", name + "_float", List.of(qName),
+                    Attribute.ofInt("to", DataType.FLOAT.code()));
+            out = b.opNamed("Mul", name + "/Mul", out, List.of(f, sName));
+            dequantized.put(name, out);
+            int8.put(name, qName);
+            return out;
         }
-        Tensor t = g.initializer(name);
-        if (!t.isFloat()) {
-            return name;
+
+        /** The weight roles now name the int8 tensors that hold the coefficients and atoms. */
+        void recordRoles() {
+            Map<String, WeightRoles.Role> now = new LinkedHashMap<>();
+            roles.forEach((name, role) -> {
+                if (role == WeightRoles.Role.COEFFICIENTS || role == WeightRoles.Role.ATOMS) {
+                    String stored = int8.getOrDefault(name, name);
+                    if (g.isInitializer(stored)) {
+                        now.put(stored, role);
+                    }
+                }
+            });
+            if (m.metadata().containsKey(WeightRoles.KEY)) {
+                WeightRoles.record(m, now);
+            }
         }
-        QuantMath.PerChannel q = QuantMath.symmetric(t.floats(), t.shape(), axis);
-        String qName = fresh(g, name + "_quantized");
-        String sName = fresh(g, name + "_scale");
-        String out = fresh(g, name + "_dequantized");
-        g.putInitializer(Tensor.ofLongs(qName, DataType.INT8, t.shape(), q.values()));
-        // Cast and Mul of constants, not DequantizeLinear: ONNX Runtime folds them into a float weight when it
-        // loads the model, so the model runs at the float model's speed; a DequantizeLinear it keeps unfolded (for
-        // its QDQ fusions), and the conv then takes a computed weight every run (measured 1.7x slower on ResNet-20)
-        long[] sShape = new long[t.rank()];
-        java.util.Arrays.fill(sShape, 1);
-        sShape[axis] = q.scales().length;
-        g.putInitializer(Tensor.ofFloats(sName, sShape, q.scales()));
-        GraphBuilder b = new GraphBuilder(g).insertingAt(0);
-        String f = b.opNamed("Cast", name + "/Cast", name + "_float", List.of(qName),
-                Attribute.ofInt("to", DataType.FLOAT.code()));
-        out = b.opNamed("Mul", name + "/Mul", out, List.of(f, sName));
-        done.put(name, out);
-        return out;
     }
 
     /** A name not used in {@code g} yet: the project's naming rule ({@link GraphBuilder#fresh}). */
@@ -313,18 +387,24 @@ public final class Quantizer {
         return new StaticPlan(compute, relu, tensors);
     }
 
+    /** Static int8 with one scale per coefficient row: see {@link #staticQdq(Model, Map, Map, Pattern, CoefficientScales)}. */
+    public static Result staticQdq(Model m, Map<String, double[]> ranges, Map<String, float[]> kernels,
+                                   Pattern exclude) {
+        return staticQdq(m, ranges, kernels, exclude, CoefficientScales.ROW);
+    }
+
     /**
      * Static int8 (QDQ). {@code ranges}: the clipping range of every tensor {@link #tensorsToCalibrate}
      * names; {@code kernels}: the values of every {@link #computedKernels}. {@code m} must be
      * {@link #prepare}d; it is changed.
      */
     public static Result staticQdq(Model m, Map<String, double[]> ranges, Map<String, float[]> kernels,
-                                   Pattern exclude) {
+                                   Pattern exclude, CoefficientScales coefficientScales) {
         Graph g = m.graph();
         List<String> kept = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         StaticPlan plan = plan(m, exclude, kept);
-        Map<String, WeightRoles.Role> roles = WeightRoles.of(m);
+        Int8Weights w8 = new Int8Weights(m, coefficientScales);
         // fold each ReLU into the quantization of the value it reads
         for (Map.Entry<Node, Node> e : plan.foldedRelu.entrySet()) {
             e.getKey().setOutput(0, e.getValue().output(0));
@@ -338,7 +418,6 @@ public final class Quantizer {
             }
             params.put(t, QuantMath.uint8(r[0], r[1]));
         }
-        Map<String, String> dequantized = new LinkedHashMap<>();
         List<String> done = new ArrayList<>();
         for (Node n : plan.compute) {
             String x = n.input(0);
@@ -358,7 +437,7 @@ public final class Quantizer {
                 if (values == null) {
                     throw new IllegalArgumentException("no kernel values for '" + w + "'");
                 }
-                decomposedKernel(g, n, roles, dequantized); // the stored coefficients and atoms, int8 too
+                w8.decomposedKernel(n); // the stored coefficients and atoms, int8 too
                 wShape = shapeOfKernel(n, values.length, g);
                 wq = QuantMath.symmetric(values, wShape, axis);
                 String[] names = int8Weight(g, w, wq, wShape, axis, w);
@@ -400,6 +479,7 @@ public final class Quantizer {
             dequantizedName.put(t, d);
         }
         g.removeUnusedInitializers();
+        w8.recordRoles();
         Map<String, String[]> layers = new LinkedHashMap<>();
         for (Node n : plan.compute) {
             String y = n.output(0);

@@ -1,8 +1,13 @@
 package dev.acdc.runtime.quantize;
 
 import dev.acdc.AcdcException;
+import dev.acdc.decompose.WeightRoles;
 import dev.acdc.ir.Model;
 import dev.acdc.onnx.OnnxModels;
+import dev.acdc.passes.CompactNames;
+import dev.acdc.passes.Pass;
+import dev.acdc.passes.PassManager;
+import dev.acdc.passes.ShareEqualConstants;
 import dev.acdc.quantize.Quantizer;
 import dev.acdc.quantize.RangeStatistics;
 import dev.acdc.runtime.calibration.CalibrationImages;
@@ -13,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
@@ -28,11 +34,22 @@ public final class Quantization {
     public static final double DEFAULT_PERCENTILE = 99.999;
 
     /** What to do: mode, range method (static), its percentile, the nodes kept float. */
-    public record Request(Quantizer.Mode mode, RangeStatistics.Method method, double percentile, Pattern exclude) {
+    /**
+     * What to do: the mode, the static mode's range method and percentile, the nodes to keep float,
+     * the granularity of the ACDC coefficients' scales, and whether to give the internal values short names
+     * ({@link CompactNames}; the model's inputs and outputs keep theirs) and share equal constants.
+     */
+    public record Request(Quantizer.Mode mode, RangeStatistics.Method method, double percentile, Pattern exclude,
+                          Quantizer.CoefficientScales coefficientScales, boolean compactNames) {
         public Request {
             if (!(percentile > 0 && percentile <= 100)) {
                 throw new AcdcException("--percentile must be in (0, 100], got " + percentile);
             }
+            java.util.Objects.requireNonNull(coefficientScales, "coefficientScales");
+        }
+
+        public Request(Quantizer.Mode mode, RangeStatistics.Method method, double percentile, Pattern exclude) {
+            this(mode, method, percentile, exclude, Quantizer.CoefficientScales.ROW, false);
         }
 
         public static Request weightsOnly() {
@@ -70,7 +87,7 @@ public final class Quantization {
             Map<String, float[]> kernels = QuantizationCalibration.constants(work,
                     Quantizer.computedKernels(work, req.exclude()));
             progress.accept("int8: inserting QuantizeLinear/DequantizeLinear on " + tensors.size() + " activations");
-            r = Quantizer.staticQdq(work, ranges, kernels, req.exclude());
+            r = Quantizer.staticQdq(work, ranges, kernels, req.exclude(), req.coefficientScales());
             json.put("activations", "uint8, per tensor, asymmetric; ranges by " + req.method().id()
                     + (req.method() == RangeStatistics.Method.PERCENTILE ? " " + req.percentile() : ""));
             json.put("calibration", images.json());
@@ -88,9 +105,10 @@ public final class Quantization {
             }
             json.put("ranges", rs);
         } else {
-            r = Quantizer.weightsOnly(work, req.exclude());
+            r = Quantizer.weightsOnly(work, req.exclude(), req.coefficientScales());
         }
-        json.put("weights", "int8, symmetric, per output channel (ACDC coefficients and atoms per row)");
+        json.put("weights", "int8, symmetric, per output channel (ACDC atoms per row, coefficients per "
+                + req.coefficientScales().id() + ")");
         if (req.exclude() != null) {
             json.put("exclude", req.exclude().pattern());
         }
@@ -103,9 +121,10 @@ public final class Quantization {
             meta.put("method", req.method().id());
             meta.put("calibration", images.subset().describe() + " of " + images.source() + ", seed " + images.seed());
         }
+        meta.put("coefficientScales", req.coefficientScales().id());
         meta.put("quantizedNodes", r.quantized().size());
         meta.put("keptFloat", r.keptFloat().size());
-        work.metadata().put(METADATA_KEY, Json.write(meta));
+        work.metadata().put(METADATA_KEY, Json.compact(meta));
         if (!work.metadata().containsKey("acdc.source_producer")) {
             work.metadata().put("acdc.source_producer", (work.producerName() + " " + work.producerVersion()).trim());
         }
@@ -123,6 +142,13 @@ public final class Quantization {
             json.put("layerErrors", le);
             json.put("layerErrorImages", Math.min(ERROR_IMAGES, images.count()));
         }
+        // after the per-layer errors, which read the values by their names
+        List<Pass> tidy = new ArrayList<>(List.of(new ShareEqualConstants()));
+        if (req.compactNames()) {
+            tidy.add(new CompactNames(Set.of(WeightRoles.KEY)));
+        }
+        new PassManager(tidy).run(work);
+        json.put("compactNames", req.compactNames());
         return new Outcome(work, r, errors, json);
     }
 }

@@ -41,13 +41,18 @@ class QuantizationTest {
      * scale step of the float weight it replaces; it is stored as int8, and the file shrinks.
      */
     @Test
-    void int8WeightsComeBackWithinHalfAScaleStep() {
+    void int8WeightsComeBackWithinHalfAScaleStep() throws java.io.IOException {
         Model dense = ModelGenerators.residual(3, 8, 16, 5, 4);
         Model acdc = ModelGenerators.residual(3, 8, 16, 5, 4);
         Compressor.compress(acdc, Settings.of("layer", "3", "8", null, null), x -> { });
-        for (Model m : List.of(dense, acdc)) {
+        record Case(Model m, Quantizer.CoefficientScales scales) { }
+        List<Case> cases = List.of(new Case(dense, Quantizer.CoefficientScales.ROW),
+                new Case(acdc, Quantizer.CoefficientScales.ROW), new Case(acdc, Quantizer.CoefficientScales.ATOM));
+        for (Case c : cases) {
+            Model m = c.m();
             Model prepared = Quantizer.prepare(m);
-            Quantization.Outcome q = Quantization.run(m, Quantization.Request.weightsOnly(), null, x -> { });
+            Quantization.Outcome q = Quantization.run(m, new Quantization.Request(Quantizer.Mode.WEIGHTS,
+                    RangeStatistics.Method.MINMAX, Quantization.DEFAULT_PERCENTILE, null, c.scales(), false), null, x -> { });
             List<String> values = new ArrayList<>();
             List<Tensor> floats = new ArrayList<>();
             List<Tensor> scales = new ArrayList<>();
@@ -61,6 +66,26 @@ class QuantizationTest {
                 }
             }
             assertTrue(values.size() >= 4, "weights dequantized: " + values);
+            Map<String, dev.acdc.decompose.WeightRoles.Role> roles = dev.acdc.decompose.WeightRoles.of(m);
+            for (Map.Entry<String, dev.acdc.decompose.WeightRoles.Role> e : roles.entrySet()) {
+                if (e.getValue() == dev.acdc.decompose.WeightRoles.Role.COEFFICIENTS) {
+                    long[] sShape = q.model().graph().initializer(e.getKey() + "_scale").shape();
+                    long[] cShape = m.graph().initializer(e.getKey()).shape();
+                    long[] expected = c.scales() == Quantizer.CoefficientScales.ROW ? new long[] {cShape[0], 1}
+                            : new long[] {1, cShape[1]};
+                    assertEquals(java.util.Arrays.toString(expected), java.util.Arrays.toString(sShape),
+                            e.getKey() + ": scales per " + c.scales().id());
+                }
+            }
+            if (m == acdc) { // the recorded roles now name the int8 tensors that hold coefficients and atoms
+                String json = q.model().metadata().get(dev.acdc.decompose.WeightRoles.KEY);
+                Map<?, ?> recorded = dev.acdc.util.Json.mapper().readValue(json, Map.class);
+                assertEquals(roles.values().stream().filter(r -> r != dev.acdc.decompose.WeightRoles.Role.DENSE).count(),
+                        recorded.size());
+                for (Object k : recorded.keySet()) {
+                    assertEquals(DataType.INT8, q.model().graph().initializer(String.valueOf(k)).type(), k + " is int8");
+                }
+            }
             Map<String, float[]> back = QuantizationCalibration.constants(q.model(), values);
             double worst = 0;
             for (int i = 0; i < values.size(); i++) {
@@ -114,8 +139,10 @@ class QuantizationTest {
             }
             CalibrationImages im = images(48, 7);
             for (RangeStatistics.Method method : RangeStatistics.Method.values()) {
+                // the ACDC model with one scale per atom and short names: the reference reads whatever is written
                 Quantization.Outcome q = Quantization.run(m, new Quantization.Request(Quantizer.Mode.STATIC, method,
-                        99.9, null), im, x -> { });
+                        99.9, null, decomposed ? Quantizer.CoefficientScales.ATOM : Quantizer.CoefficientScales.ROW,
+                        decomposed), im, x -> { });
                 long qdq = q.model().graph().nodes().stream().filter(n -> n.is("QuantizeLinear")).count();
                 assertTrue(qdq >= 5, "activations quantized: " + qdq);
                 assertTrue(q.model().graph().nodes().stream().noneMatch(n -> n.is("Relu")), "every ReLU folded");

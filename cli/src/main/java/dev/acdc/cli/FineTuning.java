@@ -66,7 +66,7 @@ final class FineTuning {
             if (trainAll.size() == 0) {
                 throw new AcdcException("the training data set is empty");
             }
-            Dataset pool = d.sample(trainAll, "training", null);
+            Dataset pool = d.sample(cli.trainingCrops(trainAll, d.geometry()), "training", null);
             Split split = split(pool, cli.selectSplit, d.sampleSeed);
             Dataset train = split.train();
             Dataset select = split.select();

@@ -57,6 +57,37 @@ final class TrainCliOptions {
             description = "Pad-and-crop plus flip augmentation (default: on for 32x32 RGB, off otherwise).")
     Boolean augment;
 
+    @Option(names = "--train-crop", defaultValue = "auto", paramLabel = "auto|random-resized|center",
+            description = "How folder: training images are cropped: random-resized (torchvision's training recipe: a "
+                    + "random 8-100 % area at aspect 3/4-4/3 of the decoded image, scaled to the --crop size, flipped "
+                    + "with probability 1/2, drawn anew every epoch) or center (the evaluation geometry: --resize then "
+                    + "the center --crop). auto (default): random-resized when --crop or --preset imagenet gives "
+                    + "folder: data a crop size, else center. Evaluation and the selection split always use center.")
+    String trainCrop;
+
+    /**
+     * The training data with the crops --train-crop asks for: a {@link dev.acdc.data.FolderDataset} with a
+     * crop size draws random-resized crops for training; anything else is returned as it is.
+     */
+    dev.acdc.data.Dataset trainingCrops(dev.acdc.data.Dataset data, dev.acdc.data.ImageGeometry geometry) {
+        String mode = trainCrop == null ? "auto" : trainCrop.toLowerCase(java.util.Locale.ROOT);
+        boolean folder = data instanceof dev.acdc.data.FolderDataset;
+        switch (mode) {
+            case "center":
+                return data;
+            case "auto":
+                return folder && geometry.cropH() > 0 ? ((dev.acdc.data.FolderDataset) data).withRandomResizedCrops() : data;
+            case "random-resized":
+                if (!folder) {
+                    throw new dev.acdc.AcdcException("--train-crop random-resized applies to folder: training data, not "
+                            + data.describe());
+                }
+                return ((dev.acdc.data.FolderDataset) data).withRandomResizedCrops();
+            default:
+                throw new dev.acdc.AcdcException("--train-crop must be auto, random-resized or center, got '" + trainCrop + "'");
+        }
+    }
+
     @Option(names = "--augment-mode", defaultValue = "image", paramLabel = "image|batch",
             description = "image (default): each image gets its own shift of up to 4 pixels (zero border) and flip; "
                     + "batch: one shift (reflected border) and one flip for the whole batch, as the PyTorch "
@@ -98,6 +129,10 @@ final class TrainCliOptions {
     String batchNormStart;
 
     TrainOptions options() {
+        if (trainCrop != null && !java.util.Set.of("auto", "random-resized", "center")
+                .contains(trainCrop.toLowerCase(java.util.Locale.ROOT))) {
+            throw new dev.acdc.AcdcException("--train-crop must be auto, random-resized or center, got '" + trainCrop + "'");
+        }
         // an option given as NaN must not fall back to the default that NaN stands for in the builder
         if (clip != null && !(clip >= 0 && clip < Double.POSITIVE_INFINITY)) {
             throw new dev.acdc.AcdcException("--clip must be a finite norm, 0 (off) or more, got " + clip);

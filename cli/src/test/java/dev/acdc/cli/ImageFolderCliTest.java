@@ -60,6 +60,10 @@ class ImageFolderCliTest {
         assertEquals(0, f.code(), f.err());
         String rep = Files.readString(tmp.resolve("r18.ft.report.json"));
         assertTrue(rep.contains("shorter side resized to 256, center crop 224x224, RGB"), "the report records the preprocessing");
+        assertTrue(rep.contains("for training random-resized crops"), "the report says training drew random-resized crops");
+        assertOneLineError(run("finetune", student.toString(), "--teacher", model.toString(), "--train-data",
+                "folder:" + imgs, "--preset", "imagenet", "--train-crop", "sideways", "-o", tmp.resolve("x.onnx").toString()),
+                2, "--train-crop must be auto, random-resized or center");
         assertOneLineError(run("validate", model.toString(), model.toString(), "--data", "folder:" + imgs), 2,
                 "bring folder images to the model's size with --resize N --crop HxW (or --preset imagenet)");
         assertOneLineError(run("validate", model.toString(), model.toString(), "--data", "folder:" + imgs, "--preset",

@@ -28,6 +28,15 @@ public interface Dataset extends AutoCloseable {
     void read(int start, int n, byte[] pixels, int[] labels);
 
     /**
+     * Image {@code index} as training sees it: a data set that draws random crops draws them from
+     * {@code seed} (so a resumed run sees the same ones); the others read the image as {@link #read} does.
+     * {@code pixels} gets C·H·W bytes, {@code labels} (may be null) one label.
+     */
+    default void readForTraining(int index, byte[] pixels, int[] labels, long seed) {
+        read(index, 1, pixels, labels);
+    }
+
+    /**
      * Every image's label, in order (only when {@link #hasLabels()}). The default reads the images in
      * chunks; data sets that hold their labels apart override it so no image is decoded.
      */

@@ -28,6 +28,8 @@ public final class FolderDataset implements Dataset {
     private final int h;
     private final int w;
     private final ImageGeometry geometry;
+    /** Whether {@link #readForTraining} draws torchvision's RandomResizedCrop and a flip (else: as {@link #read}). */
+    private final boolean randomResizedCrops;
 
     public FolderDataset(Path dir) {
         this(dir, ImageGeometry.NONE);
@@ -35,6 +37,7 @@ public final class FolderDataset implements Dataset {
 
     public FolderDataset(Path dir, ImageGeometry geometry) {
         this.dir = dir;
+        this.randomResizedCrops = false;
         this.geometry = geometry == null ? ImageGeometry.NONE : geometry;
         if (!Files.isDirectory(dir)) {
             throw new AcdcException("no such image folder: " + dir);
@@ -72,6 +75,65 @@ public final class FolderDataset implements Dataset {
         };
     }
 
+    private FolderDataset(FolderDataset o, boolean randomResizedCrops) {
+        this.dir = o.dir;
+        this.images.addAll(o.images);
+        this.labels = o.labels;
+        this.classNames.addAll(o.classNames);
+        this.c = o.c;
+        this.h = o.h;
+        this.w = o.w;
+        this.geometry = o.geometry;
+        this.randomResizedCrops = randomResizedCrops;
+    }
+
+    /**
+     * The same images, whose training reads ({@link #readForTraining}) are torchvision's training recipe:
+     * a RandomResizedCrop of the decoded image (area 8–100 %, aspect 3/4–4/3) scaled to this set's size,
+     * flipped left-right with probability ½. Evaluation reads ({@link #read}) stay the resize and center crop.
+     */
+    public FolderDataset withRandomResizedCrops() {
+        return new FolderDataset(this, true);
+    }
+
+    public boolean randomResizedCrops() {
+        return randomResizedCrops;
+    }
+
+    /** A crop of an image: top row, left column, height, width. */
+    public record Crop(int top, int left, int height, int width) {
+    }
+
+    /**
+     * torchvision's {@code RandomResizedCrop.get_params} with scale (0.08, 1) and ratio (3/4, 4/3): up to ten
+     * draws of an area and a log-uniform aspect ratio that fit, else the largest center crop within the ratios.
+     */
+    public static Crop randomResizedCrop(int height, int width, java.util.Random rnd) {
+        double area = (double) height * width;
+        double logLo = Math.log(3.0 / 4);
+        double logHi = Math.log(4.0 / 3);
+        for (int attempt = 0; attempt < 10; attempt++) {
+            double target = area * (0.08 + rnd.nextDouble() * (1 - 0.08));
+            double aspect = Math.exp(logLo + rnd.nextDouble() * (logHi - logLo));
+            int cw = (int) Math.round(Math.sqrt(target * aspect));
+            int ch = (int) Math.round(Math.sqrt(target / aspect));
+            if (cw > 0 && ch > 0 && cw <= width && ch <= height) {
+                return new Crop(rnd.nextInt(height - ch + 1), rnd.nextInt(width - cw + 1), ch, cw);
+            }
+        }
+        double ratio = (double) width / height;
+        int cw = width;
+        int ch = height;
+        if (ratio < 3.0 / 4) {
+            ch = (int) Math.round(cw / (3.0 / 4));
+        } else if (ratio > 4.0 / 3) {
+            cw = (int) Math.round(ch * (4.0 / 3));
+        }
+        ch = Math.min(ch, height);
+        cw = Math.min(cw, width);
+        return new Crop((height - ch) / 2, (width - cw) / 2, ch, cw);
+    }
+
     private static List<Path> imagesIn(Path d) {
         try (Stream<Path> s = Files.list(d)) {
             return s.filter(p -> {
@@ -107,7 +169,9 @@ public final class FolderDataset implements Dataset {
     public String describe() {
         return "folder: " + dir + " (" + images.size() + " images " + w + "x" + h
                 + (geometry.isNone() ? "" : " (" + geometry.describe() + ")")
-                + (labels == null ? ", no labels" : ", " + classNames.size() + " classes") + ")";
+                + (labels == null ? ", no labels" : ", " + classNames.size() + " classes")
+                + (randomResizedCrops ? "; for training random-resized crops (area 8-100 %, aspect 3/4-4/3) and flips" : "")
+                + ")";
     }
 
     @Override
@@ -147,35 +211,56 @@ public final class FolderDataset implements Dataset {
 
     @Override
     public void read(int start, int n, byte[] pixels, int[] lab) {
-        int plane = h * w;
         for (int k = 0; k < n; k++) {
             Path p = images.get(start + k);
             BufferedImage decoded = decode(p);
-            boolean grey = decoded.getRaster().getNumBands() == 1;
             BufferedImage img = geometry.apply(decoded, p.getFileName().toString());
             if (img.getWidth() != w || img.getHeight() != h) {
                 throw new AcdcException("images of mixed sizes: " + p.getFileName() + " is " + img.getWidth() + "x"
                         + img.getHeight() + " but " + images.get(0).getFileName() + " is " + w + "x" + h
                         + " (give --crop HxW, and --resize N, to bring them to one size)");
             }
-            boolean raw = grey && img.getRaster().getNumBands() == 1;
-            int base = k * c * plane;
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    int rgb = img.getRGB(x, y);
-                    if (c == 1) {
-                        pixels[base + y * w + x] = (byte) (raw ? img.getRaster().getSample(x, y, 0)
-                                : (int) Math.round(0.299 * ((rgb >> 16) & 255) + 0.587 * ((rgb >> 8) & 255)
-                                        + 0.114 * (rgb & 255)));
-                    } else {
-                        pixels[base + y * w + x] = (byte) (rgb >> 16);
-                        pixels[base + plane + y * w + x] = (byte) (rgb >> 8);
-                        pixels[base + 2 * plane + y * w + x] = (byte) rgb;
-                    }
-                }
-            }
+            toPixels(img, decoded.getRaster().getNumBands() == 1, false, pixels, k * c * h * w);
             if (lab != null && labels != null) {
                 lab[k] = labels[start + k];
+            }
+        }
+    }
+
+    @Override
+    public void readForTraining(int index, byte[] pixels, int[] lab, long seed) {
+        if (!randomResizedCrops) {
+            read(index, 1, pixels, lab);
+            return;
+        }
+        Path p = images.get(index);
+        BufferedImage decoded = decode(p);
+        java.util.Random rnd = new java.util.Random(seed);
+        Crop crop = randomResizedCrop(decoded.getHeight(), decoded.getWidth(), rnd);
+        BufferedImage img = ImageGeometry.scale(decoded.getSubimage(crop.left(), crop.top(), crop.width(), crop.height()), w, h);
+        toPixels(img, false, rnd.nextBoolean(), pixels, 0); // scaled to RGB: grey comes back as its luma
+        if (lab != null && labels != null) {
+            lab[0] = labels[index];
+        }
+    }
+
+    /** Writes {@code img} (this set's size) as CHW bytes at {@code base}, in this set's channels, mirrored if asked. */
+    private void toPixels(BufferedImage img, boolean grey, boolean mirror, byte[] pixels, int base) {
+        int plane = h * w;
+        boolean raw = grey && img.getRaster().getNumBands() == 1;
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int sx = mirror ? w - 1 - x : x;
+                int rgb = img.getRGB(sx, y);
+                if (c == 1) {
+                    pixels[base + y * w + x] = (byte) (raw ? img.getRaster().getSample(sx, y, 0)
+                            : (int) Math.round(0.299 * ((rgb >> 16) & 255) + 0.587 * ((rgb >> 8) & 255)
+                                    + 0.114 * (rgb & 255)));
+                } else {
+                    pixels[base + y * w + x] = (byte) (rgb >> 16);
+                    pixels[base + plane + y * w + x] = (byte) (rgb >> 8);
+                    pixels[base + 2 * plane + y * w + x] = (byte) rgb;
+                }
             }
         }
     }

@@ -74,6 +74,11 @@ public final class SubsetDataset implements Dataset {
     }
 
     @Override
+    public void readForTraining(int index, byte[] pixels, int[] labels, long seed) {
+        base.readForTraining(indices[index], pixels, labels, seed);
+    }
+
+    @Override
     public void read(int start, int n, byte[] pixels, int[] labels) {
         int img = imageBytes();
         // runs of consecutive indices are read in one call (a stratified sample of a class-ordered set has many)

@@ -156,7 +156,7 @@ public final class TrainingLoop {
                 int m = Math.min(o.batch(), n - start);
                 float[] x = new float[m * c * h * w];
                 int[] y = new int[m];
-                readShuffled(data, order, start, m, pixels, y);
+                readShuffled(data, order, start, m, pixels, y, o.seed() * 7919L + run.step);
                 pre.apply(pixels, m, c, h, w, x);
                 if (augment && o.augmentMode() == TrainOptions.AugmentMode.BATCH) {
                     Augment.reflectCropFlipBatch(x, m, c, h, w, 4, aug);
@@ -203,12 +203,12 @@ public final class TrainingLoop {
         return run;
     }
 
-    private static void readShuffled(Dataset d, int[] order, int start, int m, byte[] pixels, int[] labels) {
+    private static void readShuffled(Dataset d, int[] order, int start, int m, byte[] pixels, int[] labels, long seed) {
         int img = d.imageBytes();
         byte[] one = new byte[img];
         int[] lab = new int[1];
         for (int k = 0; k < m; k++) {
-            d.read(order[start + k], 1, one, lab);
+            d.readForTraining(order[start + k], one, lab, seed * 1_000_003L + k);
             System.arraycopy(one, 0, pixels, k * img, img);
             labels[k] = lab[0];
         }

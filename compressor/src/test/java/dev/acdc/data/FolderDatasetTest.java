@@ -37,6 +37,91 @@ class FolderDatasetTest {
         return p;
     }
 
+    /** torchvision's RandomResizedCrop parameters: inside the image, 8-100 % of its area, aspect 3/4-4/3, else the center fallback. */
+    @Test
+    void randomResizedCropsFollowTorchvisionsRule() {
+        Random rnd = new Random(3);
+        int[][] sizes = {{150, 200}, {224, 224}, {37, 500}, {500, 37}};
+        for (int[] hw : sizes) {
+            double aspectSeen = 0;
+            for (int t = 0; t < 2000; t++) {
+                FolderDataset.Crop c = FolderDataset.randomResizedCrop(hw[0], hw[1], rnd);
+                assertTrue(c.top() >= 0 && c.left() >= 0 && c.top() + c.height() <= hw[0]
+                        && c.left() + c.width() <= hw[1], "inside the image: " + c);
+                double area = (double) c.height() * c.width() / (hw[0] * hw[1]);
+                double aspect = (double) c.width() / c.height();
+                boolean fallback = c.height() == Math.min(hw[0], (int) Math.round(hw[1] / 0.75))
+                        && c.width() == Math.min(hw[1], (int) Math.round(hw[0] * 4.0 / 3));
+                if (!fallback) {
+                    // the drawn area and aspect, up to the rounding of the sides to whole pixels
+                    double tol = 2.0 / Math.min(c.height(), c.width()) + 1e-9;
+                    assertTrue(area >= 0.08 * (1 - 2 * tol) && area <= 1 + 1e-9, hw[0] + "x" + hw[1] + " area " + area);
+                    assertTrue(aspect >= 0.75 * (1 - tol) && aspect <= 4.0 / 3 * (1 + tol), "aspect " + aspect);
+                }
+                aspectSeen = Math.max(aspectSeen, aspect);
+            }
+            if (Math.min(hw[0], hw[1]) >= 100) { // a thin strip mostly falls back
+                assertTrue(aspectSeen > 1.2, "aspects are drawn, not fixed");
+            }
+        }
+        // a strip far out of the ratios: ten misses, then the largest centered crop at the ratio's limit
+        FolderDataset.Crop c = FolderDataset.randomResizedCrop(10, 1000, new Random(1));
+        assertEquals(new FolderDataset.Crop(0, (1000 - 13) / 2, 10, 13), c);
+    }
+
+    /**
+     * A training read is the drawn crop of the decoded image scaled to the set's size, mirrored half the time:
+     * on an image whose red is its column and green its row, each output pixel holds the coordinates of the
+     * point it was sampled from. The same seed gives the same image; evaluation reads stay the center crop.
+     */
+    @Test
+    void trainingReadsAreRandomResizedCropsOfTheImage() throws Exception {
+        BufferedImage img = new BufferedImage(200, 150, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 150; y++) {
+            for (int x = 0; x < 200; x++) {
+                img.setRGB(x, y, (x << 16) | (y << 8));
+            }
+        }
+        write(tmp.resolve("g/a"), "g.png", img);
+        try (FolderDataset plain = new FolderDataset(tmp.resolve("g"), new ImageGeometry(0, 32, 32, ImageGeometry.Color.RGB))) {
+            FolderDataset d = plain.withRandomResizedCrops();
+            assertTrue(d.describe().contains("random-resized crops"), d.describe());
+            byte[] center = new byte[3 * 32 * 32];
+            byte[] viaTraining = new byte[center.length];
+            plain.readForTraining(0, viaTraining, null, 5);
+            plain.read(0, 1, center, null);
+            assertTrue(java.util.Arrays.equals(center, viaTraining), "without the option a training read is the center crop");
+            int mirrored = 0;
+            for (long seed = 0; seed < 12; seed++) {
+                byte[] px = new byte[3 * 32 * 32];
+                int[] lab = new int[1];
+                d.readForTraining(0, px, lab, seed);
+                byte[] again = new byte[px.length];
+                d.readForTraining(0, again, null, seed);
+                assertTrue(java.util.Arrays.equals(px, again), "seeded");
+                Random rnd = new Random(seed);
+                FolderDataset.Crop c = FolderDataset.randomResizedCrop(150, 200, rnd);
+                boolean mirror = rnd.nextBoolean();
+                mirrored += mirror ? 1 : 0;
+                double sx = c.width() / 32.0;
+                double sy = c.height() / 32.0;
+                double tol = 1.5 + Math.max(sx, sy);
+                for (int y = 2; y < 30; y++) {
+                    for (int x = 2; x < 30; x++) {
+                        int ox = mirror ? 31 - x : x;
+                        double wantR = c.left() + (ox + 0.5) * sx - 0.5;
+                        double wantG = c.top() + (y + 0.5) * sy - 0.5;
+                        int r = px[y * 32 + x] & 255;
+                        int g = px[32 * 32 + y * 32 + x] & 255;
+                        assertEquals(wantR, r, tol, "seed " + seed + " " + c + " red at (" + x + "," + y + ")");
+                        assertEquals(wantG, g, tol, "seed " + seed + " " + c + " green at (" + x + "," + y + ")");
+                    }
+                }
+            }
+            assertTrue(mirrored > 0 && mirrored < 12, "flipped about half the time: " + mirrored + " of 12");
+        }
+    }
+
     /** A crop without resize copies the centre pixels exactly (PNG, lossless; torchvision's rounding of the offset). */
     @Test
     void centerCropCopiesTheCentrePixels() throws Exception {

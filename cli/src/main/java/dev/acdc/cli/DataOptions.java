@@ -18,15 +18,15 @@ final class DataOptions {
     @Option(names = "--layout", paramLabel = "nchw|nhwc", description = "Input layout the model expects (default nchw).")
     String layout;
 
-    @Option(names = "--resize", paramLabel = "N", description = "folder: data: resize each image's shorter side to N "
+    @Option(names = "--resize", paramLabel = "N", description = "folder: and list: data: resize each image's shorter side to N "
             + "pixels (bilinear, aspect kept) before the crop.")
     Integer resize;
 
-    @Option(names = "--crop", paramLabel = "HxW", description = "folder: data: center crop of H x W pixels (after "
+    @Option(names = "--crop", paramLabel = "HxW", description = "folder: and list: data: center crop of H x W pixels (after "
             + "--resize), so images of any size become inputs of one size.")
     String crop;
 
-    @Option(names = "--color", paramLabel = "auto|rgb|gray", description = "folder: data: rgb (grey images repeated "
+    @Option(names = "--color", paramLabel = "auto|rgb|gray", description = "folder: and list: data: rgb (grey images repeated "
             + "over 3 channels), gray (luma of colour images) or auto (by the first image; default).")
     String color;
 

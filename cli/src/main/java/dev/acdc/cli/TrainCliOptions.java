@@ -58,11 +58,11 @@ final class TrainCliOptions {
     Boolean augment;
 
     @Option(names = "--train-crop", defaultValue = "auto", paramLabel = "auto|random-resized|center",
-            description = "How folder: training images are cropped: random-resized (torchvision's training recipe: a "
+            description = "How folder: and list: training images are cropped: random-resized (torchvision's training recipe: a "
                     + "random 8-100 % area at aspect 3/4-4/3 of the decoded image, scaled to the --crop size, flipped "
                     + "with probability 1/2, drawn anew every epoch) or center (the evaluation geometry: --resize then "
                     + "the center --crop). auto (default): random-resized when --crop or --preset imagenet gives "
-                    + "folder: data a crop size, else center. Evaluation and the selection split always use center.")
+                    + "the images a crop size, else center. Evaluation and the selection split always use center.")
     String trainCrop;
 
     /**
@@ -79,7 +79,7 @@ final class TrainCliOptions {
                 return folder && geometry.cropH() > 0 ? ((dev.acdc.data.FolderDataset) data).withRandomResizedCrops() : data;
             case "random-resized":
                 if (!folder) {
-                    throw new dev.acdc.AcdcException("--train-crop random-resized applies to folder: training data, not "
+                    throw new dev.acdc.AcdcException("--train-crop random-resized applies to folder: and list: training data, not "
                             + data.describe());
                 }
                 return ((dev.acdc.data.FolderDataset) data).withRandomResizedCrops();

@@ -45,7 +45,8 @@ final class ValidateCommand implements Callable<Integer> {
 
     @Option(names = "--data", required = true, paramLabel = "SPEC",
             description = "cifar10:FILE[,FILE...] | idx:IMAGES[,LABELS] (gzip or plain) | folder:DIR "
-                    + "(one sub-folder per class, PNG/JPEG).")
+                    + "(one sub-folder per class, PNG/JPEG/BMP) | list:FILE (image paths, one per line, each optionally "
+                    + "followed by its class index).")
     String data;
 
     @Option(names = "--max-drop", paramLabel = "PTS", description = "Fail (exit 1) when top-1 drops by more points.")

@@ -50,6 +50,24 @@ class ImageFolderCliTest {
         assertTrue(v.err().contains("6 images 224x224 (shorter side resized to 256, center crop 224x224, RGB)"), v.err());
         assertTrue(v.err().contains("mean [0.485, 0.456, 0.406]") || v.err().contains("0.485"), v.err());
         assertEquals(1.0, Json.mapper().readTree(json.toFile()).get("agreement").asDouble(), 0.0);
+        // the same images as a list of paths with labels; an output onto a listed image is refused
+        StringBuilder lines = new StringBuilder();
+        try (var files = Files.walk(imgs)) {
+            for (Path p : files.filter(p -> p.toString().endsWith(".JPEG")).sorted().toList()) {
+                lines.append(imgs.relativize(p)).append(' ').append(p.getParent().getFileName().toString().endsWith("0") ? 0 : 1)
+                        .append('\n');
+            }
+        }
+        Path list = imgs.resolve("val.txt");
+        Files.writeString(list, lines);
+        CliTest.Run lv = run("validate", model.toString(), model.toString(), "--data", "list:" + list, "--preset", "imagenet");
+        assertEquals(0, lv.code(), lv.err());
+        assertTrue(lv.err().contains("list: ") && lv.err().contains("6 images 224x224"), lv.err());
+        Path listed = imgs.resolve("n01440/img0.JPEG");
+        byte[] image = Files.readAllBytes(listed);
+        assertOneLineError(run("validate", model.toString(), model.toString(), "--data", "list:" + list, "--preset",
+                "imagenet", "--json", listed.toString()), 2, "refusing to overwrite");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(image, Files.readAllBytes(listed), "the listed image is untouched");
         Path student = tmp.resolve("r18.acdc.onnx");
         CliTest.Run c = run("compress", model.toString(), "-o", student.toString(), "--fit", "svd");
         assertEquals(0, c.code(), c.err());

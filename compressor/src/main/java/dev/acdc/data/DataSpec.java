@@ -6,7 +6,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Parses a data set spec: {@code cifar10:FILE[,FILE…]}, {@code idx:IMAGES,LABELS}, {@code folder:DIR}. */
+/**
+ * Parses a data set spec: {@code cifar10:FILE[,FILE…]}, {@code idx:IMAGES,LABELS}, {@code folder:DIR},
+ * {@code list:FILE} (image paths, one per line, optionally with a label).
+ */
 public final class DataSpec {
     private DataSpec() {
     }
@@ -19,6 +22,16 @@ public final class DataSpec {
         List<Path> files = new ArrayList<>();
         int colon = spec == null ? -1 : spec.indexOf(':');
         if (colon < 0) {
+            return files;
+        }
+        if (spec.startsWith("list:")) { // the list and every image it names (unreadable: the open says why)
+            Path list = Path.of(spec.substring(colon + 1));
+            files.add(list);
+            try {
+                files.addAll(FolderDataset.listedImages(list));
+            } catch (AcdcException e) {
+                // reported when the data are opened
+            }
             return files;
         }
         for (String f : spec.substring(colon + 1).split(",")) {
@@ -39,13 +52,14 @@ public final class DataSpec {
      */
     public static Dataset open(String spec, ImageGeometry geometry) {
         ImageGeometry g = geometry == null ? ImageGeometry.NONE : geometry;
-        if (!g.isNone() && !spec.startsWith("folder:")) {
-            throw new AcdcException("--resize, --crop, --color and --preset apply to folder: data, not to '" + spec + "'");
+        if (!g.isNone() && !spec.startsWith("folder:") && !spec.startsWith("list:")) {
+            throw new AcdcException("--resize, --crop, --color and --preset apply to folder: and list: data, not to '"
+                    + spec + "'");
         }
         int colon = spec.indexOf(':');
         if (colon < 0) {
             throw new AcdcException("data spec '" + spec + "' needs a kind: cifar10:FILE[,FILE...], idx:IMAGES[,LABELS] "
-                    + "or folder:DIR");
+                    + ", folder:DIR or list:FILE");
         }
         String kind = spec.substring(0, colon);
         String rest = spec.substring(colon + 1);
@@ -68,7 +82,8 @@ public final class DataSpec {
                 yield new IdxDataset(Path.of(parts[0]), parts.length > 1 ? Path.of(parts[1]) : null);
             }
             case "folder" -> new FolderDataset(Path.of(rest), g);
-            default -> throw new AcdcException("unknown data kind '" + kind + "' (choose cifar10, idx or folder)");
+            case "list" -> FolderDataset.fromList(Path.of(rest), g);
+            default -> throw new AcdcException("unknown data kind '" + kind + "' (choose cifar10, idx, folder or list)");
         };
     }
 }

@@ -20,6 +20,7 @@ import java.util.stream.Stream;
  * 0.299 R + 0.587 G + 0.114 B of colour images, as PIL's "L"), or by the first image.
  */
 public final class FolderDataset implements Dataset {
+    private final String kind;
     private final Path dir;
     private final List<Path> images = new ArrayList<>();
     private final int[] labels;
@@ -31,39 +32,35 @@ public final class FolderDataset implements Dataset {
     /** Whether {@link #readForTraining} draws torchvision's RandomResizedCrop and a flip (else: as {@link #read}). */
     private final boolean randomResizedCrops;
 
+    /** The images of a data set and their labels (null: none), with the class names. */
+    private record Listing(List<Path> images, int[] labels, List<String> classNames) {
+    }
+
     public FolderDataset(Path dir) {
         this(dir, ImageGeometry.NONE);
     }
 
     public FolderDataset(Path dir, ImageGeometry geometry) {
+        this("folder", dir, scan(dir), geometry, false);
+    }
+
+    /**
+     * A plain list of images ({@code list:FILE}): one image path per line, relative to the list's folder
+     * unless absolute, optionally followed by whitespace and an integer label (every line or none);
+     * blank lines and lines starting with {@code #} are skipped. Paths may contain spaces.
+     */
+    public static FolderDataset fromList(Path listFile, ImageGeometry geometry) {
+        return new FolderDataset("list", listFile, readList(listFile), geometry, false);
+    }
+
+    private FolderDataset(String kind, Path dir, Listing l, ImageGeometry geometry, boolean randomResizedCrops) {
+        this.kind = kind;
         this.dir = dir;
-        this.randomResizedCrops = false;
         this.geometry = geometry == null ? ImageGeometry.NONE : geometry;
-        if (!Files.isDirectory(dir)) {
-            throw new AcdcException("no such image folder: " + dir);
-        }
-        List<Path> subdirs;
-        try (Stream<Path> s = Files.list(dir)) {
-            subdirs = s.filter(Files::isDirectory).sorted().toList();
-        } catch (IOException e) {
-            throw new AcdcException("cannot list " + dir + ": " + e.getMessage());
-        }
-        List<Integer> lab = new ArrayList<>();
-        if (subdirs.isEmpty()) {
-            images.addAll(imagesIn(dir));
-        } else {
-            for (int k = 0; k < subdirs.size(); k++) {
-                classNames.add(subdirs.get(k).getFileName().toString());
-                for (Path p : imagesIn(subdirs.get(k))) {
-                    images.add(p);
-                    lab.add(k);
-                }
-            }
-        }
-        if (images.isEmpty()) {
-            throw new AcdcException("no PNG, JPEG or BMP images in " + dir);
-        }
-        labels = subdirs.isEmpty() ? null : lab.stream().mapToInt(Integer::intValue).toArray();
+        this.randomResizedCrops = randomResizedCrops;
+        images.addAll(l.images());
+        labels = l.labels();
+        classNames.addAll(l.classNames());
         BufferedImage first = decode(images.get(0));
         BufferedImage shaped = this.geometry.apply(first, images.get(0).getFileName().toString());
         h = shaped.getHeight();
@@ -75,16 +72,98 @@ public final class FolderDataset implements Dataset {
         };
     }
 
-    private FolderDataset(FolderDataset o, boolean randomResizedCrops) {
-        this.dir = o.dir;
-        this.images.addAll(o.images);
-        this.labels = o.labels;
-        this.classNames.addAll(o.classNames);
-        this.c = o.c;
-        this.h = o.h;
-        this.w = o.w;
-        this.geometry = o.geometry;
-        this.randomResizedCrops = randomResizedCrops;
+    private static Listing scan(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new AcdcException("no such image folder: " + dir);
+        }
+        List<Path> subdirs;
+        try (Stream<Path> s = Files.list(dir)) {
+            subdirs = s.filter(Files::isDirectory).sorted().toList();
+        } catch (IOException e) {
+            throw new AcdcException("cannot list " + dir + ": " + e.getMessage());
+        }
+        List<Path> images = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        List<Integer> lab = new ArrayList<>();
+        if (subdirs.isEmpty()) {
+            images.addAll(imagesIn(dir));
+        } else {
+            for (int k = 0; k < subdirs.size(); k++) {
+                names.add(subdirs.get(k).getFileName().toString());
+                for (Path p : imagesIn(subdirs.get(k))) {
+                    images.add(p);
+                    lab.add(k);
+                }
+            }
+        }
+        if (images.isEmpty()) {
+            throw new AcdcException("no PNG, JPEG or BMP images in " + dir);
+        }
+        return new Listing(images, subdirs.isEmpty() ? null : lab.stream().mapToInt(Integer::intValue).toArray(), names);
+    }
+
+    /** The image paths a list file names (for "never write over an input"), without decoding any. */
+    public static List<Path> listedImages(Path listFile) {
+        return readList(listFile).images();
+    }
+
+    private static final java.util.regex.Pattern LABELLED = java.util.regex.Pattern.compile("^(.*\\S)\\s+(\\d{1,7})$");
+
+    private static Listing readList(Path file) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new AcdcException("no such image list: " + file);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new AcdcException("cannot read the image list " + file + ": " + e.getMessage());
+        }
+        Path base = file.toAbsolutePath().getParent();
+        List<Path> images = new ArrayList<>();
+        List<Integer> lab = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            String path = line;
+            java.util.regex.Matcher m = LABELLED.matcher(line);
+            Path whole = resolve(base, line);
+            if (m.matches() && !Files.isRegularFile(whole)) { // "a b.png 3": the image and its label
+                path = m.group(1);
+                lab.add(Integer.parseInt(m.group(2)));
+            }
+            Path p = resolve(base, path);
+            if (!Files.isRegularFile(p)) {
+                throw new AcdcException(file + " line " + (i + 1) + ": no such image " + p);
+            }
+            images.add(p);
+        }
+        if (images.isEmpty()) {
+            throw new AcdcException("the image list " + file + " names no image");
+        }
+        if (!lab.isEmpty() && lab.size() != images.size()) {
+            throw new AcdcException("the image list " + file + " labels " + lab.size() + " of " + images.size()
+                    + " images; label every line or none");
+        }
+        int[] labels = lab.isEmpty() ? null : lab.stream().mapToInt(Integer::intValue).toArray();
+        List<String> names = new ArrayList<>();
+        if (labels != null) {
+            int classes = java.util.Arrays.stream(labels).max().orElse(0) + 1;
+            for (int k = 0; k < classes; k++) {
+                names.add(Integer.toString(k));
+            }
+        }
+        return new Listing(images, labels, names);
+    }
+
+    private static Path resolve(Path base, String path) {
+        try {
+            Path p = Path.of(path);
+            return p.isAbsolute() ? p : base.resolve(p);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new AcdcException("not a file path in the image list: '" + path + "'");
+        }
     }
 
     /**
@@ -93,7 +172,7 @@ public final class FolderDataset implements Dataset {
      * flipped left-right with probability ½. Evaluation reads ({@link #read}) stay the resize and center crop.
      */
     public FolderDataset withRandomResizedCrops() {
-        return new FolderDataset(this, true);
+        return new FolderDataset(kind, dir, new Listing(images, labels, classNames), geometry, true);
     }
 
     public boolean randomResizedCrops() {
@@ -167,7 +246,7 @@ public final class FolderDataset implements Dataset {
 
     @Override
     public String describe() {
-        return "folder: " + dir + " (" + images.size() + " images " + w + "x" + h
+        return kind + ": " + dir + " (" + images.size() + " images " + w + "x" + h
                 + (geometry.isNone() ? "" : " (" + geometry.describe() + ")")
                 + (labels == null ? ", no labels" : ", " + classNames.size() + " classes")
                 + (randomResizedCrops ? "; for training random-resized crops (area 8-100 %, aspect 3/4-4/3) and flips" : "")

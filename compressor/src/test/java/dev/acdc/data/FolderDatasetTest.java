@@ -37,6 +37,51 @@ class FolderDatasetTest {
         return p;
     }
 
+    /**
+     * A list of image paths (relative, absolute, with a space in the name) with labels reads the same pixels as
+     * the images themselves; a list labelled on some lines only, a missing image, an empty list: one message each.
+     */
+    @Test
+    void aListOfImagePathsReadsTheListedImages() throws Exception {
+        BufferedImage a = random(9, 7, 4);
+        BufferedImage b = random(12, 10, 5);
+        Path pa = write(tmp.resolve("imgs"), "a.png", a);
+        Path pb = write(tmp.resolve("imgs/sub dir"), "b c.png", b);
+        Path list = tmp.resolve("imgs/list.txt");
+        Files.writeString(list, "# two images\n" + "a.png 2\n\n" + pb.toAbsolutePath() + " 0\n");
+        try (Dataset d = DataSpec.open("list:" + list, new ImageGeometry(0, 6, 8, ImageGeometry.Color.RGB))) {
+            assertEquals(2, d.size());
+            assertTrue(d.describe().startsWith("list: "), d.describe());
+            assertEquals(3, d.classes(), "labels 0..2");
+            byte[] px = new byte[2 * 3 * 6 * 8];
+            int[] lab = new int[2];
+            d.read(0, 2, px, lab);
+            assertEquals(2, lab[0]);
+            assertEquals(0, lab[1]);
+            BufferedImage[] src = {a, b};
+            for (int k = 0; k < 2; k++) {
+                int top = (int) Math.round((src[k].getHeight() - 6) / 2.0);
+                int left = (int) Math.round((src[k].getWidth() - 8) / 2.0);
+                int rgb = src[k].getRGB(left + 3, top + 2);
+                assertEquals((rgb >> 8) & 255, px[k * 144 + 48 + 2 * 8 + 3] & 255, "green of image " + k);
+            }
+        }
+        assertTrue(DataSpec.files("list:" + list).contains(pb.toAbsolutePath()), "the guard sees every listed image");
+        assertTrue(DataSpec.files("list:" + list).contains(tmp.resolve("imgs").toAbsolutePath().resolve("a.png")));
+        Files.writeString(list, "a.png\n" + pb + " 1\n");
+        AcdcException mixed = assertThrows(AcdcException.class, () -> DataSpec.open("list:" + list));
+        assertTrue(mixed.getMessage().contains("label every line or none"), mixed.getMessage());
+        Files.writeString(list, "a.png\nnope.png\n");
+        AcdcException missing = assertThrows(AcdcException.class, () -> DataSpec.open("list:" + list));
+        assertTrue(missing.getMessage().contains("line 2: no such image"), missing.getMessage());
+        Files.writeString(list, "# nothing\n");
+        AcdcException empty = assertThrows(AcdcException.class, () -> DataSpec.open("list:" + list));
+        assertTrue(empty.getMessage().contains("names no image"), empty.getMessage());
+        AcdcException none = assertThrows(AcdcException.class, () -> DataSpec.open("list:" + tmp.resolve("no.txt")));
+        assertTrue(none.getMessage().contains("no such image list"), none.getMessage());
+        assertTrue(Files.exists(pa));
+    }
+
     /** torchvision's RandomResizedCrop parameters: inside the image, 8-100 % of its area, aspect 3/4-4/3, else the center fallback. */
     @Test
     void randomResizedCropsFollowTorchvisionsRule() {
@@ -194,6 +239,6 @@ class FolderDatasetTest {
         AcdcException crop = assertThrows(AcdcException.class, () -> ImageGeometry.parseCrop("224x"));
         assertTrue(crop.getMessage().startsWith("--crop must be HxW"), crop.getMessage());
         AcdcException kind = assertThrows(AcdcException.class, () -> DataSpec.open("cifar10:x.bin", ImageGeometry.IMAGENET));
-        assertTrue(kind.getMessage().contains("apply to folder: data"), kind.getMessage());
+        assertTrue(kind.getMessage().contains("apply to folder: and list: data"), kind.getMessage());
     }
 }

@@ -96,11 +96,16 @@ public final class CompressionReport {
         long spatialDense = plan.convs().stream().filter(ConvPlan::spatial).mapToLong(ConvPlan::denseParams).sum();
         long keptSpatial = spatialDense - dense;
         totals.put("fractionOfSpatialWeights", spatialDense == 0 ? 1.0 : (double) (acdc + keptSpatial) / spatialDense);
-        totals.put("paramRatio", (double) after.params() / before.params());
-        totals.put("byteRatio", (double) after.bytes() / before.bytes());
+        totals.put("paramRatio", ratioOrNull(after.params(), before.params()));
+        totals.put("byteRatio", ratioOrNull(after.bytes(), before.bytes()));
         json.put("totals", totals);
         json.put("notes", r.notes());
         json.put("timings", r.timings());
+    }
+
+    /** a / b, or null (JSON null, "not defined") when b is 0: never the string "Infinity" where a number belongs. */
+    private static Double ratioOrNull(long a, long b) {
+        return b == 0 ? null : (double) a / b;
     }
 
     private static Map<String, Object> model(Path p, ModelSummary s) {

@@ -27,16 +27,32 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
         Graph g = m.graph();
         long[] shape = inputShape;
         List<ValueInfo> data = g.dataInputs();
+        List<String> symbolic = new ArrayList<>(); // non-batch dims the declaration leaves open
         if (shape == null && data.size() == 1 && data.get(0).shape() != null) {
             shape = data.get(0).shape();
             for (int i = 0; i < shape.length; i++) {
                 if (shape[i] < 0) {
                     shape[i] = 1;
+                    if (i > 0) {
+                        ValueInfo.Dim d = data.get(0).dims().get(i);
+                        symbolic.add(d.param() != null && !d.param().isEmpty() ? d.param() : "dim " + i);
+                    }
                 }
             }
         }
         Map<String, long[]> given = shape == null ? Map.of() : Map.of("", shape);
-        Map<String, ShapeInference.Facts> facts = ShapeInference.infer(m, given);
+        Map<String, ShapeInference.Facts> facts;
+        try {
+            facts = ShapeInference.infer(m, given);
+        } catch (dev.acdc.AcdcException e) {
+            if (symbolic.isEmpty()) {
+                throw e;
+            }
+            throw new dev.acdc.AcdcException("input '" + data.get(0).name() + "' declares " + data.get(0).shapeString()
+                    + " with " + String.join(", ", symbolic) + " left open; taken as 1: " + e.getMessage()
+                    + ". Give the size the model runs at with --input-shape N,C,H,W (inspect, compress), "
+                    + "e.g. --input-shape 1,3,224,224");
+        }
         Map<String, Integer> ops = new TreeMap<>();
         List<ConvInfo> convs = new ArrayList<>();
         long macs = 0;

@@ -181,9 +181,13 @@ public final class Graph {
         return removed.size();
     }
 
+    private static boolean isParameter(DataType t, boolean quantized) {
+        return t == DataType.FLOAT || t == DataType.DOUBLE || t == DataType.FLOAT16 || t == DataType.BFLOAT16 || quantized;
+    }
+
     /**
-     * Parameter count: elements of every float initializer, and of every quantized one (the integer
-     * tensor a DequantizeLinear reads), whose scales count too.
+     * Parameter count: elements of every float initializer or non-scalar float Constant node, and of every quantized one
+     * (the integer tensor a DequantizeLinear or Cast reads), whose scales count too.
      */
     public long parameterCount() {
         Set<String> quantized = new HashSet<>();
@@ -194,9 +198,24 @@ public final class Graph {
         }
         long p = 0;
         for (Tensor t : initializers.values()) {
-            if (t.type() == DataType.FLOAT || t.type() == DataType.DOUBLE || t.type() == DataType.FLOAT16
-                    || t.type() == DataType.BFLOAT16 || quantized.contains(t.name())) {
+            if (isParameter(t.type(), quantized.contains(t.name()))) {
                 p += t.numel();
+            }
+        }
+        // weights stored as Constant nodes (paddle2onnx's style, some tf2onnx graphs) count as well; a scalar
+        // Constant is arithmetic (a pad value, an epsilon), not a weight
+        for (Node n : nodes) {
+            if (!n.is("Constant") || n.outputs().isEmpty()) {
+                continue;
+            }
+            Attribute v = n.attribute("value");
+            if (v != null && v.kind() == Attribute.Kind.TENSOR && v.asTensor().numel() > 1
+                    && isParameter(v.asTensor().type(), quantized.contains(n.output(0)))) {
+                p += v.asTensor().numel();
+            }
+            Attribute fs = n.attribute("value_floats");
+            if (fs != null && fs.kind() == Attribute.Kind.FLOATS && fs.asFloats().length > 1) {
+                p += fs.asFloats().length;
             }
         }
         return p;

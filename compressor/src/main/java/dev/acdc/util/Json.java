@@ -12,7 +12,43 @@ import java.nio.file.Path;
 public final class Json {
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
-            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+            .registerModule(finiteNumbers());
+
+    /**
+     * NaN and ±Infinity are written as null ("no value"), not as the strings Jackson writes by default: a
+     * report never holds a non-number where a number belongs.
+     */
+    private static com.fasterxml.jackson.databind.Module finiteNumbers() {
+        com.fasterxml.jackson.databind.module.SimpleModule m = new com.fasterxml.jackson.databind.module.SimpleModule("finite");
+        com.fasterxml.jackson.databind.JsonSerializer<Double> d = new com.fasterxml.jackson.databind.JsonSerializer<>() {
+            @Override
+            public void serialize(Double v, com.fasterxml.jackson.core.JsonGenerator g,
+                                  com.fasterxml.jackson.databind.SerializerProvider p) throws java.io.IOException {
+                if (v == null || !Double.isFinite(v)) {
+                    g.writeNull();
+                } else {
+                    g.writeNumber(v);
+                }
+            }
+        };
+        com.fasterxml.jackson.databind.JsonSerializer<Float> f = new com.fasterxml.jackson.databind.JsonSerializer<>() {
+            @Override
+            public void serialize(Float v, com.fasterxml.jackson.core.JsonGenerator g,
+                                  com.fasterxml.jackson.databind.SerializerProvider p) throws java.io.IOException {
+                if (v == null || !Float.isFinite(v)) {
+                    g.writeNull();
+                } else {
+                    g.writeNumber(v);
+                }
+            }
+        };
+        m.addSerializer(Double.class, d);
+        m.addSerializer(Double.TYPE, d);
+        m.addSerializer(Float.class, f);
+        m.addSerializer(Float.TYPE, f);
+        return m;
+    }
 
     private Json() {
     }

@@ -9,6 +9,46 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class InspectTest {
 
+    /** Weights stored as Constant nodes (paddle2onnx's style) are parameters too: the same count as initializers. */
+    @Test
+    void constantNodeWeightsAreCounted() {
+        var m = ModelGenerators.residual(3, 8, 4, 5, 1);
+        long params = ModelSummary.of(m, null, 0).params();
+        var g = m.graph();
+        int at = 0;
+        for (dev.acdc.ir.Tensor t : new java.util.ArrayList<>(g.initializers().values())) {
+            g.nodes().add(at++, new dev.acdc.ir.Node("const_" + t.name(), "Constant", java.util.List.of(),
+                    java.util.List.of(t.name()), java.util.List.of(dev.acdc.ir.Attribute.ofTensor("value", t))));
+            g.initializers().remove(t.name());
+        }
+        assertEquals(0, g.initializers().size());
+        assertEquals(params, ModelSummary.of(m, null, 0).params(), "the same weights, stored as Constant nodes");
+        assertTrue(params > 100);
+    }
+
+    /** A declared input of symbolic height and width that inference cannot take as 1 asks for --input-shape. */
+    @Test
+    void symbolicSpatialSizeAsksForTheInputShape() {
+        var m = ModelGenerators.residual(3, 8, 4, 5, 1);
+        var g = m.graph();
+        dev.acdc.ir.ValueInfo in = g.inputs().get(0);
+        g.inputs().set(0, new dev.acdc.ir.ValueInfo(in.name(), in.elemType(), java.util.List.of(dev.acdc.ir.ValueInfo.Dim.symbol("N"),
+                dev.acdc.ir.ValueInfo.Dim.of(3), dev.acdc.ir.ValueInfo.Dim.symbol("H"), dev.acdc.ir.ValueInfo.Dim.symbol("W")), null));
+        // a 2x2 pool after the stem: spatial size 1 is too small for it
+        dev.acdc.ir.Node stemRelu = g.nodes().stream().filter(n -> n.name().equals("stem_relu")).findFirst().orElseThrow();
+        String pooled = "pooled";
+        for (dev.acdc.ir.Node n : g.nodes()) {
+            n.replaceInput(stemRelu.output(0), pooled);
+        }
+        g.nodes().add(g.nodes().indexOf(stemRelu) + 1, new dev.acdc.ir.Node("pool2", "MaxPool", java.util.List.of(stemRelu.output(0)),
+                java.util.List.of(pooled), java.util.List.of(dev.acdc.ir.Attribute.ofInts("kernel_shape", 2, 2),
+                dev.acdc.ir.Attribute.ofInts("strides", 2, 2))));
+        dev.acdc.AcdcException e = org.junit.jupiter.api.Assertions.assertThrows(dev.acdc.AcdcException.class,
+                () -> ModelSummary.of(m, null, 0));
+        assertTrue(e.getMessage().contains("H, W left open") && e.getMessage().contains("--input-shape"), e.getMessage());
+        assertEquals(1, ModelSummary.of(m, new long[] {1, 3, 8, 8}, 0).convs().get(0).strides()[0], "fine with the shape given");
+    }
+
     @Test
     void resnet18CountsMatchTheArchitecture() {
         ModelSummary s = Inspector.inspect(SharedFiles.model("resnet18-imagenet-random.onnx"), new long[] {1, 3, 224, 224});

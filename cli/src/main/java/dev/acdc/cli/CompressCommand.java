@@ -167,7 +167,7 @@ final class CompressCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Settings settings = Settings.of(share, atoms, group, form, exclude).allowingNonfinite(allowNonfinite);
         if (trainData != null) {
-            train.options(); // bad training options fail before any work
+            train.options(trainData); // bad training options fail before any work
             if (settings.form() != dev.acdc.decompose.ExportForm.RECONSTRUCT) {
                 throw new AcdcException("--train-data needs --form reconstruct (fine-tune, then re-export factorized)");
             }

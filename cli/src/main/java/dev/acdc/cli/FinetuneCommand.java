@@ -63,7 +63,7 @@ final class FinetuneCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        var opts = train.options();
+        var opts = train.options(trainData);
         Preprocessing pre = dataOptions.preprocessing();
         OutputGuard guard = new OutputGuard().reads(model, teacher).readsData(trainData).readsData(evalData);
         var outs = CompressCommand.Outputs.of(guard,

@@ -128,6 +128,16 @@ final class TrainCliOptions {
                     + "the outputs in least squares; see docs/finetune.md).")
     String batchNormStart;
 
+    /** {@link #options()}, and --train-crop checked against the training data spec, before any work. */
+    TrainOptions options(String trainSpec) {
+        if (trainSpec != null && "random-resized".equalsIgnoreCase(trainCrop)
+                && !trainSpec.startsWith("folder:") && !trainSpec.startsWith("list:")) {
+            throw new dev.acdc.AcdcException("--train-crop random-resized applies to folder: and list: training data, not "
+                    + trainSpec);
+        }
+        return options();
+    }
+
     TrainOptions options() {
         if (trainCrop != null && !java.util.Set.of("auto", "random-resized", "center")
                 .contains(trainCrop.toLowerCase(java.util.Locale.ROOT))) {

@@ -61,6 +61,7 @@ final class TrainCommand implements Callable<Integer> {
         guard.checkpointFolder(train.checkpoint, dev.acdc.train.Checkpoint.FILES);
         Path out1 = outs.model();
         Path rep = outs.report();
+        train.options(trainData); // bad training options fail before any work
         Model m = OnnxModels.load(model);
         PassManager.standard().run(m);
         Map<String, Object> j = new LinkedHashMap<>();

@@ -82,6 +82,10 @@ class ImageFolderCliTest {
         assertOneLineError(run("finetune", student.toString(), "--teacher", model.toString(), "--train-data",
                 "folder:" + imgs, "--preset", "imagenet", "--train-crop", "sideways", "-o", tmp.resolve("x.onnx").toString()),
                 2, "--train-crop must be auto, random-resized or center");
+        Path before = tmp.resolve("none.onnx");
+        assertOneLineError(run("compress", model.toString(), "--train-data", "cifar10:" + imgs.resolve("x.bin"),
+                "--train-crop", "random-resized", "-o", before.toString()), 2, "applies to folder: and list: training data");
+        assertTrue(!Files.exists(before), "refused before any work");
         assertOneLineError(run("validate", model.toString(), model.toString(), "--data", "folder:" + imgs), 2,
                 "bring folder images to the model's size with --resize N --crop HxW (or --preset imagenet)");
         assertOneLineError(run("validate", model.toString(), model.toString(), "--data", "folder:" + imgs, "--preset",

@@ -2,6 +2,7 @@ package dev.acdc.ir;
 
 import dev.acdc.AcdcException;
 
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -100,6 +101,21 @@ public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, 
             if (CONTROL_FLOW.contains(n.opType()) && n.isDefaultDomain()) {
                 check(n);
             }
+        }
+        // every operator acdc has no rule for, named at once (with its first node), not only the first one met
+        Map<String, List<Node>> unknown = new java.util.LinkedHashMap<>();
+        for (Node n : m.graph().nodes()) {
+            if (!n.isDefaultDomain() || !TABLE.containsKey(n.opType())) {
+                String key = n.isDefaultDomain() ? n.opType() : n.domain() + "." + n.opType();
+                unknown.computeIfAbsent(key, k -> new java.util.ArrayList<>()).add(n);
+            }
+        }
+        if (unknown.size() > 1) {
+            List<String> parts = new java.util.ArrayList<>();
+            unknown.forEach((op, nodes) -> parts.add("'" + op + "' (" + nodes.size() + " node" + (nodes.size() == 1 ? "" : "s")
+                    + ", first '" + nodes.get(0).label() + "')"));
+            throw new AcdcException(unknown.size() + " unsupported operators: " + String.join(", ", parts)
+                    + " (acdc supports the default ONNX domain's " + String.join(", ", TABLE.keySet()) + ")");
         }
         for (Node n : m.graph().nodes()) {
             check(n);

@@ -89,6 +89,13 @@ class BadInputTest {
         m.graph().nodes().set(1, new Node("my_lstm", "LSTM", relu.inputs(), relu.outputs(), List.<Attribute>of()));
         AcdcException e = assertThrows(AcdcException.class, () -> OpSchema.checkModel(m));
         assertTrue(e.getMessage().contains("'LSTM'") && e.getMessage().contains("'my_lstm'"), e.getMessage());
+        // several unknown operators: all of them in one message, each with its count and first node
+        Node pool = m.graph().nodes().stream().filter(n -> n.is("GlobalAveragePool")).findFirst().orElseThrow();
+        m.graph().nodes().set(m.graph().nodes().indexOf(pool), new Node("up", "Resize", pool.inputs(), pool.outputs(),
+                List.<Attribute>of()));
+        AcdcException both = assertThrows(AcdcException.class, () -> OpSchema.checkModel(m));
+        assertTrue(both.getMessage().startsWith("2 unsupported operators: 'LSTM' (1 node, first 'my_lstm'), 'Resize' (1 node, first 'up')"),
+                both.getMessage());
     }
 
     @Test

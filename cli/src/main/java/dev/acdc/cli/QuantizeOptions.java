@@ -25,7 +25,7 @@ final class QuantizeOptions {
     Double percentile;
 
     /** The coefficient-scale granularity when none is given: chosen on held-out training images (docs/quantize.md). */
-    static final String DEFAULT_COEFFICIENT_SCALES = "atom";
+    static final String DEFAULT_COEFFICIENT_SCALES = "row";
 
     @Option(names = "--coefficient-scales", paramLabel = "row|atom",
             description = "The int8 scales of ACDC's shared coefficients: row (one per row, the finest; about one float "

@@ -32,6 +32,48 @@ public final class Compressor {
     }
 
     /** As {@link #compress(Model, Settings, Consumer)}, with {@code refinement} (may be null) run after the SVD fit. */
+    /**
+     * Why nothing can be decomposed, for a person: where the model's weights sit by kind of conv (depthwise,
+     * pointwise, spatial but refused and why, not in a conv) and what acdc can still do for it.
+     */
+    static String nothingToDecompose(Plan plan, long totalParams) {
+        Map<String, long[]> kinds = new LinkedHashMap<>(); // kind → {convs, weights}
+        Map<String, String> example = new LinkedHashMap<>();
+        for (ConvPlan c : plan.convs()) {
+            String kind = c.inPerGroup == 1 && c.group > 1 ? "depthwise"
+                    : !c.spatial() ? "pointwise 1x1" : "spatial";
+            example.putIfAbsent(kind, c.name() + ": " + c.reason());
+            long[] k = kinds.computeIfAbsent(kind, x -> new long[2]);
+            k[0]++;
+            k[1] += c.denseParams();
+        }
+        double total = Math.max(1, totalParams);
+        List<String> parts = new ArrayList<>();
+        long inConvs = 0;
+        for (Map.Entry<String, long[]> e : kinds.entrySet()) {
+            long[] k = e.getValue();
+            inConvs += k[1];
+            String what = switch (e.getKey()) {
+                case "depthwise" -> "one input channel per group: no channel blocks to share coefficients over";
+                case "pointwise 1x1" -> "no spatial kernel to factor into atoms";
+                default -> "refused, e.g. " + example.get(e.getKey());
+            };
+            parts.add(percent(k[1] / total) + " in " + k[0] + " " + e.getKey() + " conv" + (k[0] == 1 ? "" : "s")
+                    + " (" + what + ")");
+        }
+        if (totalParams > inConvs) {
+            parts.add(percent((totalParams - inConvs) / total) + " outside convs (classifier, normalisation)");
+        }
+        return "no convolution can be decomposed: of the model's " + String.format(java.util.Locale.ROOT, "%,d", totalParams)
+                + " weights, " + String.join(", ", parts)
+                + ". ACDC factors the spatial kernels (3x3 and larger) of convs with several input channels per group; "
+                + "what acdc can do for this model is int8 (acdc quantize)";
+    }
+
+    private static String percent(double f) {
+        return f > 0 && f < 0.001 ? "<0.1 %" : String.format(java.util.Locale.ROOT, "%.1f %%", 100 * f);
+    }
+
     public static Result compress(Model m, Settings s, Consumer<String> progress, Refinement refinement) {
         Map<String, Double> timings = new LinkedHashMap<>();
         List<String> notes = new ArrayList<>();
@@ -54,11 +96,7 @@ public final class Compressor {
         notes.addAll(plan.notes());
         t = lap(timings, "plan", t);
         if (plan.sets().isEmpty()) {
-            List<String> why = plan.convs().stream().filter(c -> c.spatial())
-                    .map(c -> c.name() + " (" + c.reason() + ")").toList();
-            throw new dev.acdc.AcdcException("no convolution can be decomposed: " + (why.isEmpty() ? "none is spatial"
-                    : String.join("; ", why.subList(0, Math.min(3, why.size())))
-                    + (why.size() > 3 ? "; and " + (why.size() - 3) + " more" : "")));
+            throw new dev.acdc.AcdcException(nothingToDecompose(plan, m.graph().parameterCount()));
         }
         progress.accept("fitting " + plan.sets().size() + " sharing set(s) by truncated SVD");
         Decomposition d = Decomposition.fit(plan, m.graph());

@@ -264,4 +264,36 @@ class DecomposeTest {
         assertThrows(AcdcException.class, () -> Settings.of("layer", null, null, "zip", null));
         assertThrows(AcdcException.class, () -> Settings.of("layer", null, null, null, "(["));
     }
+
+    /**
+     * A MobileNet (depthwise and pointwise convs only) is refused with where its weights sit by kind of conv,
+     * the shares counted here from the graph itself, and what acdc can do instead.
+     */
+    @Test
+    void aDepthwiseOnlyNetworkIsRefusedWithWhereItsWeightsSit() {
+        Model m = OnnxModels.load(SharedFiles.model("mobilenet_v2-imagenet-random.onnx"));
+        Model copy = OnnxModels.load(SharedFiles.model("mobilenet_v2-imagenet-random.onnx"));
+        PassManager.standard().run(copy);
+        long total = copy.graph().parameterCount();
+        long depthwise = 0;
+        long pointwise = 0;
+        for (dev.acdc.ir.Node n : copy.graph().nodes()) {
+            if (!n.is("Conv")) {
+                continue;
+            }
+            Tensor w = copy.graph().initializer(n.input(1));
+            if (n.attrInt("group", 1) > 1 && w.shape()[1] == 1) {
+                depthwise += w.numel();
+            } else if (w.shape()[2] * w.shape()[3] == 1) {
+                pointwise += w.numel();
+            }
+        }
+        AcdcException e = assertThrows(AcdcException.class,
+                () -> Compressor.compress(m, Settings.of("layer", null, null, null, null), x -> { }));
+        String msg = e.getMessage();
+        assertTrue(msg.contains(String.format(java.util.Locale.ROOT, "%,d weights", total)), msg);
+        assertTrue(msg.contains(String.format(java.util.Locale.ROOT, "%.1f %% in 17 depthwise convs", 100.0 * depthwise / total)), msg);
+        assertTrue(msg.contains(String.format(java.util.Locale.ROOT, "%.1f %% in 34 pointwise 1x1 convs", 100.0 * pointwise / total)), msg);
+        assertTrue(msg.contains("first conv: 3 input channels") && msg.contains("acdc quantize"), msg);
+    }
 }

@@ -63,8 +63,8 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         var cfg = runtime.sessions();
-        byte[] a = CompressCommand.readAll(model);
-        byte[] b = vs == null ? null : CompressCommand.readAll(vs);
+        byte[] a = ModelFiles.readAll(model);
+        byte[] b = vs == null ? null : ModelFiles.readAll(vs);
         String[] provUsed = {cfg.provider().name().toLowerCase()};
         List<Bench.Row> rows = Bench.run(a, b, batches, cfg, warmup, runs, msg -> {
             err.println("acdc: " + msg);

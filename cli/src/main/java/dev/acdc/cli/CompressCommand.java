@@ -19,7 +19,6 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -221,7 +220,7 @@ final class CompressCommand implements Callable<Integer> {
         }
         // no output may land on the model, on any data file the run reads, or on another output
         OutputGuard guard = new OutputGuard().reads(model).readsData(calibSpec).readsData(trainData).readsData(evalData);
-        Outputs outs = Outputs.of(guard, output != null ? output : defaultOutput(model), report);
+        ModelFiles.Outputs outs = ModelFiles.Outputs.of(guard, output != null ? output : defaultOutput(model), report);
         if (trainData != null) {
             guard.checkpointFolder(train.checkpoint, dev.acdc.train.Checkpoint.FILES);
         }
@@ -231,7 +230,7 @@ final class CompressCommand implements Callable<Integer> {
 
         long t0 = System.nanoTime();
         err.println("acdc: loading " + model);
-        byte[] originalBytes = readAll(model);
+        byte[] originalBytes = ModelFiles.readAll(model);
         Model m = OnnxModels.load(model);
         dev.acdc.quantize.Quantizer.requireFloat(m, "compress");
         ModelSummary before = ModelSummary.of(m, shape, originalBytes.length);
@@ -320,7 +319,7 @@ final class CompressCommand implements Callable<Integer> {
         }
         if (finetune != null) {
             report.put("finetune", finetune);
-            report.put("consistency", FinetuneCommand.consistency(r.model(), floatBytes, err));
+            report.put("consistency", FineTuning.consistency(r.model(), floatBytes, err));
         }
 
         dev.acdc.runtime.ValidationResult validation = null;
@@ -330,7 +329,7 @@ final class CompressCommand implements Callable<Integer> {
             try (dev.acdc.data.Dataset all = dataOptions.open(evalData)) {
                 dev.acdc.data.Dataset ds = dataOptions.sample(all, "evaluation", null);
                 err.println("acdc: validating on " + ds.describe());
-                validation = ValidateCommand.run(originalBytes, bytes, ds, pre, dataOptions, err);
+                validation = ValidationText.run(originalBytes, bytes, ds, pre, dataOptions, err);
             }
             report.put("validation", validation.json());
             r.timings().put("validate", (System.nanoTime() - tv) / 1e9);
@@ -345,7 +344,7 @@ final class CompressCommand implements Callable<Integer> {
                 try (dev.acdc.data.Dataset all = dataOptions.open(evalData)) {
                     dev.acdc.data.Dataset ds = dataOptions.sample(all, "evaluation", null);
                     err.println("acdc: validating the float model before quantization on " + ds.describe());
-                    dev.acdc.runtime.ValidationResult fv = ValidateCommand.run(originalBytes, floatBytes, ds,
+                    dev.acdc.runtime.ValidationResult fv = ValidationText.run(originalBytes, floatBytes, ds,
                             dataOptions.preprocessing(), dataOptions, err);
                     fl.put("validation", fv.json());
                     if (fv.labels()) {
@@ -386,10 +385,10 @@ final class CompressCommand implements Callable<Integer> {
                 java.util.Arrays.toString(probeShape), probe.maxAbsDiff(), probe.outputScale(), 100 * probe.agreement());
         if (validation != null) {
             out.println();
-            out.print(ValidateCommand.render(validation, model.getFileName().toString(), out1.getFileName().toString()));
+            out.print(ValidationText.render(validation, model.getFileName().toString(), out1.getFileName().toString()));
         }
         if (quantized != null) {
-            out.print(QuantizeCommand.summary(quantized, floatBytes.length, bytes.length));
+            out.print(QuantizationText.summary(quantized, floatBytes.length, bytes.length));
             if (report.json().get("quantization") instanceof Map<?, ?> qj && qj.get("float") instanceof Map<?, ?> fl
                     && fl.get("top1") instanceof Number ft) {
                 out.printf("float model before quantization: %,d bytes, top-1 %.2f %%; %s: %,d bytes, top-1 %.2f %%%n",
@@ -424,41 +423,6 @@ final class CompressCommand implements Callable<Integer> {
     }
 
     /**
-     * Writes {@code m} (whose serialized form is {@code bytes}) atomically to {@code out}, reading the file
-     * back in ONNX Runtime on a probe batch of {@code probeShape} (null: the model's input, batch 2) before
-     * it takes its name; never over {@code protect}.
-     */
-    static void saveVerified(Model m, byte[] bytes, Path out, Path protect, long[] probeShape, PrintWriter err) {
-        long[] shape = probeShape;
-        if (shape == null) {
-            shape = ModelSummary.of(m, null, bytes.length).inputShape().clone();
-            shape[0] = Math.max(shape[0], 2);
-        }
-        OnnxModels.save(m, out, protect,
-                dev.acdc.runtime.WrittenModelCheck.against(bytes, shape, Interrupts.progress(err)));
-    }
-
-    /**
-     * As {@link #saveVerified(Model, byte[], Path, Path, long[], PrintWriter)}, with the training report
-     * {@code json} as JSON, Markdown and HTML: all are staged and take their names together, so a failure
-     * leaves a previous model and reports as they were.
-     */
-    static void saveVerified(Model m, byte[] bytes, Path out, Path protect, PrintWriter err, Outputs outs,
-                             Map<String, Object> json) {
-        long[] shape = ModelSummary.of(m, null, bytes.length).inputShape().clone();
-        shape[0] = Math.max(shape[0], 2);
-        try (dev.acdc.onnx.AtomicFiles.Staged staged = new dev.acdc.onnx.AtomicFiles.Staged()) {
-            staged.stage(out, bytes, protect,
-                    dev.acdc.runtime.WrittenModelCheck.against(bytes, shape, Interrupts.progress(err)));
-            staged.stage(outs.report(), Json.write(json) + "\n");
-            staged.stage(outs.markdown(), dev.acdc.report.MarkdownReport.renderTraining(json));
-            staged.stage(outs.html(), dev.acdc.report.HtmlReport.renderTraining(json));
-            Interrupts.checkpoint(); // the last safe point: after it every output is renamed into place
-            staged.commit();
-        }
-    }
-
-    /**
      * When every kernel is reproduced exactly (an SVD fit of full rank, relative error under 1e-6, nothing
      * trained), the written model must give the original's outputs: a probe that disagrees means the
      * export is wrong (e.g. it decomposed a copy of a weight ONNX Runtime does not use), and nothing is
@@ -479,42 +443,6 @@ final class CompressCommand implements Callable<Integer> {
                     + "(relative error < 1e-6), yet ONNX Runtime's outputs on the probe differ by %.3g (tolerance %.3g): "
                     + "the export does not compute the original; nothing written", probe.maxAbsDiff(), tolerance));
         }
-    }
-
-    /** {@code file} with its {@code ending} (e.g. ".json") replaced by {@code suffix}. */
-    static Path siblingWithSuffix(Path file, String suffix, String ending) {
-        String name = file.getFileName().toString();
-        String base = name.endsWith(ending) ? name.substring(0, name.length() - ending.length()) : name;
-        return file.resolveSibling(base + suffix);
-    }
-
-    static Path siblingWithSuffix(Path onnx, String suffix) {
-        return siblingWithSuffix(onnx, suffix, ".onnx");
-    }
-
-    /**
-     * Where a command writes its model and reports ({@code report} null: beside the model, as
-     * {@code .report.json}, with {@code .report.md} and {@code .report.html} beside it); every path is
-     * checked by {@code guard} before any work (folder exists; none is an input or another output).
-     */
-    record Outputs(Path model, Path report, Path markdown, Path html) {
-        static Outputs of(OutputGuard guard, Path model, Path report) {
-            Path rep = report != null ? report : siblingWithSuffix(model, ".report.json");
-            return new Outputs(guard.writes(model), guard.writes(rep), guard.writes(siblingWithSuffix(rep, ".md", ".json")),
-                    guard.writes(siblingWithSuffix(rep, ".html", ".json")));
-        }
-    }
-
-    static void checkFolder(Path p) {
-        Path dir = p.toAbsolutePath().getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw new AcdcException("output folder does not exist: " + (dir == null ? p : dir));
-        }
-    }
-
-    /** A model file's bytes for an ONNX Runtime session: external data, if any, read from its folder. */
-    static byte[] readAll(Path p) {
-        return OnnxModels.runtimeBytes(p);
     }
 
 }

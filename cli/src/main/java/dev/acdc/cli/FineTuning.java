@@ -1,22 +1,25 @@
 package dev.acdc.cli;
 
 import dev.acdc.AcdcException;
-import dev.acdc.data.DataSpec;
 import dev.acdc.data.Dataset;
 import dev.acdc.data.Preprocessing;
+import dev.acdc.inspect.ModelSummary;
 import dev.acdc.ir.Model;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.runtime.ModelIO;
 import dev.acdc.runtime.OrtTeacher;
+import dev.acdc.runtime.Probe;
 import dev.acdc.runtime.Sessions;
 import dev.acdc.runtime.Validator;
 import dev.acdc.train.Nd4jSetup;
+import dev.acdc.train.SameDiffGraph;
 import dev.acdc.train.StopSignal;
 import dev.acdc.train.Trainer;
 import dev.acdc.train.TrainOptions;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -107,7 +110,7 @@ final class FineTuning {
                     top1On(eval, pre, cfg, d.batchSize));
             List<Map<String, Object>> curve = new ArrayList<>();
             StopSignal stop = new StopSignal(cli.checkpoint != null ? cli.checkpoint
-                    : CompressCommand.siblingWithSuffix(out, ".checkpoint"));
+                    : ModelFiles.siblingWithSuffix(out, ".checkpoint"));
             Trainer.Result r;
             Interrupts.Handler onCtrlC = Interrupts.onSigint(() -> {
                 stop.request();
@@ -236,5 +239,36 @@ final class FineTuning {
         j.put("seconds", r.seconds());
         j.put("imagesPerSecond", r.imagesPerSecond());
         return j;
+    }
+
+    /** The trained model's bytes, after {@link #consistency} (recorded in {@code report} as "consistency"). */
+    static byte[] checkedBytes(Model m, Map<String, Object> report, PrintWriter err) {
+        byte[] bytes = OnnxModels.toBytes(m);
+        report.put("consistency", consistency(m, bytes, err));
+        return bytes;
+    }
+
+    /** ORT on the written model against SameDiff on the same weights: max |logit diff| on a probe batch. */
+    static Map<String, Object> consistency(Model m, byte[] bytes, PrintWriter err) {
+        long[] shape = ModelSummary.of(m, null, bytes.length).inputShape().clone();
+        shape[0] = Math.max(shape[0], 1);
+        float[] x = Probe.randomInput(shape, 77);
+        float[] ort;
+        try (var s = dev.acdc.runtime.Sessions.open(bytes, dev.acdc.runtime.Sessions.Config.cpu(), q -> { })) {
+            ort = Probe.run(s.session(), x, shape);
+        }
+        SameDiffGraph g = SameDiffGraph.build(m, n -> false);
+        float[] sd = g.output(org.nd4j.linalg.factory.Nd4j.create(x, shape, 'c')).dup('c').data().asFloat();
+        double max = 0;
+        for (int i = 0; i < ort.length; i++) {
+            max = Math.max(max, Math.abs(ort[i] - sd[i]));
+        }
+        err.printf("acdc: ONNX Runtime vs SameDiff on the written weights (probe %s): max |logit diff| %.2g%n",
+                Arrays.toString(shape), max);
+        if (max > 1e-3) {
+            throw new dev.acdc.AcdcException(dev.acdc.AcdcException.INTERNAL, "the written model disagrees with the "
+                    + "trained graph (max |logit diff| " + max + " > 1e-3); nothing written", null);
+        }
+        return Map.of("probeShape", shape, "maxAbsLogitDiff", max);
     }
 }

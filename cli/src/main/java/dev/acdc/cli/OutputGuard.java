@@ -42,7 +42,7 @@ final class OutputGuard {
         if (out == null) {
             return null;
         }
-        CompressCommand.checkFolder(out);
+        ModelFiles.checkFolder(out);
         if (Files.isDirectory(out)) {
             throw new AcdcException("output " + out + " is a folder; name a file");
         }

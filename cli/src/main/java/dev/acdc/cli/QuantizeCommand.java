@@ -10,10 +10,8 @@ import dev.acdc.quantize.Quantizer;
 import dev.acdc.runtime.Probe;
 import dev.acdc.runtime.ValidationResult;
 import dev.acdc.runtime.calibration.CalibrationImages;
-import dev.acdc.runtime.calibration.QuantizationCalibration;
 import dev.acdc.runtime.quantize.Quantization;
 import dev.acdc.util.Json;
-import dev.acdc.util.Table;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -111,12 +109,12 @@ final class QuantizeCommand implements Callable<Integer> {
             dataOptions.preprocessing(); // bad preprocessing options fail before any work
         }
         OutputGuard guard = new OutputGuard().reads(model).readsData(calibrationData).readsData(evalData);
-        CompressCommand.Outputs outs = CompressCommand.Outputs.of(guard,
-                output != null ? output : CompressCommand.siblingWithSuffix(model, "." + m.id() + ".onnx"), report);
+        ModelFiles.Outputs outs = ModelFiles.Outputs.of(guard,
+                output != null ? output : ModelFiles.siblingWithSuffix(model, "." + m.id() + ".onnx"), report);
 
         long t0 = System.nanoTime();
         err.println("acdc: loading " + model);
-        byte[] originalBytes = CompressCommand.readAll(model);
+        byte[] originalBytes = ModelFiles.readAll(model);
         Model original = OnnxModels.load(model);
         ModelSummary before = ModelSummary.of(original, null, originalBytes.length);
         CalibrationImages images = null;
@@ -156,7 +154,7 @@ final class QuantizeCommand implements Callable<Integer> {
             try (Dataset all = dataOptions.open(evalData)) {
                 Dataset ds = dataOptions.sample(all, "evaluation", null);
                 err.println("acdc: validating on " + ds.describe());
-                validation = ValidateCommand.run(originalBytes, bytes, ds, pre, dataOptions, err);
+                validation = ValidationText.run(originalBytes, bytes, ds, pre, dataOptions, err);
             }
             json.put("validation", validation.json());
         }
@@ -181,10 +179,10 @@ final class QuantizeCommand implements Callable<Integer> {
             staged.commit();
         }
 
-        out.print(summary(q, originalBytes.length, bytes.length));
+        out.print(QuantizationText.summary(q, originalBytes.length, bytes.length));
         if (validation != null) {
             out.println();
-            out.print(ValidateCommand.render(validation, model.getFileName().toString(),
+            out.print(ValidationText.render(validation, model.getFileName().toString(),
                     outs.model().getFileName().toString()));
         }
         out.println("verdict: " + verdict);
@@ -217,26 +215,4 @@ final class QuantizeCommand implements Callable<Integer> {
                 : String.format(Locale.ROOT, "top-1 %+.2f points, %s", -v.drop() + 0.0, size); // + 0.0: no "-0.00"
     }
 
-    /** The text summary: what was quantized, bytes, and the worst layers. */
-    static String summary(Quantization.Outcome q, long bytesBefore, long bytesAfter) {
-        StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%s: %d node(s) quantized, %d kept float; %,d -> %,d bytes (%.1f %%)%n",
-                q.result().mode().id(), q.result().quantized().size(), q.result().keptFloat().size(), bytesBefore,
-                bytesAfter, 100.0 * bytesAfter / Math.max(1, bytesBefore)));
-        for (String k : q.result().keptFloat()) {
-            sb.append("kept float: ").append(k).append('\n');
-        }
-        for (String n : q.result().notes()) {
-            sb.append("note: ").append(n).append('\n');
-        }
-        if (!q.layerErrors().isEmpty()) {
-            Table t = new Table("layer", "relative error", "SQNR dB");
-            for (QuantizationCalibration.LayerError e : q.layerErrors()) {
-                t.row(e.layer(), String.format(Locale.ROOT, "%.4f", e.relativeError()),
-                        Double.isFinite(e.sqnrDb()) ? String.format(Locale.ROOT, "%.1f", e.sqnrDb()) : "exact");
-            }
-            sb.append("per-layer output error against the float model (calibration images):\n").append(t);
-        }
-        return sb.toString();
-    }
 }

@@ -60,7 +60,7 @@ final class TrainBenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Nd4jSetup.init();
-        byte[] bytes = CompressCommand.readAll(model);
+        byte[] bytes = ModelFiles.readAll(model);
         Model probe = OnnxModels.fromBytes(bytes, null);
         long[] shape = probe.graph().dataInputs().get(0).shape();
         int c = (int) shape[1];
@@ -72,7 +72,7 @@ final class TrainBenchCommand implements Callable<Integer> {
         boolean[] modes = {false, true};
         List<List<Double>> ips = List.of(new ArrayList<>(), new ArrayList<>());
         try (OrtTeacher t = teacher == null ? null
-                : new OrtTeacher(CompressCommand.readAll(teacher), dev.acdc.runtime.Sessions.Config.cpu(), s -> { })) {
+                : new OrtTeacher(ModelFiles.readAll(teacher), dev.acdc.runtime.Sessions.Config.cpu(), s -> { })) {
             dev.acdc.train.Teacher tc = t != null ? t : (x, n, s) -> new float[n * classes];
             for (int r = 0; r < repeats; r++) {
                 for (int k = 0; k < modes.length; k++) {

@@ -56,8 +56,8 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         OutputGuard guard = new OutputGuard().reads(model).readsData(trainData).readsData(evalData);
-        var outs = CompressCommand.Outputs.of(guard,
-                output != null ? output : CompressCommand.siblingWithSuffix(model, ".trained.onnx"), report);
+        var outs = ModelFiles.Outputs.of(guard,
+                output != null ? output : ModelFiles.siblingWithSuffix(model, ".trained.onnx"), report);
         guard.checkpointFolder(train.checkpoint, dev.acdc.train.Checkpoint.FILES);
         Path out1 = outs.model();
         Path rep = outs.report();
@@ -70,8 +70,8 @@ final class TrainCommand implements Callable<Integer> {
         Map<String, Object> t = FineTuning.run(m, null, trainData, evalData, dataOptions.preprocessing(), train,
                 dataOptions, err, out1);
         j.put("training", t);
-        byte[] bytes = FinetuneCommand.checkedBytes(m, j, err);
-        CompressCommand.saveVerified(m, bytes, out1, model, err, outs, j);
+        byte[] bytes = FineTuning.checkedBytes(m, j, err);
+        ModelFiles.saveVerified(m, bytes, out1, model, err, outs, j);
         var epochs = (java.util.List<?>) t.get("epochs");
         out.printf("trained %d steps in %.0f s (%.0f img/s, %s); best epoch %s of %d; wrote %s; reports %s, %s, %s%n", t.get("steps"),
                 (double) t.get("seconds"), (double) t.get("imagesPerSecond"), t.get("backend"), t.get("bestEpoch"),

@@ -1,13 +1,11 @@
 package dev.acdc.cli;
 
 import dev.acdc.AcdcException;
-import dev.acdc.data.DataSpec;
 import dev.acdc.data.Dataset;
 import dev.acdc.data.Preprocessing;
 import dev.acdc.runtime.ValidationResult;
 import dev.acdc.runtime.Validator;
 import dev.acdc.util.Json;
-import dev.acdc.util.Table;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -17,8 +15,6 @@ import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -68,17 +64,17 @@ final class ValidateCommand implements Callable<Integer> {
         }
         dataOptions.sessions(); // bad runtime options fail before any work
         new OutputGuard().reads(original, candidate).readsData(data).writes(json);
-        byte[] a = CompressCommand.readAll(original);
-        byte[] b = CompressCommand.readAll(candidate);
+        byte[] a = ModelFiles.readAll(original);
+        byte[] b = ModelFiles.readAll(candidate);
         Preprocessing pre = dataOptions.preprocessing();
         try (Dataset all = dataOptions.open(data)) {
             Dataset ds = dataOptions.sample(all, "evaluation", err);
             err.println("acdc: " + pre);
-            ValidationResult r = run(a, b, ds, pre, dataOptions, err);
-            out.print(render(r, original.getFileName().toString(), candidate.getFileName().toString()));
+            ValidationResult r = ValidationText.run(a, b, ds, pre, dataOptions, err);
+            out.print(ValidationText.render(r, original.getFileName().toString(), candidate.getFileName().toString()));
             Map<String, Object> j = new java.util.LinkedHashMap<>(r.json());
             if (measureOverhead) {
-                double bare = Validator.bareLoop(a, b, ds, pre, options(dataOptions));
+                double bare = Validator.bareLoop(a, b, ds, pre, ValidationText.options(dataOptions));
                 out.printf("throughput: validate %.0f img/s, bare ONNX Runtime loop %.0f img/s (ratio %.2f)%n",
                         r.imagesPerSecond(), bare, r.imagesPerSecond() / bare);
                 j.put("bareLoopImagesPerSecond", bare);
@@ -100,42 +96,4 @@ final class ValidateCommand implements Callable<Integer> {
         return 0;
     }
 
-    static Validator.Options options(DataOptions d) {
-        return new Validator.Options(d.batchSize, d.sessions(), d.noLabels);
-    }
-
-    static ValidationResult run(byte[] a, byte[] b, Dataset ds, Preprocessing pre, DataOptions d, PrintWriter err) {
-        ProgressBar bar = new ProgressBar(err, "validate");
-        return Validator.validate(a, b, ds, pre, options(d), Interrupts.progress(err), bar::update);
-    }
-
-    static String render(ValidationResult r, String nameA, String nameB) {
-        List<String> head = new ArrayList<>(List.of("", "samples"));
-        if (r.labels()) {
-            head.add("top-1 %");
-            if (!Double.isNaN(r.originalTop5())) {
-                head.add("top-5 %");
-            }
-        }
-        Table t = new Table(head.toArray(new String[0]));
-        for (int i = 0; i < 2; i++) {
-            List<Object> row = new ArrayList<>(List.of(i == 0 ? "original  " + nameA : "candidate " + nameB, r.samples()));
-            if (r.labels()) {
-                row.add(String.format("%.2f", 100 * (i == 0 ? r.originalTop1() : r.candidateTop1())));
-                if (!Double.isNaN(r.originalTop5())) {
-                    row.add(String.format("%.2f", 100 * (i == 0 ? r.originalTop5() : r.candidateTop5())));
-                }
-            }
-            t.row(row.toArray());
-        }
-        StringBuilder sb = new StringBuilder(t.toString());
-        if (r.labels()) {
-            sb.append(String.format("top-1 drop      %.2f points%n", r.drop()));
-        }
-        sb.append(String.format("agreement       %.2f %% of predictions%n", 100 * r.agreement()));
-        sb.append(String.format("logit diff      max %.4g, mean %.4g%n", r.maxAbsDiff(), r.meanAbsDiff()));
-        sb.append(String.format("provider        %s (%.1f s, %.0f img/s for both models)%n", r.provider(), r.seconds(),
-                r.imagesPerSecond()));
-        return sb.toString();
-    }
 }

@@ -258,7 +258,7 @@ final class FineTuning {
             ort = Probe.run(s.session(), x, shape);
         }
         SameDiffGraph g = SameDiffGraph.build(m, n -> false);
-        float[] sd = g.output(org.nd4j.linalg.factory.Nd4j.create(x, shape, 'c')).dup('c').data().asFloat();
+        float[] sd = g.output(x, shape);
         double max = 0;
         for (int i = 0; i < ort.length; i++) {
             max = Math.max(max, Math.abs(ort[i] - sd[i]));

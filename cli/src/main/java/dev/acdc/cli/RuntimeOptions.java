@@ -22,7 +22,6 @@ final class RuntimeOptions {
             throw new dev.acdc.AcdcException("--threads must be 0 (ONNX Runtime's choice) or a thread count up to 1024, got "
                     + threads);
         }
-        return new Sessions.Config(Provider.parse(provider), strict, threads,
-                ai.onnxruntime.OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        return Sessions.Config.of(Provider.parse(provider), strict, threads);
     }
 }

@@ -245,6 +245,11 @@ public final class SameDiffGraph {
         return sd.output(Map.of(INPUT, x), "logits").get("logits");
     }
 
+    /** Runs the graph on a batch given as plain floats of {@code shape} (C order); returns the logits, flat. */
+    public float[] output(float[] x, long[] shape) {
+        return output(org.nd4j.linalg.factory.Nd4j.create(x, shape, 'c')).dup('c').data().asFloat();
+    }
+
     // ------------------------------------------------------------------ translation
 
     private SDVariable in(Node n, int i) {

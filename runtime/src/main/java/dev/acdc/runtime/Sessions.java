@@ -18,6 +18,11 @@ public final class Sessions {
         public static Config cpu() {
             return new Config(Provider.CPU, false, 0, OrtSession.SessionOptions.OptLevel.ALL_OPT);
         }
+
+        /** All of ONNX Runtime's graph optimisations, on the given provider and thread count (0: its default). */
+        public static Config of(Provider provider, boolean strict, int threads) {
+            return new Config(provider, strict, threads, OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        }
     }
 
     /** A session and the provider it actually runs on. */

@@ -193,11 +193,6 @@ public final class Quantizer {
         }
     }
 
-    /** Weight-only int8 with one scale per coefficient row: see {@link #weightsOnly(Model, Pattern, CoefficientScales)}. */
-    public static Result weightsOnly(Model m, Pattern exclude) {
-        return weightsOnly(m, exclude, CoefficientScales.ROW);
-    }
-
     /** Weight-only int8: see the class comment. {@code m} must be {@link #prepare}d; it is changed. */
     public static Result weightsOnly(Model m, Pattern exclude, CoefficientScales coefficientScales) {
         Graph g = m.graph();
@@ -385,12 +380,6 @@ public final class Quantizer {
         }
         tensors.removeIf(t -> g.isGraphOutput(t) || constant.contains(t) || t.isEmpty());
         return new StaticPlan(compute, relu, tensors);
-    }
-
-    /** Static int8 with one scale per coefficient row: see {@link #staticQdq(Model, Map, Map, Pattern, CoefficientScales)}. */
-    public static Result staticQdq(Model m, Map<String, double[]> ranges, Map<String, float[]> kernels,
-                                   Pattern exclude) {
-        return staticQdq(m, ranges, kernels, exclude, CoefficientScales.ROW);
     }
 
     /**

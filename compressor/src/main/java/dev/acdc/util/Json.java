@@ -20,33 +20,25 @@ public final class Json {
      * report never holds a non-number where a number belongs.
      */
     private static com.fasterxml.jackson.databind.Module finiteNumbers() {
+        com.fasterxml.jackson.databind.JsonSerializer<Number> finite = new com.fasterxml.jackson.databind.JsonSerializer<>() {
+            @Override
+            public void serialize(Number v, com.fasterxml.jackson.core.JsonGenerator g,
+                                  com.fasterxml.jackson.databind.SerializerProvider p) throws java.io.IOException {
+                if (v == null || !Double.isFinite(v.doubleValue())) {
+                    g.writeNull();
+                } else if (v instanceof Float f) {
+                    g.writeNumber(f); // a float's own shortest digits, not its double expansion
+                } else {
+                    g.writeNumber(v.doubleValue());
+                }
+            }
+        };
         com.fasterxml.jackson.databind.module.SimpleModule m = new com.fasterxml.jackson.databind.module.SimpleModule("finite");
-        com.fasterxml.jackson.databind.JsonSerializer<Double> d = new com.fasterxml.jackson.databind.JsonSerializer<>() {
-            @Override
-            public void serialize(Double v, com.fasterxml.jackson.core.JsonGenerator g,
-                                  com.fasterxml.jackson.databind.SerializerProvider p) throws java.io.IOException {
-                if (v == null || !Double.isFinite(v)) {
-                    g.writeNull();
-                } else {
-                    g.writeNumber(v);
-                }
-            }
-        };
-        com.fasterxml.jackson.databind.JsonSerializer<Float> f = new com.fasterxml.jackson.databind.JsonSerializer<>() {
-            @Override
-            public void serialize(Float v, com.fasterxml.jackson.core.JsonGenerator g,
-                                  com.fasterxml.jackson.databind.SerializerProvider p) throws java.io.IOException {
-                if (v == null || !Float.isFinite(v)) {
-                    g.writeNull();
-                } else {
-                    g.writeNumber(v);
-                }
-            }
-        };
-        m.addSerializer(Double.class, d);
-        m.addSerializer(Double.TYPE, d);
-        m.addSerializer(Float.class, f);
-        m.addSerializer(Float.TYPE, f);
+        for (Class<?> c : new Class<?>[] {Double.class, Double.TYPE, Float.class, Float.TYPE}) {
+            @SuppressWarnings("unchecked")
+            Class<Number> n = (Class<Number>) c;
+            m.addSerializer(n, finite);
+        }
         return m;
     }
 

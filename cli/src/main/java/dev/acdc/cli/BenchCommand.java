@@ -1,5 +1,9 @@
 package dev.acdc.cli;
 
+import dev.acdc.runtime.workflow.OutputGuard;
+
+import dev.acdc.runtime.workflow.OutputFiles;
+
 import dev.acdc.AcdcException;
 import dev.acdc.runtime.Bench;
 import dev.acdc.util.Json;
@@ -63,8 +67,8 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         var cfg = runtime.sessions();
-        byte[] a = ModelFiles.readAll(model);
-        byte[] b = vs == null ? null : ModelFiles.readAll(vs);
+        byte[] a = OutputFiles.readAll(model);
+        byte[] b = vs == null ? null : OutputFiles.readAll(vs);
         String[] provUsed = {cfg.provider().name().toLowerCase()};
         List<Bench.Row> rows = Bench.run(a, b, batches, cfg, warmup, runs, msg -> {
             err.println("acdc: " + msg);

@@ -1,9 +1,13 @@
 package dev.acdc.cli;
 
+import dev.acdc.runtime.workflow.OutputGuard;
+
+import dev.acdc.runtime.workflow.OutputFiles;
+
 import dev.acdc.data.Preprocessing;
 import dev.acdc.ir.Model;
 import dev.acdc.onnx.OnnxModels;
-import dev.acdc.passes.PassManager;
+import dev.acdc.runtime.workflow.FineTuneJob;
 import dev.acdc.runtime.ValidationResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -61,23 +65,23 @@ final class FinetuneCommand implements Callable<Integer> {
         var opts = train.options(trainData);
         Preprocessing pre = dataOptions.preprocessing();
         OutputGuard guard = new OutputGuard().reads(model, teacher).readsData(trainData).readsData(evalData);
-        var outs = ModelFiles.Outputs.of(guard,
-                output != null ? output : ModelFiles.siblingWithSuffix(model, ".finetuned.onnx"), report);
+        var outs = OutputFiles.Outputs.of(guard,
+                output != null ? output : OutputFiles.siblingWithSuffix(model, ".finetuned.onnx"), report);
         guard.checkpointFolder(train.checkpoint, dev.acdc.train.Checkpoint.FILES);
         Path out1 = outs.model();
         Path rep = outs.report();
-        byte[] teacherBytes = ModelFiles.readAll(teacher);
+        byte[] teacherBytes = OutputFiles.readAll(teacher);
         Model student = OnnxModels.load(model);
         dev.acdc.quantize.Quantizer.requireFloat(student, "fine-tune");
-        PassManager.standard().run(student);
+        FineTuneJob.prepare(student);
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("input", model.toString());
         j.put("output", out1.toString());
         j.put("teacher", teacher.toString());
         Map<String, Object> ft = FineTuning.run(student, teacherBytes, trainData, evalData, pre, train, dataOptions, err,
-                out1);
+                out1).report();
         j.put("finetune", ft);
-        byte[] bytes = FineTuning.checkedBytes(student, j, err);
+        byte[] bytes = FineTuneJob.checkedBytes(student, j, new CliListener(err));
         if (evalData != null) {
             try (var all = dataOptions.open(evalData)) {
                 var ds = dataOptions.sample(all, "evaluation", null);
@@ -86,7 +90,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 out.print(ValidationText.render(v, teacher.getFileName().toString(), out1.getFileName().toString()));
             }
         }
-        ModelFiles.saveVerified(student, bytes, out1, model, err, outs, j);
+        OutputFiles.saveVerified(student, bytes, out1, model, new CliListener(err), outs, j);
         out.printf("fine-tuned %d steps in %.0f s (%.0f img/s, %s); wrote %s; reports %s, %s, %s%n", ft.get("steps"),
                 (double) ft.get("seconds"), (double) ft.get("imagesPerSecond"), ft.get("backend"), out1, rep, outs.markdown().getFileName(), outs.html().getFileName());
         out.flush();

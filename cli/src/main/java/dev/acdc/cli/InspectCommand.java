@@ -1,5 +1,7 @@
 package dev.acdc.cli;
 
+import dev.acdc.runtime.workflow.OutputGuard;
+
 import dev.acdc.inspect.ConvInfo;
 import dev.acdc.inspect.Inspector;
 import dev.acdc.inspect.ModelSummary;

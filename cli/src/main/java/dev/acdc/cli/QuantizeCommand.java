@@ -1,5 +1,9 @@
 package dev.acdc.cli;
 
+import dev.acdc.runtime.workflow.OutputGuard;
+
+import dev.acdc.runtime.workflow.OutputFiles;
+
 import dev.acdc.AcdcException;
 import dev.acdc.data.Dataset;
 import dev.acdc.data.Preprocessing;
@@ -109,12 +113,12 @@ final class QuantizeCommand implements Callable<Integer> {
             dataOptions.preprocessing(); // bad preprocessing options fail before any work
         }
         OutputGuard guard = new OutputGuard().reads(model).readsData(calibrationData).readsData(evalData);
-        ModelFiles.Outputs outs = ModelFiles.Outputs.of(guard,
-                output != null ? output : ModelFiles.siblingWithSuffix(model, "." + m.id() + ".onnx"), report);
+        OutputFiles.Outputs outs = OutputFiles.Outputs.of(guard,
+                output != null ? output : OutputFiles.siblingWithSuffix(model, "." + m.id() + ".onnx"), report);
 
         long t0 = System.nanoTime();
         err.println("acdc: loading " + model);
-        byte[] originalBytes = ModelFiles.readAll(model);
+        byte[] originalBytes = OutputFiles.readAll(model);
         Model original = OnnxModels.load(model);
         ModelSummary before = ModelSummary.of(original, null, originalBytes.length);
         CalibrationImages images = null;

@@ -1,5 +1,7 @@
 package dev.acdc.cli;
 
+import dev.acdc.runtime.workflow.OutputGuard;
+
 import dev.acdc.AcdcException;
 import dev.acdc.decompose.Settings;
 import dev.acdc.onnx.OnnxModels;

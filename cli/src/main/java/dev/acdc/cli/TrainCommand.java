@@ -1,8 +1,12 @@
 package dev.acdc.cli;
 
+import dev.acdc.runtime.workflow.OutputGuard;
+
+import dev.acdc.runtime.workflow.OutputFiles;
+
 import dev.acdc.ir.Model;
 import dev.acdc.onnx.OnnxModels;
-import dev.acdc.passes.PassManager;
+import dev.acdc.runtime.workflow.FineTuneJob;
 import dev.acdc.util.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -56,22 +60,22 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         OutputGuard guard = new OutputGuard().reads(model).readsData(trainData).readsData(evalData);
-        var outs = ModelFiles.Outputs.of(guard,
-                output != null ? output : ModelFiles.siblingWithSuffix(model, ".trained.onnx"), report);
+        var outs = OutputFiles.Outputs.of(guard,
+                output != null ? output : OutputFiles.siblingWithSuffix(model, ".trained.onnx"), report);
         guard.checkpointFolder(train.checkpoint, dev.acdc.train.Checkpoint.FILES);
         Path out1 = outs.model();
         Path rep = outs.report();
         train.options(trainData); // bad training options fail before any work
         Model m = OnnxModels.load(model);
-        PassManager.standard().run(m);
+        FineTuneJob.prepare(m);
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("input", model.toString());
         j.put("output", out1.toString());
         Map<String, Object> t = FineTuning.run(m, null, trainData, evalData, dataOptions.preprocessing(), train,
-                dataOptions, err, out1);
+                dataOptions, err, out1).report();
         j.put("training", t);
-        byte[] bytes = FineTuning.checkedBytes(m, j, err);
-        ModelFiles.saveVerified(m, bytes, out1, model, err, outs, j);
+        byte[] bytes = FineTuneJob.checkedBytes(m, j, new CliListener(err));
+        OutputFiles.saveVerified(m, bytes, out1, model, new CliListener(err), outs, j);
         var epochs = (java.util.List<?>) t.get("epochs");
         out.printf("trained %d steps in %.0f s (%.0f img/s, %s); best epoch %s of %d; wrote %s; reports %s, %s, %s%n", t.get("steps"),
                 (double) t.get("seconds"), (double) t.get("imagesPerSecond"), t.get("backend"), t.get("bestEpoch"),

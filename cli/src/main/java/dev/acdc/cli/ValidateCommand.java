@@ -1,5 +1,9 @@
 package dev.acdc.cli;
 
+import dev.acdc.runtime.workflow.OutputGuard;
+
+import dev.acdc.runtime.workflow.OutputFiles;
+
 import dev.acdc.AcdcException;
 import dev.acdc.data.Dataset;
 import dev.acdc.data.Preprocessing;
@@ -64,8 +68,8 @@ final class ValidateCommand implements Callable<Integer> {
         }
         dataOptions.sessions(); // bad runtime options fail before any work
         new OutputGuard().reads(original, candidate).readsData(data).writes(json);
-        byte[] a = ModelFiles.readAll(original);
-        byte[] b = ModelFiles.readAll(candidate);
+        byte[] a = OutputFiles.readAll(original);
+        byte[] b = OutputFiles.readAll(candidate);
         Preprocessing pre = dataOptions.preprocessing();
         try (Dataset all = dataOptions.open(data)) {
             Dataset ds = dataOptions.sample(all, "evaluation", err);

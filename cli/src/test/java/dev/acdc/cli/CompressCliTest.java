@@ -417,16 +417,16 @@ class CompressCliTest {
                 1e-7, 3, 1, null, null);
         dev.acdc.runtime.Probe.Comparison differs = new dev.acdc.runtime.Probe.Comparison(new long[] {2, 3, 8, 8}, 0.5,
                 0.1, 3, 0.5, null, null);
-        CompressCommand.requireExactWhereItShouldBe(full, true, agrees);
+        dev.acdc.runtime.workflow.CompressionJob.requireExactWhereItShouldBe(full, true, agrees);
         dev.acdc.AcdcException e = org.junit.jupiter.api.Assertions.assertThrows(dev.acdc.AcdcException.class,
-                () -> CompressCommand.requireExactWhereItShouldBe(full, true, differs));
+                () -> dev.acdc.runtime.workflow.CompressionJob.requireExactWhereItShouldBe(full, true, differs));
         assertTrue(e.getMessage().contains("the export does not compute the original; nothing written"), e.getMessage());
         // trained or output-fitted weights are not expected to be exact
-        CompressCommand.requireExactWhereItShouldBe(full, false, differs);
+        dev.acdc.runtime.workflow.CompressionJob.requireExactWhereItShouldBe(full, false, differs);
         dev.acdc.ir.Model m2 = ModelGenerators.residual(3, 8, 16, 5, 2);
         dev.acdc.decompose.Compressor.Result lossy = dev.acdc.decompose.Compressor.compress(m2,
                 dev.acdc.decompose.Settings.of("layer", "2", "8", null, null), s -> { });
-        CompressCommand.requireExactWhereItShouldBe(lossy, true, differs);
+        dev.acdc.runtime.workflow.CompressionJob.requireExactWhereItShouldBe(lossy, true, differs);
     }
 
     /** A compressed file says acdc wrote it, from what, and how it was fitted. */

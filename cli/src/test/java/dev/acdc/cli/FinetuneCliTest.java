@@ -69,7 +69,7 @@ class FinetuneCliTest {
     void selectionSplitIsStratifiedAndDisjointFromTraining() throws Exception {
         Path data = cifar("pool.bin", 200); // labels 0..9 in turn
         try (dev.acdc.data.Dataset d = dev.acdc.data.DataSpec.open("cifar10:" + data)) {
-            FineTuning.Split s = FineTuning.split(d, 0.1, 3);
+            dev.acdc.runtime.workflow.FineTuneJob.Split s = dev.acdc.runtime.workflow.FineTuneJob.split(d, 0.1, 3);
             int[] train = ((dev.acdc.data.SubsetDataset) s.train()).indices();
             int[] held = ((dev.acdc.data.SubsetDataset) s.select()).indices();
             assertEquals(20, held.length);
@@ -88,9 +88,9 @@ class FinetuneCliTest {
                 assertEquals(2, perClass[c], "class " + c + " keeps its share of the hold-out");
             }
             // seeded: the same seed gives the same split, another seed another one
-            assertTrue(java.util.Arrays.equals(held, ((dev.acdc.data.SubsetDataset) FineTuning.split(d, 0.1, 3).select()).indices()));
-            assertTrue(!java.util.Arrays.equals(held, ((dev.acdc.data.SubsetDataset) FineTuning.split(d, 0.1, 4).select()).indices()));
-            assertEquals(null, FineTuning.split(d, 0, 3).select(), "--select-split 0: no hold-out");
+            assertTrue(java.util.Arrays.equals(held, ((dev.acdc.data.SubsetDataset) dev.acdc.runtime.workflow.FineTuneJob.split(d, 0.1, 3).select()).indices()));
+            assertTrue(!java.util.Arrays.equals(held, ((dev.acdc.data.SubsetDataset) dev.acdc.runtime.workflow.FineTuneJob.split(d, 0.1, 4).select()).indices()));
+            assertEquals(null, dev.acdc.runtime.workflow.FineTuneJob.split(d, 0, 3).select(), "--select-split 0: no hold-out");
         }
     }
 

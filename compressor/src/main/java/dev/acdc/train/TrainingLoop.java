@@ -30,7 +30,7 @@ public final class TrainingLoop {
         }
 
         /** After an epoch's weights are written back into the model and evaluated. */
-        default void epoch(Run run, Trainer.EpochRecord record) {
+        default void epoch(Run run, EpochRecord record) {
         }
 
         /** After the last epoch. */
@@ -42,7 +42,7 @@ public final class TrainingLoop {
     public static final class Run {
         final Model model;
         final TrainingBackend backend;
-        final List<Trainer.EpochRecord> records = new ArrayList<>();
+        final List<EpochRecord> records = new ArrayList<>();
         int step;
         double seconds;
         double imagesPerSecond;
@@ -59,7 +59,7 @@ public final class TrainingLoop {
             return model;
         }
 
-        public List<Trainer.EpochRecord> records() {
+        public List<EpochRecord> records() {
             return List.copyOf(records);
         }
 
@@ -127,7 +127,7 @@ public final class TrainingLoop {
             run.bestEpoch = st.bestEpoch();
             run.bestScore = Double.isNaN(st.bestTop1()) ? Double.NEGATIVE_INFINITY : st.bestTop1();
             for (Map<String, Object> rec : st.records()) {
-                run.records.add(Trainer.EpochRecord.fromJson(rec));
+                run.records.add(EpochRecord.fromJson(rec));
             }
             if (restored.best() != null) {
                 run.best = new LinkedHashMap<>();
@@ -189,7 +189,7 @@ public final class TrainingLoop {
             backend.writeBack();
             double select = evaluators.select() == null ? Double.NaN : evaluators.select().top1(student);
             double report = evaluators.report() == null ? Double.NaN : evaluators.report().top1(student);
-            run.records.add(new Trainer.EpochRecord(epoch, lossCount == 0 ? Double.NaN : lossSum / lossCount, report,
+            run.records.add(new EpochRecord(epoch, lossCount == 0 ? Double.NaN : lossSum / lossCount, report,
                     select, before + (System.nanoTime() - te) / 1e9, false));
             for (Listener l : listeners) { // each sees the record as the ones before it left it (best or not)
                 l.epoch(run, run.records.get(run.records.size() - 1));
@@ -240,7 +240,7 @@ public final class TrainingLoop {
         }
 
         @Override
-        public void epoch(Run run, Trainer.EpochRecord rec) {
+        public void epoch(Run run, EpochRecord rec) {
             // a tie goes to the later epoch: the schedule has lowered the rate since, and on a hold-out of
             // a few hundred images a tie is within the noise
             if (!selecting || rec.selectTop1() >= run.bestScore) {
@@ -270,7 +270,7 @@ public final class TrainingLoop {
         }
 
         @Override
-        public void epoch(Run run, Trainer.EpochRecord rec) {
+        public void epoch(Run run, EpochRecord rec) {
             Checkpoint.save(folder, run.model, run.backend, new Checkpoint.State(rec.epoch(), run.step, run.bestEpoch,
                     run.bestScore, run.recordsJson(), 0, 0, 0), run.best);
         }

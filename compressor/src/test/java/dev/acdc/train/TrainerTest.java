@@ -394,7 +394,7 @@ class TrainerTest {
                     }
 
                     @Override
-                    public void epoch(Trainer.EpochRecord rec) {
+                    public void epoch(EpochRecord rec) {
                         losses.add(rec.loss());
                     }
                 });
@@ -456,7 +456,7 @@ class TrainerTest {
             }
 
             @Override
-            public void epoch(Trainer.EpochRecord rec) {
+            public void epoch(EpochRecord rec) {
                 if (rec.epoch() == 2) {
                     throw new IllegalStateException("interrupted");
                 }
@@ -478,7 +478,7 @@ class TrainerTest {
             }
 
             @Override
-            public void epoch(Trainer.EpochRecord rec) {
+            public void epoch(EpochRecord rec) {
             }
         };
         StopSignal.Stopped stopped = assertThrows(StopSignal.Stopped.class, () -> Trainer.train(compressedTiny(11),
@@ -541,7 +541,7 @@ class TrainerTest {
             }
 
             @Override
-            public void epoch(Trainer.EpochRecord rec) {
+            public void epoch(EpochRecord rec) {
             }
         };
     }

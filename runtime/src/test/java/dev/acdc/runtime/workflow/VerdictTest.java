@@ -1,4 +1,4 @@
-package dev.acdc.cli;
+package dev.acdc.runtime.workflow;
 
 import dev.acdc.runtime.ValidationResult;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.acdc.cli;
+package dev.acdc.runtime.workflow;
 
 import dev.acdc.AcdcException;
 
@@ -15,12 +15,12 @@ import java.util.List;
  * systems) where it exists, and as the same normalised absolute path where it does not yet. A
  * checkpoint folder may not hold any input, and only files the checkpoint writes go into it.
  */
-final class OutputGuard {
+public final class OutputGuard {
     private final List<Path> inputs = new ArrayList<>();
     private final List<Path> outputs = new ArrayList<>();
 
     /** Files the command reads. */
-    OutputGuard reads(Path... files) {
+    public OutputGuard reads(Path... files) {
         for (Path f : files) {
             if (f != null) {
                 inputs.add(f);
@@ -30,7 +30,7 @@ final class OutputGuard {
     }
 
     /** The files of a data SPEC (null: none). */
-    OutputGuard readsData(String spec) {
+    public OutputGuard readsData(String spec) {
         if (spec != null) {
             inputs.addAll(dev.acdc.data.DataSpec.files(spec));
         }
@@ -38,11 +38,11 @@ final class OutputGuard {
     }
 
     /** Checks and records an output path (null: none); returns it. */
-    Path writes(Path out) {
+    public Path writes(Path out) {
         if (out == null) {
             return null;
         }
-        ModelFiles.checkFolder(out);
+        OutputFiles.checkFolder(out);
         if (Files.isDirectory(out)) {
             throw new AcdcException("output " + out + " is a folder; name a file");
         }
@@ -67,7 +67,7 @@ final class OutputGuard {
      * the checkpoint writes there ({@code names}) must not already exist unless a checkpoint wrote it
      * (its state file, with acdc's format marker).
      */
-    Path checkpointFolder(Path dir, List<String> names) {
+    public Path checkpointFolder(Path dir, List<String> names) {
         if (dir == null) {
             return null;
         }
@@ -100,7 +100,7 @@ final class OutputGuard {
         outputs.add(f);
     }
 
-    static boolean same(Path a, Path b) {
+    public static boolean same(Path a, Path b) {
         try {
             if (Files.exists(a) && Files.exists(b)) {
                 return Files.isSameFile(a, b);

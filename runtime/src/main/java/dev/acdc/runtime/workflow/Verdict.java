@@ -1,4 +1,4 @@
-package dev.acdc.cli;
+package dev.acdc.runtime.workflow;
 
 import dev.acdc.runtime.ValidationResult;
 
@@ -10,11 +10,11 @@ import java.util.Map;
  * The one-line verdict of a compression and the warnings a user must not miss: a model that is not
  * smaller than its input, one that agrees with the original on few images, one nobody measured.
  */
-record Verdict(String line, List<String> warnings) {
+public record Verdict(String line, List<String> warnings) {
     /** Agreement below this, on evaluation or calibration images, is called out. */
-    static final double LOW_AGREEMENT = 0.5;
+    public static final double LOW_AGREEMENT = 0.5;
 
-    static Verdict of(long bytesBefore, long bytesAfter, ValidationResult validation, Map<String, Object> outputFit,
+    public static Verdict of(long bytesBefore, long bytesAfter, ValidationResult validation, Map<String, Object> outputFit,
                       boolean fineTuned) {
         List<String> warnings = new ArrayList<>();
         double ratio = (double) bytesBefore / Math.max(1, bytesAfter);

@@ -1,0 +1,355 @@
+package dev.acdc.runtime.workflow;
+
+import dev.acdc.AcdcException;
+import dev.acdc.data.Dataset;
+import dev.acdc.data.Preprocessing;
+import dev.acdc.decompose.CompressionReport;
+import dev.acdc.decompose.Compressor;
+import dev.acdc.decompose.ConvPlan;
+import dev.acdc.decompose.ExportForm;
+import dev.acdc.decompose.Settings;
+import dev.acdc.inspect.ModelSummary;
+import dev.acdc.ir.Model;
+import dev.acdc.onnx.AtomicFiles;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.passes.NormalizeFilters;
+import dev.acdc.passes.PassManager;
+import dev.acdc.quantize.Quantizer;
+import dev.acdc.report.HtmlReport;
+import dev.acdc.report.MarkdownReport;
+import dev.acdc.runtime.Probe;
+import dev.acdc.runtime.Sessions;
+import dev.acdc.runtime.ValidationResult;
+import dev.acdc.runtime.Validator;
+import dev.acdc.runtime.WrittenModelCheck;
+import dev.acdc.runtime.calibration.CalibrationImages;
+import dev.acdc.runtime.calibration.OutputFitter;
+import dev.acdc.runtime.calibration.Sensitivity;
+import dev.acdc.runtime.calibration.SizeTarget;
+import dev.acdc.runtime.quantize.Quantization;
+import dev.acdc.util.Json;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The whole compression, as {@code acdc-compress} runs it: load, (calibration sample, atom budget, output
+ * fit), decompose and export, (fine-tune, int8), verify the output in ONNX Runtime against the original
+ * on a probe batch, (validate on data), and write the model with its JSON, Markdown and HTML reports —
+ * staged, so that all take their names together or none does, never over the input.
+ */
+public final class CompressionJob {
+    private CompressionJob() {
+    }
+
+    /** How the factors are fitted: truncated SVD of the weights, or to the original's outputs on calibration images. */
+    public enum Fit {
+        SVD, OUTPUT;
+
+        public static Fit parse(String s) {
+            return switch (s.toLowerCase(Locale.ROOT)) {
+                case "svd" -> SVD;
+                case "output" -> OUTPUT;
+                default -> throw new AcdcException("--fit must be svd or output, got '" + s + "'");
+            };
+        }
+    }
+
+    /**
+     * Calibration images: a seeded sample of {@code images} of {@code data} (stratified where labelled),
+     * used by the output fit, the atom budget and static int8; {@code iterations} and {@code matchSum} steer
+     * the output fit (its ALS iterations per set; whether a conv feeding a residual Add matches the sum).
+     */
+    public record Calibration(Dataset data, Preprocessing pre, int images, long seed, int iterations, boolean matchSum) {
+        public Calibration {
+            if (data == null || pre == null) {
+                throw new IllegalArgumentException("calibration data and preprocessing are required");
+            }
+            if (images < 1) {
+                throw new AcdcException("--calibration-images must be at least 1, got " + images);
+            }
+            if (iterations < 0 || iterations > 10000) {
+                throw new AcdcException("--fit-iterations must be between 0 and 10000, got " + iterations);
+            }
+        }
+
+        /** 512 images (seed 1), the default ALS iterations, residual sums matched. */
+        public static Calibration of(Dataset data, Preprocessing pre) {
+            return new Calibration(data, pre, 512, 1, OutputFitter.ITERATIONS, true);
+        }
+    }
+
+    /** Data the written model is validated on, side by side with the original. */
+    public record Evaluation(Dataset data, Preprocessing pre, Validator.Options options) {
+        /** Batches of 100 on the CPU, labels used where there are any (the command's defaults). */
+        public static Evaluation of(Dataset data, Preprocessing pre) {
+            return new Evaluation(data, pre, new Validator.Options(100, Sessions.Config.cpu(), false));
+        }
+    }
+
+    /**
+     * One compression. {@code calibration}, {@code targetSize} (output bytes at most this fraction of the
+     * input's), {@code fineTune}, {@code quantize} and {@code evaluation} may be null (not done);
+     * {@code filterNorm} (0: off) scales every conv's filters before the fit when a fine-tune with
+     * training-mode BatchNormalization follows; {@code inputShape} null: the declared one.
+     */
+    public record Request(Path model, Settings settings, Fit fit, Calibration calibration, Double targetSize,
+                          double filterNorm, FineTuneJob.Settings fineTune, Quantization.Request quantize,
+                          Evaluation evaluation, long[] inputShape, OutputFiles.Outputs outputs) {
+        public Request {
+            if (model == null || settings == null || fit == null || outputs == null) {
+                throw new IllegalArgumentException("model, settings, fit and outputs are required");
+            }
+            check(settings, fit, calibration != null, targetSize, quantize == null ? null : quantize.mode(),
+                    fineTune != null);
+        }
+
+        /**
+         * The rules a request must meet, for a caller to check before it opens any data: the output fit,
+         * an atom budget and static int8 need calibration images; a fine-tune needs the reconstruct form.
+         */
+        public static void check(Settings settings, Fit fit, boolean calibration, Double targetSize,
+                                 Quantizer.Mode quantize, boolean fineTune) {
+            if (fit == Fit.OUTPUT && !calibration) {
+                throw new AcdcException("--fit output needs calibration images: give --calibration-data SPEC (or --train-data)");
+            }
+            if (targetSize != null && !(targetSize > 0 && targetSize <= 1)) {
+                throw new AcdcException("--target-size must be a fraction of the input's bytes in (0, 1], got " + targetSize);
+            }
+            if (targetSize != null && !calibration) {
+                throw new AcdcException("--target-size needs calibration images for its sensitivity analysis: give "
+                        + "--calibration-data SPEC (or --train-data)");
+            }
+            if (quantize == Quantizer.Mode.STATIC && !calibration) {
+                throw new AcdcException("--quantize int8 needs calibration images for the activation ranges: give "
+                        + "--calibration-data SPEC (or --train-data)");
+            }
+            if (fineTune && settings.form() != ExportForm.RECONSTRUCT) {
+                throw new AcdcException("--train-data needs --form reconstruct (fine-tune, then re-export factorized)");
+            }
+        }
+
+        /**
+         * The simplest request: {@code settings} fitted by SVD, written to {@code output} (null:
+         * {@code MODEL.acdc.onnx}) with its reports beside it, checked against the model it reads.
+         */
+        public static Request of(Path model, Settings settings, Path output) {
+            OutputGuard guard = new OutputGuard().reads(model);
+            return new Request(model, settings, Fit.SVD, null, null, 0, null, null, null, null,
+                    OutputFiles.Outputs.of(guard, output != null ? output : OutputFiles.compressedName(model), null));
+        }
+
+        public Request withCalibration(Calibration c) {
+            return new Request(model, settings, c == null ? Fit.SVD : Fit.OUTPUT, c, targetSize, filterNorm, fineTune,
+                    quantize, evaluation, inputShape, outputs);
+        }
+
+        /** Fine-tunes after the fit, filters scaled to norm 1 first (the command's default). */
+        public Request withFineTune(FineTuneJob.Settings f) {
+            return new Request(model, settings, fit, calibration, targetSize, f == null ? 0 : 1, f, quantize, evaluation,
+                    inputShape, outputs);
+        }
+
+        public Request withEvaluation(Evaluation e) {
+            return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, e,
+                    inputShape, outputs);
+        }
+    }
+
+    /**
+     * What was written: the report (its {@code json()} is the JSON file), the model's bytes (and the float
+     * model's, before int8), the probe, the validation (null without evaluation data), the int8 outcome
+     * (null without it), the one-line verdict and its warnings.
+     */
+    public record Outcome(CompressionReport report, byte[] bytes, int floatBytes, long[] probeShape,
+                          Probe.Comparison probe, ValidationResult validation, ValidationResult floatValidation,
+                          Quantization.Outcome quantized, Verdict verdict, OutputFiles.Outputs outputs) {
+    }
+
+    /** Runs {@code r}; the caller opened (and closes) its data sets. */
+    public static Outcome run(Request r, JobListener listener) {
+        // the outputs were guarded when the request was made; the input and the teacher are checked again
+        OutputGuard guard = new OutputGuard().reads(r.model());
+        for (Path p : List.of(r.outputs().model(), r.outputs().report(), r.outputs().markdown(), r.outputs().html())) {
+            guard.writes(p);
+        }
+        var progress = OutputFiles.checked(listener);
+        Path model = r.model();
+        Path out1 = r.outputs().model();
+        Settings settings = r.settings();
+        long t0 = System.nanoTime();
+        listener.note("loading " + model);
+        byte[] originalBytes = OutputFiles.readAll(model);
+        Model m = OnnxModels.load(model);
+        Quantizer.requireFloat(m, "compress");
+        ModelSummary before = ModelSummary.of(m, r.inputShape(), originalBytes.length);
+        double loadSeconds = (System.nanoTime() - t0) / 1e9;
+
+        OutputFitter fitter = null;
+        List<String> budgetLines = List.of();
+        CalibrationImages images = null;
+        boolean trainingBn = r.fineTune() != null && r.fineTune().options().trainingBatchNorm();
+        Calibration cal = r.calibration();
+        if (cal != null && (r.fit() == Fit.OUTPUT || r.targetSize() != null || r.quantize() != null)) {
+            images = CalibrationImages.sample(cal.data(), cal.pre(), cal.images(), cal.seed());
+            listener.note("calibration images: " + images.subset().describe() + " of " + cal.data().describe());
+            if (r.targetSize() != null) {
+                listener.note("sensitivity analysis for --target-size " + r.targetSize());
+                SizeTarget.Result plan = SizeTarget.plan(m, originalBytes.length, r.targetSize(), settings, images,
+                        Sensitivity.CANDIDATES_3X3, trainingBn, progress);
+                settings = plan.settings();
+                List<String> lines = new ArrayList<>();
+                lines.add(String.format(Locale.ROOT, "atom budget for --target-size %s (%,d bytes): "
+                        + "predicted KL %.3f (the sets' single-set errors summed)", r.targetSize(), plan.targetBytes(),
+                        plan.predictedKl()));
+                for (String l : plan.planLines()) {
+                    lines.add("atom budget: " + l);
+                }
+                budgetLines = lines;
+                for (String l : lines) {
+                    listener.note(l);
+                }
+            }
+            if (r.fit() == Fit.OUTPUT) {
+                fitter = new OutputFitter(images, 64, cal.iterations(), cal.matchSum());
+            }
+        }
+        if (trainingBn && r.filterNorm() > 0) {
+            PassManager.standard().run(m);
+            int n = new PassManager(List.of(new NormalizeFilters(r.filterNorm()))).run(m).get(0).changes();
+            listener.note("filters of " + n + " conv(s) scaled to norm " + r.filterNorm()
+                    + " for the fit and the fine-tune (the training BNs carry the scale)");
+        }
+        Compressor.Result c = Compressor.compress(m, settings, progress, fitter);
+        c.notes().addAll(budgetLines);
+        c.timings().put("load", loadSeconds);
+        Map<String, Object> finetune = null;
+        if (r.fineTune() != null) {
+            long tf = System.nanoTime();
+            finetune = FineTuneJob.run(c.model(), originalBytes, r.fineTune(), listener).report();
+            c.timings().put("finetune", (System.nanoTime() - tf) / 1e9);
+        }
+
+        byte[] floatBytes = OnnxModels.toBytes(c.model());
+        Model written = c.model();
+        Quantization.Outcome quantized = null;
+        if (r.quantize() != null) {
+            long tq = System.nanoTime();
+            listener.note("quantizing to " + r.quantize().mode().id());
+            quantized = Quantization.run(c.model(), r.quantize(), images, progress);
+            written = quantized.model();
+            c.timings().put("quantize", (System.nanoTime() - tq) / 1e9);
+        }
+        long t1 = System.nanoTime();
+        byte[] bytes = written == c.model() ? floatBytes : OnnxModels.toBytes(written);
+        ModelSummary after = ModelSummary.of(written, r.inputShape(), bytes.length);
+        long[] probeShape = before.inputShape().clone();
+        if (m.graph().dataInputs().get(0).shape() != null && m.graph().dataInputs().get(0).shape()[0] < 0) {
+            probeShape[0] = 2;
+        }
+        listener.note("verifying the output in ONNX Runtime on a probe batch " + Arrays.toString(probeShape));
+        Probe.Comparison probe = Probe.compare(originalBytes, bytes, probeShape, 1234);
+        c.timings().put("verify", (System.nanoTime() - t1) / 1e9);
+        requireExactWhereItShouldBe(c, fitter == null && finetune == null && quantized == null, probe);
+
+        CompressionReport report = new CompressionReport(model, before, out1, after, c);
+        Map<String, Object> verification = new LinkedHashMap<>(probe.json());
+        verification.put("runtime", "onnxruntime (CPU)");
+        verification.put("note", "random-input probe: the differences measure the approximation, not accuracy");
+        report.put("verification", verification);
+        if (fitter != null) {
+            report.put("outputFit", fitter.summary());
+        }
+        if (finetune != null) {
+            report.put("finetune", finetune);
+            report.put("consistency", FineTuneJob.consistency(c.model(), floatBytes, listener));
+        }
+
+        ValidationResult validation = null;
+        ValidationResult floatValidation = null;
+        Evaluation ev = r.evaluation();
+        if (ev != null) {
+            long tv = System.nanoTime();
+            listener.note("validating on " + ev.data().describe());
+            validation = validate(originalBytes, bytes, ev, listener);
+            report.put("validation", validation.json());
+            c.timings().put("validate", (System.nanoTime() - tv) / 1e9);
+        }
+        if (quantized != null) {
+            Map<String, Object> q = new LinkedHashMap<>(quantized.json());
+            Map<String, Object> fl = new LinkedHashMap<>();
+            fl.put("bytes", floatBytes.length);
+            fl.put("quantizedBytes", bytes.length);
+            if (validation != null) {
+                // the float model on the same evaluation images, so the report shows both
+                listener.note("validating the float model before quantization on " + ev.data().describe());
+                floatValidation = validate(originalBytes, floatBytes, ev, listener);
+                fl.put("validation", floatValidation.json());
+                if (floatValidation.labels()) {
+                    fl.put("top1", floatValidation.candidateTop1());
+                    fl.put("quantizedTop1", validation.candidateTop1());
+                }
+            }
+            q.put("float", fl);
+            report.put("quantization", q);
+        }
+
+        Verdict verdict = Verdict.of(originalBytes.length, bytes.length, validation,
+                fitter == null ? null : fitter.summary(), finetune != null);
+        report.put("verdict", verdict.line());
+        for (String w : verdict.warnings()) {
+            report.note("warning: " + w);
+        }
+
+        long t2 = System.nanoTime();
+        // the probe already ran the in-memory model on its batch: the written file must give those outputs.
+        // every output is staged (written, flushed, the model read back) before any takes its name, so a
+        // failure on the last one leaves all earlier files of a previous run as they were
+        try (AtomicFiles.Staged staged = new AtomicFiles.Staged()) {
+            staged.stage(out1, bytes, model, WrittenModelCheck.againstOutputs(probe.input(),
+                    probe.candidateOutput(), probeShape, progress));
+            c.timings().put("write", (System.nanoTime() - t2) / 1e9);
+            c.timings().put("total", (System.nanoTime() - t0) / 1e9);
+            staged.stage(r.outputs().report(), Json.write(report.json()) + "\n");
+            staged.stage(r.outputs().markdown(), MarkdownReport.render(report.json()));
+            staged.stage(r.outputs().html(), HtmlReport.render(report.json()));
+            listener.checkpoint(); // the last safe point: after it every output is renamed into place
+            staged.commit();
+        }
+        return new Outcome(report, bytes, floatBytes.length, probeShape, probe, validation, floatValidation, quantized,
+                verdict, r.outputs());
+    }
+
+    private static ValidationResult validate(byte[] original, byte[] candidate, Evaluation ev, JobListener listener) {
+        return Validator.validate(original, candidate, ev.data(), ev.pre(), ev.options(), OutputFiles.checked(listener),
+                listener::validated);
+    }
+
+    /**
+     * When every kernel is reproduced exactly (an SVD fit of full rank, relative error under 1e-6, nothing
+     * trained), the written model must give the original's outputs: a probe that disagrees means the
+     * export is wrong (e.g. it decomposed a copy of a weight ONNX Runtime does not use), and nothing is
+     * written.
+     */
+    public static void requireExactWhereItShouldBe(Compressor.Result r, boolean weightsOnly, Probe.Comparison probe) {
+        if (!weightsOnly || r.plan().decomposed().isEmpty()) {
+            return;
+        }
+        for (ConvPlan cp : r.plan().decomposed()) {
+            if (!(r.decomposition().relError(cp) < 1e-6)) {
+                return;
+            }
+        }
+        double tolerance = 1e-3 * Math.max(1, probe.outputScale());
+        if (!(probe.maxAbsDiff() <= tolerance)) {
+            throw new AcdcException(String.format(Locale.ROOT, "every kernel is reproduced exactly "
+                    + "(relative error < 1e-6), yet ONNX Runtime's outputs on the probe differ by %.3g (tolerance %.3g): "
+                    + "the export does not compute the original; nothing written", probe.maxAbsDiff(), tolerance));
+        }
+    }
+}

@@ -1,0 +1,304 @@
+package dev.acdc.runtime.workflow;
+
+import dev.acdc.AcdcException;
+import dev.acdc.data.Dataset;
+import dev.acdc.data.Preprocessing;
+import dev.acdc.data.Sampling;
+import dev.acdc.data.SubsetDataset;
+import dev.acdc.inspect.ModelSummary;
+import dev.acdc.ir.Model;
+import dev.acdc.ir.ShapeInference;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.passes.PassManager;
+import dev.acdc.runtime.ModelIO;
+import dev.acdc.runtime.OrtTeacher;
+import dev.acdc.runtime.Probe;
+import dev.acdc.runtime.Sessions;
+import dev.acdc.runtime.Validator;
+import dev.acdc.train.EpochRecord;
+import dev.acdc.train.Nd4jSetup;
+import dev.acdc.train.SameDiffGraph;
+import dev.acdc.train.StopSignal;
+import dev.acdc.train.Teacher;
+import dev.acdc.train.TrainOptions;
+import dev.acdc.train.Trainer;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Fine-tunes a model in place: by distillation from a teacher run by ONNX Runtime (cross-entropy added
+ * where the data have labels) or, without a teacher, on the labels alone. Holds out a seeded,
+ * class-stratified selection split of the training data to choose the epoch kept, reports top-1 on the
+ * evaluation data after every epoch (never used to choose), and returns the report section.
+ */
+public final class FineTuneJob {
+    private FineTuneJob() {
+    }
+
+    /**
+     * How to train. {@code train}: the training images (already sampled and cropped as the caller
+     * wants); {@code eval} (may be null): reported after each epoch; {@code selectSplit}: the fraction of
+     * {@code train} held out to choose the epoch (0: the last epoch is kept), drawn with {@code splitSeed};
+     * {@code evalBatch}: images per ONNX Runtime call when scoring; {@code checkpoint} (may be null): a
+     * folder that gets a checkpoint after every epoch, resumed from with {@code resume}; {@code stop}
+     * (may be null): when requested, the run ends after its step with a checkpoint in the signal's folder.
+     */
+    public record Settings(Dataset train, Dataset eval, Preprocessing pre, TrainOptions options, double selectSplit,
+                           long splitSeed, Sessions.Config sessions, int evalBatch, Path checkpoint, boolean resume,
+                           StopSignal stop) {
+        public Settings {
+            if (train == null || pre == null || options == null || sessions == null) {
+                throw new IllegalArgumentException("train, pre, options and sessions are required");
+            }
+            if (resume && checkpoint == null) {
+                throw new AcdcException("--resume needs --checkpoint DIR");
+            }
+        }
+
+        /** Defaults for the rest: a 5 % selection split (seed 1), CPU sessions, batches of 100, no checkpoint. */
+        public static Settings of(Dataset train, Dataset eval, Preprocessing pre, TrainOptions options) {
+            return new Settings(train, eval, pre, options, 0.05, 1, Sessions.Config.cpu(), 100, null, false, null);
+        }
+    }
+
+    /** The report section ("finetune" in the reports) and the trainer's result. */
+    public record Outcome(Map<String, Object> report, Trainer.Result result) {
+        public int bestEpoch() {
+            return result.bestEpoch();
+        }
+
+        public List<EpochRecord> epochs() {
+            return result.epochs();
+        }
+    }
+
+    /** The training data and the held-out selection split (null when the fraction is 0 or there are no labels). */
+    public record Split(Dataset train, Dataset select) {
+    }
+
+    /**
+     * Makes a model read from a file ready to train: the standard passes (BatchNormalization folded,
+     * constants folded), as the compression job leaves its output.
+     */
+    public static void prepare(Model m) {
+        PassManager.standard().run(m);
+    }
+
+    /** Fine-tunes {@code student} in place by distillation from {@code teacherBytes} (null: labels only). */
+    public static Outcome run(Model student, byte[] teacherBytes, Settings s, JobListener listener) {
+        TrainOptions o = teacherBytes == null ? s.options().labelsOnly() : s.options();
+        Nd4jSetup.init();
+        if (s.train().size() == 0) {
+            throw new AcdcException("the training data set is empty");
+        }
+        try (OrtTeacher ortTeacher = teacherBytes == null ? null
+                : new OrtTeacher(teacherBytes, s.sessions(), listener::note)) {
+            Split split = split(s.train(), s.selectSplit(), s.splitSeed());
+            Dataset train = split.train();
+            Dataset select = split.select();
+            Dataset eval = s.eval();
+            listener.note("training data: " + train.describe());
+            if (select != null) {
+                listener.note("selection split: " + select.describe() + "; the epoch kept is the best on it");
+            } else {
+                listener.note("no selection split" + (s.selectSplit() > 0 && !s.train().hasLabels()
+                        ? " (the training data have no labels)" : "") + ": the last epoch is kept");
+            }
+            if (eval != null) {
+                listener.note("evaluation data (reported after each epoch, never used to choose): " + eval.describe());
+            }
+            Teacher teacher;
+            if (ortTeacher != null) {
+                checkCompatible(student, ortTeacher.io());
+                teacher = ortTeacher;
+            } else {
+                if (!train.hasLabels()) {
+                    throw new AcdcException("training without a teacher needs labels, and " + train.describe()
+                            + " has none");
+                }
+                int classes = classes(student);
+                teacher = (x, n, shape) -> new float[n * classes]; // unused: the distillation weight is 0
+            }
+            listener.note((ortTeacher == null ? "training (cross-entropy on labels)" : "fine-tuning") + " on "
+                    + train.describe() + "; " + o.epochs() + " epochs, batch " + o.batch()
+                    + ", " + TrainOptions.spell(o.optimizer()) + " lr " + o.lr() + " (" + TrainOptions.spell(o.schedule())
+                    + ", warm-up " + o.warmup() + "), clip " + (o.clip() > 0 ? o.clip() : "off") + ", batch-norm "
+                    + TrainOptions.spell(o.batchNorm()) + ", T " + o.temperature() + ", training "
+                    + TrainOptions.spell(o.train()) + " weights");
+            Trainer.Evaluators evaluator = new Trainer.Evaluators(top1On(select, s), top1On(eval, s));
+            List<Map<String, Object>> curve = new ArrayList<>();
+            boolean[] started = {false};
+            Trainer.Result r;
+            try (JobListener.Scope ignored = listener.training(s.stop())) {
+                r = train(student, teacher, train, s, o, evaluator, listener, curve, started);
+            }
+            return new Outcome(report(r, train, select, eval, o, curve), r);
+        }
+    }
+
+    private static Trainer.Result train(Model student, Teacher teacher, Dataset train, Settings s, TrainOptions o,
+                                        Trainer.Evaluators evaluator, JobListener listener,
+                                        List<Map<String, Object>> curve, boolean[] started) {
+        return Trainer.train(student, teacher, train, s.pre(), o, evaluator, new Trainer.Listener() {
+            @Override
+            public void note(String line) {
+                listener.note(line);
+            }
+
+            @Override
+            public void step(int step, int total, int epoch, double loss, double gradNorm, double ips) {
+                if (!started[0]) {
+                    listener.note("ND4J backend " + Nd4jSetup.describe());
+                    started[0] = true;
+                }
+                listener.trainingStep(step, total, epoch, loss, gradNorm, ips);
+            }
+
+            @Override
+            public void epoch(EpochRecord rec) {
+                curve.add(rec.json());
+                listener.epoch(rec);
+            }
+        }, s.checkpoint(), s.resume(), s.stop());
+    }
+
+    /**
+     * Holds out {@code fraction} of {@code data} (at least one image per class present, seeded, stratified
+     * by class) for choosing the epoch; the rest trains.
+     */
+    public static Split split(Dataset data, double fraction, long seed) {
+        int n = data.size();
+        int k = (int) Math.round(fraction * n);
+        if (fraction <= 0 || k < 1 || !data.hasLabels() || k >= n) {
+            return new Split(data, null);
+        }
+        Sampling.Subset held = Sampling.sample(data, k, seed * 31 + 7);
+        int[] rest = SubsetDataset.complement(n, held);
+        String pct = String.format(Locale.ROOT, "%.3g %%", 100.0 * k / n);
+        return new Split(new SubsetDataset(data, rest, rest.length + " images: " + data.describe()
+                + ", less the selection split"),
+                new SubsetDataset(data, held.indices(), held.describe() + ", " + pct + " of "
+                        + data.describe() + ", seed " + seed));
+    }
+
+    /** Teacher and student must take the same input and give the same number of outputs. */
+    static void checkCompatible(Model student, ModelIO teacher) {
+        long[] s = student.graph().dataInputs().get(0).shape();
+        long[] t = teacher.inputShape();
+        boolean same = s != null && s.length == t.length;
+        for (int i = 1; same && i < s.length; i++) {
+            same = s[i] < 0 || t[i] < 0 || s[i] == t[i];
+        }
+        if (!same) {
+            throw new AcdcException("teacher input " + Arrays.toString(t) + " and student input "
+                    + Arrays.toString(s) + " differ");
+        }
+        long[] so = outputShape(student);
+        long[] to = teacher.outputShape();
+        if (to.length > 0 && so[so.length - 1] > 0 && to[to.length - 1] > 0 && so[so.length - 1] != to[to.length - 1]) {
+            throw new AcdcException("teacher gives " + to[to.length - 1] + " outputs per image, the student "
+                    + so[so.length - 1]);
+        }
+    }
+
+    /** The number of classes (the last dimension of the model's first output). */
+    static int classes(Model m) {
+        long[] so = outputShape(m);
+        return (int) so[so.length - 1];
+    }
+
+    private static long[] outputShape(Model m) {
+        return ShapeInference.infer(m).get(m.graph().outputs().get(0).name()).shape();
+    }
+
+    private static Trainer.Evaluator top1On(Dataset data, Settings s) {
+        if (data == null || !data.hasLabels()) {
+            return null;
+        }
+        return m -> {
+            try (ModelIO io = new ModelIO(OnnxModels.toBytes(m), s.sessions(), q -> { })) {
+                return Validator.top1(io, data, s.pre(), s.evalBatch());
+            }
+        };
+    }
+
+    private static Map<String, Object> report(Trainer.Result r, Dataset train, Dataset select, Dataset eval,
+                                              TrainOptions o, List<Map<String, Object>> curve) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("backend", r.backend());
+        j.put("trainData", train.describe());
+        j.put("trainImages", train.size());
+        j.put("selectionData", select == null ? null : select.describe());
+        j.put("selectionImages", select == null ? 0 : select.size());
+        j.put("evalImages", eval == null ? 0 : eval.size());
+        j.put("keptEpochChosenBy", select == null ? "last epoch" : "selection split");
+        j.put("evalData", eval == null ? null : eval.describe());
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("epochs", o.epochs());
+        s.put("maxSteps", o.maxSteps());
+        s.put("batch", o.batch());
+        s.put("lr", o.lr());
+        s.put("optimizer", TrainOptions.spell(o.optimizer()));
+        s.put("momentum", o.momentum());
+        s.put("weightDecay", o.weightDecay());
+        s.put("schedule", TrainOptions.spell(o.schedule()));
+        s.put("warmup", o.warmup());
+        s.put("temperature", o.temperature());
+        s.put("kdWeight", o.kdWeight());
+        s.put("ceWeight", o.ceWeight());
+        s.put("augment", o.augment());
+        s.put("train", TrainOptions.spell(o.train()));
+        s.put("seed", o.seed());
+        s.put("clip", o.clip());
+        s.put("batchNorm", TrainOptions.spell(o.batchNorm()));
+        s.put("batchNormStart", TrainOptions.spell(o.batchNormStart()));
+        s.put("augmentMode", TrainOptions.spell(o.augmentMode()));
+        j.put("settings", s);
+        j.put("epochs", curve);
+        j.put("bestEpoch", r.bestEpoch());
+        j.put("steps", r.steps());
+        j.put("seconds", r.seconds());
+        j.put("imagesPerSecond", r.imagesPerSecond());
+        return j;
+    }
+
+    /** The trained model's bytes, after {@link #consistency} (recorded in {@code report} as "consistency"). */
+    public static byte[] checkedBytes(Model m, Map<String, Object> report, JobListener listener) {
+        byte[] bytes = OnnxModels.toBytes(m);
+        report.put("consistency", consistency(m, bytes, listener));
+        return bytes;
+    }
+
+    /**
+     * ONNX Runtime on the written model against SameDiff on the same weights: max |logit diff| on a probe
+     * batch; over 1e-3 the export is wrong and nothing may be written (an internal error).
+     */
+    public static Map<String, Object> consistency(Model m, byte[] bytes, JobListener listener) {
+        long[] shape = ModelSummary.of(m, null, bytes.length).inputShape().clone();
+        shape[0] = Math.max(shape[0], 1);
+        float[] x = Probe.randomInput(shape, 77);
+        float[] ort;
+        try (var s = Sessions.open(bytes, Sessions.Config.cpu(), q -> { })) {
+            ort = Probe.run(s.session(), x, shape);
+        }
+        SameDiffGraph g = SameDiffGraph.build(m, n -> false);
+        float[] sd = g.output(x, shape);
+        double max = 0;
+        for (int i = 0; i < ort.length; i++) {
+            max = Math.max(max, Math.abs(ort[i] - sd[i]));
+        }
+        listener.note(String.format("ONNX Runtime vs SameDiff on the written weights (probe %s): max |logit diff| %.2g",
+                Arrays.toString(shape), max));
+        if (max > 1e-3) {
+            throw new AcdcException(AcdcException.INTERNAL, "the written model disagrees with the "
+                    + "trained graph (max |logit diff| " + max + " > 1e-3); nothing written", null);
+        }
+        return Map.of("probeShape", shape, "maxAbsLogitDiff", max);
+    }
+}

@@ -1,0 +1,108 @@
+package dev.acdc.runtime.workflow;
+
+import dev.acdc.AcdcException;
+import dev.acdc.inspect.ModelSummary;
+import dev.acdc.ir.Model;
+import dev.acdc.onnx.AtomicFiles;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.runtime.WrittenModelCheck;
+import dev.acdc.util.Json;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Where the jobs' outputs go and how a model file is read and written: every write is verified (the
+ * file read back in ONNX Runtime) and atomic, and a model with its reports is staged so that all take
+ * their names together. Which paths may be written at all is {@link OutputGuard}'s rule.
+ */
+public final class OutputFiles {
+    private OutputFiles() {
+    }
+
+    /**
+     * Where a job writes its model and reports ({@code report} null: beside the model, as
+     * {@code .report.json}, with {@code .report.md} and {@code .report.html} beside it); every path is
+     * checked by {@code guard} before any work (folder exists; none is an input or another output).
+     */
+    public record Outputs(Path model, Path report, Path markdown, Path html) {
+        public static Outputs of(OutputGuard guard, Path model, Path report) {
+            Path rep = report != null ? report : siblingWithSuffix(model, ".report.json");
+            return new Outputs(guard.writes(model), guard.writes(rep), guard.writes(siblingWithSuffix(rep, ".md", ".json")),
+                    guard.writes(siblingWithSuffix(rep, ".html", ".json")));
+        }
+    }
+
+    /** The default output of compressing {@code model}: {@code MODEL.acdc.onnx} beside it. */
+    public static Path compressedName(Path model) {
+        return siblingWithSuffix(model, ".acdc.onnx");
+    }
+
+    /** {@code file} with its {@code ending} (e.g. ".json") replaced by {@code suffix}. */
+    public static Path siblingWithSuffix(Path file, String suffix, String ending) {
+        String name = file.getFileName().toString();
+        String base = name.endsWith(ending) ? name.substring(0, name.length() - ending.length()) : name;
+        return file.resolveSibling(base + suffix);
+    }
+
+    public static Path siblingWithSuffix(Path onnx, String suffix) {
+        return siblingWithSuffix(onnx, suffix, ".onnx");
+    }
+
+    static void checkFolder(Path p) {
+        Path dir = p.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new AcdcException("output folder does not exist: " + (dir == null ? p : dir));
+        }
+    }
+
+    /** A model file's bytes for an ONNX Runtime session: external data, if any, read from its folder. */
+    public static byte[] readAll(Path p) {
+        return OnnxModels.runtimeBytes(p);
+    }
+
+    /** The probe batch a written model is read back on: the model's input with a batch of at least 2. */
+    public static long[] probeShape(Model m, int bytes) {
+        long[] shape = ModelSummary.of(m, null, bytes).inputShape().clone();
+        shape[0] = Math.max(shape[0], 2);
+        return shape;
+    }
+
+    /**
+     * Writes {@code m} (whose serialized form is {@code bytes}) atomically to {@code out}, reading the file
+     * back in ONNX Runtime on a probe batch of {@code probeShape} (null: {@link #probeShape}) before
+     * it takes its name; never over {@code protect}.
+     */
+    public static void saveVerified(Model m, byte[] bytes, Path out, Path protect, long[] probeShape,
+                                    JobListener listener) {
+        long[] shape = probeShape != null ? probeShape : probeShape(m, bytes.length);
+        OnnxModels.save(m, out, protect, WrittenModelCheck.against(bytes, shape, checked(listener)));
+    }
+
+    /**
+     * As {@link #saveVerified(Model, byte[], Path, Path, long[], JobListener)}, with the training report
+     * {@code json} as JSON, Markdown and HTML: all are staged and take their names together, so a failure
+     * leaves a previous model and reports as they were.
+     */
+    public static void saveVerified(Model m, byte[] bytes, Path out, Path protect, JobListener listener, Outputs outs,
+                                    Map<String, Object> json) {
+        long[] shape = probeShape(m, bytes.length);
+        try (AtomicFiles.Staged staged = new AtomicFiles.Staged()) {
+            staged.stage(out, bytes, protect, WrittenModelCheck.against(bytes, shape, checked(listener)));
+            staged.stage(outs.report(), Json.write(json) + "\n");
+            staged.stage(outs.markdown(), dev.acdc.report.MarkdownReport.renderTraining(json));
+            staged.stage(outs.html(), dev.acdc.report.HtmlReport.renderTraining(json));
+            listener.checkpoint(); // the last safe point: after it every output is renamed into place
+            staged.commit();
+        }
+    }
+
+    /** The listener's notes, each a safe point. */
+    static java.util.function.Consumer<String> checked(JobListener listener) {
+        return line -> {
+            listener.checkpoint();
+            listener.note(line);
+        };
+    }
+}

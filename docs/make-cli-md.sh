@@ -23,8 +23,17 @@ cd "$(dirname "$0")/.."
 
 ## The compression report (`--report`, default `OUT.report.json`)
 
+Every report (compress, finetune, train, quantize) starts with the same header and is checked against
+its kind's required fields when written and when read back (`ReportSchema.read`, which names a missing
+field); its Markdown and HTML are rendered from the saved JSON alone, so a report read back renders the
+same ([API](api.md)).
+
 | key | meaning |
 |---|---|
+| `schemaVersion` | 1; raised when a required field is renamed, removed or changes its meaning |
+| `kind` | `compress`, `finetune`, `train` or `quantize` |
+| `acdc` | `version`, `command` (the command line, or "Java API"), `date` (UTC), `preprocessing` of the data read |
+| `verdict` | one line: e.g. "top-1 −0.9 points, 7.6x smaller" or "not validated: accuracy unknown …" |
 | `input`, `output` | `path`, `params` (float initializer values), `bytes` (file size), `macs` (at the input shape; nodes computed from constants only are folded at load and not counted); `output.macsFactorized` is the count if every decomposed conv ran in factorized form |
 | `settings` | `share`, `atoms` (a number or `default`), `group` (the size used), `groupSource`, `form`, `exclude` |
 | `convs[]` | `name`, `kernel` [O, I/G, kh, kw], `group`, `decomposed`, `reason` (why dense), `set`, `blocks`, `relError` = ‖W−Ŵ‖/‖W‖, `denseParams` |

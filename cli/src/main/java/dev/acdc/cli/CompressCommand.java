@@ -221,7 +221,7 @@ final class CompressCommand implements Callable<Integer> {
                     trainAll == null ? null : FineTuning.settings(trainAll, eval, pre, train, dataOptions, outs.model()),
                     quantizeRequest,
                     eval == null ? null : new CompressionJob.Evaluation(eval, pre, ValidationText.options(dataOptions)),
-                    shape, outs);
+                    shape, outs, Reports.provenance(spec, pre));
             o = CompressionJob.run(request, new CliListener(err).batch(train.batch));
         }
 

@@ -1,5 +1,8 @@
 package dev.acdc.cli;
 
+import dev.acdc.report.ReportSchema;
+import dev.acdc.runtime.workflow.Verdict;
+
 import dev.acdc.runtime.workflow.OutputGuard;
 
 import dev.acdc.runtime.workflow.OutputFiles;
@@ -82,17 +85,21 @@ final class FinetuneCommand implements Callable<Integer> {
                 out1).report();
         j.put("finetune", ft);
         byte[] bytes = FineTuneJob.checkedBytes(student, j, new CliListener(err));
+        ValidationResult v = null;
         if (evalData != null) {
             try (var all = dataOptions.open(evalData)) {
                 var ds = dataOptions.sample(all, "evaluation", null);
-                ValidationResult v = ValidationText.run(teacherBytes, bytes, ds, pre, dataOptions, err);
+                v = ValidationText.run(teacherBytes, bytes, ds, pre, dataOptions, err);
                 j.put("validation", v.json());
                 out.print(ValidationText.render(v, teacher.getFileName().toString(), out1.getFileName().toString()));
             }
         }
-        OutputFiles.saveVerified(student, bytes, out1, model, new CliListener(err), outs, j);
+        j.put("verdict", Verdict.ofTraining(ft, v, true));
+        OutputFiles.saveVerified(student, bytes, out1, model, new CliListener(err), outs,
+                ReportSchema.stamp("finetune", Reports.provenance(spec, pre), j));
         out.printf("fine-tuned %d steps in %.0f s (%.0f img/s, %s); wrote %s; reports %s, %s, %s%n", ft.get("steps"),
                 (double) ft.get("seconds"), (double) ft.get("imagesPerSecond"), ft.get("backend"), out1, rep, outs.markdown().getFileName(), outs.html().getFileName());
+        out.println("verdict: " + j.get("verdict"));
         out.flush();
         return 0;
     }

@@ -1,5 +1,7 @@
 package dev.acdc.cli;
 
+import dev.acdc.report.ReportSchema;
+
 import dev.acdc.runtime.workflow.OutputGuard;
 
 import dev.acdc.runtime.workflow.OutputFiles;
@@ -176,9 +178,12 @@ final class QuantizeCommand implements Callable<Integer> {
         try (dev.acdc.onnx.AtomicFiles.Staged staged = new dev.acdc.onnx.AtomicFiles.Staged()) {
             staged.stage(outs.model(), bytes, model, dev.acdc.runtime.WrittenModelCheck.againstOutputs(probe.input(),
                     probe.candidateOutput(), probeShape, Interrupts.progress(err)));
-            staged.stage(outs.report(), Json.write(json) + "\n");
-            staged.stage(outs.markdown(), dev.acdc.report.MarkdownReport.renderQuantization(json));
-            staged.stage(outs.html(), dev.acdc.report.HtmlReport.renderQuantization(json));
+            Map<String, Object> doc = ReportSchema.stamp("quantize", Reports.provenance(spec,
+                    calibrationData != null || evalData != null ? dataOptions.preprocessing() : null), json);
+            staged.stage(outs.report(), Json.write(doc) + "\n");
+            ReportSchema.Rendered rendered = ReportSchema.render(doc);
+            staged.stage(outs.markdown(), rendered.markdown());
+            staged.stage(outs.html(), rendered.html());
             Interrupts.checkpoint();
             staged.commit();
         }

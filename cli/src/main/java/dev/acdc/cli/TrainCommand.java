@@ -1,5 +1,8 @@
 package dev.acdc.cli;
 
+import dev.acdc.report.ReportSchema;
+import dev.acdc.runtime.workflow.Verdict;
+
 import dev.acdc.runtime.workflow.OutputGuard;
 
 import dev.acdc.runtime.workflow.OutputFiles;
@@ -75,7 +78,9 @@ final class TrainCommand implements Callable<Integer> {
                 dataOptions, err, out1).report();
         j.put("training", t);
         byte[] bytes = FineTuneJob.checkedBytes(m, j, new CliListener(err));
-        OutputFiles.saveVerified(m, bytes, out1, model, new CliListener(err), outs, j);
+        j.put("verdict", Verdict.ofTraining(t, null, false));
+        OutputFiles.saveVerified(m, bytes, out1, model, new CliListener(err), outs,
+                ReportSchema.stamp("train", Reports.provenance(spec, dataOptions.preprocessing()), j));
         var epochs = (java.util.List<?>) t.get("epochs");
         out.printf("trained %d steps in %.0f s (%.0f img/s, %s); best epoch %s of %d; wrote %s; reports %s, %s, %s%n", t.get("steps"),
                 (double) t.get("seconds"), (double) t.get("imagesPerSecond"), t.get("backend"), t.get("bestEpoch"),

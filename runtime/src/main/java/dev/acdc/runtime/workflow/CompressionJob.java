@@ -15,8 +15,7 @@ import dev.acdc.onnx.OnnxModels;
 import dev.acdc.passes.NormalizeFilters;
 import dev.acdc.passes.PassManager;
 import dev.acdc.quantize.Quantizer;
-import dev.acdc.report.HtmlReport;
-import dev.acdc.report.MarkdownReport;
+import dev.acdc.report.ReportSchema;
 import dev.acdc.runtime.Probe;
 import dev.acdc.runtime.Sessions;
 import dev.acdc.runtime.ValidationResult;
@@ -100,10 +99,14 @@ public final class CompressionJob {
      */
     public record Request(Path model, Settings settings, Fit fit, Calibration calibration, Double targetSize,
                           double filterNorm, FineTuneJob.Settings fineTune, Quantization.Request quantize,
-                          Evaluation evaluation, long[] inputShape, OutputFiles.Outputs outputs) {
+                          Evaluation evaluation, long[] inputShape, OutputFiles.Outputs outputs,
+                          ReportSchema.Provenance provenance) {
         public Request {
             if (model == null || settings == null || fit == null || outputs == null) {
                 throw new IllegalArgumentException("model, settings, fit and outputs are required");
+            }
+            if (provenance == null) {
+                provenance = ReportSchema.Provenance.of("Java API (CompressionJob)", null);
             }
             check(settings, fit, calibration != null, targetSize, quantize == null ? null : quantize.mode(),
                     fineTune != null);
@@ -141,32 +144,34 @@ public final class CompressionJob {
         public static Request of(Path model, Settings settings, Path output) {
             OutputGuard guard = new OutputGuard().reads(model);
             return new Request(model, settings, Fit.SVD, null, null, 0, null, null, null, null,
-                    OutputFiles.Outputs.of(guard, output != null ? output : OutputFiles.compressedName(model), null));
+                    OutputFiles.Outputs.of(guard, output != null ? output : OutputFiles.compressedName(model), null),
+                    null);
         }
 
         public Request withCalibration(Calibration c) {
             return new Request(model, settings, c == null ? Fit.SVD : Fit.OUTPUT, c, targetSize, filterNorm, fineTune,
-                    quantize, evaluation, inputShape, outputs);
+                    quantize, evaluation, inputShape, outputs, provenance);
         }
 
         /** Fine-tunes after the fit, filters scaled to norm 1 first (the command's default). */
         public Request withFineTune(FineTuneJob.Settings f) {
             return new Request(model, settings, fit, calibration, targetSize, f == null ? 0 : 1, f, quantize, evaluation,
-                    inputShape, outputs);
+                    inputShape, outputs, provenance);
         }
 
         public Request withEvaluation(Evaluation e) {
             return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, e,
-                    inputShape, outputs);
+                    inputShape, outputs, provenance);
         }
     }
 
     /**
-     * What was written: the report (its {@code json()} is the JSON file), the model's bytes (and the float
+     * What was written: the report and the document saved from it (the JSON file: the report under the
+     * {@link ReportSchema} header), the model's bytes (and the float
      * model's, before int8), the probe, the validation (null without evaluation data), the int8 outcome
      * (null without it), the one-line verdict and its warnings.
      */
-    public record Outcome(CompressionReport report, byte[] bytes, int floatBytes, long[] probeShape,
+    public record Outcome(CompressionReport report, Map<String, Object> document, byte[] bytes, int floatBytes, long[] probeShape,
                           Probe.Comparison probe, ValidationResult validation, ValidationResult floatValidation,
                           Quantization.Outcome quantized, Verdict verdict, OutputFiles.Outputs outputs) {
     }
@@ -306,6 +311,9 @@ public final class CompressionJob {
             report.note("warning: " + w);
         }
 
+        Preprocessing pre = cal != null ? cal.pre() : r.fineTune() != null ? r.fineTune().pre()
+                : ev != null ? ev.pre() : null;
+        Map<String, Object> doc;
         long t2 = System.nanoTime();
         // the probe already ran the in-memory model on its batch: the written file must give those outputs.
         // every output is staged (written, flushed, the model read back) before any takes its name, so a
@@ -315,13 +323,15 @@ public final class CompressionJob {
                     probe.candidateOutput(), probeShape, progress));
             c.timings().put("write", (System.nanoTime() - t2) / 1e9);
             c.timings().put("total", (System.nanoTime() - t0) / 1e9);
-            staged.stage(r.outputs().report(), Json.write(report.json()) + "\n");
-            staged.stage(r.outputs().markdown(), MarkdownReport.render(report.json()));
-            staged.stage(r.outputs().html(), HtmlReport.render(report.json()));
+            doc = ReportSchema.stamp("compress", r.provenance().withPreprocessing(pre), report.json());
+            staged.stage(r.outputs().report(), Json.write(doc) + "\n");
+            ReportSchema.Rendered rendered = ReportSchema.render(doc);
+            staged.stage(r.outputs().markdown(), rendered.markdown());
+            staged.stage(r.outputs().html(), rendered.html());
             listener.checkpoint(); // the last safe point: after it every output is renamed into place
             staged.commit();
         }
-        return new Outcome(report, bytes, floatBytes.length, probeShape, probe, validation, floatValidation, quantized,
+        return new Outcome(report, doc, bytes, floatBytes.length, probeShape, probe, validation, floatValidation, quantized,
                 verdict, r.outputs());
     }
 

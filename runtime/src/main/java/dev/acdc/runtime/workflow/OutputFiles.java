@@ -81,18 +81,19 @@ public final class OutputFiles {
     }
 
     /**
-     * As {@link #saveVerified(Model, byte[], Path, Path, long[], JobListener)}, with the training report
-     * {@code json} as JSON, Markdown and HTML: all are staged and take their names together, so a failure
+     * As {@link #saveVerified(Model, byte[], Path, Path, long[], JobListener)}, with the report {@code doc}
+     * (stamped by {@link dev.acdc.report.ReportSchema#stamp}) as JSON, Markdown and HTML: all are staged and take their names together, so a failure
      * leaves a previous model and reports as they were.
      */
     public static void saveVerified(Model m, byte[] bytes, Path out, Path protect, JobListener listener, Outputs outs,
-                                    Map<String, Object> json) {
+                                    Map<String, Object> doc) {
         long[] shape = probeShape(m, bytes.length);
         try (AtomicFiles.Staged staged = new AtomicFiles.Staged()) {
             staged.stage(out, bytes, protect, WrittenModelCheck.against(bytes, shape, checked(listener)));
-            staged.stage(outs.report(), Json.write(json) + "\n");
-            staged.stage(outs.markdown(), dev.acdc.report.MarkdownReport.renderTraining(json));
-            staged.stage(outs.html(), dev.acdc.report.HtmlReport.renderTraining(json));
+            staged.stage(outs.report(), Json.write(doc) + "\n");
+            dev.acdc.report.ReportSchema.Rendered rendered = dev.acdc.report.ReportSchema.render(doc);
+            staged.stage(outs.markdown(), rendered.markdown());
+            staged.stage(outs.html(), rendered.html());
             listener.checkpoint(); // the last safe point: after it every output is renamed into place
             staged.commit();
         }

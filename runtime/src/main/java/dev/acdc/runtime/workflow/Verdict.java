@@ -55,4 +55,28 @@ public record Verdict(String line, List<String> warnings) {
                 + "to fine-tune, or at least --calibration-data SPEC, and --eval-data SPEC to measure it");
         return new Verdict("not validated: accuracy unknown (give --eval-data SPEC), " + size, warnings);
     }
+
+    /**
+     * The verdict of a fine-tune ({@code teacher}) or a training run: the validation against the teacher
+     * where there is one, else the kept epoch's top-1 on the evaluation data, else "not validated".
+     */
+    public static String ofTraining(Map<String, Object> run, ValidationResult validation, boolean teacher) {
+        String kept = "kept epoch " + run.get("bestEpoch") + " (" + run.get("keptEpochChosenBy") + ")";
+        if (validation != null && validation.labels()) {
+            return String.format("top-1 %.2f %% (%+.1f points against the teacher), %s", 100 * validation.candidateTop1(),
+                    -validation.drop(), kept);
+        }
+        if (validation != null) {
+            return String.format("agreement %.1f %% with the teacher, %s", 100 * validation.agreement(), kept);
+        }
+        if (run.get("epochs") instanceof List<?> epochs) {
+            for (Object e : epochs) {
+                if (e instanceof Map<?, ?> m && m.get("evalTop1") instanceof Number t && m.get("epoch") instanceof Number n
+                        && run.get("bestEpoch") instanceof Number b && n.intValue() == b.intValue()) {
+                    return String.format("top-1 %.2f %% on the evaluation data, %s", 100 * t.doubleValue(), kept);
+                }
+            }
+        }
+        return "not validated (no --eval-data): accuracy unknown, " + kept + (teacher ? "" : ", trained on labels");
+    }
 }

@@ -1,19 +1,18 @@
 package dev.acdc.cli;
 
-import dev.acdc.runtime.workflow.OutputGuard;
-
-import dev.acdc.runtime.workflow.OutputFiles;
-
 import dev.acdc.AcdcException;
 import dev.acdc.runtime.Bench;
+import dev.acdc.runtime.workflow.OutputFiles;
+import dev.acdc.runtime.workflow.OutputGuard;
 import dev.acdc.util.Json;
 import dev.acdc.util.Table;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -12,12 +12,13 @@ import dev.acdc.runtime.quantize.Quantization;
 import dev.acdc.runtime.workflow.CompressionJob;
 import dev.acdc.runtime.workflow.OutputFiles;
 import dev.acdc.runtime.workflow.OutputGuard;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -2,6 +2,7 @@ package dev.acdc.cli;
 
 import dev.acdc.data.Preprocessing;
 import dev.acdc.runtime.Sessions;
+
 import picocli.CommandLine.Option;
 
 /** Preprocessing and ONNX Runtime options shared by validate, compress --eval-data and finetune. */

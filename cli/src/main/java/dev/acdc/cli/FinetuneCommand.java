@@ -1,23 +1,21 @@
 package dev.acdc.cli;
 
-import dev.acdc.report.ReportSchema;
-import dev.acdc.runtime.workflow.Verdict;
-
-import dev.acdc.runtime.workflow.OutputGuard;
-
-import dev.acdc.runtime.workflow.OutputFiles;
-
 import dev.acdc.data.Preprocessing;
 import dev.acdc.ir.Model;
 import dev.acdc.onnx.OnnxModels;
-import dev.acdc.runtime.workflow.FineTuneJob;
+import dev.acdc.report.ReportSchema;
 import dev.acdc.runtime.ValidationResult;
+import dev.acdc.runtime.workflow.FineTuneJob;
+import dev.acdc.runtime.workflow.OutputFiles;
+import dev.acdc.runtime.workflow.OutputGuard;
+import dev.acdc.runtime.workflow.Verdict;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;

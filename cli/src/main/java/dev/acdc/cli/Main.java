@@ -1,8 +1,9 @@
 package dev.acdc.cli;
 
 import dev.acdc.AcdcException;
-import picocli.CommandLine;
+
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 import java.io.PrintWriter;
 

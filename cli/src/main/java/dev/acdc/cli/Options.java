@@ -1,6 +1,7 @@
 package dev.acdc.cli;
 
 import dev.acdc.AcdcException;
+
 import picocli.CommandLine.Option;
 
 /** Options every command shares. */

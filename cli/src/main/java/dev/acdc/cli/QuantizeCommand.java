@@ -1,35 +1,25 @@
 package dev.acdc.cli;
 
-import dev.acdc.report.ReportSchema;
-
-import dev.acdc.runtime.workflow.OutputGuard;
-
-import dev.acdc.runtime.workflow.OutputFiles;
-
 import dev.acdc.AcdcException;
 import dev.acdc.data.Dataset;
 import dev.acdc.data.Preprocessing;
-import dev.acdc.inspect.ModelSummary;
-import dev.acdc.ir.Model;
-import dev.acdc.onnx.OnnxModels;
 import dev.acdc.quantize.Quantizer;
-import dev.acdc.runtime.Probe;
 import dev.acdc.runtime.ValidationResult;
-import dev.acdc.runtime.calibration.CalibrationImages;
 import dev.acdc.runtime.quantize.Quantization;
-import dev.acdc.util.Json;
+import dev.acdc.runtime.workflow.CompressionJob;
+import dev.acdc.runtime.workflow.OutputFiles;
+import dev.acdc.runtime.workflow.OutputGuard;
+import dev.acdc.runtime.workflow.QuantizeJob;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code acdc quantize}: int8 weights (and activations) in standard ONNX operators, verified and reported. */
@@ -118,77 +108,22 @@ final class QuantizeCommand implements Callable<Integer> {
         OutputFiles.Outputs outs = OutputFiles.Outputs.of(guard,
                 output != null ? output : OutputFiles.siblingWithSuffix(model, "." + m.id() + ".onnx"), report);
 
-        long t0 = System.nanoTime();
-        err.println("acdc: loading " + model);
-        byte[] originalBytes = OutputFiles.readAll(model);
-        Model original = OnnxModels.load(model);
-        ModelSummary before = ModelSummary.of(original, null, originalBytes.length);
-        CalibrationImages images = null;
-        if (calibrationData != null) {
-            try (Dataset ds = dataOptions.open(calibrationData)) {
-                images = CalibrationImages.sample(ds, dataOptions.preprocessing(), calibrationImages, calibrationSeed);
-                err.println("acdc: calibration images: " + images.subset().describe() + " of " + ds.describe());
-            }
+        QuantizeJob.Outcome o;
+        Preprocessing pre = evalData != null || calibrationData != null ? dataOptions.preprocessing() : null;
+        try (Dataset calib = calibrationData != null ? dataOptions.open(calibrationData) : null;
+             Dataset all = evalData != null ? dataOptions.open(evalData) : null) {
+            Dataset eval = all == null ? null : dataOptions.sample(all, "evaluation", null);
+            o = QuantizeJob.run(new QuantizeJob.Request(model, req,
+                    calib == null ? null : new CompressionJob.Calibration(calib, pre, calibrationImages, calibrationSeed,
+                            0, true),
+                    eval == null ? null : new CompressionJob.Evaluation(eval, pre, ValidationText.options(dataOptions)),
+                    outs, Reports.provenance(spec, pre)), new CliListener(err));
         }
-        Quantization.Outcome q = Quantization.run(original, req, images, Interrupts.progress(err));
-        byte[] bytes = OnnxModels.toBytes(q.model());
-        ModelSummary after = ModelSummary.of(q.model(), null, bytes.length);
-        double quantizeSeconds = (System.nanoTime() - t0) / 1e9;
-
-        long[] probeShape = before.inputShape().clone();
-        probeShape[0] = Math.max(2, probeShape[0]);
-        err.println("acdc: checking the output in ONNX Runtime on a probe batch " + java.util.Arrays.toString(probeShape));
-        Probe.Comparison probe = Probe.compare(originalBytes, bytes, probeShape, 1234);
-
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("command", "quantize");
-        json.put("input", model.toString());
-        json.put("output", outs.model().toString());
-        json.put("inputBytes", originalBytes.length);
-        json.put("outputBytes", bytes.length);
-        json.put("inputParams", before.params());
-        json.put("outputParams", after.params());
-        json.put("quantization", q.json());
-        Map<String, Object> verification = new LinkedHashMap<>(probe.json());
-        verification.put("runtime", "onnxruntime (CPU)");
-        verification.put("note", "random-input probe: it shows the model loads and runs; random inputs fall outside the "
-                + "calibrated ranges, so the differences say little about accuracy");
-        json.put("verification", verification);
-        ValidationResult validation = null;
-        if (evalData != null) {
-            Preprocessing pre = dataOptions.preprocessing();
-            try (Dataset all = dataOptions.open(evalData)) {
-                Dataset ds = dataOptions.sample(all, "evaluation", null);
-                err.println("acdc: validating on " + ds.describe());
-                validation = ValidationText.run(originalBytes, bytes, ds, pre, dataOptions, err);
-            }
-            json.put("validation", validation.json());
-        }
-        String verdict = verdict(originalBytes.length, bytes.length, validation);
-        json.put("verdict", verdict);
-        String warning = bytes.length >= originalBytes.length ? String.format(Locale.ROOT, "the %s model (%,d bytes) is "
-                + "not smaller than its input (%,d bytes): on a model this small the quantization's nodes, scales and "
-                + "zero points outweigh the int8 weights%s", m.id(), bytes.length, originalBytes.length,
-                m == Quantizer.Mode.STATIC ? "; --mode int8-weights stores less" : "") : null;
-        if (warning != null) {
-            json.put("warnings", java.util.List.of(warning));
-        }
-        json.put("seconds", quantizeSeconds);
-
-        try (dev.acdc.onnx.AtomicFiles.Staged staged = new dev.acdc.onnx.AtomicFiles.Staged()) {
-            staged.stage(outs.model(), bytes, model, dev.acdc.runtime.WrittenModelCheck.againstOutputs(probe.input(),
-                    probe.candidateOutput(), probeShape, Interrupts.progress(err)));
-            Map<String, Object> doc = ReportSchema.stamp("quantize", Reports.provenance(spec,
-                    calibrationData != null || evalData != null ? dataOptions.preprocessing() : null), json);
-            staged.stage(outs.report(), Json.write(doc) + "\n");
-            ReportSchema.Rendered rendered = ReportSchema.render(doc);
-            staged.stage(outs.markdown(), rendered.markdown());
-            staged.stage(outs.html(), rendered.html());
-            Interrupts.checkpoint();
-            staged.commit();
-        }
-
-        out.print(QuantizationText.summary(q, originalBytes.length, bytes.length));
+        ValidationResult validation = o.validation();
+        byte[] bytes = o.bytes();
+        String verdict = o.verdict();
+        String warning = o.warning();
+        out.print(QuantizationText.summary(o.quantized(), o.originalBytes(), bytes.length));
         if (validation != null) {
             out.println();
             out.print(ValidationText.render(validation, model.getFileName().toString(),
@@ -213,15 +148,4 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         return 0;
     }
-
-    static String verdict(long bytesBefore, long bytesAfter, ValidationResult v) {
-        String size = String.format(Locale.ROOT, "%.1fx smaller", (double) bytesBefore / Math.max(1, bytesAfter));
-        if (v == null) {
-            return "not validated (no --eval-data): accuracy unknown, " + size;
-        }
-        return Double.isNaN(v.drop())
-                ? String.format(Locale.ROOT, "agreement %.1f %% with the float model, %s", 100 * v.agreement(), size)
-                : String.format(Locale.ROOT, "top-1 %+.2f points, %s", -v.drop() + 0.0, size); // + 0.0: no "-0.00"
-    }
-
 }

@@ -4,6 +4,7 @@ import dev.acdc.AcdcException;
 import dev.acdc.quantize.Quantizer;
 import dev.acdc.quantize.RangeStatistics;
 import dev.acdc.runtime.quantize.Quantization;
+
 import picocli.CommandLine.Option;
 
 import java.util.regex.Pattern;

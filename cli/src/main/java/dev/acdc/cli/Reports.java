@@ -1,6 +1,7 @@
 package dev.acdc.cli;
 
 import dev.acdc.report.ReportSchema;
+
 import picocli.CommandLine.Model.CommandSpec;
 
 /** The provenance every report of a command carries: acdc's version, this command line, now. */

@@ -2,6 +2,7 @@ package dev.acdc.cli;
 
 import dev.acdc.runtime.Provider;
 import dev.acdc.runtime.Sessions;
+
 import picocli.CommandLine.Option;
 
 /** ONNX Runtime options: provider, strictness, threads. */

@@ -1,20 +1,20 @@
 package dev.acdc.cli;
 
-import dev.acdc.runtime.workflow.OutputGuard;
-
 import dev.acdc.AcdcException;
 import dev.acdc.decompose.Settings;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.runtime.calibration.CalibrationImages;
 import dev.acdc.runtime.calibration.Sensitivity;
+import dev.acdc.runtime.workflow.OutputGuard;
 import dev.acdc.util.Json;
 import dev.acdc.util.Table;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -3,6 +3,7 @@ package dev.acdc.cli;
 import dev.acdc.runtime.workflow.OutputFiles;
 import dev.acdc.runtime.workflow.TrainBench;
 import dev.acdc.util.Table;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

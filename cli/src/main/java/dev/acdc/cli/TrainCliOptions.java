@@ -2,6 +2,7 @@ package dev.acdc.cli;
 
 import dev.acdc.train.Schedule;
 import dev.acdc.train.TrainOptions;
+
 import picocli.CommandLine.Option;
 
 /** Fine-tuning options shared by finetune and compress --train-data. */

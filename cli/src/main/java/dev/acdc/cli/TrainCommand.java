@@ -1,16 +1,13 @@
 package dev.acdc.cli;
 
-import dev.acdc.report.ReportSchema;
-import dev.acdc.runtime.workflow.Verdict;
-
-import dev.acdc.runtime.workflow.OutputGuard;
-
-import dev.acdc.runtime.workflow.OutputFiles;
-
 import dev.acdc.ir.Model;
 import dev.acdc.onnx.OnnxModels;
+import dev.acdc.report.ReportSchema;
 import dev.acdc.runtime.workflow.FineTuneJob;
-import dev.acdc.util.Json;
+import dev.acdc.runtime.workflow.OutputFiles;
+import dev.acdc.runtime.workflow.OutputGuard;
+import dev.acdc.runtime.workflow.Verdict;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

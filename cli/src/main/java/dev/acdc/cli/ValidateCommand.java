@@ -1,21 +1,20 @@
 package dev.acdc.cli;
 
-import dev.acdc.runtime.workflow.OutputGuard;
-
-import dev.acdc.runtime.workflow.OutputFiles;
-
 import dev.acdc.AcdcException;
 import dev.acdc.data.Dataset;
 import dev.acdc.data.Preprocessing;
 import dev.acdc.runtime.ValidationResult;
 import dev.acdc.runtime.Validator;
+import dev.acdc.runtime.workflow.OutputFiles;
+import dev.acdc.runtime.workflow.OutputGuard;
 import dev.acdc.util.Json;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;

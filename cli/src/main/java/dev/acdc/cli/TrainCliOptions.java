@@ -25,6 +25,11 @@ final class TrainCliOptions {
     @Option(names = "--momentum", defaultValue = "0.9", description = "SGD momentum (default ${DEFAULT-VALUE}).")
     double momentum;
 
+    @Option(names = "--cycle-momentum", description = "With --schedule one-cycle: move the momentum opposite to the "
+            + "rate, 0.95 down to 0.85 over the warm-up and back up over the decay, as PyTorch's OneCycleLR does by "
+            + "default (and so the reference recipe); --momentum is then ignored. Default: off.")
+    boolean cycleMomentum;
+
     @Option(names = "--weight-decay", defaultValue = "5e-4", description = "Weight decay: added to the gradient as L2 for sgd (as PyTorch's SGD), "
             + "decoupled for adam (AdamW) (default ${DEFAULT-VALUE}).")
     double weightDecay;
@@ -155,7 +160,7 @@ final class TrainCliOptions {
             throw new dev.acdc.AcdcException("--select-split must be a fraction in [0, 0.5), got " + selectSplit);
         }
         return TrainOptions.builder().epochs(epochs).maxSteps(maxSteps).batch(batch).lr(lr).optimizer(optimizer)
-                .momentum(momentum).weightDecay(weightDecay).schedule(Schedule.parse(schedule))
+                .momentum(momentum).cycleMomentum(cycleMomentum).weightDecay(weightDecay).schedule(Schedule.parse(schedule))
                 .warmup(warmup == null ? Double.NaN : warmup).temperature(temperature).kdWeight(kdWeight)
                 .ceWeight(ceWeight).augment(augment).augmentMode(augmentMode).train(train).seed(seed).clip(clip == null ? Double.NaN : clip)
                 .batchNorm(batchNorm).batchNormStart(batchNormStart).build();

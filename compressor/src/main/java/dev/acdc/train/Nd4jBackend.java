@@ -64,7 +64,7 @@ public final class Nd4jBackend implements TrainingBackend {
     }
 
     @Override
-    public StepResult step(Batch b, double lr) {
+    public StepResult step(Batch b, double lr, double momentum) {
         int m = b.n();
         long[] s = b.sample();
         Map<String, INDArray> ph = new HashMap<>();
@@ -90,7 +90,7 @@ public final class Nd4jBackend implements TrainingBackend {
         double loss = og.getOutputs().get(Distillation.LOSS).getDouble(0);
         double norm = Double.NaN;
         if (Double.isFinite(loss)) {
-            norm = opt.step(params, og.getGradients(), lr);
+            norm = opt.step(params, og.getGradients(), lr, momentum);
             g.updateRunningStats(og.getOutputs(), m, BN_MOMENTUM);
         }
         // A step's activations and gradients live off-heap and are freed only when the JVM collects

@@ -32,6 +32,11 @@ public final class Optimizer {
 
     /** Clips and applies one step; returns the gradients' global norm before clipping. */
     public double step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
+        return step(params, grads, lr, momentum);
+    }
+
+    /** As {@link #step(Map, Map, double)} with this step's SGD {@code momentum} (a cycling schedule's). */
+    public double step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr, double momentum) {
         double sq = 0;
         for (INDArray g : grads.values()) {
             double n = g.norm2Number().doubleValue();

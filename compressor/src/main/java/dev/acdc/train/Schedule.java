@@ -14,6 +14,10 @@ import java.util.Locale;
 public final class Schedule implements ISchedule {
     public enum Kind { ONE_CYCLE, COSINE, CONSTANT }
 
+    /** PyTorch OneCycleLR's momentum bounds when it cycles momentum. */
+    public static final double MAX_MOMENTUM = 0.95;
+    public static final double BASE_MOMENTUM = 0.85;
+
     private final Kind kind;
     private final double lr;
     private final int total;
@@ -68,6 +72,24 @@ public final class Schedule implements ISchedule {
                 yield lr * (1 + Math.cos(Math.PI * (t - warmup) / (1 - warmup))) / 2;
             }
         };
+    }
+
+    /**
+     * The momentum at {@code iteration}: with {@code cycle} on a one-cycle schedule it moves opposite to
+     * the rate, cosine from {@link #MAX_MOMENTUM} down to {@link #BASE_MOMENTUM} over the warm-up and back
+     * up over the decay (as OneCycleLR); otherwise {@code fixed}.
+     */
+    public double momentumAt(int iteration, boolean cycle, double fixed) {
+        if (!cycle || kind != Kind.ONE_CYCLE) {
+            return fixed;
+        }
+        double t = Math.min(1.0, iteration / (double) total);
+        double hi = MAX_MOMENTUM;
+        double lo = BASE_MOMENTUM;
+        if (t < warmup) {
+            return hi + (lo - hi) * (1 - Math.cos(Math.PI * t / warmup)) / 2;
+        }
+        return lo + (hi - lo) * (1 - Math.cos(Math.PI * (t - warmup) / (1 - warmup))) / 2;
     }
 
     @Override

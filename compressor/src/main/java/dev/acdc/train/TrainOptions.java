@@ -48,6 +48,7 @@ public final class TrainOptions {
     private final double weightDecay;
     private final Schedule.Kind schedule;
     private final double warmup;
+    private final boolean cycleMomentum;
     private final double temperature;
     private final double kdWeight;
     private final double ceWeight;
@@ -99,6 +100,7 @@ public final class TrainOptions {
         weightDecay = b.weightDecay;
         schedule = b.schedule;
         warmup = Double.isNaN(b.warmup) ? Schedule.defaultWarmup(b.schedule) : b.warmup;
+        cycleMomentum = b.cycleMomentum;
         temperature = b.temperature;
         kdWeight = b.kdWeight;
         ceWeight = b.ceWeight;
@@ -139,6 +141,7 @@ public final class TrainOptions {
         b.weightDecay = weightDecay;
         b.schedule = schedule;
         b.warmup = warmup;
+        b.cycleMomentum = cycleMomentum;
         b.temperature = temperature;
         b.kdWeight = kdWeight;
         b.ceWeight = ceWeight;
@@ -203,6 +206,15 @@ public final class TrainOptions {
     /** The fraction of the steps over which the learning rate rises. */
     public double warmup() {
         return warmup;
+    }
+
+    /**
+     * One-cycle only: momentum falls from {@link Schedule#MAX_MOMENTUM} to {@link Schedule#BASE_MOMENTUM}
+     * as the rate rises and climbs back as it decays (PyTorch's {@code OneCycleLR} default, so the
+     * reference recipe's), instead of the fixed {@link #momentum()}.
+     */
+    public boolean cycleMomentum() {
+        return cycleMomentum;
     }
 
     public double temperature() {
@@ -281,6 +293,7 @@ public final class TrainOptions {
         private double weightDecay = 5e-4;
         private Schedule.Kind schedule = Schedule.Kind.ONE_CYCLE;
         private double warmup = Double.NaN;
+        private boolean cycleMomentum;
         private double temperature = 4;
         private double kdWeight = 0.9;
         private double ceWeight = 0.1;
@@ -340,6 +353,11 @@ public final class TrainOptions {
         }
 
         /** NaN: the schedule's default ({@link Schedule#defaultWarmup}). */
+        public Builder cycleMomentum(boolean v) {
+            cycleMomentum = v;
+            return this;
+        }
+
         public Builder warmup(double v) {
             warmup = v;
             return this;

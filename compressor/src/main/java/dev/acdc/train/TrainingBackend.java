@@ -24,8 +24,11 @@ public interface TrainingBackend {
     /** The number of outputs (classes) the student gives per image. */
     int classes();
 
-    /** Loss and gradients of the batch, then the update at learning rate {@code lr}; a non-finite loss updates nothing. */
-    StepResult step(Batch batch, double lr);
+    /**
+     * Loss and gradients of the batch, then the update at learning rate {@code lr} and SGD momentum
+     * {@code momentum}; a non-finite loss updates nothing.
+     */
+    StepResult step(Batch batch, double lr, double momentum);
 
     /** Writes the trained weights and running statistics back into the model. */
     void writeBack();

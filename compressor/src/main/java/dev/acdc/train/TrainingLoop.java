@@ -169,7 +169,7 @@ public final class TrainingLoop {
                             + backend.classes());
                 }
                 TrainingBackend.StepResult r = backend.step(new TrainingBackend.Batch(x, m, sample, t, y),
-                        lr.valueAt(run.step, epoch - 1));
+                        lr.valueAt(run.step, epoch - 1), lr.momentumAt(run.step, o.cycleMomentum(), o.momentum()));
                 run.step++;
                 images += m;
                 double ips = images / ((System.nanoTime() - t0) / 1e9);

@@ -128,7 +128,7 @@ public final class FineTuneJob {
             listener.note((ortTeacher == null ? "training (cross-entropy on labels)" : "fine-tuning") + " on "
                     + train.describe() + "; " + o.epochs() + " epochs, batch " + o.batch()
                     + ", " + TrainOptions.spell(o.optimizer()) + " lr " + o.lr() + " (" + TrainOptions.spell(o.schedule())
-                    + ", warm-up " + o.warmup() + "), clip " + (o.clip() > 0 ? o.clip() : "off") + ", batch-norm "
+                    + ", warm-up " + o.warmup() + (o.cycleMomentum() ? ", momentum cycled 0.95-0.85" : "") + "), clip " + (o.clip() > 0 ? o.clip() : "off") + ", batch-norm "
                     + TrainOptions.spell(o.batchNorm()) + ", T " + o.temperature() + ", training "
                     + TrainOptions.spell(o.train()) + " weights");
             Trainer.Evaluators evaluator = new Trainer.Evaluators(top1On(select, s), top1On(eval, s));
@@ -246,6 +246,7 @@ public final class FineTuneJob {
         s.put("lr", o.lr());
         s.put("optimizer", TrainOptions.spell(o.optimizer()));
         s.put("momentum", o.momentum());
+        s.put("cycleMomentum", o.cycleMomentum());
         s.put("weightDecay", o.weightDecay());
         s.put("schedule", TrainOptions.spell(o.schedule()));
         s.put("warmup", o.warmup());

@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 
 ## The compression report (`--report`, default `OUT.report.json`)
 
-Every report (compress, finetune, train, quantize) starts with the same header and is checked against
+Every report (compress, finetune, train, quantize) holds the same header fields and is checked against
 its kind's required fields when written and when read back (`ReportSchema.read`, which names a missing
 field); its Markdown and HTML are rendered from the saved JSON alone, so a report read back renders the
 same ([API](api.md)).

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The contract of acdc's JSON reports: every report starts with {@code schemaVersion}, its {@code kind}
+ * The contract of acdc's JSON reports: every report holds {@code schemaVersion}, its {@code kind}
  * (compress, finetune, train, quantize) and {@code acdc} (version, command line, date, preprocessing), and
  * holds the fields its kind requires, among them a one-line {@code verdict}. {@link #read} loads a saved
  * report and refuses one that lacks a required field, naming it; {@link #render} turns a report —

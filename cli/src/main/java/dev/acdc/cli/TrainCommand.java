@@ -82,6 +82,7 @@ final class TrainCommand implements Callable<Integer> {
         out.printf("trained %d steps in %.0f s (%.0f img/s, %s); best epoch %s of %d; wrote %s; reports %s, %s, %s%n", t.get("steps"),
                 (double) t.get("seconds"), (double) t.get("imagesPerSecond"), t.get("backend"), t.get("bestEpoch"),
                 epochs.size(), out1, rep, outs.markdown().getFileName(), outs.html().getFileName());
+        out.println("verdict: " + j.get("verdict"));
         out.flush();
         return 0;
     }

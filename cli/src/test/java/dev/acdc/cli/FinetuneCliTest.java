@@ -207,6 +207,13 @@ class FinetuneCliTest {
         assertTrue(r.err().contains("training (cross-entropy on labels)"), r.err());
         var j = Json.mapper().readTree(tmp.resolve("fm.trained.report.json").toFile());
         assertEquals(4, j.get("training").get("steps").asInt());
+        // the verdict: the kept epoch's top-1 on the evaluation data, in the report and on the console
+        int kept = j.get("training").get("bestEpoch").asInt();
+        double top1 = j.get("training").get("epochs").get(kept - 1).get("evalTop1").asDouble();
+        String verdict = String.format("top-1 %.2f %% on the evaluation data, kept epoch %d (%s)", 100 * top1, kept,
+                j.get("training").get("keptEpochChosenBy").asText());
+        assertEquals(verdict, j.get("verdict").asText());
+        assertTrue(r.out().contains("verdict: " + verdict), r.out());
         assertTrue(j.get("consistency").get("maxAbsLogitDiff").asDouble() <= 1e-3);
         assertTrue(OnnxModels.load(out).graph().nodes().stream().noneMatch(n -> n.is("BatchNormalization")),
                 "the training BNs are folded into the convolutions");

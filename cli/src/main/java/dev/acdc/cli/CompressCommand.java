@@ -176,9 +176,6 @@ final class CompressCommand implements Callable<Integer> {
         if (!fitTarget.equals("sum") && !fitTarget.equals("conv")) {
             throw new AcdcException("--fit-target must be sum or conv, got '" + fitTarget + "'");
         }
-        if (fitIterations < 0 || fitIterations > 10000) {
-            throw new AcdcException("--fit-iterations must be between 0 and 10000, got " + fitIterations);
-        }
         if (maxDrop != null && !(maxDrop >= 0 && maxDrop <= 100)) {
             throw new AcdcException("--max-drop must be between 0 and 100 points, got " + maxDrop);
         }
@@ -195,9 +192,7 @@ final class CompressCommand implements Callable<Integer> {
             throw new AcdcException("--calibration-method, --percentile, --quantize-exclude, --coefficient-scales and "
                     + "--compact-names apply with --quantize only");
         }
-        if (calibrationImages < 1) {
-            throw new AcdcException("--calibration-images must be at least 1, got " + calibrationImages);
-        }
+        CompressionJob.Calibration.check(calibrationImages, fitIterations);
         CompressionJob.Request.check(settings, fitMode, calibSpec != null, targetSize,
                 quantizeRequest == null ? null : quantizeRequest.mode(), trainData != null);
         // no output may land on the model, on any data file the run reads, or on another output

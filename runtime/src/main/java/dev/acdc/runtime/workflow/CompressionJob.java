@@ -69,6 +69,11 @@ public final class CompressionJob {
             if (data == null || pre == null) {
                 throw new IllegalArgumentException("calibration data and preprocessing are required");
             }
+            check(images, iterations);
+        }
+
+        /** The ranges of the sample size and the ALS iterations, for a caller to check before it opens data. */
+        public static void check(int images, int iterations) {
             if (images < 1) {
                 throw new AcdcException("--calibration-images must be at least 1, got " + images);
             }
@@ -178,11 +183,7 @@ public final class CompressionJob {
 
     /** Runs {@code r}; the caller opened (and closes) its data sets. */
     public static Outcome run(Request r, JobListener listener) {
-        // the outputs were guarded when the request was made; the input and the teacher are checked again
-        OutputGuard guard = new OutputGuard().reads(r.model());
-        for (Path p : List.of(r.outputs().model(), r.outputs().report(), r.outputs().markdown(), r.outputs().html())) {
-            guard.writes(p);
-        }
+        r.outputs().checkAgainst(r.model()); // never over the input, whoever built the request
         var progress = OutputFiles.checked(listener);
         Path model = r.model();
         Path out1 = r.outputs().model();

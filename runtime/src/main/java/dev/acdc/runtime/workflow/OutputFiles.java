@@ -32,6 +32,17 @@ public final class OutputFiles {
             return new Outputs(guard.writes(model), guard.writes(rep), guard.writes(siblingWithSuffix(rep, ".md", ".json")),
                     guard.writes(siblingWithSuffix(rep, ".html", ".json")));
         }
+
+        /**
+         * Checks these outputs once more against {@code inputs} (and each other), for a job whose request
+         * may have been built by a caller that never ran them through a guard.
+         */
+        public void checkAgainst(Path... inputs) {
+            OutputGuard guard = new OutputGuard().reads(inputs);
+            for (Path p : java.util.List.of(model, report, markdown, html)) {
+                guard.writes(p);
+            }
+        }
     }
 
     /** The default output of compressing {@code model}: {@code MODEL.acdc.onnx} beside it. */

@@ -58,10 +58,7 @@ public final class QuantizeJob {
 
     /** Runs {@code r}; the caller opened (and closes) its data sets. */
     public static Outcome run(Request r, JobListener listener) {
-        OutputGuard guard = new OutputGuard().reads(r.model());
-        for (Path p : List.of(r.outputs().model(), r.outputs().report(), r.outputs().markdown(), r.outputs().html())) {
-            guard.writes(p);
-        }
+        r.outputs().checkAgainst(r.model()); // never over the input, whoever built the request
         var progress = OutputFiles.checked(listener);
         Path model = r.model();
         Quantizer.Mode mode = r.quantize().mode();
@@ -115,7 +112,7 @@ public final class QuantizeJob {
                 + "zero points outweigh the int8 weights%s", mode.id(), bytes.length, originalBytes.length,
                 mode == Quantizer.Mode.STATIC ? "; --mode int8-weights stores less" : "") : null;
         if (warning != null) {
-            json.put("warnings", java.util.List.of(warning));
+            json.put("warnings", List.of(warning));
         }
         json.put("seconds", quantizeSeconds);
 

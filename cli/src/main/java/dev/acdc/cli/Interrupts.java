@@ -65,7 +65,7 @@ final class Interrupts {
 
     /** Ends the process now with 130, leaving no temporary file behind. */
     static void halt() {
-        dev.acdc.onnx.AtomicFiles.deleteTemporaryFiles();
+        dev.acdc.util.AtomicFiles.deleteTemporaryFiles();
         Runtime.getRuntime().halt(dev.acdc.train.StopSignal.EXIT_INTERRUPTED);
     }
 

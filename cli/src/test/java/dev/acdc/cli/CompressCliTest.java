@@ -100,7 +100,7 @@ class CompressCliTest {
         Files.writeString(out, "previous output");
         try {
             // flip one weight: the file still parses, but its outputs differ from the model in memory
-            dev.acdc.onnx.AtomicFiles.tamperForTest(bytes -> {
+            dev.acdc.util.AtomicFiles.tamperForTest(bytes -> {
                 Model m = OnnxModels.fromBytes(bytes, null);
                 String a = m.graph().initializers().keySet().stream().filter(n -> n.endsWith("/atoms")).findFirst()
                         .orElseThrow();
@@ -114,12 +114,12 @@ class CompressCliTest {
             assertTrue(r.err().contains("nothing was written"), r.err());
             assertEquals("previous output", Files.readString(out));
             // truncated on the way: does not even read back
-            dev.acdc.onnx.AtomicFiles.tamperForTest(bytes -> java.util.Arrays.copyOf(bytes, bytes.length / 2));
+            dev.acdc.util.AtomicFiles.tamperForTest(bytes -> java.util.Arrays.copyOf(bytes, bytes.length / 2));
             r = run("compress", model.toString(), "--group", "8", "-o", out.toString());
             assertOneLineError(r, 1, "the written file does not read back");
             assertEquals("previous output", Files.readString(out));
         } finally {
-            dev.acdc.onnx.AtomicFiles.tamperForTest(null);
+            dev.acdc.util.AtomicFiles.tamperForTest(null);
         }
         assertEquals(List.of(out, model), files(), "no temporary file left");
         CliTest.Run ok = run("compress", model.toString(), "--group", "8", "-o", out.toString());

@@ -157,13 +157,13 @@ class OutputGuardTest {
         for (Path p : outputs) {
             before.put(p, Files.readAllBytes(p));
         }
-        dev.acdc.onnx.AtomicFiles.failWritesOfForTest(".report.html");
+        dev.acdc.util.AtomicFiles.failWritesOfForTest(".report.html");
         try {
             CliTest.Run r = run("compress", model.toString(), "-o", out.toString(), "--atoms", "2");
             assertEquals(2, r.code(), r.err());
             assertTrue(r.err().contains("cannot write") && r.err().contains("c.report.html"), r.err());
         } finally {
-            dev.acdc.onnx.AtomicFiles.failWritesOfForTest(null);
+            dev.acdc.util.AtomicFiles.failWritesOfForTest(null);
         }
         for (Path p : outputs) {
             assertArrayEquals(before.get(p), Files.readAllBytes(p), p + " was changed by the failed run");

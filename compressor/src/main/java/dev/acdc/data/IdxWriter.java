@@ -1,7 +1,7 @@
 package dev.acdc.data;
 
 import dev.acdc.AcdcException;
-import dev.acdc.onnx.AtomicFiles;
+import dev.acdc.util.AtomicFiles;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;

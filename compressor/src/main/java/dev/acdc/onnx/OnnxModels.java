@@ -21,6 +21,7 @@ import dev.acdc.onnx.proto.OnnxProto.TensorProto;
 import dev.acdc.onnx.proto.OnnxProto.TensorShapeProto;
 import dev.acdc.onnx.proto.OnnxProto.TypeProto;
 import dev.acdc.onnx.proto.OnnxProto.ValueInfoProto;
+import dev.acdc.util.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

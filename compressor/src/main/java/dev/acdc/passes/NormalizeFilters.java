@@ -19,7 +19,7 @@ import java.util.List;
  * while the raw filters' norms sit at 0.3–0.9). Before a fine-tune with training-mode BN, which makes
  * the network invariant to a filter's scale, that scale decides two things it should not: how much a
  * filter weighs in the decomposition's least-squares fit, and its effective learning rate (∝ 1/‖W_o‖²).
- * {@link dev.acdc.train.TrainingBatchNorm} absorbs the {@code Mul} into the BN it puts after the conv.
+ * {@code dev.acdc.train.TrainingBatchNorm} (module acdc-train) absorbs the {@code Mul} into the BN it puts after the conv.
  *
  * <p>Requires a well-formed graph with BN folded (run after {@link PassManager#standard()}); ensures the
  * same. A filter of norm 0, a conv whose output is a graph output, and a conv whose weights or bias are

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.acdc.AcdcException;
-import dev.acdc.onnx.AtomicFiles;
 
 import java.nio.file.Path;
 

@@ -8,6 +8,7 @@ import dev.acdc.ir.OpSchema;
 import dev.acdc.onnx.proto.OnnxProto.TensorProto;
 import dev.acdc.testing.ModelGenerators;
 import dev.acdc.testing.SharedFiles;
+import dev.acdc.util.AtomicFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -223,12 +224,12 @@ class BadInputTest {
     void failedWriteLeavesThePreviousFileIntact() throws Exception {
         Path out = tmp.resolve("out.onnx");
         Files.writeString(out, "previous", StandardCharsets.UTF_8);
-        AtomicFiles.failAfterBytesForTest = 100;
+        AtomicFiles.failAfterBytesForTest(100);
         try {
             assertThrows(AcdcException.class,
                     () -> OnnxModels.save(ModelGenerators.residual(3, 8, 4, 5, 1), out, null));
         } finally {
-            AtomicFiles.failAfterBytesForTest = -1;
+            AtomicFiles.failAfterBytesForTest(-1);
         }
         assertEquals("previous", Files.readString(out));
         try (var s = Files.list(tmp)) {

@@ -10,7 +10,7 @@ import dev.acdc.decompose.ExportForm;
 import dev.acdc.decompose.Settings;
 import dev.acdc.inspect.ModelSummary;
 import dev.acdc.ir.Model;
-import dev.acdc.onnx.AtomicFiles;
+import dev.acdc.util.AtomicFiles;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.passes.NormalizeFilters;
 import dev.acdc.passes.PassManager;

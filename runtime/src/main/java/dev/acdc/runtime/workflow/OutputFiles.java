@@ -3,7 +3,7 @@ package dev.acdc.runtime.workflow;
 import dev.acdc.AcdcException;
 import dev.acdc.inspect.ModelSummary;
 import dev.acdc.ir.Model;
-import dev.acdc.onnx.AtomicFiles;
+import dev.acdc.util.AtomicFiles;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.runtime.WrittenModelCheck;
 import dev.acdc.util.Json;

@@ -4,7 +4,7 @@ import dev.acdc.AcdcException;
 import dev.acdc.data.Preprocessing;
 import dev.acdc.inspect.ModelSummary;
 import dev.acdc.ir.Model;
-import dev.acdc.onnx.AtomicFiles;
+import dev.acdc.util.AtomicFiles;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.quantize.Quantizer;
 import dev.acdc.report.ReportSchema;

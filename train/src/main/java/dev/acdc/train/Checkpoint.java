@@ -3,7 +3,7 @@ package dev.acdc.train;
 import dev.acdc.AcdcException;
 import dev.acdc.ir.Model;
 import dev.acdc.ir.Tensor;
-import dev.acdc.onnx.AtomicFiles;
+import dev.acdc.util.AtomicFiles;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.util.Json;
 

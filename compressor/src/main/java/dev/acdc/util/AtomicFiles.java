@@ -1,4 +1,4 @@
-package dev.acdc.onnx;
+package dev.acdc.util;
 
 import dev.acdc.AcdcException;
 
@@ -18,7 +18,12 @@ import java.nio.file.StandardOpenOption;
  */
 public final class AtomicFiles {
     /** Test hook: when set, a write throws after this many bytes, as a full disk would. */
-    static volatile long failAfterBytesForTest = -1;
+    private static volatile long failAfterBytesForTest = -1;
+
+    /** Test hook (see {@link #failAfterBytesForTest}); -1 turns it off. */
+    public static void failAfterBytesForTest(long bytes) {
+        failAfterBytesForTest = bytes;
+    }
 
     private AtomicFiles() {
     }

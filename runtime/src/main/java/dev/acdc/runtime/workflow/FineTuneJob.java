@@ -135,8 +135,11 @@ public final class FineTuneJob {
             List<Map<String, Object>> curve = new ArrayList<>();
             boolean[] started = {false};
             Trainer.Result r;
-            try (JobListener.Scope ignored = listener.training(s.stop())) {
+            JobListener.Scope training = listener.training(s.stop());
+            try {
                 r = train(student, teacher, train, s, o, evaluator, listener, curve, started);
+            } finally {
+                training.close();
             }
             return new Outcome(report(r, train, select, eval, o, curve), r);
         }

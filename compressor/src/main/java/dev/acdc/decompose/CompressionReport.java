@@ -1,5 +1,7 @@
 package dev.acdc.decompose;
 
+import dev.acdc.linalg.LowRank;
+
 import dev.acdc.inspect.ModelSummary;
 import dev.acdc.util.Table;
 

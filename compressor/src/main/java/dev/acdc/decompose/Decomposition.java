@@ -1,5 +1,7 @@
 package dev.acdc.decompose;
 
+import dev.acdc.linalg.LowRank;
+
 import dev.acdc.ir.Graph;
 import dev.acdc.ir.Tensor;
 

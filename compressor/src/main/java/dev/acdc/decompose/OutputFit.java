@@ -1,5 +1,7 @@
 package dev.acdc.decompose;
 
+import dev.acdc.linalg.Cholesky;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

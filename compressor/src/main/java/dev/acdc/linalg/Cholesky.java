@@ -1,7 +1,7 @@
-package dev.acdc.decompose;
+package dev.acdc.linalg;
 
 /** Solves symmetric positive semi-definite systems A·x = b by Cholesky, with a relative ridge. */
-final class Cholesky {
+public final class Cholesky {
     private Cholesky() {
     }
 
@@ -10,16 +10,16 @@ final class Cholesky {
      * length n); λ = {@code ridge} × the mean diagonal of A, raised tenfold until the factorisation
      * succeeds. A (n×n row-major) is not modified. Returns the solutions as rows.
      */
-    static double[] solve(double[] a, int n, double[] b, int nrhs, double ridge) {
+    public static double[] solve(double[] a, int n, double[] b, int nrhs, double ridge) {
         return solveWithRidge(a, n, b, nrhs, ridge).x();
     }
 
     /** The solutions and the λ they were solved with. */
-    record Solution(double[] x, double lambda) {
+    public record Solution(double[] x, double lambda) {
     }
 
     /** As {@link #solve}, also giving λ. */
-    static Solution solveWithRidge(double[] a, int n, double[] b, int nrhs, double ridge) {
+    public static Solution solveWithRidge(double[] a, int n, double[] b, int nrhs, double ridge) {
         double trace = 0;
         for (int i = 0; i < n; i++) {
             trace += a[i * n + i];

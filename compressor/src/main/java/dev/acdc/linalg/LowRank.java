@@ -1,4 +1,4 @@
-package dev.acdc.decompose;
+package dev.acdc.linalg;
 
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.EigenDecomposition;

@@ -1,5 +1,8 @@
 package dev.acdc.decompose;
 
+import dev.acdc.linalg.LowRank;
+import dev.acdc.linalg.LowRankTest;
+
 import dev.acdc.AcdcException;
 import dev.acdc.ir.Model;
 import dev.acdc.ir.Tensor;

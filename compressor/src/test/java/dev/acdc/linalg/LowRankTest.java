@@ -1,4 +1,4 @@
-package dev.acdc.decompose;
+package dev.acdc.linalg;
 
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.SingularValueDecomposition;
@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The truncated SVD against an independent oracle: commons-math's full SVD. */
-class LowRankTest {
+public class LowRankTest {
 
     /** r×c with singular values decaying like {@code decay^i} (1 = flat, random). */
     static double[] matrix(int r, int c, double decay, long seed) {
@@ -53,7 +53,7 @@ class LowRankTest {
         return e;
     }
 
-    static double discardedByOracle(double[] m, int r, int c, int k) {
+    public static double discardedByOracle(double[] m, int r, int c, int k) {
         double[][] a = new double[r][c];
         for (int i = 0; i < r; i++) {
             System.arraycopy(m, i * c, a[i], 0, c);

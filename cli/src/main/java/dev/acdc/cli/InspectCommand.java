@@ -21,7 +21,8 @@ import java.util.concurrent.Callable;
 
 /** {@code acdc inspect}: what a model costs, per convolution and in total. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = "Show each convolution of an ONNX model (kernel, group, stride, params, multiply-adds), "
+        description = "Show each convolution of an ONNX model (kernel, group, stride, params, multiply-adds, "
+                + "and the residual block and stage --share=block/stage would put it in), "
                 + "then totals and an operator histogram.")
 final class InspectCommand implements Callable<Integer> {
     @Spec
@@ -45,10 +46,11 @@ final class InspectCommand implements Callable<Integer> {
         new OutputGuard().reads(model).writes(json);
         ModelSummary s = Inspector.inspect(model, Options.parseShape(inputShape));
         var out = spec.commandLine().getOut();
-        Table t = new Table("conv", "kernel", "group", "stride", "params", "MACs", "kind").leftAligned(1, 6);
+        Table t = new Table("conv", "kernel", "group", "stride", "params", "MACs", "kind", "block", "stage")
+                .leftAligned(1, 6);
         for (ConvInfo c : s.convs()) {
             t.row(c.name(), c.kernelString(), c.group(), strides(c.strides()), c.params(), Table.human(c.macs()),
-                    c.kind());
+                    c.kind(), c.block() < 0 ? "-" : c.block(), c.stage() < 0 ? "-" : c.stage());
         }
         out.print(t);
         out.printf("%nmodel        %s%n", model);
@@ -58,6 +60,11 @@ final class InspectCommand implements Callable<Integer> {
         out.printf("file         %d bytes (%s)%n", s.bytes(), Table.bytes(s.bytes()));
         out.printf("convs        %d (%d spatial)%n", s.convs().size(),
                 s.convs().stream().filter(ConvInfo::spatial).count());
+        long merges = s.residual().blocks().stream().filter(b -> b.residual()).count();
+        out.printf("residual     %s%n", merges == 0
+                ? "no residual merges found: --share=block and --share=stage share per conv"
+                : merges + " residual blocks, " + s.residual().blocks().size() + " blocks in " + s.residual().stages()
+                        + " stages (the units of --share=block and --share=stage)");
         StringBuilder ops = new StringBuilder();
         for (Map.Entry<String, Integer> e : s.ops().entrySet()) {
             ops.append(ops.length() == 0 ? "" : ", ").append(e.getKey()).append(" ").append(e.getValue());

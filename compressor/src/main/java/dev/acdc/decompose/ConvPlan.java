@@ -14,20 +14,33 @@ public final class ConvPlan {
     final long kw;
     final long group;
     final long[] outShape;
-    String reason;
-    String setId;
-    int go;
-    int gi;
-    int unit;
+    final String reason;
+    final String setId;
+    final int go;
+    final int gi;
+    final int unit;
 
-    ConvPlan(Node node, long out, long inPerGroup, long kh, long kw, long group, long[] outShape) {
+    /**
+     * A decision: {@code reason} null means decomposed into {@code go × gi} blocks in set {@code setId}
+     * of scope unit {@code unit}; otherwise the conv is kept dense and the block fields are unused.
+     */
+    ConvPlan(Node node, long out, long inPerGroup, long kh, long kw, long group, long[] outShape, String reason,
+             String setId, int go, int gi, int unit) {
+        if (reason == null && (setId == null || go <= 0 || gi <= 0 || out % go != 0 || inPerGroup % gi != 0)) {
+            throw new IllegalArgumentException("decomposed conv " + node.label() + " needs a set and a block tiling");
+        }
         this.node = node;
         this.out = out;
         this.inPerGroup = inPerGroup;
         this.kh = kh;
         this.kw = kw;
         this.group = group;
-        this.outShape = outShape;
+        this.outShape = outShape.clone();
+        this.reason = reason;
+        this.setId = reason == null ? setId : null;
+        this.go = go;
+        this.gi = gi;
+        this.unit = unit;
     }
 
     public String name() {

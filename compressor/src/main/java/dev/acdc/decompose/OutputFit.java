@@ -121,8 +121,7 @@ public final class OutputFit {
         double[] cc = st.centeredC();
         double[] rc = st.centeredR();
         double yyc = centeredEnergy(st);
-        SharingSet single = new SharingSet(s.id, s.go, s.gi, s.kh, s.kw);
-        single.members.add(cp);
+        SharingSet single = new SharingSet(s.id, s.go, s.gi, s.kh, s.kw, List.of(cp), m);
         Map<ConvPlan, double[]> start = new LinkedHashMap<>(Map.of(cp, toDouble(atoms0)));
         Map<ConvPlan, double[]> ccm = Map.of(cp, cc);
         Map<ConvPlan, double[]> rcm = Map.of(cp, rc);

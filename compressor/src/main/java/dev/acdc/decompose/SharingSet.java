@@ -1,6 +1,5 @@
 package dev.acdc.decompose;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -13,15 +12,22 @@ public final class SharingSet {
     final int gi;
     final int kh;
     final int kw;
-    final List<ConvPlan> members = new ArrayList<>();
-    int atoms;
+    final List<ConvPlan> members;
+    final int atoms;
 
-    SharingSet(String id, int go, int gi, int kh, int kw) {
+    SharingSet(String id, int go, int gi, int kh, int kw, List<ConvPlan> members, int atoms) {
+        for (ConvPlan c : members) {
+            if (!id.equals(c.setId) || c.go != go || c.gi != gi || c.kh != kh || c.kw != kw) {
+                throw new IllegalArgumentException("conv " + c.name() + " does not belong to set " + id);
+            }
+        }
         this.id = id;
         this.go = go;
         this.gi = gi;
         this.kh = kh;
         this.kw = kw;
+        this.members = List.copyOf(members);
+        this.atoms = atoms;
     }
 
     public String id() {
@@ -29,7 +35,7 @@ public final class SharingSet {
     }
 
     public List<ConvPlan> members() {
-        return List.copyOf(members);
+        return members;
     }
 
     /** S: the number of blocks in the set. */

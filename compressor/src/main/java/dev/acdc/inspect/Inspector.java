@@ -47,9 +47,14 @@ public final class Inspector {
             cj.put("params", c.params());
             cj.put("macs", c.macs());
             cj.put("kind", c.kind());
+            cj.put("block", c.block());
+            cj.put("stage", c.stage());
             convs.add(cj);
         }
         j.put("convs", convs);
+        j.put("residualBlocks", s.residual().anyResidual()
+                ? s.residual().blocks().stream().filter(b -> b.residual()).count() : 0);
+        j.put("stages", s.residual().stages());
         return j;
     }
 }

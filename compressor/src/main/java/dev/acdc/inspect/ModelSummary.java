@@ -1,5 +1,8 @@
 package dev.acdc.inspect;
 
+import dev.acdc.analysis.ConvCensus;
+import dev.acdc.analysis.ConvShape;
+import dev.acdc.analysis.ResidualStructure;
 import dev.acdc.ir.Graph;
 import dev.acdc.ir.Model;
 import dev.acdc.ir.Node;
@@ -19,7 +22,7 @@ import java.util.TreeMap;
  * dominate a CNN); element-wise ops are not counted.
  */
 public record ModelSummary(long params, long macs, long bytes, Map<String, Integer> ops, List<ConvInfo> convs,
-                           long[] inputShape, List<String> nonFinite) {
+                           long[] inputShape, List<String> nonFinite, ResidualStructure residual) {
 
     /** Summarises a model; {@code inputShape} may be null to use the declared one (batch → 1). */
     public static ModelSummary of(Model m, long[] inputShape, long fileBytes) {
@@ -55,6 +58,7 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
         }
         Map<String, Integer> ops = new TreeMap<>();
         List<ConvInfo> convs = new ArrayList<>();
+        ResidualStructure residual = ResidualStructure.of(g, facts, ConvCensus.of(g, facts));
         long macs = 0;
         java.util.Set<String> constant = new java.util.HashSet<>(g.initializers().keySet());
         for (Node n : g.nodes()) {
@@ -66,7 +70,7 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
             }
             switch (n.opType()) {
                 case "Conv" -> {
-                    ConvInfo c = conv(n, facts);
+                    ConvInfo c = conv(n, facts, residual);
                     convs.add(c);
                     macs += c.macs();
                 }
@@ -90,14 +94,14 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
             }
         }
         return new ModelSummary(g.parameterCount(), macs, fileBytes, ops, convs, shape,
-                dev.acdc.ir.NonFiniteWeights.describe(g));
+                dev.acdc.ir.NonFiniteWeights.describe(g), residual);
     }
 
     private static long positive(long d) {
         return d < 0 ? 1 : d;
     }
 
-    private static ConvInfo conv(Node n, Map<String, ShapeInference.Facts> facts) {
+    private static ConvInfo conv(Node n, Map<String, ShapeInference.Facts> facts, ResidualStructure residual) {
         long[] w = facts.get(n.input(1)).shape();
         long[] y = facts.get(n.output(0)).shape();
         long group = n.attrInt("group", 1);
@@ -122,7 +126,8 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
             strides = new long[w.length - 2];
             java.util.Arrays.fill(strides, 1);
         }
-        return new ConvInfo(n.label(), w[0], w[1], kh, kw, group, strides, params, macs,
-                ConvInfo.kindOf(w[0], w[1], kh, kw, group));
+        ConvShape shape = ConvCensus.of(n, facts);
+        return new ConvInfo(n.label(), w[0], w[1], kh, kw, group, strides, params, macs, shape.kind(),
+                residual.blockOf(n), residual.stageOf(n));
     }
 }

@@ -1,5 +1,7 @@
 package dev.acdc.decompose;
 
+import dev.acdc.linalg.LowRank;
+
 import dev.acdc.ir.Node;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.ArrayRealVector;
@@ -21,6 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class OutputFitTest {
     static final int H = 6;
+    /** The one sharing set the tests fit. */
+    static final String SET = "s";
     static final int W = 6;
     static final int K = 9;
 
@@ -156,9 +160,8 @@ class OutputFitTest {
     /** A conv of out × in with blocks g × g; the compressed input is the original plus {@code noise}. */
     static Problem problem(String name, int in, int out, int g, int n, double noise, double shift, Random r) {
         Node node = new Node(name, "Conv", List.of(name + ".x", name + ".w"), List.of(name + ".y"), List.of());
-        ConvPlan cp = new ConvPlan(node, out, in, 3, 3, 1, new long[] {out, H, W});
-        cp.go = Math.min(g, out);
-        cp.gi = Math.min(g, in);
+        ConvPlan cp = new ConvPlan(node, out, in, 3, 3, 1, new long[] {out, H, W}, null, SET, Math.min(g, out),
+                Math.min(g, in), 0);
         float[] x = randn(r, n * in * H * W, 1);
         // channel-correlated inputs, as real activations are
         for (int img = 0; img < n; img++) {
@@ -189,13 +192,8 @@ class OutputFitTest {
 
     /** A set over the problems' convs, fitted by SVD on their kernels as the planner's fit would. */
     static SharingSet set(String id, int atoms, Problem... ps) {
-        SharingSet s = new SharingSet(id, ps[0].cp.go, ps[0].cp.gi, 3, 3);
-        for (Problem p : ps) {
-            p.cp.setId = id;
-            s.members.add(p.cp);
-        }
-        s.atoms = atoms;
-        return s;
+        return new SharingSet(id, ps[0].cp.go, ps[0].cp.gi, 3, 3,
+                java.util.Arrays.stream(ps).map(p -> p.cp).toList(), atoms);
     }
 
     record Start(float[] alpha, Map<ConvPlan, float[]> atoms) {
@@ -262,7 +260,7 @@ class OutputFitTest {
         // two convs sharing one α (a stage-like set), 2 output blocks each, 2 atoms of 9
         Problem a = problem("a", 8, 16, 8, 6, 0.4, 0, r);
         Problem b = problem("b", 8, 16, 8, 6, 0.4, 0, r);
-        SharingSet s = set("s", 2, a, b);
+        SharingSet s = set(SET, 2, a, b);
         Start start = svd(s, a, b);
         Map<ConvPlan, ConvStatistics> stats = Map.of(a.cp, a.stats(), b.cp, b.stats());
         OutputFit.Result res = OutputFit.fit(s, stats, start.alpha(), start.atoms(),
@@ -298,7 +296,7 @@ class OutputFitTest {
     void fullRankOutputFitIsTheDenseLeastSquaresOptimum() {
         Random r = new Random(3);
         Problem p = problem("c", 4, 4, 4, 4, 0.5, 0, r);
-        SharingSet s = set("s", 9, p); // 9 atoms of 9 taps: every kernel is representable
+        SharingSet s = set(SET, 9, p); // 9 atoms of 9 taps: every kernel is representable
         Start start = svd(s, p);
         ConvStatistics st = p.stats();
         OutputFit.Result res = OutputFit.fit(s, Map.of(p.cp, st), start.alpha(), start.atoms(), Map.of(p.cp, p.b), 50);
@@ -336,7 +334,7 @@ class OutputFitTest {
         // inputs unchanged, targets shifted by (o+1)·0.25 per channel: at full rank the kernel is exact
         // and the whole shift must land in the bias
         Problem p = problem("c", 4, 4, 4, 3, 0, 0.25, r);
-        SharingSet s = set("s", 9, p);
+        SharingSet s = set(SET, 9, p);
         Start start = svd(s, p);
         OutputFit.Result res = OutputFit.fit(s, Map.of(p.cp, p.stats()), start.alpha(), start.atoms(),
                 Map.of(p.cp, p.b), 5);

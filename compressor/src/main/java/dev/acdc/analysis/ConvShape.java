@@ -1,0 +1,41 @@
+package dev.acdc.analysis;
+
+import dev.acdc.ir.Node;
+
+/**
+ * One convolution of a graph as it stands: kernel {@code out × inPerGroup × kh × kw} (a 1-D kernel has
+ * {@code kw = 1}), group, strides, and output shape {@code [C, H, W]} (H, W are -1 when unknown).
+ * {@code twoD} is false for a weight that is not 4-D (1-D or 3-D convolutions, or an unknown shape).
+ */
+public record ConvShape(Node node, long out, long inPerGroup, long kh, long kw, long group, long[] strides,
+                        long[] outShape, boolean twoD) {
+
+    public String name() {
+        return node.label();
+    }
+
+    /** A kernel larger than 1×1: one ACDC can factor into atoms. */
+    public boolean spatial() {
+        return kh * kw > 1;
+    }
+
+    /** Several channels per group would share nothing: one input channel per group. */
+    public boolean depthwise() {
+        return inPerGroup == 1 && group > 1;
+    }
+
+    /** "spatial", "1x1", "depthwise" (one input channel per group, spatial) or "grouped". */
+    public String kind() {
+        if (!spatial()) {
+            return "1x1";
+        }
+        if (depthwise()) {
+            return "depthwise";
+        }
+        return group > 1 ? "grouped" : "spatial";
+    }
+
+    public String kernelString() {
+        return out + "x" + inPerGroup + "x" + kh + "x" + kw;
+    }
+}

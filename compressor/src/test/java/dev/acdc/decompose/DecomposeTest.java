@@ -82,6 +82,27 @@ class DecomposeTest {
         assertEquals(net.decomposed().stream().mapToInt(ConvPlan::blocks).sum(), net.sets().get(0).blocks());
     }
 
+    /** What inspect shows as a conv's block and stage is the unit the planner shares it over. */
+    @Test
+    void inspectNamesTheUnitsThePlannerShares() {
+        dev.acdc.inspect.ModelSummary summary = dev.acdc.inspect.Inspector.inspect(
+                SharedFiles.model("resnet20-cifar10.onnx"), null);
+        assertEquals(3, summary.residual().stages());
+        assertEquals(9, summary.residual().blocks().stream().filter(b -> b.residual()).count());
+        Model m = cleaned("resnet20-cifar10.onnx");
+        Plan block = Planner.plan(m, Settings.of("block", null, null, null, null));
+        Plan stage = Planner.plan(m, Settings.of("stage", null, null, null, null));
+        Map<String, dev.acdc.inspect.ConvInfo> byName = new java.util.HashMap<>();
+        summary.convs().forEach(c -> byName.put(c.name(), c));
+        for (ConvPlan c : block.decomposed()) {
+            assertEquals("block" + byName.get(c.name()).block(), c.setId(), c.name());
+        }
+        for (ConvPlan c : stage.decomposed()) {
+            assertEquals("stage" + byName.get(c.name()).stage(), c.setId(), c.name());
+        }
+        assertEquals(18, block.decomposed().size());
+    }
+
     @Test
     void networkWithoutResidualsSaysSo() {
         Model m = cleaned("mnist-8.onnx");

@@ -3,6 +3,7 @@ package dev.acdc.cli;
 import dev.acdc.inspect.ConvInfo;
 import dev.acdc.inspect.Inspector;
 import dev.acdc.inspect.ModelSummary;
+import dev.acdc.ir.OpSchema;
 import dev.acdc.runtime.workflow.OutputGuard;
 import dev.acdc.util.Json;
 import dev.acdc.util.Table;
@@ -23,7 +24,8 @@ import java.util.concurrent.Callable;
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = "Show each convolution of an ONNX model (kernel, group, stride, params, multiply-adds, "
                 + "and the residual block and stage --share=block/stage would put it in), "
-                + "then totals and an operator histogram.")
+                + "then totals and an operator histogram. Operators acdc has no rule for are listed, all of them, "
+                + "with what could be seen around them, instead of refusing the model.")
 final class InspectCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -49,14 +51,16 @@ final class InspectCommand implements Callable<Integer> {
         Table t = new Table("conv", "kernel", "group", "stride", "params", "MACs", "kind", "block", "stage")
                 .leftAligned(1, 6);
         for (ConvInfo c : s.convs()) {
-            t.row(c.name(), c.kernelString(), c.group(), strides(c.strides()), c.params(), Table.human(c.macs()),
+            t.row(c.name(), c.kernelString(), c.group(), strides(c.strides()), c.params(),
+                    c.macs() < 0 ? "?" : Table.human(c.macs()),
                     c.kind(), c.block() < 0 ? "-" : c.block(), c.stage() < 0 ? "-" : c.stage());
         }
         out.print(t);
         out.printf("%nmodel        %s%n", model);
         out.printf("input shape  %s%n", s.inputShape() == null ? "?" : Arrays.toString(s.inputShape()));
         out.printf("params       %d (%s)%n", s.params(), Table.human(s.params()));
-        out.printf("MACs         %d (%s)%n", s.macs(), Table.human(s.macs()));
+        out.printf("MACs         %s%d (%s)%s%n", s.macsComplete() ? "" : ">= ", s.macs(), Table.human(s.macs()),
+                s.macsComplete() ? "" : "; " + s.unsized() + " Conv/Gemm/MatMul after unsupported operators not counted");
         out.printf("file         %d bytes (%s)%n", s.bytes(), Table.bytes(s.bytes()));
         out.printf("convs        %d (%d spatial)%n", s.convs().size(),
                 s.convs().stream().filter(ConvInfo::spatial).count());
@@ -70,6 +74,11 @@ final class InspectCommand implements Callable<Integer> {
             ops.append(ops.length() == 0 ? "" : ", ").append(e.getKey()).append(" ").append(e.getValue());
         }
         out.printf("operators    %s%n", ops);
+        if (!s.unsupported().isEmpty()) {
+            out.printf("unsupported  %s: acdc has no rule for %s, so compress, quantize and finetune refuse "
+                    + "this model; the table shows what inspect could see%n", OpSchema.describe(s.unsupported()),
+                    s.unsupported().size() == 1 ? "it" : "them");
+        }
         for (String bad : s.nonFinite()) {
             out.printf("warning      non-finite weights: %s%n", bad);
         }

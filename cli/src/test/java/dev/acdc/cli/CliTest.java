@@ -93,6 +93,32 @@ class CliTest {
         assertEquals(Files.size(model), j.get("bytes").asLong());
     }
 
+    /** A model with operators acdc has no rule for: inspect lists them all, shows the convs, and still exits 0. */
+    @Test
+    void inspectListsUnsupportedOperatorsAndTheConvs() throws Exception {
+        var m = ModelGenerators.residual(3, 8, 4, 5, 1);
+        var nodes = m.graph().nodes();
+        dev.acdc.ir.Node relu = nodes.get(1);
+        nodes.set(1, new dev.acdc.ir.Node("up", "Resize", relu.inputs(), relu.outputs(), java.util.List.of()));
+        dev.acdc.ir.Node pool = nodes.stream().filter(n -> n.is("GlobalAveragePool")).findFirst().orElseThrow();
+        nodes.set(nodes.indexOf(pool), new dev.acdc.ir.Node("rm", "ReduceL2", pool.inputs(), pool.outputs(),
+                java.util.List.of()));
+        Path model = tmp.resolve("unknown-ops.onnx");
+        OnnxModels.save(m, model, null);
+        Path json = tmp.resolve("u.json");
+        Run r = run("inspect", model.toString(), "--json", json.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("unsupported  'Resize' (1 node, first 'up'), 'ReduceL2' (1 node, first 'rm')"), r.out());
+        assertTrue(r.out().contains("block_conv2") && r.out().contains("MACs         >= 6912 "), r.out());
+        var j = dev.acdc.util.Json.mapper().readTree(json.toFile());
+        assertEquals(false, j.get("macsComplete").asBoolean());
+        assertTrue(j.get("convs").get(1).get("macs").isNull(), "an unknown size is null, not a made-up number");
+        assertEquals(1, j.get("unsupportedOperators").get("Resize").asInt());
+        // the commands that rewrite the model still refuse it, naming both operators
+        assertOneLineError(run("compress", model.toString(), "-o", tmp.resolve("out.onnx").toString()), 2,
+                "2 unsupported operators: 'Resize'");
+    }
+
     @Test
     void inspectResNet18Json() throws Exception {
         Path model = SharedFiles.model("resnet18-imagenet-random.onnx");

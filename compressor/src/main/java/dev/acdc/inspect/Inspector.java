@@ -25,7 +25,7 @@ public final class Inspector {
         } catch (IOException e) {
             throw new AcdcException("cannot read " + file + ": " + e.getMessage());
         }
-        return ModelSummary.of(m, inputShape, bytes);
+        return ModelSummary.whatCanBeSeen(m, inputShape, bytes);
     }
 
     /** The JSON form: params, macs, bytes, ops, convs (name, kernel, group, params, macs, ...). */
@@ -33,6 +33,10 @@ public final class Inspector {
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("params", s.params());
         j.put("macs", s.macs());
+        j.put("macsComplete", s.macsComplete());
+        Map<String, Integer> unsupported = new LinkedHashMap<>();
+        s.unsupported().forEach((op, nodes) -> unsupported.put(op, nodes.size()));
+        j.put("unsupportedOperators", unsupported);
         j.put("nonFinite", s.nonFinite());
         j.put("bytes", s.bytes());
         j.put("inputShape", s.inputShape());
@@ -45,7 +49,7 @@ public final class Inspector {
             cj.put("group", c.group());
             cj.put("stride", c.strides());
             cj.put("params", c.params());
-            cj.put("macs", c.macs());
+            cj.put("macs", c.macs() < 0 ? null : c.macs()); // null: its size is not known
             cj.put("kind", c.kind());
             cj.put("block", c.block());
             cj.put("stage", c.stage());

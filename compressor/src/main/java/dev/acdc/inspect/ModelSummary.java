@@ -22,12 +22,36 @@ import java.util.TreeMap;
  * dominate a CNN); element-wise ops are not counted.
  */
 public record ModelSummary(long params, long macs, long bytes, Map<String, Integer> ops, List<ConvInfo> convs,
-                           long[] inputShape, List<String> nonFinite, ResidualStructure residual) {
+                           long[] inputShape, List<String> nonFinite, ResidualStructure residual,
+                           Map<String, List<Node>> unsupported, int unsized) {
+
+    /** Whether {@link #macs} counts every Conv/Gemm/MatMul: false when some sit after an operator acdc has no rule for. */
+    public boolean macsComplete() {
+        return unsized == 0;
+    }
+
 
     /** Summarises a model; {@code inputShape} may be null to use the declared one (batch → 1). */
     public static ModelSummary of(Model m, long[] inputShape, long fileBytes) {
-        OpSchema.checkModel(m);
+        OpSchema.checkModel(m); // the jobs read models they will rewrite: every operator must have a rule
+        return whatCanBeSeen(m, inputShape, fileBytes);
+    }
+
+    /**
+     * As {@link #of}, for a model with operators acdc has no rule for: they are listed in
+     * {@link #unsupported}, convolutions after them show unknown multiply-adds (-1) and {@link #macs}
+     * counts only those of known size ({@link #macsComplete}).
+     */
+    public static ModelSummary whatCanBeSeen(Model m, long[] inputShape, long fileBytes) {
         Graph g = m.graph();
+        // operators acdc has no rule for do not stop inspect: it lists them all and what it can see around them
+        OpSchema.checkOpset(m);
+        Map<String, List<Node>> unsupported = OpSchema.unknownOperators(g);
+        for (Node n : g.nodes()) {
+            if (OpSchema.known(n)) {
+                OpSchema.check(n);
+            }
+        }
         long[] shape = inputShape;
         List<ValueInfo> data = g.dataInputs();
         List<String> symbolic = new ArrayList<>(); // non-batch dims the declaration leaves open
@@ -46,7 +70,8 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
         Map<String, long[]> given = shape == null ? Map.of() : Map.of("", shape);
         Map<String, ShapeInference.Facts> facts;
         try {
-            facts = ShapeInference.infer(m, given);
+            facts = unsupported.isEmpty() ? ShapeInference.infer(m, given)
+                    : ShapeInference.inferWhatCanBe(m, given, new java.util.LinkedHashMap<>());
         } catch (dev.acdc.AcdcException e) {
             if (symbolic.isEmpty()) {
                 throw e;
@@ -60,12 +85,22 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
         List<ConvInfo> convs = new ArrayList<>();
         ResidualStructure residual = ResidualStructure.of(g, facts, ConvCensus.of(g, facts));
         long macs = 0;
+        int unsized = 0;
         java.util.Set<String> constant = new java.util.HashSet<>(g.initializers().keySet());
         for (Node n : g.nodes()) {
             ops.merge(n.opType(), 1, Integer::sum);
             if (!n.inputs().isEmpty() && n.inputs().stream().allMatch(i -> i.isEmpty() || constant.contains(i))) {
                 // computed from constants only: runtimes fold it at load, it costs nothing per inference
                 constant.addAll(n.outputs());
+                continue;
+            }
+            if (!sized(n, facts)) {
+                if (n.is("Conv")) {
+                    convs.add(conv(n, facts, residual));
+                }
+                if (n.is("Conv") || n.is("Gemm") || n.is("MatMul")) {
+                    unsized++;
+                }
                 continue;
             }
             switch (n.opType()) {
@@ -94,7 +129,18 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
             }
         }
         return new ModelSummary(g.parameterCount(), macs, fileBytes, ops, convs, shape,
-                dev.acdc.ir.NonFiniteWeights.describe(g), residual);
+                dev.acdc.ir.NonFiniteWeights.describe(g), residual, unsupported, unsized);
+    }
+
+    /** Whether the node's first two inputs and its output have known shapes (not after an unknown operator). */
+    private static boolean sized(Node n, Map<String, ShapeInference.Facts> facts) {
+        for (String v : List.of(n.input(0), n.inputs().size() > 1 ? n.input(1) : n.input(0), n.output(0))) {
+            ShapeInference.Facts f = facts.get(v);
+            if (f == null || f.shape() == null) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static long positive(long d) {
@@ -102,8 +148,14 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
     }
 
     private static ConvInfo conv(Node n, Map<String, ShapeInference.Facts> facts, ResidualStructure residual) {
-        long[] w = facts.get(n.input(1)).shape();
-        long[] y = facts.get(n.output(0)).shape();
+        ShapeInference.Facts wf = facts.get(n.input(1));
+        long[] w = wf == null ? null : wf.shape();
+        ShapeInference.Facts yf = facts.get(n.output(0));
+        long[] y = yf == null ? null : yf.shape();
+        if (w == null || w.length < 2) { // its weight comes from an operator acdc has no rule for
+            return new ConvInfo(n.label(), 0, 0, 0, 0, n.attrInt("group", 1), new long[0], 0, -1, "unknown",
+                    residual.blockOf(n), residual.stageOf(n));
+        }
         long group = n.attrInt("group", 1);
         long kh = w.length > 2 ? w[2] : 1;
         long kw = w.length > 3 ? w[3] : 1;
@@ -114,13 +166,16 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
             throw new dev.acdc.AcdcException("Conv '" + n.label() + "': weight shape " + java.util.Arrays.toString(w)
                     + " holds more values than a model can");
         }
-        long outSpatial = 1;
-        for (int i = 0; i < y.length; i++) {
-            if (i != 1) {
-                outSpatial *= positive(y[i]);
+        long macs = -1; // unknown: the output's size is not known
+        if (y != null) {
+            long outSpatial = 1;
+            for (int i = 0; i < y.length; i++) {
+                if (i != 1) {
+                    outSpatial *= positive(y[i]);
+                }
             }
+            macs = Tensor.numel(w) * outSpatial;
         }
-        long macs = Tensor.numel(w) * outSpatial;
         long[] strides = n.attrInts("strides", null);
         if (strides == null) {
             strides = new long[w.length - 2];

@@ -90,31 +90,52 @@ public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, 
         return a == b ? Integer.toString(a) : b == Integer.MAX_VALUE ? a + "+" : a + "-" + b;
     }
 
-    /** Throws unless every node of the model is supported and the default opset is in range. */
-    public static void checkModel(Model m) {
+    /** Throws unless the model's default opset is one acdc reads. */
+    public static void checkOpset(Model m) {
         long opset = m.opset();
         if (opset < MIN_OPSET || opset > MAX_OPSET) {
             throw new AcdcException("opset " + opset + " is not supported (acdc reads opsets " + MIN_OPSET + "-"
                     + MAX_OPSET + ")");
         }
+    }
+
+    /** Whether acdc has a rule for the node's operator (default domain, in the table). */
+    public static boolean known(Node n) {
+        return n.isDefaultDomain() && TABLE.containsKey(n.opType());
+    }
+
+    /** Every operator acdc has no rule for ("domain.Op" outside the default domain), with its nodes, in graph order. */
+    public static Map<String, List<Node>> unknownOperators(Graph g) {
+        Map<String, List<Node>> unknown = new java.util.LinkedHashMap<>();
+        for (Node n : g.nodes()) {
+            if (!known(n)) {
+                String key = n.isDefaultDomain() ? n.opType() : n.domain() + "." + n.opType();
+                unknown.computeIfAbsent(key, k -> new java.util.ArrayList<>()).add(n);
+            }
+        }
+        return unknown;
+    }
+
+    /** "'Resize' (2 nodes, first 'up'), ..." for a person. */
+    public static String describe(Map<String, List<Node>> unknown) {
+        List<String> parts = new java.util.ArrayList<>();
+        unknown.forEach((op, nodes) -> parts.add("'" + op + "' (" + nodes.size() + " node" + (nodes.size() == 1 ? "" : "s")
+                + ", first '" + nodes.get(0).label() + "')"));
+        return String.join(", ", parts);
+    }
+
+    /** Throws unless every node of the model is supported and the default opset is in range. */
+    public static void checkModel(Model m) {
+        checkOpset(m);
         for (Node n : m.graph().nodes()) {
             if (CONTROL_FLOW.contains(n.opType()) && n.isDefaultDomain()) {
                 check(n);
             }
         }
         // every operator acdc has no rule for, named at once (with its first node), not only the first one met
-        Map<String, List<Node>> unknown = new java.util.LinkedHashMap<>();
-        for (Node n : m.graph().nodes()) {
-            if (!n.isDefaultDomain() || !TABLE.containsKey(n.opType())) {
-                String key = n.isDefaultDomain() ? n.opType() : n.domain() + "." + n.opType();
-                unknown.computeIfAbsent(key, k -> new java.util.ArrayList<>()).add(n);
-            }
-        }
+        Map<String, List<Node>> unknown = unknownOperators(m.graph());
         if (unknown.size() > 1) {
-            List<String> parts = new java.util.ArrayList<>();
-            unknown.forEach((op, nodes) -> parts.add("'" + op + "' (" + nodes.size() + " node" + (nodes.size() == 1 ? "" : "s")
-                    + ", first '" + nodes.get(0).label() + "')"));
-            throw new AcdcException(unknown.size() + " unsupported operators: " + String.join(", ", parts)
+            throw new AcdcException(unknown.size() + " unsupported operators: " + describe(unknown)
                     + " (acdc supports the default ONNX domain's " + String.join(", ", TABLE.keySet()) + ")");
         }
         for (Node n : m.graph().nodes()) {

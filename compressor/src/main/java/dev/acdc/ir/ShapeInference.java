@@ -71,11 +71,23 @@ public final class ShapeInference {
      */
     public static Map<String, Facts> infer(Model m, Map<String, long[]> inputShapes) {
         ShapeInference si = new ShapeInference(m.graph(), m.opset());
-        si.run(inputShapes);
+        si.run(inputShapes, null);
         return si.facts;
     }
 
-    private void run(Map<String, long[]> inputShapes) {
+    /**
+     * As {@link #infer(Model, Map)}, but a node acdc has no rule for, or whose inputs' shapes are not
+     * known, does not stop inference: its outputs get unknown facts (null type and shape) and the node
+     * is recorded in {@code skipped} (node label → why). For reading a model acdc cannot rewrite.
+     */
+    public static Map<String, Facts> inferWhatCanBe(Model m, Map<String, long[]> inputShapes,
+                                                   Map<String, String> skipped) {
+        ShapeInference si = new ShapeInference(m.graph(), m.opset());
+        si.run(inputShapes, skipped);
+        return si.facts;
+    }
+
+    private void run(Map<String, long[]> inputShapes, Map<String, String> skipped) {
         for (Tensor t : graph.initializers().values()) {
             facts.put(t.name(), new Facts(t.type(), t.shape(), intsOf(t)));
         }
@@ -94,13 +106,29 @@ public final class ShapeInference {
             facts.put(v.name(), new Facts(v.elemType(), s, null));
         }
         for (Node n : graph.nodes()) {
+            if (skipped != null && !OpSchema.known(n)) {
+                skipped.put(n.label(), "no rule for " + n.opType());
+                unknownOutputs(n);
+                continue;
+            }
             try {
                 infer(n);
-            } catch (AcdcException e) {
-                throw e;
             } catch (RuntimeException e) {
-                throw new AcdcException("cannot infer shapes at node '" + n.label() + "' (" + n.opType() + "): "
-                        + e.getMessage());
+                String why = e instanceof AcdcException ? e.getMessage()
+                        : "cannot infer shapes at node '" + n.label() + "' (" + n.opType() + "): " + e.getMessage();
+                if (skipped == null) {
+                    throw e instanceof AcdcException a ? a : new AcdcException(why);
+                }
+                skipped.put(n.label(), why);
+                unknownOutputs(n);
+            }
+        }
+    }
+
+    private void unknownOutputs(Node n) {
+        for (String o : n.outputs()) {
+            if (!o.isEmpty()) {
+                facts.put(o, new Facts(null, null, null));
             }
         }
     }

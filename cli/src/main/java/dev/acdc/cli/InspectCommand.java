@@ -64,7 +64,7 @@ final class InspectCommand implements Callable<Integer> {
         out.printf("file         %d bytes (%s)%n", s.bytes(), Table.bytes(s.bytes()));
         out.printf("convs        %d (%d spatial)%n", s.convs().size(),
                 s.convs().stream().filter(ConvInfo::spatial).count());
-        long merges = s.residual().blocks().stream().filter(b -> b.residual()).count();
+        long merges = s.residual().residualBlocks();
         out.printf("residual     %s%n", merges == 0
                 ? "no residual merges found: --share=block and --share=stage share per conv"
                 : merges + " residual blocks, " + s.residual().blocks().size() + " blocks in " + s.residual().stages()

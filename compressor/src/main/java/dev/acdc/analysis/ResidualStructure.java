@@ -41,6 +41,11 @@ public final class ResidualStructure {
         return blocks;
     }
 
+    /** How many blocks end in a residual merge. */
+    public long residualBlocks() {
+        return blocks.stream().filter(Block::residual).count();
+    }
+
     /** Whether the graph has a residual merge at all (else every conv is its own block). */
     public boolean anyResidual() {
         return anyResidual;

@@ -56,8 +56,7 @@ public final class Inspector {
             convs.add(cj);
         }
         j.put("convs", convs);
-        j.put("residualBlocks", s.residual().anyResidual()
-                ? s.residual().blocks().stream().filter(b -> b.residual()).count() : 0);
+        j.put("residualBlocks", s.residual().residualBlocks());
         j.put("stages", s.residual().stages());
         return j;
     }

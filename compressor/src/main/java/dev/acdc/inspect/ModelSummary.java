@@ -30,7 +30,6 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
         return unsized == 0;
     }
 
-
     /** Summarises a model; {@code inputShape} may be null to use the declared one (batch → 1). */
     public static ModelSummary of(Model m, long[] inputShape, long fileBytes) {
         OpSchema.checkModel(m); // the jobs read models they will rewrite: every operator must have a rule
@@ -71,7 +70,7 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
         Map<String, ShapeInference.Facts> facts;
         try {
             facts = unsupported.isEmpty() ? ShapeInference.infer(m, given)
-                    : ShapeInference.inferWhatCanBe(m, given, new java.util.LinkedHashMap<>());
+                    : ShapeInference.inferWhatCanBe(m, given);
         } catch (dev.acdc.AcdcException e) {
             if (symbolic.isEmpty()) {
                 throw e;
@@ -83,7 +82,10 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
         }
         Map<String, Integer> ops = new TreeMap<>();
         List<ConvInfo> convs = new ArrayList<>();
-        ResidualStructure residual = ResidualStructure.of(g, facts, ConvCensus.of(g, facts));
+        List<ConvShape> census = ConvCensus.of(g, facts);
+        ResidualStructure residual = ResidualStructure.of(g, facts, census);
+        Map<Node, ConvShape> shapeOf = new java.util.HashMap<>();
+        census.forEach(c -> shapeOf.put(c.node(), c));
         long macs = 0;
         int unsized = 0;
         java.util.Set<String> constant = new java.util.HashSet<>(g.initializers().keySet());
@@ -96,7 +98,7 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
             }
             if (!sized(n, facts)) {
                 if (n.is("Conv")) {
-                    convs.add(conv(n, facts, residual));
+                    convs.add(conv(shapeOf.get(n), facts, residual));
                 }
                 if (n.is("Conv") || n.is("Gemm") || n.is("MatMul")) {
                     unsized++;
@@ -105,7 +107,7 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
             }
             switch (n.opType()) {
                 case "Conv" -> {
-                    ConvInfo c = conv(n, facts, residual);
+                    ConvInfo c = conv(shapeOf.get(n), facts, residual);
                     convs.add(c);
                     macs += c.macs();
                 }
@@ -147,18 +149,15 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
         return d < 0 ? 1 : d;
     }
 
-    private static ConvInfo conv(Node n, Map<String, ShapeInference.Facts> facts, ResidualStructure residual) {
-        ShapeInference.Facts wf = facts.get(n.input(1));
-        long[] w = wf == null ? null : wf.shape();
-        ShapeInference.Facts yf = facts.get(n.output(0));
-        long[] y = yf == null ? null : yf.shape();
+    /** One conv's row: kernel, strides and kind from the census; parameters and multiply-adds from its weight. */
+    private static ConvInfo conv(ConvShape c, Map<String, ShapeInference.Facts> facts, ResidualStructure residual) {
+        Node n = c.node();
+        int block = residual.blockOf(n);
+        int stage = residual.stageOf(n);
+        long[] w = facts.get(n.input(1)) == null ? null : facts.get(n.input(1)).shape();
         if (w == null || w.length < 2) { // its weight comes from an operator acdc has no rule for
-            return new ConvInfo(n.label(), 0, 0, 0, 0, n.attrInt("group", 1), new long[0], 0, -1, "unknown",
-                    residual.blockOf(n), residual.stageOf(n));
+            return new ConvInfo(n.label(), 0, 0, 0, 0, c.group(), c.strides(), 0, -1, "unknown", block, stage);
         }
-        long group = n.attrInt("group", 1);
-        long kh = w.length > 2 ? w[2] : 1;
-        long kw = w.length > 3 ? w[3] : 1;
         long params;
         try {
             params = Tensor.numel(w) + (n.inputs().size() > 2 && !n.input(2).isEmpty() ? w[0] : 0);
@@ -166,6 +165,7 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
             throw new dev.acdc.AcdcException("Conv '" + n.label() + "': weight shape " + java.util.Arrays.toString(w)
                     + " holds more values than a model can");
         }
+        long[] y = facts.get(n.output(0)) == null ? null : facts.get(n.output(0)).shape();
         long macs = -1; // unknown: the output's size is not known
         if (y != null) {
             long outSpatial = 1;
@@ -176,13 +176,7 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
             }
             macs = Tensor.numel(w) * outSpatial;
         }
-        long[] strides = n.attrInts("strides", null);
-        if (strides == null) {
-            strides = new long[w.length - 2];
-            java.util.Arrays.fill(strides, 1);
-        }
-        ConvShape shape = ConvCensus.of(n, facts);
-        return new ConvInfo(n.label(), w[0], w[1], kh, kw, group, strides, params, macs, shape.kind(),
-                residual.blockOf(n), residual.stageOf(n));
+        return new ConvInfo(n.label(), c.out(), c.inPerGroup(), c.kh(), c.kw(), c.group(), c.strides(), params, macs,
+                c.kind(), block, stage);
     }
 }

@@ -71,23 +71,22 @@ public final class ShapeInference {
      */
     public static Map<String, Facts> infer(Model m, Map<String, long[]> inputShapes) {
         ShapeInference si = new ShapeInference(m.graph(), m.opset());
-        si.run(inputShapes, null);
+        si.run(inputShapes, false);
         return si.facts;
     }
 
     /**
      * As {@link #infer(Model, Map)}, but a node acdc has no rule for, or whose inputs' shapes are not
-     * known, does not stop inference: its outputs get unknown facts (null type and shape) and the node
-     * is recorded in {@code skipped} (node label → why). For reading a model acdc cannot rewrite.
+     * known, does not stop inference: its outputs get unknown facts (null type and shape). For reading
+     * a model acdc cannot rewrite.
      */
-    public static Map<String, Facts> inferWhatCanBe(Model m, Map<String, long[]> inputShapes,
-                                                   Map<String, String> skipped) {
+    public static Map<String, Facts> inferWhatCanBe(Model m, Map<String, long[]> inputShapes) {
         ShapeInference si = new ShapeInference(m.graph(), m.opset());
-        si.run(inputShapes, skipped);
+        si.run(inputShapes, true);
         return si.facts;
     }
 
-    private void run(Map<String, long[]> inputShapes, Map<String, String> skipped) {
+    private void run(Map<String, long[]> inputShapes, boolean lenient) {
         for (Tensor t : graph.initializers().values()) {
             facts.put(t.name(), new Facts(t.type(), t.shape(), intsOf(t)));
         }
@@ -106,21 +105,21 @@ public final class ShapeInference {
             facts.put(v.name(), new Facts(v.elemType(), s, null));
         }
         for (Node n : graph.nodes()) {
-            if (skipped != null && !OpSchema.known(n)) {
-                skipped.put(n.label(), "no rule for " + n.opType());
+            if (lenient && !OpSchema.known(n)) {
                 unknownOutputs(n);
                 continue;
             }
             try {
                 infer(n);
             } catch (RuntimeException e) {
-                String why = e instanceof AcdcException ? e.getMessage()
-                        : "cannot infer shapes at node '" + n.label() + "' (" + n.opType() + "): " + e.getMessage();
-                if (skipped == null) {
-                    throw e instanceof AcdcException a ? a : new AcdcException(why);
+                if (lenient) {
+                    unknownOutputs(n);
+                } else if (e instanceof AcdcException a) {
+                    throw a;
+                } else {
+                    throw new AcdcException("cannot infer shapes at node '" + n.label() + "' (" + n.opType() + "): "
+                            + e.getMessage());
                 }
-                skipped.put(n.label(), why);
-                unknownOutputs(n);
             }
         }
     }

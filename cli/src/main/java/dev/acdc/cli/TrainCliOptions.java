@@ -65,7 +65,7 @@ final class TrainCliOptions {
 
     @Option(names = "--train-crop", defaultValue = "auto", paramLabel = "auto|random-resized|center",
             description = "How folder: and list: training images are cropped: random-resized (torchvision's training recipe: a "
-                    + "random 8-100 % area at aspect 3/4-4/3 of the decoded image, scaled to the --crop size, flipped "
+                    + "random 8-100 %% area at aspect 3/4-4/3 of the decoded image, scaled to the --crop size, flipped "
                     + "with probability 1/2, drawn anew every epoch) or center (the evaluation geometry: --resize then "
                     + "the center --crop). auto (default): random-resized when --crop or --preset imagenet gives "
                     + "the images a crop size, else center. Evaluation and the selection split always use center.")

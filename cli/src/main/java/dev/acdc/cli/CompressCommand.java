@@ -5,6 +5,7 @@ import dev.acdc.data.Dataset;
 import dev.acdc.data.Preprocessing;
 import dev.acdc.decompose.Settings;
 import dev.acdc.quantize.Quantizer;
+import dev.acdc.report.TextReport;
 import dev.acdc.runtime.Probe;
 import dev.acdc.runtime.ValidationResult;
 import dev.acdc.runtime.calibration.OutputFitter;
@@ -225,7 +226,7 @@ final class CompressCommand implements Callable<Integer> {
         long[] probeShape = o.probeShape();
         Probe.Comparison probe = o.probe();
         ValidationResult validation = o.validation();
-        out.print(o.report().text());
+        out.print(TextReport.render(o.report()));
         out.printf("probe (ONNX Runtime, random batch %s): max |logit diff| %.3g (output scale %.3g), top-1 agreement %.0f %%%n",
                 java.util.Arrays.toString(probeShape), probe.maxAbsDiff(), probe.outputScale(), 100 * probe.agreement());
         if (validation != null) {

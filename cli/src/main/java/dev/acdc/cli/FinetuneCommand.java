@@ -3,7 +3,10 @@ package dev.acdc.cli;
 import dev.acdc.data.Preprocessing;
 import dev.acdc.ir.Model;
 import dev.acdc.onnx.OnnxModels;
-import dev.acdc.report.ReportSchema;
+import dev.acdc.report.Consistency;
+import dev.acdc.report.FineTuneSection;
+import dev.acdc.report.TrainingReport;
+import dev.acdc.report.ValidationSection;
 import dev.acdc.runtime.ValidationResult;
 import dev.acdc.runtime.workflow.FineTuneJob;
 import dev.acdc.runtime.workflow.OutputFiles;
@@ -19,8 +22,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code acdc finetune}: distil a compressed model from its original with ND4J. */
@@ -75,29 +76,26 @@ final class FinetuneCommand implements Callable<Integer> {
         Model student = OnnxModels.load(model);
         dev.acdc.quantize.Quantizer.requireFloat(student, "fine-tune");
         FineTuneJob.prepare(student);
-        Map<String, Object> j = new LinkedHashMap<>();
-        j.put("input", model.toString());
-        j.put("output", out1.toString());
-        j.put("teacher", teacher.toString());
-        Map<String, Object> ft = FineTuning.run(student, teacherBytes, trainData, evalData, pre, train, dataOptions, err,
+        FineTuneSection ft = FineTuning.run(student, teacherBytes, trainData, evalData, pre, train, dataOptions, err,
                 out1).report();
-        j.put("finetune", ft);
-        byte[] bytes = FineTuneJob.checkedBytes(student, j, new CliListener(err));
+        byte[] bytes = OnnxModels.toBytes(student);
+        Consistency consistency = FineTuneJob.consistency(student, bytes, new CliListener(err));
         ValidationResult v = null;
         if (evalData != null) {
             try (var all = dataOptions.open(evalData)) {
                 var ds = dataOptions.sample(all, "evaluation", null);
                 v = ValidationText.run(teacherBytes, bytes, ds, pre, dataOptions, err);
-                j.put("validation", v.json());
                 out.print(ValidationText.render(v, teacher.getFileName().toString(), out1.getFileName().toString()));
             }
         }
-        j.put("verdict", Verdict.ofTraining(ft, v, true));
+        String verdict = Verdict.ofTraining(ft, v, true);
         OutputFiles.saveVerified(student, bytes, out1, model, new CliListener(err), outs,
-                ReportSchema.stamp("finetune", Reports.provenance(spec, pre), j));
-        out.printf("fine-tuned %d steps in %.0f s (%.0f img/s, %s); wrote %s; reports %s, %s, %s%n", ft.get("steps"),
-                (double) ft.get("seconds"), (double) ft.get("imagesPerSecond"), ft.get("backend"), out1, rep, outs.markdown().getFileName(), outs.html().getFileName());
-        out.println("verdict: " + j.get("verdict"));
+                TrainingReport.finetune(Reports.provenance(spec, pre), model.toString(), out1.toString(),
+                        teacher.toString(), ft, consistency, v == null ? null : ValidationSection.of(v), verdict));
+        out.printf("fine-tuned %d steps in %.0f s (%.0f img/s, %s); wrote %s; reports %s, %s, %s%n", ft.steps(),
+                ft.seconds(), ft.imagesPerSecond(), ft.backend(), out1, rep, outs.markdown().getFileName(),
+                outs.html().getFileName());
+        out.println("verdict: " + verdict);
         out.flush();
         return 0;
     }

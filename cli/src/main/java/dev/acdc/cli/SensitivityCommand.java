@@ -131,7 +131,7 @@ final class SensitivityCommand implements Callable<Integer> {
     static Map<String, Object> toJson(List<Sensitivity.Curve> curves, CalibrationImages images, Settings s) {
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("share", s.share().id());
-        j.put("calibration", images.json());
+        j.put("calibration", images.sample());
         List<Object> sets = new ArrayList<>();
         for (Sensitivity.Curve c : curves) {
             Map<String, Object> cj = new LinkedHashMap<>();

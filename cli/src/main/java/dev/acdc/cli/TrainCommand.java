@@ -2,7 +2,9 @@ package dev.acdc.cli;
 
 import dev.acdc.ir.Model;
 import dev.acdc.onnx.OnnxModels;
-import dev.acdc.report.ReportSchema;
+import dev.acdc.report.Consistency;
+import dev.acdc.report.FineTuneSection;
+import dev.acdc.report.TrainingReport;
 import dev.acdc.runtime.workflow.FineTuneJob;
 import dev.acdc.runtime.workflow.OutputFiles;
 import dev.acdc.runtime.workflow.OutputGuard;
@@ -17,8 +19,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code acdc train}: train an ONNX-described network from its initial weights on labelled data. */
@@ -68,21 +68,18 @@ final class TrainCommand implements Callable<Integer> {
         train.options(trainData); // bad training options fail before any work
         Model m = OnnxModels.load(model);
         FineTuneJob.prepare(m);
-        Map<String, Object> j = new LinkedHashMap<>();
-        j.put("input", model.toString());
-        j.put("output", out1.toString());
-        Map<String, Object> t = FineTuning.run(m, null, trainData, evalData, dataOptions.preprocessing(), train,
+        FineTuneSection t = FineTuning.run(m, null, trainData, evalData, dataOptions.preprocessing(), train,
                 dataOptions, err, out1).report();
-        j.put("training", t);
-        byte[] bytes = FineTuneJob.checkedBytes(m, j, new CliListener(err));
-        j.put("verdict", Verdict.ofTraining(t, null, false));
+        byte[] bytes = OnnxModels.toBytes(m);
+        Consistency consistency = FineTuneJob.consistency(m, bytes, new CliListener(err));
+        String verdict = Verdict.ofTraining(t, null, false);
         OutputFiles.saveVerified(m, bytes, out1, model, new CliListener(err), outs,
-                ReportSchema.stamp("train", Reports.provenance(spec, dataOptions.preprocessing()), j));
-        var epochs = (java.util.List<?>) t.get("epochs");
-        out.printf("trained %d steps in %.0f s (%.0f img/s, %s); best epoch %s of %d; wrote %s; reports %s, %s, %s%n", t.get("steps"),
-                (double) t.get("seconds"), (double) t.get("imagesPerSecond"), t.get("backend"), t.get("bestEpoch"),
-                epochs.size(), out1, rep, outs.markdown().getFileName(), outs.html().getFileName());
-        out.println("verdict: " + j.get("verdict"));
+                TrainingReport.train(Reports.provenance(spec, dataOptions.preprocessing()), model.toString(),
+                        out1.toString(), t, consistency, verdict));
+        out.printf("trained %d steps in %.0f s (%.0f img/s, %s); best epoch %s of %d; wrote %s; reports %s, %s, %s%n",
+                t.steps(), t.seconds(), t.imagesPerSecond(), t.backend(), t.bestEpoch(), t.epochs().size(), out1, rep,
+                outs.markdown().getFileName(), outs.html().getFileName());
+        out.println("verdict: " + verdict);
         out.flush();
         return 0;
     }

@@ -75,7 +75,9 @@ final class ValidateCommand implements Callable<Integer> {
             err.println("acdc: " + pre);
             ValidationResult r = ValidationText.run(a, b, ds, pre, dataOptions, err);
             out.print(ValidationText.render(r, original.getFileName().toString(), candidate.getFileName().toString()));
-            Map<String, Object> j = new java.util.LinkedHashMap<>(r.json());
+            @SuppressWarnings("unchecked")
+            Map<String, Object> j = new java.util.LinkedHashMap<>(
+                    Json.mapper().convertValue(dev.acdc.report.ValidationSection.of(r), Map.class));
             if (measureOverhead) {
                 double bare = Validator.bareLoop(a, b, ds, pre, ValidationText.options(dataOptions));
                 out.printf("throughput: validate %.0f img/s, bare ONNX Runtime loop %.0f img/s (ratio %.2f)%n",

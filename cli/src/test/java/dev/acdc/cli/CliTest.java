@@ -165,6 +165,28 @@ class CliTest {
         assertTrue(r.out().contains("inspect"), r.out());
     }
 
+    /**
+     * Every command's --help renders every description: picocli treats them as format strings and, on a
+     * lone '%', prints a warning to the process's stderr and shows the raw text instead.
+     */
+    @Test
+    void everyHelpTextFormats() {
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        try {
+            System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+            for (String command : new picocli.CommandLine(new Main()).getSubcommands().keySet()) {
+                Run r = run(command, "--help");
+                assertEquals(0, r.code(), command + ": " + r.err());
+                assertTrue(!r.out().contains("%n"), command + " --help shows a raw format string");
+            }
+        } finally {
+            System.setErr(saved);
+        }
+        String warnings = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(!warnings.contains("picocli WARN"), warnings);
+    }
+
     @Test
     void etaIsWrittenForPeople() {
         assertEquals("0s", ProgressBar.duration(-3));

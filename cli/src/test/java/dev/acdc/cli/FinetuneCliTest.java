@@ -62,6 +62,9 @@ class FinetuneCliTest {
                 "the chart data hold the fine-tuning curve");
         // the output keeps the compact structure
         assertTrue(OnnxModels.load(out).graph().initializers().keySet().stream().anyMatch(n -> n.endsWith("/coefficients")));
+        var report = (dev.acdc.report.TrainingReport) ReportSchemaTest.assertRoundTrips(tmp.resolve("ft.report.json"));
+        assertEquals(2, report.finetune().epochs().size());
+        assertEquals(teacher.toString(), report.teacher());
     }
 
     /** The selection split is a seeded, class-stratified hold-out, disjoint from the images that train. */
@@ -215,6 +218,10 @@ class FinetuneCliTest {
         assertEquals(verdict, j.get("verdict").asText());
         assertTrue(r.out().contains("verdict: " + verdict), r.out());
         assertTrue(j.get("consistency").get("maxAbsLogitDiff").asDouble() <= 1e-3);
+        var report = (dev.acdc.report.TrainingReport) ReportSchemaTest.assertRoundTrips(
+                tmp.resolve("fm.trained.report.json"));
+        assertEquals("train", report.kind());
+        assertEquals(verdict, report.verdict());
         assertTrue(OnnxModels.load(out).graph().nodes().stream().noneMatch(n -> n.is("BatchNormalization")),
                 "the training BNs are folded into the convolutions");
         // no labels, no training

@@ -46,6 +46,10 @@ class QuantizeCliTest {
             assertTrue(j.get("verdict").asText().startsWith("top-1 "), j.get("verdict").asText());
             assertTrue(j.get("outputBytes").asLong() < j.get("inputBytes").asLong());
             assertTrue(Files.readString(tmp.resolve("gray." + mode + ".report.md")).contains("## int8 quantization"));
+            var report = (dev.acdc.report.QuantizeReport) ReportSchemaTest.assertRoundTrips(
+                    tmp.resolve("gray." + mode + ".report.json"));
+            assertEquals(4, report.quantization().layerErrors().size());
+            assertEquals(mode.equals("int8"), report.quantization().ranges() != null, "activation ranges in static mode");
             Model back = OnnxModels.load(out);
             assertTrue(back.metadata().get("acdc.quantized").contains(mode), back.metadata().toString());
             assertEquals("acdc", back.producerName());
@@ -114,6 +118,8 @@ class QuantizeCliTest {
         assertEquals(Files.size(out), fl.get("quantizedBytes").asLong());
         assertEquals(j.get("validation").get("candidate").get("top1").asDouble(), fl.get("quantizedTop1").asDouble(), 0);
         assertTrue(fl.has("top1"));
+        var report = (dev.acdc.report.CompressReport) ReportSchemaTest.assertRoundTrips(tmp.resolve("q.report.json"));
+        assertEquals(Files.size(out), report.quantization().floatModel().quantizedBytes());
         assertTrue(r.out().contains("float model before quantization:"), r.out());
         assertTrue(OnnxModels.load(out).metadata().containsKey("acdc.quantized"));
         assertTrue(OnnxModels.load(out).metadata().containsKey("acdc.share"), "the compression's keys stay");

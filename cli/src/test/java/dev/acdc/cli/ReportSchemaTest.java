@@ -2,6 +2,8 @@ package dev.acdc.cli;
 
 import dev.acdc.AcdcException;
 import dev.acdc.onnx.OnnxModels;
+import dev.acdc.report.CompressReport;
+import dev.acdc.report.Report;
 import dev.acdc.report.ReportSchema;
 import dev.acdc.util.Json;
 import org.junit.jupiter.api.Test;
@@ -39,20 +41,55 @@ class ReportSchemaTest {
         return tmp.resolve("tiny.acdc.report.json");
     }
 
+    /**
+     * {@code json}, read back as its record, writes the same JSON text and renders the Markdown and HTML
+     * written beside it; returns the record.
+     */
+    static Report assertRoundTrips(Path json) throws Exception {
+        Report doc = ReportSchema.read(json);
+        assertEquals(Files.readString(json), ReportSchema.json(doc), "the record holds every field of " + json);
+        ReportSchema.Rendered again = ReportSchema.render(doc);
+        String base = json.toString().substring(0, json.toString().length() - ".json".length());
+        assertEquals(Files.readString(Path.of(base + ".md")), again.markdown());
+        assertEquals(Files.readString(Path.of(base + ".html")), again.html());
+        return doc;
+    }
+
     @Test
     void aSavedReportReadBackRendersTheSameMarkdownAndHtml() throws Exception {
         Path json = compressedReport("--mean", "0.5", "--std", "0.25");
-        Map<String, Object> doc = ReportSchema.read(json);
-        assertEquals(ReportSchema.VERSION, ((Number) doc.get("schemaVersion")).intValue());
-        assertEquals("compress", doc.get("kind"));
-        Map<?, ?> acdc = (Map<?, ?>) doc.get("acdc");
-        assertTrue(((String) acdc.get("command")).startsWith("acdc compress "), acdc.toString());
-        assertTrue(((String) acdc.get("preprocessing")).contains("0.5"), acdc.toString());
-        assertTrue(acdc.get("date").toString().matches("\\d{4}-\\d\\d-\\d\\dT.*Z"), acdc.toString());
-        assertTrue(doc.get("verdict").toString().startsWith("top-1 "), doc.get("verdict").toString());
-        ReportSchema.Rendered again = ReportSchema.render(doc);
-        assertEquals(Files.readString(tmp.resolve("tiny.acdc.report.html")), again.html());
-        assertEquals(Files.readString(tmp.resolve("tiny.acdc.report.md")), again.markdown());
+        CompressReport doc = (CompressReport) assertRoundTrips(json);
+        assertEquals(ReportSchema.VERSION, doc.schemaVersion());
+        assertEquals("compress", doc.kind());
+        assertTrue(doc.acdc().command().startsWith("acdc compress "), doc.acdc().toString());
+        assertTrue(doc.acdc().preprocessing().contains("0.5"), doc.acdc().toString());
+        assertTrue(doc.acdc().date().matches("\\d{4}-\\d\\d-\\d\\dT.*Z"), doc.acdc().toString());
+        assertTrue(doc.verdict().startsWith("top-1 "), doc.verdict());
+        // the sections this run made are typed, with the figures the run printed
+        assertEquals(20, doc.outputFit().calibration().images());
+        assertEquals(40, doc.validation().samples());
+        assertEquals(0.5, doc.validation().preprocessing().mean()[0]);
+        assertTrue(doc.convs().stream().anyMatch(c -> c.decomposed() && c.outputError() != null), doc.convs().toString());
+        // a sibling report without the output fit or validation: those sections are absent, not empty
+        Path plain = tmp.resolve("plain.onnx");
+        assertEquals(0, run("compress", tmp.resolve("tiny.onnx").toString(), "-o", plain.toString()).code());
+        CompressReport p = (CompressReport) assertRoundTrips(tmp.resolve("plain.report.json"));
+        assertEquals(null, p.outputFit());
+        assertEquals(null, p.validation());
+        assertTrue(p.notes().stream().anyMatch(n -> n.startsWith("warning: fitted to the weights alone")), p.notes().toString());
+        assertTrue(!Files.readString(tmp.resolve("plain.report.json")).contains("\"validation\""));
+    }
+
+    @Test
+    void aFieldOfTheWrongTypeIsNamed() throws Exception {
+        Path json = compressedReport();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> doc = Json.mapper().readValue(Files.readString(json), Map.class);
+        ((Map<String, Object>) doc.get("output")).put("bytes", "many");
+        Path broken = Files.writeString(tmp.resolve("typed.json"), Json.write(doc));
+        AcdcException e = assertThrows(AcdcException.class, () -> ReportSchema.read(broken));
+        assertTrue(e.getMessage().startsWith("report " + broken + ": field 'output.bytes' does not fit the schema"),
+                e.getMessage());
     }
 
     @Test

@@ -1,18 +1,22 @@
 package dev.acdc.util;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.acdc.AcdcException;
 
 import java.nio.file.Path;
 
 /** JSON for reports: pretty, stable key order, written atomically. */
 public final class Json {
-    private static final ObjectMapper MAPPER = new ObjectMapper()
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-            .registerModule(finiteNumbers());
+            .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY) // records' fields in the same order as maps' keys
+            .addModule(finiteNumbers())
+            .build();
 
     /**
      * NaN and ±Infinity are written as null ("no value"), not as the strings Jackson writes by default: a

@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * The compression report as one self-contained HTML file: the summary and validation tables, and
+ * A report as one self-contained HTML file: the summary and validation tables, and
  * charts (per-convolution relative error, parameters per convolution before and after, the fine-tuning
  * curve) drawn by Chart.js, which is inlined — the file opens without a network.
  */
@@ -21,26 +21,22 @@ public final class HtmlReport {
     private HtmlReport() {
     }
 
-    public static String render(Map<String, Object> json) {
-        return render(json, MarkdownReport.render(json));
+    /** The compression report, its convs' errors and parameters and its fine-tuning curve charted. */
+    public static String render(CompressReport r) {
+        return render(MarkdownReport.render(r), r, r.finetune());
     }
 
     /** The report of {@code acdc finetune} / {@code acdc train} (its fine-tuning curve charted). */
-    public static String renderTraining(Map<String, Object> report) {
-        Map<String, Object> json = new LinkedHashMap<>(report);
-        if (!json.containsKey("finetune") && json.get("training") != null) {
-            json.put("finetune", json.get("training"));
-        }
-        return render(json, MarkdownReport.renderTraining(json));
+    public static String render(TrainingReport r) {
+        return render(MarkdownReport.render(r), null, r.run());
     }
 
     /** The report of {@code acdc quantize}. */
-    public static String renderQuantization(Map<String, Object> json) {
-        return render(json, MarkdownReport.renderQuantization(json));
+    public static String render(QuantizeReport r) {
+        return render(MarkdownReport.render(r), null, null);
     }
 
-    private static String render(Map<String, Object> json, String md) {
-        ReportFacts f = new ReportFacts(json);
+    private static String render(String md, CompressReport r, FineTuneSection ft) {
         Map<String, Object> charts = new LinkedHashMap<>();
         List<Object> names = new ArrayList<>();
         List<Object> err = new ArrayList<>();
@@ -50,17 +46,18 @@ public final class HtmlReport {
         List<Object> outNames = new ArrayList<>();
         List<Object> outSvd = new ArrayList<>();
         List<Object> outFit = new ArrayList<>();
-        for (Map<String, Object> r : f.convRows()) {
-            allNames.add(shortName(String.valueOf(r.get("name"))));
-            before.add(r.get("before"));
-            after.add(r.get("after"));
-            if ((boolean) r.get("decomposed")) {
-                names.add(shortName(String.valueOf(r.get("name"))));
-                err.add(r.get("relError"));
-                if (!Double.isNaN((double) r.get("outputError"))) {
-                    outNames.add(shortName(String.valueOf(r.get("name"))));
-                    outSvd.add(r.get("outputErrorSvd"));
-                    outFit.add(r.get("outputError"));
+        Map<String, Double> paramsAfter = r == null ? Map.of() : r.paramsAfter();
+        for (CompressReport.Conv c : r == null ? List.<CompressReport.Conv>of() : r.convs()) {
+            allNames.add(shortName(c.name()));
+            before.add((double) c.denseParams());
+            after.add(paramsAfter.get(c.name()));
+            if (c.decomposed()) {
+                names.add(shortName(c.name()));
+                err.add(c.relError());
+                if (c.outputError() != null) {
+                    outNames.add(shortName(c.name()));
+                    outSvd.add(c.outputErrorSvd());
+                    outFit.add(c.outputError());
                 }
             }
         }
@@ -76,13 +73,11 @@ public final class HtmlReport {
         List<Object> loss = new ArrayList<>();
         List<Object> acc = new ArrayList<>();
         List<Object> sel = new ArrayList<>();
-        for (Map<?, ?> e : f.list(f.section("finetune"), "epochs")) {
-            epochs.add(e.get("epoch"));
-            loss.add(e.get("loss"));
-            double a = ReportFacts.num(e.get("evalTop1"));
-            acc.add(Double.isNaN(a) ? null : 100 * a);
-            double s = ReportFacts.num(e.get("selectTop1"));
-            sel.add(Double.isNaN(s) ? null : 100 * s);
+        for (FineTuneSection.Epoch e : ft == null ? List.<FineTuneSection.Epoch>of() : ft.epochs()) {
+            epochs.add(e.epoch());
+            loss.add(e.loss());
+            acc.add(e.evalTop1() == null ? null : 100 * e.evalTop1());
+            sel.add(e.selectTop1() == null ? null : 100 * e.selectTop1());
         }
         charts.put("selectTop1", sel);
         charts.put("epochs", epochs);

@@ -3,245 +3,197 @@ package dev.acdc.report;
 import java.util.List;
 import java.util.Map;
 
-/** The compression report as Markdown: summary, per-convolution table, fine-tuning curve, validation. */
+/** Reports as Markdown: summary, per-convolution table, output fit, fine-tuning curve, int8, validation. */
 public final class MarkdownReport {
     private MarkdownReport() {
     }
 
-    public static String render(Map<String, Object> json) {
-        ReportFacts f = new ReportFacts(json);
+    /** The compression report. */
+    public static String render(CompressReport r) {
         StringBuilder sb = new StringBuilder();
-        Map<?, ?> in = f.section("input");
-        Map<?, ?> out = f.section("output");
-        Map<?, ?> settings = f.section("settings");
+        CompressReport.ModelStats in = r.input();
+        CompressReport.ModelStats out = r.output();
+        CompressReport.Settings settings = r.settings();
         sb.append("# acdc compression report\n\n");
-        sb.append("`").append(in.get("path")).append("` → `").append(out.get("path")).append("`  \n");
-        sb.append("share **").append(settings.get("share")).append("**, group ").append(settings.get("group"))
-                .append(", atoms ").append(settings.get("atoms")).append(", form ").append(settings.get("form"))
-                .append("\n\n");
-        if (json.get("verdict") != null) {
-            sb.append("**Verdict:** ").append(json.get("verdict")).append("\n\n");
-        }
+        sb.append("`").append(in.path()).append("` → `").append(out.path()).append("`  \n");
+        sb.append("share **").append(settings.share()).append("**, group ").append(settings.group())
+                .append(", atoms ").append(settings.atoms()).append(", form ").append(settings.form()).append("\n\n");
+        sb.append("**Verdict:** ").append(r.verdict()).append("\n\n");
         sb.append("## Summary\n\n| | before | after | ratio |\n|---|---:|---:|---:|\n");
-        for (String k : new String[] {"params", "bytes", "macs"}) {
-            double a = ReportFacts.num(in.get(k));
-            double b = ReportFacts.num(out.get(k));
-            sb.append(String.format("| %s | %,.0f | %,.0f | %.3f |%n", k.equals("macs") ? "MACs" : k, a, b, b / a));
-        }
-        Map<?, ?> v = f.section("validation");
-        if (v.get("original") instanceof Map<?, ?> o && v.get("candidate") instanceof Map<?, ?> c
-                && o.get("top1") != null) {
-            double a = ReportFacts.num(o.get("top1"));
-            double b = ReportFacts.num(c.get("top1"));
-            sb.append(String.format("| top-1 (%s images) | %.2f %% | %.2f %% | %+.2f pts |%n", v.get("samples"), 100 * a,
+        summaryRow(sb, "params", in.params(), out.params());
+        summaryRow(sb, "bytes", in.bytes(), out.bytes());
+        summaryRow(sb, "MACs", in.macs(), out.macs());
+        ValidationSection v = r.validation();
+        if (v != null && v.hasTop1()) {
+            double a = v.original().top1();
+            double b = v.candidate().top1();
+            sb.append(String.format("| top-1 (%s images) | %.2f %% | %.2f %% | %+.2f pts |%n", v.samples(), 100 * a,
                     100 * b, 100 * (b - a)));
-            sb.append(String.format("| agreement | | %.2f %% | |%n", 100 * ReportFacts.num(v.get("agreement"))));
+            sb.append(String.format("| agreement | | %.2f %% | |%n", 100 * v.agreement()));
         }
-        Map<?, ?> t = f.section("timings");
-        if (t.get("total") != null) {
-            sb.append(String.format("| time | | %.1f s | |%n", ReportFacts.num(t.get("total"))));
+        Double total = r.timings().get("total");
+        if (total != null) {
+            sb.append(String.format("| time | | %.1f s | |%n", total));
         }
         sb.append("\n## Convolutions\n\n| conv | kernel | set | params before | params after | rel. error | note |\n")
                 .append("|---|---|---|---:|---:|---:|---|\n");
-        for (Map<String, Object> r : f.convRows()) {
-            boolean dec = (boolean) r.get("decomposed");
-            sb.append(String.format("| `%s` | %s | %s | %,.0f | %,.0f | %s | %s |%n", r.get("name"), kernel(r.get("kernel")),
-                    dec ? "`" + r.get("set") + "`" : "-", (double) r.get("before"), (double) r.get("after"),
-                    dec ? String.format("%.4f", (double) r.get("relError")) : "-",
-                    dec ? "" : "dense: " + r.get("note")));
+        Map<String, Double> after = r.paramsAfter();
+        for (CompressReport.Conv c : r.convs()) {
+            boolean dec = c.decomposed();
+            sb.append(String.format("| `%s` | %s | %s | %,.0f | %,.0f | %s | %s |%n", c.name(), c.kernelString("×"),
+                    dec ? "`" + c.set() + "`" : "-", (double) c.denseParams(), after.get(c.name()),
+                    dec ? Finite.format("%.4f", c.relError()) : "-", dec ? "" : "dense: " + c.reason()));
         }
         sb.append("\n_params after_: a decomposed conv's atoms plus its share of the set's coefficients.\n");
-        Map<?, ?> of = f.section("outputFit");
-        if (!of.isEmpty()) {
-            Map<?, ?> cal = of.get("calibration") instanceof Map<?, ?> cm ? cm : Map.of();
-            sb.append("\n## Output fit\n\n").append("Calibration: ").append(cal.get("sample")).append(" of ")
-                    .append(cal.get("data")).append(", seed ").append(cal.get("seed")).append("; target ")
-                    .append(of.get("target")).append(", at most ").append(of.get("iterationsMax"))
+        OutputFitSection of = r.outputFit();
+        if (of != null) {
+            CalibrationSample cal = of.calibration();
+            sb.append("\n## Output fit\n\n").append("Calibration: ").append(cal.sample()).append(" of ")
+                    .append(cal.data()).append(", seed ").append(cal.seed()).append("; target ")
+                    .append(of.target()).append(", at most ").append(of.iterationsMax())
                     .append(" ALS iterations per set; ")
-                    .append(String.format("%.1f s.%n%n", ReportFacts.num(of.get("seconds"))))
+                    .append(String.format("%.1f s.%n%n", of.seconds()))
                     .append(String.format("Top-1 agreement with the original on the calibration images: **%.1f %%** "
                                     + "(SVD fit %.1f %%); mean KL divergence %.3f (SVD fit %.3f).%n%n",
-                            100 * ReportFacts.num(of.get("agreementOutputFit")), 100 * ReportFacts.num(of.get("agreementSvd")),
-                            ReportFacts.num(of.get("klOutputFit")), ReportFacts.num(of.get("klSvd"))))
+                            100 * of.agreementOutputFit(), 100 * of.agreementSvd(), of.klOutputFit(), of.klSvd()))
                     .append("| conv | weight error, SVD | weight error, output fit | output error, SVD | output error, output fit |\n")
                     .append("|---|---:|---:|---:|---:|\n");
-            for (Map<String, Object> r : f.convRows()) {
-                if ((boolean) r.get("decomposed") && !Double.isNaN((double) r.get("outputError"))) {
-                    sb.append(String.format("| `%s` | %.4f | %.4f | %.4f | %.4f |%n", r.get("name"),
-                            (double) r.get("relErrorSvd"), (double) r.get("relError"), (double) r.get("outputErrorSvd"),
-                            (double) r.get("outputError")));
+            for (CompressReport.Conv c : r.convs()) {
+                if (c.decomposed() && c.outputError() != null) {
+                    sb.append(String.format("| `%s` | %s | %s | %s | %s |%n", c.name(),
+                            Finite.format("%.4f", c.relErrorSvd()), Finite.format("%.4f", c.relError()),
+                            Finite.format("%.4f", c.outputErrorSvd()), Finite.format("%.4f", c.outputError())));
                 }
             }
             sb.append("\n_output error_: ‖y − ŷ‖ / ‖y‖ of the conv's output (or of the residual sum it feeds) on the "
                     + "calibration images, with the inputs the output-fitted prefix gives it; the SVD column uses the SVD "
                     + "kernel and the original bias on the same inputs.\n");
         }
-        appendFinetune(sb, f);
-        appendQuantization(sb, f.section("quantization"));
+        appendFinetune(sb, r.finetune());
+        appendQuantization(sb, r.quantization());
         appendValidation(sb, v);
-        for (Object n : json.get("notes") instanceof List<?> l ? l : List.of()) {
-            sb.append("\nnote: ").append(n).append('\n');
-        }
+        appendNotes(sb, r.notes());
         return sb.toString();
+    }
+
+    private static void summaryRow(StringBuilder sb, String what, long before, long after) {
+        sb.append(String.format("| %s | %,.0f | %,.0f | %.3f |%n", what, (double) before, (double) after,
+                (double) after / before));
     }
 
     /**
      * The report of {@code acdc finetune} or {@code acdc train}: the models, the fine-tuning curve, the
      * write-back check and the validation (a compression report's other sections do not apply).
      */
-    public static String renderTraining(Map<String, Object> report) {
-        Map<String, Object> json = new java.util.LinkedHashMap<>(report);
-        if (!json.containsKey("finetune") && json.get("training") != null) {
-            json.put("finetune", json.get("training")); // acdc train's section has the same fields
-        }
-        ReportFacts f = new ReportFacts(json);
+    public static String render(TrainingReport r) {
         StringBuilder sb = new StringBuilder();
-        sb.append(json.get("teacher") != null ? "# acdc fine-tuning report\n\n" : "# acdc training report\n\n");
-        sb.append("`").append(json.get("input")).append("` → `").append(json.get("output")).append("`");
-        if (json.get("teacher") != null) {
-            sb.append(", teacher `").append(json.get("teacher")).append("`");
+        sb.append(r.teacher() != null ? "# acdc fine-tuning report\n\n" : "# acdc training report\n\n");
+        sb.append("`").append(r.input()).append("` → `").append(r.output()).append("`");
+        if (r.teacher() != null) {
+            sb.append(", teacher `").append(r.teacher()).append("`");
         }
         sb.append("\n\n");
-        if (json.get("verdict") != null) {
-            sb.append("**Verdict:** ").append(json.get("verdict")).append("\n\n");
+        sb.append("**Verdict:** ").append(r.verdict()).append("\n\n");
+        FineTuneSection run = r.run();
+        if (run.settings() != null) {
+            sb.append("Settings: ").append(run.settings().line()).append("\n");
         }
-        Map<?, ?> st = f.section("finetune").get("settings") instanceof Map<?, ?> m ? m : Map.of();
-        if (!st.isEmpty()) {
-            sb.append("Settings: ");
-            boolean first = true;
-            for (Map.Entry<?, ?> e : st.entrySet()) {
-                sb.append(first ? "" : ", ").append(e.getKey()).append(" ").append(e.getValue());
-                first = false;
-            }
-            sb.append("\n");
-        }
-        appendFinetune(sb, f);
-        Map<?, ?> c = f.section("consistency");
-        if (!c.isEmpty()) {
-            sb.append(String.format("%nWrite-back check: ONNX Runtime on the written model against SameDiff on the trained "
-                    + "weights, max |logit difference| %.2g on a probe batch.%n", ReportFacts.num(c.get("maxAbsLogitDiff"))));
-        }
-        appendValidation(sb, f.section("validation"));
-        for (Object n : json.get("notes") instanceof List<?> l ? l : List.of()) {
-            sb.append("\nnote: ").append(n).append('\n');
-        }
+        appendFinetune(sb, run);
+        sb.append(String.format("%nWrite-back check: ONNX Runtime on the written model against SameDiff on the trained "
+                + "weights, max |logit difference| %.2g on a probe batch.%n", r.consistency().maxAbsLogitDiff()));
+        appendValidation(sb, r.validation());
         return sb.toString();
     }
 
     /** The report of {@code acdc quantize}: sizes, what was quantized, per-layer errors, validation. */
-    public static String renderQuantization(Map<String, Object> json) {
-        ReportFacts f = new ReportFacts(json);
+    public static String render(QuantizeReport r) {
         StringBuilder sb = new StringBuilder("# acdc quantization report\n\n");
-        sb.append("`").append(json.get("input")).append("` → `").append(json.get("output")).append("`\n\n");
-        if (json.get("verdict") != null) {
-            sb.append("**Verdict:** ").append(json.get("verdict")).append("\n\n");
-        }
+        sb.append("`").append(r.input()).append("` → `").append(r.output()).append("`\n\n");
+        sb.append("**Verdict:** ").append(r.verdict()).append("\n\n");
         sb.append(String.format("| | bytes | parameters |%n|---|---:|---:|%n| float | %,d | %,d |%n| quantized | %,d | %,d |%n",
-                (long) ReportFacts.num(json.get("inputBytes")), (long) ReportFacts.num(json.get("inputParams")),
-                (long) ReportFacts.num(json.get("outputBytes")), (long) ReportFacts.num(json.get("outputParams"))));
-        appendQuantization(sb, f.section("quantization"));
-        appendValidation(sb, f.section("validation"));
+                r.inputBytes(), r.inputParams(), r.outputBytes(), r.outputParams()));
+        appendQuantization(sb, r.quantization());
+        appendValidation(sb, r.validation());
         return sb.toString();
     }
 
     /** The int8 section (shared with the compression report when it quantized). */
-    static void appendQuantization(StringBuilder sb, Map<?, ?> q) {
-        if (q.isEmpty()) {
+    static void appendQuantization(StringBuilder sb, QuantizationSection q) {
+        if (q == null) {
             return;
         }
-        sb.append("\n## int8 quantization (").append(q.get("mode")).append(")\n\n");
-        sb.append("Weights: ").append(q.get("weights")).append(".\n");
-        if (q.get("activations") != null) {
-            sb.append("Activations: ").append(q.get("activations")).append(".\n");
+        sb.append("\n## int8 quantization (").append(q.mode()).append(")\n\n");
+        sb.append("Weights: ").append(q.weights()).append(".\n");
+        if (q.activations() != null) {
+            sb.append("Activations: ").append(q.activations()).append(".\n");
         }
-        if (q.get("calibration") instanceof Map<?, ?> c) {
-            sb.append("Calibration: ").append(c.get("images")).append(" images of ").append(c.get("data"))
-                    .append(" (").append(c.get("sample")).append(", seed ").append(c.get("seed")).append(").\n");
+        CalibrationSample c = q.calibration();
+        if (c != null) {
+            sb.append("Calibration: ").append(c.images()).append(" images of ").append(c.data())
+                    .append(" (").append(c.sample()).append(", seed ").append(c.seed()).append(").\n");
         }
-        if (q.get("float") instanceof Map<?, ?> fl) {
-            sb.append(String.format("%nFloat model before quantization: %,d bytes%s.%n", (long) ReportFacts.num(fl.get("bytes")),
-                    fl.get("top1") == null ? "" : String.format(", top-1 %s (int8: %s)", pct(fl.get("top1")),
-                            pct(fl.get("quantizedTop1")))));
+        QuantizationSection.FloatModel fl = q.floatModel();
+        if (fl != null) {
+            sb.append(String.format("%nFloat model before quantization: %,d bytes%s.%n", fl.bytes(),
+                    fl.top1() == null ? "" : String.format(", top-1 %s (int8: %s)", pct(fl.top1()),
+                            pct(fl.quantizedTop1()))));
         }
-        for (String k : new String[] {"keptFloat", "notes"}) {
-            for (Object o : q.get(k) instanceof List<?> l ? l : List.of()) {
-                sb.append("\n").append(k.equals("notes") ? "note: " : "kept float: ").append(o);
-            }
+        for (String o : q.keptFloat() == null ? List.<String>of() : q.keptFloat()) {
+            sb.append("\nkept float: ").append(o);
         }
-        if (q.get("layerErrors") instanceof List<?> le && !le.isEmpty()) {
+        for (String o : q.notes() == null ? List.<String>of() : q.notes()) {
+            sb.append("\nnote: ").append(o);
+        }
+        List<QuantizationSection.LayerError> le = q.layerErrors();
+        if (le != null && !le.isEmpty()) {
             sb.append(String.format("%n%nPer-layer output error against the float model on %s calibration images:%n%n",
-                    q.get("layerErrorImages")));
+                    q.layerErrorImages()));
             sb.append("| layer | relative error | SQNR dB |\n|---|---:|---:|\n");
-            for (Object o : le) {
-                if (o instanceof Map<?, ?> e) {
-                    double s = ReportFacts.num(e.get("sqnrDb"));
-                    sb.append(String.format("| %s | %.4f | %s |%n", e.get("layer"), ReportFacts.num(e.get("relativeError")),
-                            Double.isNaN(s) ? "exact" : String.format("%.1f", s)));
-                }
+            for (QuantizationSection.LayerError e : le) {
+                sb.append(String.format("| %s | %s | %s |%n", e.layer(), Finite.format("%.4f", e.relativeError()),
+                        e.sqnrDb() == null ? "exact" : String.format("%.1f", e.sqnrDb())));
             }
         }
         sb.append("\n");
     }
 
-    private static void appendFinetune(StringBuilder sb, ReportFacts f) {
-        Map<?, ?> ft = f.section("finetune");
-        List<Map<?, ?>> epochs = f.list(ft, "epochs");
-        if (!epochs.isEmpty()) {
-            sb.append("\n## Fine-tuning\n\n").append(ft.get("trainData")).append("; ").append(ft.get("backend"))
-                    .append(String.format("; %.0f s, %.0f images/s; epoch kept: %s (chosen by the %s)%n%n",
-                            ReportFacts.num(ft.get("seconds")), ReportFacts.num(ft.get("imagesPerSecond")),
-                            ft.get("bestEpoch"), ft.get("keptEpochChosenBy") == null ? "last epoch"
-                                    : ft.get("keptEpochChosenBy")))
-                    .append(ft.get("selectionData") == null ? "" : "Selection split: " + ft.get("selectionData") + ".\n\n")
-                    .append("| epoch | mean loss | selection top-1 | eval top-1 (reported only) | seconds |\n"
-                            + "|---:|---:|---:|---:|---:|\n");
-            for (Map<?, ?> e : epochs) {
-                double sel = ReportFacts.num(e.get("selectTop1"));
-                double acc = ReportFacts.num(e.get("evalTop1"));
-                sb.append(String.format("| %s%s | %.4f | %s | %s | %.0f |%n", e.get("epoch"),
-                        String.valueOf(e.get("epoch")).equals(String.valueOf(ft.get("bestEpoch"))) ? " (kept)" : "",
-                        ReportFacts.num(e.get("loss")),
-                        Double.isNaN(sel) ? "-" : String.format("%.2f %%", 100 * sel),
-                        Double.isNaN(acc) ? "-" : String.format("%.2f %%", 100 * acc), ReportFacts.num(e.get("seconds"))));
-            }
+    private static void appendFinetune(StringBuilder sb, FineTuneSection ft) {
+        if (ft == null || ft.epochs().isEmpty()) {
+            return;
+        }
+        sb.append("\n## Fine-tuning\n\n").append(ft.trainData()).append("; ").append(ft.backend())
+                .append(String.format("; %.0f s, %.0f images/s; epoch kept: %s (chosen by the %s)%n%n", ft.seconds(),
+                        ft.imagesPerSecond(), ft.bestEpoch(),
+                        ft.keptEpochChosenBy() == null ? "last epoch" : ft.keptEpochChosenBy()))
+                .append(ft.selectionData() == null ? "" : "Selection split: " + ft.selectionData() + ".\n\n")
+                .append("| epoch | mean loss | selection top-1 | eval top-1 (reported only) | seconds |\n"
+                        + "|---:|---:|---:|---:|---:|\n");
+        for (FineTuneSection.Epoch e : ft.epochs()) {
+            sb.append(String.format("| %s%s | %.4f | %s | %s | %.0f |%n", e.epoch(),
+                    e.epoch() == ft.bestEpoch() ? " (kept)" : "", e.loss(), pct(e.selectTop1()), pct(e.evalTop1()),
+                    e.seconds()));
         }
     }
 
-    private static void appendValidation(StringBuilder sb, Map<?, ?> v) {
-        if (!v.isEmpty()) {
-            sb.append("\n## Validation\n\n").append(v.get("data")).append(", ONNX Runtime ").append(v.get("provider"))
-                    .append("\n\n| | top-1 | top-5 |\n|---|---:|---:|\n");
-            for (String k : new String[] {"original", "candidate"}) {
-                if (v.get(k) instanceof Map<?, ?> m) {
-                    sb.append(String.format("| %s | %s | %s |%n", k, pct(m.get("top1")), pct(m.get("top5"))));
-                }
-            }
-            sb.append(String.format("%nagreement %.2f %%, logit difference max %.3g, mean %.3g%n",
-                    100 * ReportFacts.num(v.get("agreement")), ReportFacts.num(v.get("maxAbsDiff")),
-                    ReportFacts.num(v.get("meanAbsDiff"))));
+    private static void appendValidation(StringBuilder sb, ValidationSection v) {
+        if (v == null) {
+            return;
+        }
+        sb.append("\n## Validation\n\n").append(v.data()).append(", ONNX Runtime ").append(v.provider())
+                .append("\n\n| | top-1 | top-5 |\n|---|---:|---:|\n");
+        sb.append(String.format("| original | %s | %s |%n", pct(v.original().top1()), pct(v.original().top5())));
+        sb.append(String.format("| candidate | %s | %s |%n", pct(v.candidate().top1()), pct(v.candidate().top5())));
+        sb.append(String.format("%nagreement %.2f %%, logit difference max %.3g, mean %.3g%n", 100 * v.agreement(),
+                v.maxAbsDiff(), v.meanAbsDiff()));
+    }
+
+    private static void appendNotes(StringBuilder sb, List<String> notes) {
+        for (String n : notes) {
+            sb.append("\nnote: ").append(n).append('\n');
         }
     }
 
-    static String pct(Object o) {
-        double d = ReportFacts.num(o);
-        return Double.isNaN(d) ? "-" : String.format("%.2f %%", 100 * d);
-    }
-
-    static String kernel(Object k) {
-        if (k instanceof long[] a) {
-            StringBuilder b = new StringBuilder();
-            for (long o : a) {
-                b.append(b.length() == 0 ? "" : "×").append(o);
-            }
-            return b.toString();
-        }
-        if (k instanceof List<?> l) {
-            StringBuilder b = new StringBuilder();
-            for (Object o : l) {
-                b.append(b.length() == 0 ? "" : "×").append(o);
-            }
-            return b.toString();
-        }
-        return String.valueOf(k);
+    static String pct(Double d) {
+        return d == null ? "-" : String.format("%.2f %%", 100 * d);
     }
 }

@@ -1,6 +1,8 @@
 package dev.acdc.report;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import dev.acdc.AcdcException;
 import dev.acdc.util.Json;
 
@@ -11,16 +13,16 @@ import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The contract of acdc's JSON reports: every report holds {@code schemaVersion}, its {@code kind}
  * (compress, finetune, train, quantize) and {@code acdc} (version, command line, date, preprocessing), and
- * holds the fields its kind requires, among them a one-line {@code verdict}. {@link #read} loads a saved
- * report and refuses one that lacks a required field, naming it; {@link #render} turns a report —
- * in memory or read back — into its Markdown and HTML.
+ * holds the fields its kind requires, among them a one-line {@code verdict}. The {@link Report} records
+ * are the schema; {@link #json} writes one, {@link #read} loads a saved report and refuses one that lacks a
+ * required field, naming it; {@link #render} turns a report — in memory or read back — into its Markdown
+ * and HTML.
  */
 public final class ReportSchema {
     /** Bumped when a required field is renamed or removed, or changes its meaning. */
@@ -44,9 +46,17 @@ public final class ReportSchema {
 
     /**
      * Where a report comes from: the acdc version, the command line (or "Java API"), when, and the
-     * preprocessing its data went through (null: none read).
+     * preprocessing its data went through ("none (no data read)" when it read none).
      */
     public record Provenance(String version, String command, String date, String preprocessing) {
+        static final String NO_DATA = "none (no data read)";
+
+        public Provenance {
+            if (preprocessing == null) {
+                preprocessing = NO_DATA;
+            }
+        }
+
         /** Now, with the version of this build. */
         public static Provenance of(String command, Object preprocessing) {
             String v = ReportSchema.class.getPackage().getImplementationVersion();
@@ -58,38 +68,19 @@ public final class ReportSchema {
         public Provenance withPreprocessing(Object p) {
             return new Provenance(version, command, date, p == null ? null : p.toString());
         }
-
-        Map<String, Object> json() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("version", version);
-            m.put("command", command);
-            m.put("date", date);
-            m.put("preprocessing", preprocessing == null ? "none (no data read)" : preprocessing);
-            return m;
-        }
     }
 
-    /** The report {@code body} of {@code kind} with the header in front; checked against the schema. */
-    public static Map<String, Object> stamp(String kind, Provenance p, Map<String, Object> body) {
-        if (!REQUIRED.containsKey(kind)) {
-            throw new IllegalArgumentException("unknown report kind " + kind);
-        }
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("schemaVersion", VERSION);
-        doc.put("kind", kind);
-        doc.put("acdc", p.json());
-        for (Map.Entry<String, Object> e : body.entrySet()) {
-            if (!doc.containsKey(e.getKey())) {
-                doc.put(e.getKey(), e.getValue());
-            }
-        }
-        check(doc, "the " + kind + " report");
-        return doc;
-    }
-
-    /** A saved report, checked: its schema version, its kind and every field that kind requires. */
+    /** The JSON file's text of {@code report}, checked against the schema first. */
     @SuppressWarnings("unchecked")
-    public static Map<String, Object> read(Path file) {
+    public static String json(Report report) {
+        Map<String, Object> doc = Json.mapper().convertValue(report, Map.class);
+        check(doc, "the " + report.kind() + " report");
+        return Json.write(report) + "\n";
+    }
+
+    /** A saved report, checked (its schema version, its kind and every field that kind requires) and typed. */
+    @SuppressWarnings("unchecked")
+    public static Report read(Path file) {
         String text;
         try {
             text = Files.readString(file);
@@ -109,7 +100,32 @@ public final class ReportSchema {
         }
         Map<String, Object> doc = (Map<String, Object>) parsed;
         check(doc, "report " + file);
-        return doc;
+        Class<? extends Report> type = switch ((String) doc.get("kind")) {
+            case CompressReport.KIND -> CompressReport.class;
+            case QuantizeReport.KIND -> QuantizeReport.class;
+            default -> TrainingReport.class;
+        };
+        try {
+            return Json.mapper().readerFor(type).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                    .readValue(text);
+        } catch (JsonMappingException e) {
+            throw new AcdcException("report " + file + ": field '" + path(e) + "' does not fit the schema (schema "
+                    + VERSION + ", kind " + doc.get("kind") + "): " + e.getOriginalMessage());
+        } catch (JsonProcessingException e) {
+            throw new AcdcException("report " + file + " is not JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static String path(JsonMappingException e) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonMappingException.Reference r : e.getPath()) {
+            if (r.getFieldName() != null) {
+                sb.append(sb.length() == 0 ? "" : ".").append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                sb.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return sb.toString();
     }
 
     /** Throws, naming the first missing field, unless {@code doc} meets the schema. */
@@ -151,12 +167,14 @@ public final class ReportSchema {
     public record Rendered(String markdown, String html) {
     }
 
-    public static Rendered render(Map<String, Object> doc) {
-        check(doc, "the report");
-        return switch ((String) doc.get("kind")) {
-            case "compress" -> new Rendered(MarkdownReport.render(doc), HtmlReport.render(doc));
-            case "quantize" -> new Rendered(MarkdownReport.renderQuantization(doc), HtmlReport.renderQuantization(doc));
-            default -> new Rendered(MarkdownReport.renderTraining(doc), HtmlReport.renderTraining(doc));
-        };
+    public static Rendered render(Report report) {
+        if (report instanceof CompressReport c) {
+            return new Rendered(MarkdownReport.render(c), HtmlReport.render(c));
+        }
+        if (report instanceof QuantizeReport q) {
+            return new Rendered(MarkdownReport.render(q), HtmlReport.render(q));
+        }
+        TrainingReport t = (TrainingReport) report;
+        return new Rendered(MarkdownReport.render(t), HtmlReport.render(t));
     }
 }

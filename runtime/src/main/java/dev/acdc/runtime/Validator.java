@@ -118,7 +118,7 @@ public final class Validator {
             boolean top5 = labels && classes >= 5;
             return new ValidationResult(done, a.provider(), data.describe(), labels, labels ? top1a / n : Double.NaN,
                     top5 ? top5a / n : Double.NaN, labels ? top1b / n : Double.NaN, top5 ? top5b / n : Double.NaN,
-                    agree / n, maxDiff, diffCount == 0 ? 0 : sumDiff / diffCount, secs, pre.json());
+                    agree / n, maxDiff, diffCount == 0 ? 0 : sumDiff / diffCount, secs, pre);
         }
     }
 

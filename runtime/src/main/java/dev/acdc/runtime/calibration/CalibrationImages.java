@@ -5,8 +5,8 @@ import dev.acdc.data.Dataset;
 import dev.acdc.data.Preprocessing;
 import dev.acdc.data.Sampling;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
+import dev.acdc.report.CalibrationSample;
+import dev.acdc.report.PreprocessingInfo;
 
 /**
  * The preprocessed calibration images the output fit runs on: a seeded, class-stratified sample
@@ -54,13 +54,7 @@ public record CalibrationImages(float[] x, int count, long[] sampleShape, String
     }
 
     /** For the report. */
-    public Map<String, Object> json() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("data", source);
-        m.put("images", count);
-        m.put("sample", subset.describe());
-        m.put("seed", seed);
-        m.put("preprocessing", preprocessing.json());
-        return m;
+    public CalibrationSample sample() {
+        return new CalibrationSample(source, count, subset.describe(), seed, PreprocessingInfo.of(preprocessing));
     }
 }

@@ -16,6 +16,7 @@ import dev.acdc.ir.Model;
 import dev.acdc.ir.Node;
 import dev.acdc.ir.Tensor;
 import dev.acdc.onnx.OnnxModels;
+import dev.acdc.report.OutputFitSection;
 import dev.acdc.runtime.Sessions;
 import dev.acdc.runtime.Validator;
 
@@ -46,7 +47,7 @@ public final class OutputFitter implements Refinement {
     private final int batch;
     private final int iterations;
     private final boolean residual;
-    private final Map<String, Object> summary = new LinkedHashMap<>();
+    private OutputFitSection summary;
 
     /**
      * {@code residual}: a conv whose output goes straight into a residual {@code Add} is fitted to
@@ -65,8 +66,8 @@ public final class OutputFitter implements Refinement {
         return "output";
     }
 
-    /** Calibration settings and network-level agreement before/after, for the report (after {@link #refine}). */
-    public Map<String, Object> summary() {
+    /** Calibration settings and network-level agreement before/after, for the report (null before {@link #refine}). */
+    public OutputFitSection summary() {
         return summary;
     }
 
@@ -141,16 +142,9 @@ public final class OutputFitter implements Refinement {
             }
         }
         double[] after = agreement(m, work, logits, input, step);
-        summary.put("calibration", images.json());
-        summary.put("iterationsMax", iterations);
-        summary.put("target", residual ? "residual sum" : "conv output");
-        summary.put("agreementSvd", before[0]);
-        summary.put("agreementOutputFit", after[0]);
-        summary.put("klSvd", before[1]);
-        summary.put("klOutputFit", after[1]);
-        summary.put("statisticsSeconds", statsNanos / 1e9);
-        summary.put("solveSeconds", solveNanos / 1e9);
-        summary.put("seconds", (System.nanoTime() - t0) / 1e9);
+        summary = new OutputFitSection(images.sample(), iterations, residual ? "residual sum" : "conv output",
+                before[0], after[0], before[1], after[1], statsNanos / 1e9, solveNanos / 1e9,
+                (System.nanoTime() - t0) / 1e9);
         progress.accept(String.format("output fit: top-1 agreement with the original on the %d calibration images "
                 + "%.1f %% (SVD fit: %.1f %%)", images.count(), 100 * after[0], 100 * before[0]));
         return notes;

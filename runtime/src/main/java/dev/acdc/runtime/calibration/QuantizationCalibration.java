@@ -29,14 +29,6 @@ public final class QuantizationCalibration {
 
     /** One layer's output error: relative L2 error and signal-to-quantization-noise ratio. */
     public record LayerError(String layer, String value, double relativeError, double sqnrDb) {
-        public Map<String, Object> json() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("layer", layer);
-            m.put("value", value);
-            m.put("relativeError", Double.isFinite(relativeError) ? relativeError : null);
-            m.put("sqnrDb", Double.isFinite(sqnrDb) ? sqnrDb : null); // null: no error at all
-            return m;
-        }
     }
 
     private QuantizationCalibration() {

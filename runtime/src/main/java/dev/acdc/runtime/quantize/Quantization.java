@@ -10,6 +10,7 @@ import dev.acdc.passes.PassManager;
 import dev.acdc.passes.ShareEqualConstants;
 import dev.acdc.quantize.Quantizer;
 import dev.acdc.quantize.RangeStatistics;
+import dev.acdc.report.QuantizationSection;
 import dev.acdc.runtime.calibration.CalibrationImages;
 import dev.acdc.runtime.calibration.QuantizationCalibration;
 import dev.acdc.util.Json;
@@ -59,7 +60,7 @@ public final class Quantization {
 
     /** The quantized model, what the rewrite did, the per-layer errors, and the report section. */
     public record Outcome(Model model, Quantizer.Result result, List<QuantizationCalibration.LayerError> layerErrors,
-                          Map<String, Object> json) {
+                          QuantizationSection section) {
     }
 
     private Quantization() {
@@ -76,8 +77,8 @@ public final class Quantization {
         Model prepared = Quantizer.prepare(floatModel);
         Model work = OnnxModels.fromBytes(OnnxModels.toBytes(prepared), null);
         Quantizer.Result r;
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("mode", req.mode().id());
+        String activations = null;
+        List<QuantizationSection.Range> rs = null;
         if (req.mode() == Quantizer.Mode.STATIC) {
             List<String> tensors = Quantizer.tensorsToCalibrate(work, req.exclude());
             Map<String, RangeStatistics> stats = QuantizationCalibration.statistics(work, tensors, images,
@@ -88,33 +89,17 @@ public final class Quantization {
                     Quantizer.computedKernels(work, req.exclude()));
             progress.accept("int8: inserting QuantizeLinear/DequantizeLinear on " + tensors.size() + " activations");
             r = Quantizer.staticQdq(work, ranges, kernels, req.exclude(), req.coefficientScales());
-            json.put("activations", "uint8, per tensor, asymmetric; ranges by " + req.method().id()
-                    + (req.method() == RangeStatistics.Method.PERCENTILE ? " " + req.percentile() : ""));
-            json.put("calibration", images.json());
-            List<Map<String, Object>> rs = new ArrayList<>();
+            activations = "uint8, per tensor, asymmetric; ranges by " + req.method().id()
+                    + (req.method() == RangeStatistics.Method.PERCENTILE ? " " + req.percentile() : "");
+            rs = new ArrayList<>();
             for (String t : tensors) {
                 RangeStatistics s = stats.get(t);
                 double[] c = ranges.get(t);
-                Map<String, Object> e = new LinkedHashMap<>();
-                e.put("tensor", t);
-                e.put("min", s.min());
-                e.put("max", s.max());
-                e.put("clipLow", c[0]);
-                e.put("clipHigh", c[1]);
-                rs.add(e);
+                rs.add(new QuantizationSection.Range(t, s.min(), s.max(), c[0], c[1]));
             }
-            json.put("ranges", rs);
         } else {
             r = Quantizer.weightsOnly(work, req.exclude(), req.coefficientScales());
         }
-        json.put("weights", "int8, symmetric, per output channel (ACDC atoms per row, coefficients per "
-                + req.coefficientScales().id() + ")");
-        if (req.exclude() != null) {
-            json.put("exclude", req.exclude().pattern());
-        }
-        json.put("quantized", r.quantized());
-        json.put("keptFloat", r.keptFloat());
-        json.put("notes", r.notes());
         Map<String, Object> meta = new LinkedHashMap<>();
         meta.put("mode", req.mode().id());
         if (req.mode() == Quantizer.Mode.STATIC) {
@@ -131,16 +116,15 @@ public final class Quantization {
         String version = Quantization.class.getPackage().getImplementationVersion();
         work.setProducer("acdc", version == null ? "dev" : version);
         List<QuantizationCalibration.LayerError> errors = List.of();
+        List<QuantizationSection.LayerError> le = null;
         if (images != null) {
             progress.accept("int8: measuring each layer's output error on " + Math.min(ERROR_IMAGES, images.count())
                     + " calibration images");
             errors = QuantizationCalibration.layerErrors(prepared, work, r.layers(), images, ERROR_IMAGES);
-            List<Map<String, Object>> le = new ArrayList<>();
+            le = new ArrayList<>();
             for (QuantizationCalibration.LayerError e : errors) {
-                le.add(e.json());
+                le.add(new QuantizationSection.LayerError(e.layer(), e.value(), e.relativeError(), e.sqnrDb()));
             }
-            json.put("layerErrors", le);
-            json.put("layerErrorImages", Math.min(ERROR_IMAGES, images.count()));
         }
         // after the per-layer errors, which read the values by their names
         List<Pass> tidy = new ArrayList<>(List.of(new ShareEqualConstants()));
@@ -148,18 +132,24 @@ public final class Quantization {
             tidy.add(new CompactNames(Set.of(WeightRoles.KEY)));
         }
         new PassManager(tidy).run(work);
-        json.put("compactNames", req.compactNames());
+        Long namesBytes = null;
         if (!req.compactNames()) {
             long named = OnnxModels.toBytes(work).length;
             Model shortNamed = OnnxModels.fromBytes(OnnxModels.toBytes(work), null);
             new PassManager(List.of(new CompactNames(Set.of(WeightRoles.KEY)))).run(shortNamed);
             long saved = named - OnnxModels.toBytes(shortNamed).length;
-            json.put("namesBytes", saved);
+            namesBytes = saved;
             if (saved > 0.1 * named) {
                 r.notes().add(String.format(java.util.Locale.ROOT, "the names of values and nodes take %,d of the "
                         + "%,d bytes (%.0f %%); --compact-names gives them short names", saved, named, 100.0 * saved / named));
             }
         }
-        return new Outcome(work, r, errors, json);
+        QuantizationSection section = new QuantizationSection(req.mode().id(), activations,
+                images != null && req.mode() == Quantizer.Mode.STATIC ? images.sample() : null, rs,
+                "int8, symmetric, per output channel (ACDC atoms per row, coefficients per "
+                        + req.coefficientScales().id() + ")", req.exclude() == null ? null : req.exclude().pattern(),
+                r.quantized(), r.keptFloat(), r.notes(), le, le == null ? null : Math.min(ERROR_IMAGES, images.count()),
+                req.compactNames(), namesBytes, null);
+        return new Outcome(work, r, errors, section);
     }
 }

@@ -3,7 +3,6 @@ package dev.acdc.runtime.workflow;
 import dev.acdc.AcdcException;
 import dev.acdc.data.Dataset;
 import dev.acdc.data.Preprocessing;
-import dev.acdc.decompose.CompressionReport;
 import dev.acdc.decompose.Compressor;
 import dev.acdc.decompose.ConvPlan;
 import dev.acdc.decompose.ExportForm;
@@ -15,7 +14,15 @@ import dev.acdc.onnx.OnnxModels;
 import dev.acdc.passes.NormalizeFilters;
 import dev.acdc.passes.PassManager;
 import dev.acdc.quantize.Quantizer;
+import dev.acdc.report.CompressReport;
+import dev.acdc.report.Consistency;
+import dev.acdc.report.FineTuneSection;
+import dev.acdc.report.OutputFitSection;
+import dev.acdc.report.QuantizationSection;
 import dev.acdc.report.ReportSchema;
+import dev.acdc.report.TextReport;
+import dev.acdc.report.ValidationSection;
+import dev.acdc.report.Verification;
 import dev.acdc.runtime.Probe;
 import dev.acdc.runtime.Sessions;
 import dev.acdc.runtime.ValidationResult;
@@ -26,15 +33,12 @@ import dev.acdc.runtime.calibration.OutputFitter;
 import dev.acdc.runtime.calibration.Sensitivity;
 import dev.acdc.runtime.calibration.SizeTarget;
 import dev.acdc.runtime.quantize.Quantization;
-import dev.acdc.util.Json;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * The whole compression, as {@code acdc-compress} runs it: load, (calibration sample, atom budget, output
@@ -171,12 +175,11 @@ public final class CompressionJob {
     }
 
     /**
-     * What was written: the report and the document saved from it (the JSON file: the report under the
-     * {@link ReportSchema} header), the model's bytes (and the float
-     * model's, before int8), the probe, the validation (null without evaluation data), the int8 outcome
-     * (null without it), the one-line verdict and its warnings.
+     * What was written: the report (the JSON file is its record, {@link ReportSchema#json}), the model's
+     * bytes (and the float model's, before int8), the probe, the validation (null without evaluation data),
+     * the int8 outcome (null without it), the one-line verdict and its warnings.
      */
-    public record Outcome(CompressionReport report, Map<String, Object> document, byte[] bytes, int floatBytes, long[] probeShape,
+    public record Outcome(CompressReport report, byte[] bytes, int floatBytes, long[] probeShape,
                           Probe.Comparison probe, ValidationResult validation, ValidationResult floatValidation,
                           Quantization.Outcome quantized, Verdict verdict, OutputFiles.Outputs outputs) {
     }
@@ -234,10 +237,10 @@ public final class CompressionJob {
         Compressor.Result c = Compressor.compress(m, settings, progress, fitter);
         c.notes().addAll(budgetLines);
         c.timings().put("load", loadSeconds);
-        Map<String, Object> finetune = null;
+        FineTuneJob.Outcome finetune = null;
         if (r.fineTune() != null) {
             long tf = System.nanoTime();
-            finetune = FineTuneJob.run(c.model(), originalBytes, r.fineTune(), listener).report();
+            finetune = FineTuneJob.run(c.model(), originalBytes, r.fineTune(), listener);
             c.timings().put("finetune", (System.nanoTime() - tf) / 1e9);
         }
 
@@ -263,18 +266,11 @@ public final class CompressionJob {
         c.timings().put("verify", (System.nanoTime() - t1) / 1e9);
         requireExactWhereItShouldBe(c, fitter == null && finetune == null && quantized == null, probe);
 
-        CompressionReport report = new CompressionReport(model, before, out1, after, c);
-        Map<String, Object> verification = new LinkedHashMap<>(probe.json());
-        verification.put("runtime", "onnxruntime (CPU)");
-        verification.put("note", "random-input probe: the differences measure the approximation, not accuracy");
-        report.put("verification", verification);
-        if (fitter != null) {
-            report.put("outputFit", fitter.summary());
-        }
-        if (finetune != null) {
-            report.put("finetune", finetune);
-            report.put("consistency", FineTuneJob.consistency(c.model(), floatBytes, listener));
-        }
+        CompressReport.Decomposed decomposed = CompressReport.decomposed(model, before, out1, after, c);
+        Verification verification = Verification.of(probe,
+                "random-input probe: the differences measure the approximation, not accuracy");
+        FineTuneSection finetuneSection = finetune == null ? null : finetune.report();
+        Consistency consistency = finetune == null ? null : FineTuneJob.consistency(c.model(), floatBytes, listener);
 
         ValidationResult validation = null;
         ValidationResult floatValidation = null;
@@ -283,38 +279,31 @@ public final class CompressionJob {
             long tv = System.nanoTime();
             listener.note("validating on " + ev.data().describe());
             validation = validate(originalBytes, bytes, ev, listener);
-            report.put("validation", validation.json());
             c.timings().put("validate", (System.nanoTime() - tv) / 1e9);
         }
+        QuantizationSection quantization = null;
         if (quantized != null) {
-            Map<String, Object> q = new LinkedHashMap<>(quantized.json());
-            Map<String, Object> fl = new LinkedHashMap<>();
-            fl.put("bytes", floatBytes.length);
-            fl.put("quantizedBytes", bytes.length);
             if (validation != null) {
                 // the float model on the same evaluation images, so the report shows both
                 listener.note("validating the float model before quantization on " + ev.data().describe());
                 floatValidation = validate(originalBytes, floatBytes, ev, listener);
-                fl.put("validation", floatValidation.json());
-                if (floatValidation.labels()) {
-                    fl.put("top1", floatValidation.candidateTop1());
-                    fl.put("quantizedTop1", validation.candidateTop1());
-                }
             }
-            q.put("float", fl);
-            report.put("quantization", q);
+            boolean top1 = floatValidation != null && floatValidation.labels();
+            quantization = quantized.section().withFloatModel(new QuantizationSection.FloatModel(floatBytes.length,
+                    bytes.length, floatValidation == null ? null : ValidationSection.of(floatValidation),
+                    top1 ? floatValidation.candidateTop1() : null, top1 ? validation.candidateTop1() : null));
         }
 
-        Verdict verdict = Verdict.of(originalBytes.length, bytes.length, validation,
-                fitter == null ? null : fitter.summary(), finetune != null);
-        report.put("verdict", verdict.line());
+        OutputFitSection outputFit = fitter == null ? null : fitter.summary();
+        Verdict verdict = Verdict.of(originalBytes.length, bytes.length, validation, outputFit, finetune != null);
+        List<String> notes = new ArrayList<>(c.notes());
         for (String w : verdict.warnings()) {
-            report.note("warning: " + w);
+            notes.add(TextReport.WARNING + w);
         }
 
         Preprocessing pre = cal != null ? cal.pre() : r.fineTune() != null ? r.fineTune().pre()
                 : ev != null ? ev.pre() : null;
-        Map<String, Object> doc;
+        CompressReport report;
         long t2 = System.nanoTime();
         // the probe already ran the in-memory model on its batch: the written file must give those outputs.
         // every output is staged (written, flushed, the model read back) before any takes its name, so a
@@ -324,15 +313,14 @@ public final class CompressionJob {
                     probe.candidateOutput(), probeShape, progress));
             c.timings().put("write", (System.nanoTime() - t2) / 1e9);
             c.timings().put("total", (System.nanoTime() - t0) / 1e9);
-            doc = ReportSchema.stamp("compress", r.provenance().withPreprocessing(pre), report.json());
-            staged.stage(r.outputs().report(), Json.write(doc) + "\n");
-            ReportSchema.Rendered rendered = ReportSchema.render(doc);
-            staged.stage(r.outputs().markdown(), rendered.markdown());
-            staged.stage(r.outputs().html(), rendered.html());
+            report = CompressReport.of(r.provenance().withPreprocessing(pre), decomposed, notes, c.timings(),
+                    verification, outputFit, finetuneSection, consistency,
+                    validation == null ? null : ValidationSection.of(validation), quantization, verdict.line());
+            OutputFiles.stageReports(staged, r.outputs(), report);
             listener.checkpoint(); // the last safe point: after it every output is renamed into place
             staged.commit();
         }
-        return new Outcome(report, doc, bytes, floatBytes.length, probeShape, probe, validation, floatValidation, quantized,
+        return new Outcome(report, bytes, floatBytes.length, probeShape, probe, validation, floatValidation, quantized,
                 verdict, r.outputs());
     }
 

@@ -10,6 +10,8 @@ import dev.acdc.ir.Model;
 import dev.acdc.ir.ShapeInference;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.passes.PassManager;
+import dev.acdc.report.Consistency;
+import dev.acdc.report.FineTuneSection;
 import dev.acdc.runtime.ModelIO;
 import dev.acdc.runtime.OrtTeacher;
 import dev.acdc.runtime.Probe;
@@ -26,10 +28,8 @@ import dev.acdc.train.Trainer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Fine-tunes a model in place: by distillation from a teacher run by ONNX Runtime (cross-entropy added
@@ -68,7 +68,7 @@ public final class FineTuneJob {
     }
 
     /** The report section ("finetune" in the reports) and the trainer's result. */
-    public record Outcome(Map<String, Object> report, Trainer.Result result) {
+    public record Outcome(FineTuneSection report, Trainer.Result result) {
         public int bestEpoch() {
             return result.bestEpoch();
         }
@@ -132,7 +132,7 @@ public final class FineTuneJob {
                     + TrainOptions.spell(o.batchNorm()) + ", T " + o.temperature() + ", training "
                     + TrainOptions.spell(o.train()) + " weights");
             Trainer.Evaluators evaluator = new Trainer.Evaluators(top1On(select, s), top1On(eval, s));
-            List<Map<String, Object>> curve = new ArrayList<>();
+            List<FineTuneSection.Epoch> curve = new ArrayList<>();
             boolean[] started = {false};
             Trainer.Result r;
             JobListener.Scope training = listener.training(s.stop());
@@ -147,7 +147,7 @@ public final class FineTuneJob {
 
     private static Trainer.Result train(Model student, Teacher teacher, Dataset train, Settings s, TrainOptions o,
                                         Trainer.Evaluators evaluator, JobListener listener,
-                                        List<Map<String, Object>> curve, boolean[] started) {
+                                        List<FineTuneSection.Epoch> curve, boolean[] started) {
         return Trainer.train(student, teacher, train, s.pre(), o, evaluator, new Trainer.Listener() {
             @Override
             public void note(String line) {
@@ -165,7 +165,7 @@ public final class FineTuneJob {
 
             @Override
             public void epoch(EpochRecord rec) {
-                curve.add(rec.json());
+                curve.add(FineTuneSection.Epoch.of(rec));
                 listener.epoch(rec);
             }
         }, s.checkpoint(), s.resume(), s.stop());
@@ -231,59 +231,20 @@ public final class FineTuneJob {
         };
     }
 
-    private static Map<String, Object> report(Trainer.Result r, Dataset train, Dataset select, Dataset eval,
-                                              TrainOptions o, List<Map<String, Object>> curve) {
-        Map<String, Object> j = new LinkedHashMap<>();
-        j.put("backend", r.backend());
-        j.put("trainData", train.describe());
-        j.put("trainImages", train.size());
-        j.put("selectionData", select == null ? null : select.describe());
-        j.put("selectionImages", select == null ? 0 : select.size());
-        j.put("evalImages", eval == null ? 0 : eval.size());
-        j.put("keptEpochChosenBy", select == null ? "last epoch" : "selection split");
-        j.put("evalData", eval == null ? null : eval.describe());
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("epochs", o.epochs());
-        s.put("maxSteps", o.maxSteps());
-        s.put("batch", o.batch());
-        s.put("lr", o.lr());
-        s.put("optimizer", TrainOptions.spell(o.optimizer()));
-        s.put("momentum", o.momentum());
-        s.put("cycleMomentum", o.cycleMomentum());
-        s.put("weightDecay", o.weightDecay());
-        s.put("schedule", TrainOptions.spell(o.schedule()));
-        s.put("warmup", o.warmup());
-        s.put("temperature", o.temperature());
-        s.put("kdWeight", o.kdWeight());
-        s.put("ceWeight", o.ceWeight());
-        s.put("augment", o.augment());
-        s.put("train", TrainOptions.spell(o.train()));
-        s.put("seed", o.seed());
-        s.put("clip", o.clip());
-        s.put("batchNorm", TrainOptions.spell(o.batchNorm()));
-        s.put("batchNormStart", TrainOptions.spell(o.batchNormStart()));
-        s.put("augmentMode", TrainOptions.spell(o.augmentMode()));
-        j.put("settings", s);
-        j.put("epochs", curve);
-        j.put("bestEpoch", r.bestEpoch());
-        j.put("steps", r.steps());
-        j.put("seconds", r.seconds());
-        j.put("imagesPerSecond", r.imagesPerSecond());
-        return j;
-    }
-
-    /** The trained model's bytes, after {@link #consistency} (recorded in {@code report} as "consistency"). */
-    public static byte[] checkedBytes(Model m, Map<String, Object> report, JobListener listener) {
-        byte[] bytes = OnnxModels.toBytes(m);
-        report.put("consistency", consistency(m, bytes, listener));
-        return bytes;
+    private static FineTuneSection report(Trainer.Result r, Dataset train, Dataset select, Dataset eval,
+                                          TrainOptions o, List<FineTuneSection.Epoch> curve) {
+        return new FineTuneSection(r.backend(), train.describe(), train.size(),
+                select == null ? null : select.describe(), select == null ? 0 : select.size(),
+                eval == null ? 0 : eval.size(), select == null ? "last epoch" : "selection split",
+                eval == null ? null : eval.describe(), FineTuneSection.Settings.of(o), curve, r.bestEpoch(), r.steps(),
+                r.seconds(), r.imagesPerSecond());
     }
 
     /**
      * ONNX Runtime on the written model against SameDiff on the same weights: max |logit diff| on a probe
      * batch; over 1e-3 the export is wrong and nothing may be written (an internal error).
      */
-    public static Map<String, Object> consistency(Model m, byte[] bytes, JobListener listener) {
+    public static Consistency consistency(Model m, byte[] bytes, JobListener listener) {
         long[] shape = ModelSummary.of(m, null, bytes.length).inputShape().clone();
         shape[0] = Math.max(shape[0], 1);
         float[] x = Probe.randomInput(shape, 77);
@@ -303,6 +264,6 @@ public final class FineTuneJob {
             throw new AcdcException(AcdcException.INTERNAL, "the written model disagrees with the "
                     + "trained graph (max |logit diff| " + max + " > 1e-3); nothing written", null);
         }
-        return Map.of("probeShape", shape, "maxAbsLogitDiff", max);
+        return new Consistency(shape, max);
     }
 }

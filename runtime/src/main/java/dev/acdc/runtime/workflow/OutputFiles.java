@@ -3,14 +3,14 @@ package dev.acdc.runtime.workflow;
 import dev.acdc.AcdcException;
 import dev.acdc.inspect.ModelSummary;
 import dev.acdc.ir.Model;
-import dev.acdc.util.AtomicFiles;
 import dev.acdc.onnx.OnnxModels;
+import dev.acdc.report.Report;
+import dev.acdc.report.ReportSchema;
 import dev.acdc.runtime.WrittenModelCheck;
-import dev.acdc.util.Json;
+import dev.acdc.util.AtomicFiles;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * Where the jobs' outputs go and how a model file is read and written: every write is verified (the
@@ -92,22 +92,27 @@ public final class OutputFiles {
     }
 
     /**
-     * As {@link #saveVerified(Model, byte[], Path, Path, long[], JobListener)}, with the report {@code doc}
-     * (stamped by {@link dev.acdc.report.ReportSchema#stamp}) as JSON, Markdown and HTML: all are staged and take their names together, so a failure
-     * leaves a previous model and reports as they were.
+     * As {@link #saveVerified(Model, byte[], Path, Path, long[], JobListener)}, with {@code report} as JSON,
+     * Markdown and HTML: all are staged and take their names together, so a failure leaves a previous model
+     * and reports as they were.
      */
     public static void saveVerified(Model m, byte[] bytes, Path out, Path protect, JobListener listener, Outputs outs,
-                                    Map<String, Object> doc) {
+                                    Report report) {
         long[] shape = probeShape(m, bytes.length);
         try (AtomicFiles.Staged staged = new AtomicFiles.Staged()) {
             staged.stage(out, bytes, protect, WrittenModelCheck.against(bytes, shape, checked(listener)));
-            staged.stage(outs.report(), Json.write(doc) + "\n");
-            dev.acdc.report.ReportSchema.Rendered rendered = dev.acdc.report.ReportSchema.render(doc);
-            staged.stage(outs.markdown(), rendered.markdown());
-            staged.stage(outs.html(), rendered.html());
+            stageReports(staged, outs, report);
             listener.checkpoint(); // the last safe point: after it every output is renamed into place
             staged.commit();
         }
+    }
+
+    /** Stages {@code report}'s JSON (checked against the schema), Markdown and HTML at their names in {@code outs}. */
+    static void stageReports(AtomicFiles.Staged staged, Outputs outs, Report report) {
+        staged.stage(outs.report(), ReportSchema.json(report));
+        ReportSchema.Rendered rendered = ReportSchema.render(report);
+        staged.stage(outs.markdown(), rendered.markdown());
+        staged.stage(outs.html(), rendered.html());
     }
 
     /** The listener's notes, each a safe point. */

@@ -4,23 +4,23 @@ import dev.acdc.AcdcException;
 import dev.acdc.data.Preprocessing;
 import dev.acdc.inspect.ModelSummary;
 import dev.acdc.ir.Model;
-import dev.acdc.util.AtomicFiles;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.quantize.Quantizer;
+import dev.acdc.report.QuantizeReport;
 import dev.acdc.report.ReportSchema;
+import dev.acdc.report.ValidationSection;
+import dev.acdc.report.Verification;
 import dev.acdc.runtime.Probe;
 import dev.acdc.runtime.ValidationResult;
 import dev.acdc.runtime.Validator;
 import dev.acdc.runtime.WrittenModelCheck;
 import dev.acdc.runtime.calibration.CalibrationImages;
 import dev.acdc.runtime.quantize.Quantization;
-import dev.acdc.util.Json;
+import dev.acdc.util.AtomicFiles;
 
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * int8 for any supported CNN, decomposed or not, as {@code acdc quantize} runs it: (calibration sample),
@@ -51,8 +51,8 @@ public final class QuantizeJob {
         }
     }
 
-    /** What was written: the report document, the bytes of both models, the validation, verdict and warning. */
-    public record Outcome(Map<String, Object> document, Quantization.Outcome quantized, int originalBytes,
+    /** What was written: the report, the bytes of both models, the validation, verdict and warning. */
+    public record Outcome(QuantizeReport report, Quantization.Outcome quantized, int originalBytes,
                           byte[] bytes, ValidationResult validation, String verdict, String warning) {
     }
 
@@ -83,53 +83,36 @@ public final class QuantizeJob {
         listener.note("checking the output in ONNX Runtime on a probe batch " + java.util.Arrays.toString(probeShape));
         Probe.Comparison probe = Probe.compare(originalBytes, bytes, probeShape, 1234);
 
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("command", "quantize");
-        json.put("input", model.toString());
-        json.put("output", r.outputs().model().toString());
-        json.put("inputBytes", originalBytes.length);
-        json.put("outputBytes", bytes.length);
-        json.put("inputParams", before.params());
-        json.put("outputParams", after.params());
-        json.put("quantization", q.json());
-        Map<String, Object> verification = new LinkedHashMap<>(probe.json());
-        verification.put("runtime", "onnxruntime (CPU)");
-        verification.put("note", "random-input probe: it shows the model loads and runs; random inputs fall outside the "
-                + "calibrated ranges, so the differences say little about accuracy");
-        json.put("verification", verification);
+        Verification verification = Verification.of(probe, "random-input probe: it shows the model loads and runs; "
+                + "random inputs fall outside the calibrated ranges, so the differences say little about accuracy");
         ValidationResult validation = null;
         CompressionJob.Evaluation ev = r.evaluation();
         if (ev != null) {
             listener.note("validating on " + ev.data().describe());
             validation = Validator.validate(originalBytes, bytes, ev.data(), ev.pre(), ev.options(), progress,
                     listener::validated);
-            json.put("validation", validation.json());
         }
         String verdict = verdict(originalBytes.length, bytes.length, validation);
-        json.put("verdict", verdict);
         String warning = bytes.length >= originalBytes.length ? String.format(Locale.ROOT, "the %s model (%,d bytes) is "
                 + "not smaller than its input (%,d bytes): on a model this small the quantization's nodes, scales and "
                 + "zero points outweigh the int8 weights%s", mode.id(), bytes.length, originalBytes.length,
                 mode == Quantizer.Mode.STATIC ? "; --mode int8-weights stores less" : "") : null;
-        if (warning != null) {
-            json.put("warnings", List.of(warning));
-        }
-        json.put("seconds", quantizeSeconds);
 
         Preprocessing pre = cal != null ? cal.pre() : ev != null ? ev.pre() : null;
-        Map<String, Object> doc = ReportSchema.stamp("quantize", r.provenance().withPreprocessing(pre), json);
+        QuantizeReport report = new QuantizeReport(ReportSchema.VERSION, QuantizeReport.KIND,
+                r.provenance().withPreprocessing(pre), "quantize", model.toString(), r.outputs().model().toString(),
+                originalBytes.length, bytes.length, before.params(), after.params(), q.section(), verification,
+                validation == null ? null : ValidationSection.of(validation), verdict,
+                warning == null ? null : List.of(warning), quantizeSeconds);
         try (AtomicFiles.Staged staged = new AtomicFiles.Staged()) {
             staged.stage(r.outputs().model(), bytes, model, WrittenModelCheck.againstOutputs(probe.input(),
                     probe.candidateOutput(), probeShape, progress));
-            staged.stage(r.outputs().report(), Json.write(doc) + "\n");
-            ReportSchema.Rendered rendered = ReportSchema.render(doc);
-            staged.stage(r.outputs().markdown(), rendered.markdown());
-            staged.stage(r.outputs().html(), rendered.html());
+            OutputFiles.stageReports(staged, r.outputs(), report);
             listener.checkpoint();
             staged.commit();
         }
 
-        return new Outcome(doc, q, originalBytes.length, bytes, validation, verdict, warning);
+        return new Outcome(report, q, originalBytes.length, bytes, validation, verdict, warning);
     }
 
     static String verdict(long bytesBefore, long bytesAfter, ValidationResult v) {

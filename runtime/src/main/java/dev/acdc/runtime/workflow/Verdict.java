@@ -1,10 +1,11 @@
 package dev.acdc.runtime.workflow;
 
+import dev.acdc.report.FineTuneSection;
+import dev.acdc.report.OutputFitSection;
 import dev.acdc.runtime.ValidationResult;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The one-line verdict of a compression and the warnings a user must not miss: a model that is not
@@ -14,7 +15,7 @@ public record Verdict(String line, List<String> warnings) {
     /** Agreement below this, on evaluation or calibration images, is called out. */
     public static final double LOW_AGREEMENT = 0.5;
 
-    public static Verdict of(long bytesBefore, long bytesAfter, ValidationResult validation, Map<String, Object> outputFit,
+    public static Verdict of(long bytesBefore, long bytesAfter, ValidationResult validation, OutputFitSection outputFit,
                       boolean fineTuned) {
         List<String> warnings = new ArrayList<>();
         double ratio = (double) bytesBefore / Math.max(1, bytesAfter);
@@ -40,15 +41,15 @@ public record Verdict(String line, List<String> warnings) {
             // the output fit's agreement describes the model before fine-tuning: no figure for this one
             return new Verdict("not validated (no --eval-data): fine-tuned, accuracy unknown, " + size, warnings);
         }
-        if (outputFit != null && outputFit.get("agreementOutputFit") instanceof Number a) {
-            int images = outputFit.get("calibration") instanceof Map<?, ?> c && c.get("images") instanceof Number n
-                    ? n.intValue() : 0;
-            if (a.doubleValue() < LOW_AGREEMENT) {
+        if (outputFit != null) {
+            double a = outputFit.agreementOutputFit();
+            int images = outputFit.calibration() == null ? 0 : outputFit.calibration().images();
+            if (a < LOW_AGREEMENT) {
                 warnings.add(String.format("the compressed model agrees with the original on only %.1f %% of the %d "
-                        + "calibration images: %s", 100 * a.doubleValue(), images, what));
+                        + "calibration images: %s", 100 * a, images, what));
             }
             return new Verdict(String.format("not validated (no --eval-data): agrees with the original on %.1f %% of "
-                    + "the calibration images, %s", 100 * a.doubleValue(), size), warnings);
+                    + "the calibration images, %s", 100 * a, size), warnings);
         }
         warnings.add("fitted to the weights alone and not validated: an SVD fit without data usually loses most of "
                 + "a pretrained network's accuracy (ResNet-20 --share=layer keeps 15 % top-1); give --train-data SPEC "
@@ -60,8 +61,8 @@ public record Verdict(String line, List<String> warnings) {
      * The verdict of a fine-tune ({@code teacher}) or a training run: the validation against the teacher
      * where there is one, else the kept epoch's top-1 on the evaluation data, else "not validated".
      */
-    public static String ofTraining(Map<String, Object> run, ValidationResult validation, boolean teacher) {
-        String kept = "kept epoch " + run.get("bestEpoch") + " (" + run.get("keptEpochChosenBy") + ")";
+    public static String ofTraining(FineTuneSection run, ValidationResult validation, boolean teacher) {
+        String kept = "kept epoch " + run.bestEpoch() + " (" + run.keptEpochChosenBy() + ")";
         if (validation != null && validation.labels()) {
             return String.format("top-1 %.2f %% (%+.1f points against the teacher), %s", 100 * validation.candidateTop1(),
                     -validation.drop(), kept);
@@ -69,13 +70,9 @@ public record Verdict(String line, List<String> warnings) {
         if (validation != null) {
             return String.format("agreement %.1f %% with the teacher, %s", 100 * validation.agreement(), kept);
         }
-        if (run.get("epochs") instanceof List<?> epochs) {
-            for (Object e : epochs) {
-                if (e instanceof Map<?, ?> m && m.get("evalTop1") instanceof Number t && m.get("epoch") instanceof Number n
-                        && run.get("bestEpoch") instanceof Number b && n.intValue() == b.intValue()) {
-                    return String.format("top-1 %.2f %% on the evaluation data, %s", 100 * t.doubleValue(), kept);
-                }
-            }
+        Double top1 = run.keptEvalTop1();
+        if (top1 != null) {
+            return String.format("top-1 %.2f %% on the evaluation data, %s", 100 * top1, kept);
         }
         return "not validated (no --eval-data): accuracy unknown, " + kept + (teacher ? "" : ", trained on labels");
     }

@@ -99,8 +99,8 @@ class OutputFitterTest {
             fitted++;
         }
         assertEquals(2, fitted);
-        Map<String, Object> sum = fitter.summary();
-        assertTrue((double) sum.get("klOutputFit") < (double) sum.get("klSvd"), sum.toString());
+        var sum = fitter.summary();
+        assertTrue(sum.klOutputFit() < sum.klSvd(), sum.toString());
         assertEquals("output", r.model().metadata().get("acdc.fit"));
         // on other images of the same kind the written output-fitted model is closer to the original than the SVD one
         Compressor.Result svd = Compressor.compress(OnnxModels.fromBytes(original, null),

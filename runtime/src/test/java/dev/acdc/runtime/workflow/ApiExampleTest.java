@@ -14,10 +14,10 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Runs the example of docs/api.md on the demo model in testdata/, and checks that the doc shows this code. */
@@ -61,12 +61,11 @@ class ApiExampleTest {
         }
         assertTrue(outcome.bytes().length < input.length / 3, "several times smaller: " + outcome.bytes().length);
         // it fine-tuned the 4 steps asked for, from the output fit, on the training data less a 5 % selection split
-        Map<String, Object> json = outcome.report().json();
-        Map<?, ?> ft = (Map<?, ?>) json.get("finetune");
-        assertEquals(4, ((Number) ft.get("steps")).intValue());
-        assertEquals(4750, ((Number) ft.get("trainImages")).intValue());
-        assertEquals(250, ((Number) ft.get("selectionImages")).intValue());
-        assertTrue(json.containsKey("outputFit"));
+        var ft = outcome.report().finetune();
+        assertEquals(4, ft.steps());
+        assertEquals(4750, ft.trainImages());
+        assertEquals(250, ft.selectionImages());
+        assertNotNull(outcome.report().outputFit());
         // the validation the outcome reports is the written file's top-1, recomputed here in a session of its own
         var v = outcome.validation();
         assertEquals(2000, v.samples());

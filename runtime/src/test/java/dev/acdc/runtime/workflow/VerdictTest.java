@@ -4,7 +4,6 @@ import dev.acdc.runtime.ValidationResult;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class VerdictTest {
     private static ValidationResult validation(double top1a, double top1b, double agreement) {
         return new ValidationResult(1000, "cpu", "test", true, top1a, 0.99, top1b, 0.98, agreement, 1, 0.1, 1,
-                Map.of());
+                dev.acdc.data.Preprocessing.defaults());
     }
 
     @Test
@@ -29,7 +28,8 @@ class VerdictTest {
 
     @Test
     void unmeasuredRunsSaySoAndAFineTunedModelIsNotJudgedByItsStart() {
-        Map<String, Object> fit = Map.of("agreementOutputFit", 0.447, "calibration", Map.of("images", 512));
+        var fit = new dev.acdc.report.OutputFitSection(new dev.acdc.report.CalibrationSample("test", 512, "512 images",
+                1, null), 60, "residual sum", 0.2, 0.447, 2, 1, 1, 1, 2);
         Verdict v = Verdict.of(1000, 160, null, fit, false);
         assertEquals("not validated (no --eval-data): agrees with the original on 44.7 % of the calibration images, "
                 + "6.3x smaller", v.line());

@@ -27,6 +27,34 @@ class QuantizeCliTest {
         return images.resolveSibling(images.getFileName() + "," + labels);
     }
 
+    /**
+     * Images that do not fit the model's input are refused before any work by every command that reads
+     * them (calibration, fine-tune, int8 calibration), naming both shapes; nothing is written.
+     */
+    @Test
+    void imagesThatDoNotFitTheModelAreRefusedByEveryStage() throws Exception {
+        Path model = tmp.resolve("rgb.onnx");
+        OnnxModels.save(ModelGenerators.residual(3, 8, 16, 5, 2), model, null);
+        Path student = tmp.resolve("rgb.acdc.onnx");
+        assertEquals(0, run("compress", model.toString(), "--group", "8", "-o", student.toString()).code());
+        String gray = "idx:" + data("gray", 20, 3);
+        String want = "the model expects input [N, 3, 8, 8] but the data are 1x8x8 images (layout nchw)";
+        Path out = tmp.resolve("never.onnx");
+        String[][] cases = {
+            {"compress", model.toString(), "--calibration-data", gray},
+            {"compress", model.toString(), "--train-data", gray},
+            {"finetune", student.toString(), "--teacher", model.toString(), "--train-data", gray},
+            {"quantize", model.toString(), "--mode", "int8", "--calibration-data", gray},
+        };
+        for (String[] c : cases) {
+            String[] args = java.util.Arrays.copyOf(c, c.length + 2);
+            args[c.length] = "-o";
+            args[c.length + 1] = out.toString();
+            CliTest.assertOneLineError(run(args), 2, want);
+            assertTrue(!Files.exists(out), String.join(" ", c) + " wrote its output");
+        }
+    }
+
     /** acdc quantize in both modes: written, reported, recorded in the metadata, accepted by the ONNX checker. */
     @Test
     void quantizeWritesVerifiedReportedInt8Models() throws Exception {

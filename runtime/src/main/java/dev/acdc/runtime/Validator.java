@@ -155,7 +155,18 @@ public final class Validator {
 
     /** The per-sample input shape the model wants, checked against the data. */
     static long[] sampleShape(ModelIO m, Dataset data, Preprocessing pre) {
-        long[] in = m.inputShape();
+        return checkImagesFit(m.inputShape(), data, pre);
+    }
+
+    /**
+     * The per-sample shape {@code data}'s images take after {@code pre}; refused, naming both shapes,
+     * unless a model whose input is {@code in} (N first; unknown dimensions negative) takes them.
+     */
+    public static long[] checkImagesFit(long[] in, Dataset data, Preprocessing pre) {
+        in = in.clone();
+        if (in.length > 0) {
+            in[0] = -1; // any batch
+        }
         long[] want = pre.nhwc() ? new long[] {data.height(), data.width(), data.channels()}
                 : new long[] {data.channels(), data.height(), data.width()};
         if (in.length != 4) {

@@ -97,6 +97,14 @@ public final class FineTuneJob {
         if (s.train().size() == 0) {
             throw new AcdcException("the training data set is empty");
         }
+        long[] input = student.graph().dataInputs().get(0).shape();
+        if (input != null) {
+            for (Dataset d : new Dataset[] {s.train(), s.eval()}) {
+                if (d != null) {
+                    Validator.checkImagesFit(input, d, s.pre());
+                }
+            }
+        }
         try (OrtTeacher ortTeacher = teacherBytes == null ? null
                 : new OrtTeacher(teacherBytes, s.sessions(), listener::note)) {
             Split split = split(s.train(), s.selectSplit(), s.splitSeed());

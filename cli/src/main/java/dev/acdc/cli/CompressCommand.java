@@ -42,6 +42,20 @@ final class CompressCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL.onnx", description = "The pretrained model to compress.")
     Path model;
 
+    @Option(names = "--method", paramLabel = "ID", defaultValue = "acdc", completionCandidates = Methods.class,
+            description = "Decomposition method (registered: ${COMPLETION-CANDIDATES}; default ${DEFAULT-VALUE}: "
+                    + "atoms per conv, coefficients shared across a sharing set). Others are added by a jar on the "
+                    + "class path that registers a dev.acdc.decompose.DecompositionMethod (docs/api.md).")
+    String method;
+
+    /** The registered decomposition methods, for --help. */
+    static final class Methods implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return dev.acdc.decompose.DecompositionMethods.ids().iterator();
+        }
+    }
+
     @Option(names = "--share", paramLabel = "SCOPE", defaultValue = "layer",
             description = "Which blocks share one coefficient tensor: layer (one conv), block (one residual block), "
                     + "stage (blocks of equal width and resolution) or net. Default: ${DEFAULT-VALUE}.")
@@ -164,7 +178,8 @@ final class CompressCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Settings settings = Settings.of(share, atoms, group, form, exclude).allowingNonfinite(allowNonfinite);
+        Settings settings = Settings.of(share, atoms, group, form, exclude).allowingNonfinite(allowNonfinite)
+                .withMethod(method);
         if (trainData != null) {
             train.options(trainData); // bad training options fail before any work
         }

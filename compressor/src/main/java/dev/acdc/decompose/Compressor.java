@@ -13,15 +13,16 @@ import java.util.function.Consumer;
 
 /**
  * The library entry point of compression: clean the graph (fold constants, identities and BN),
- * raise the opset to 13, plan the sharing sets, fit them by truncated SVD, and write the compact form.
+ * raise the opset to 13, then let the settings' {@link DecompositionMethod} (ACDC by default) plan the
+ * sharing sets, fit them (by truncated SVD, for ACDC), and write the compact form.
  * The model passed in is rewritten in place and returned inside the result.
  */
 public final class Compressor {
     public static final long EXPORT_OPSET = 13;
 
-    /** What compression produced, with seconds per phase. */
+    /** What compression produced, by which method, with seconds per phase. */
     public record Result(Model model, Plan plan, Decomposition decomposition, List<String> notes,
-                         Map<String, Double> timings) {
+                         Map<String, Double> timings, DecompositionMethod method) {
     }
 
     private Compressor() {
@@ -31,7 +32,6 @@ public final class Compressor {
         return compress(m, s, progress, null);
     }
 
-    /** As {@link #compress(Model, Settings, Consumer)}, with {@code refinement} (may be null) run after the SVD fit. */
     /**
      * Why nothing can be decomposed, for a person: where the model's weights sit by kind of conv (depthwise,
      * pointwise, spatial but refused and why, not in a conv) and what acdc can still do for it.
@@ -74,7 +74,19 @@ public final class Compressor {
         return f > 0 && f < 0.001 ? "<0.1 %" : String.format(java.util.Locale.ROOT, "%.1f %%", 100 * f);
     }
 
+    /** As {@link #compress(Model, Settings, Consumer)}, with {@code refinement} (may be null) run after the fit. */
     public static Result compress(Model m, Settings s, Consumer<String> progress, Refinement refinement) {
+        return compress(m, s, DecompositionMethods.get(s.method()), progress, refinement);
+    }
+
+    /**
+     * As {@link #compress(Model, Settings, Consumer, Refinement)} by {@code method}, registered or not
+     * (its id replaces the settings' method).
+     */
+    public static Result compress(Model m, Settings s, DecompositionMethod method, Consumer<String> progress,
+                                  Refinement refinement) {
+        s = new Settings(s.share(), s.atoms(), s.group(), s.form(), s.exclude(), s.allowNonfinite(), s.setAtoms(),
+                method.id());
         Map<String, Double> timings = new LinkedHashMap<>();
         List<String> notes = new ArrayList<>();
         long t = System.nanoTime();
@@ -91,21 +103,19 @@ public final class Compressor {
         PassManager.standard().run(m);
         new PassManager(List.of(new UpgradeOpset(EXPORT_OPSET))).run(m);
         t = lap(timings, "passes", t);
-        progress.accept("planning sharing sets (" + s.share().id() + ")");
-        Plan plan = Planner.plan(m, s);
+        Plan plan = method.plan(m, s, progress);
         notes.addAll(plan.notes());
         t = lap(timings, "plan", t);
         if (plan.sets().isEmpty()) {
             throw new dev.acdc.AcdcException(nothingToDecompose(plan, m.graph().parameterCount()));
         }
-        progress.accept("fitting " + plan.sets().size() + " sharing set(s) by truncated SVD");
-        Decomposition d = Decomposition.fit(plan, m.graph());
+        Decomposition d = method.fit(plan, m.graph(), progress);
         t = lap(timings, "fit", t);
         if (refinement != null) {
             notes.addAll(refinement.refine(m, d, progress));
             t = lap(timings, "fit-" + refinement.id(), t);
         }
-        notes.addAll(CompactExporter.export(m, d, s.form()));
+        notes.addAll(method.export(m, d, s.form()));
         // the file says acdc wrote it, and from what
         if (!m.metadata().containsKey("acdc.source_producer")) {
             m.metadata().put("acdc.source_producer", (m.producerName() + " " + m.producerVersion()).trim());
@@ -113,15 +123,12 @@ public final class Compressor {
         String version = Compressor.class.getPackage().getImplementationVersion();
         m.setProducer("acdc", version == null ? "dev" : version);
         m.metadata().put("acdc.version", "1");
-        m.metadata().put("acdc.share", s.share().id());
-        m.metadata().put("acdc.atoms", s.atoms() > 0 ? Integer.toString(s.atoms()) : "default");
-        m.metadata().put("acdc.group", Integer.toString(plan.group()));
-        m.metadata().put("acdc.form", s.form().id());
-        m.metadata().put("acdc.fit", refinement == null ? "svd" : refinement.id());
-        m.metadata().put("acdc.sets", Integer.toString(plan.sets().size()));
-        m.metadata().put("acdc.decomposed_convs", Integer.toString(plan.decomposed().size()));
+        if (!method.id().equals(AcdcMethod.ID)) {
+            m.metadata().put("acdc.method", method.id());
+        }
+        m.metadata().putAll(method.metadata(plan, refinement == null ? "svd" : refinement.id()));
         lap(timings, "export", t);
-        return new Result(m, plan, d, notes, timings);
+        return new Result(m, plan, d, notes, timings, method);
     }
 
     static long lap(Map<String, Double> timings, String phase, long since) {

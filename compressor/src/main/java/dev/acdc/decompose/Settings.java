@@ -9,30 +9,37 @@ import java.util.regex.PatternSyntaxException;
  * The decomposition's knobs. {@code group} 0 means auto; {@code atoms} 0 means the default for each
  * kernel size ({@link #defaultAtoms}). {@code setAtoms}: per sharing set (by its id), the atoms it gets
  * instead of {@code atoms}, or {@link #DENSE} to keep its convolutions dense (an atom budget); sets it
- * does not name follow {@code atoms}.
+ * does not name follow {@code atoms}. {@code method}: the {@link DecompositionMethod} by id (null: ACDC).
  */
 public record Settings(Scope share, int atoms, int group, ExportForm form, Pattern exclude, boolean allowNonfinite,
-                       java.util.Map<String, Integer> setAtoms) {
+                       java.util.Map<String, Integer> setAtoms, String method) {
     /** A {@link #setAtoms} value: the set's convolutions stay dense. */
     public static final int DENSE = 0;
 
     public Settings(Scope share, int atoms, int group, ExportForm form, Pattern exclude) {
-        this(share, atoms, group, form, exclude, false, java.util.Map.of());
+        this(share, atoms, group, form, exclude, false, java.util.Map.of(), AcdcMethod.ID);
     }
 
     /** These settings, going on past weights with NaN/Inf (those convolutions stay dense) when {@code allow}. */
     public Settings allowingNonfinite(boolean allow) {
-        return new Settings(share, atoms, group, form, exclude, allow, setAtoms);
+        return new Settings(share, atoms, group, form, exclude, allow, setAtoms, method);
+    }
+
+    /** These settings with the decomposition method {@code id} (checked: one {@link DecompositionMethods} knows). */
+    public Settings withMethod(String id) {
+        DecompositionMethods.get(id);
+        return new Settings(share, atoms, group, form, exclude, allowNonfinite, setAtoms, id);
     }
 
     /** These settings with per-set atom counts ({@link #DENSE}: keep dense) replacing any before. */
     public Settings withSetAtoms(java.util.Map<String, Integer> perSet) {
         return new Settings(share, atoms, group, form, exclude, allowNonfinite,
-                java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(perSet)));
+                java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(perSet)), method);
     }
 
     public Settings {
         setAtoms = setAtoms == null ? java.util.Map.of() : setAtoms;
+        method = method == null ? AcdcMethod.ID : method;
         for (var e : setAtoms.entrySet()) {
             if (e.getValue() == null || e.getValue() < 0) {
                 throw new AcdcException("set " + e.getKey() + ": atoms must be at least 1 (or 0: dense), got "

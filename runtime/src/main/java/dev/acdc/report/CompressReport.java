@@ -6,10 +6,10 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
-import dev.acdc.decompose.CompactExporter;
 import dev.acdc.decompose.Compressor;
 import dev.acdc.decompose.ConvPlan;
 import dev.acdc.decompose.Decomposition;
+import dev.acdc.decompose.DecompositionMethod;
 import dev.acdc.decompose.OutputFit;
 import dev.acdc.decompose.Plan;
 import dev.acdc.decompose.SharingSet;
@@ -163,7 +163,7 @@ public record CompressReport(int schemaVersion, String kind, ReportSchema.Proven
                 spatialDense == 0 ? 1.0 : (double) (acdc + keptSpatial) / spatialDense,
                 ratioOrNull(after.params(), before.params()), ratioOrNull(after.bytes(), before.bytes()));
         return new Decomposed(ModelStats.of(input, before, null),
-                ModelStats.of(output, after, factorizedMacs(before, plan)), settings, convs, sets, totals);
+                ModelStats.of(output, after, factorizedMacs(before, plan, r.method())), settings, convs, sets, totals);
     }
 
     /** a / b, or null ("not defined") when b is 0: never the string "Infinity" where a number belongs. */
@@ -172,14 +172,13 @@ public record CompressReport(int schemaVersion, String kind, ReportSchema.Proven
     }
 
     /** MACs if every decomposed conv ran in factorized form, the rest unchanged. */
-    static long factorizedMacs(ModelSummary before, Plan plan) {
+    static long factorizedMacs(ModelSummary before, Plan plan, DecompositionMethod method) {
         long macs = before.macs();
         for (ConvPlan c : plan.decomposed()) {
-            SharingSet s = plan.set(c.setId());
             long[] out = c.outShape();
             long hw = Math.max(1, out[1]) * Math.max(1, out[2]);
             macs -= c.denseParams() * hw;
-            macs += CompactExporter.factorizedMacs(c, s.atoms());
+            macs += method.factorizedMacs(plan, c);
         }
         return macs;
     }

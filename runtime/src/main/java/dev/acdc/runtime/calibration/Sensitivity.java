@@ -2,8 +2,8 @@ package dev.acdc.runtime.calibration;
 
 import dev.acdc.decompose.AtomBudget;
 import dev.acdc.decompose.Compressor;
+import dev.acdc.decompose.DecompositionMethods;
 import dev.acdc.decompose.Plan;
-import dev.acdc.decompose.Planner;
 import dev.acdc.decompose.Settings;
 import dev.acdc.decompose.SharingSet;
 import dev.acdc.ir.Model;
@@ -78,7 +78,7 @@ public final class Sensitivity {
         byte[] originalBytes = OnnxModels.toBytes(model);
         Model planned = OnnxModels.fromBytes(originalBytes, null);
         PassManager.standard().run(planned);
-        Plan plan = Planner.plan(planned, settings.withSetAtoms(Map.of()));
+        Plan plan = DecompositionMethods.get(settings.method()).plan(planned, settings.withSetAtoms(Map.of()), line -> { });
         float[] reference;
         try (ModelIO io = new ModelIO(originalBytes, Sessions.Config.cpu(), s -> { })) {
             reference = run(io, images);

@@ -163,10 +163,6 @@ public final class Validator {
      * unless a model whose input is {@code in} (N first; unknown dimensions negative) takes them.
      */
     public static long[] checkImagesFit(long[] in, Dataset data, Preprocessing pre) {
-        in = in.clone();
-        if (in.length > 0) {
-            in[0] = -1; // any batch
-        }
         long[] want = pre.nhwc() ? new long[] {data.height(), data.width(), data.channels()}
                 : new long[] {data.channels(), data.height(), data.width()};
         if (in.length != 4) {

@@ -205,7 +205,7 @@ public final class CompressionJob {
         boolean trainingBn = r.fineTune() != null && r.fineTune().options().trainingBatchNorm();
         Calibration cal = r.calibration();
         if (cal != null && (r.fit() == Fit.OUTPUT || r.targetSize() != null || r.quantize() != null)) {
-            Validator.checkImagesFit(before.inputShape(), cal.data(), cal.pre());
+            Validator.checkImagesFit(OutputFiles.declaredInput(m, before), cal.data(), cal.pre());
             images = CalibrationImages.sample(cal.data(), cal.pre(), cal.images(), cal.seed());
             listener.note("calibration images: " + images.subset().describe() + " of " + cal.data().describe());
             if (r.targetSize() != null) {

@@ -115,6 +115,12 @@ public final class OutputFiles {
         staged.stage(outs.html(), rendered.html());
     }
 
+    /** The model's declared data input shape (as validate checks images against it), else the summary's. */
+    static long[] declaredInput(Model m, ModelSummary s) {
+        long[] declared = m.graph().dataInputs().isEmpty() ? null : m.graph().dataInputs().get(0).shape();
+        return declared != null ? declared : s.inputShape();
+    }
+
     /** The listener's notes, each a safe point. */
     static java.util.function.Consumer<String> checked(JobListener listener) {
         return line -> {

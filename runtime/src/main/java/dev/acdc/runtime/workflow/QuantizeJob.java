@@ -70,7 +70,7 @@ public final class QuantizeJob {
         CalibrationImages images = null;
         CompressionJob.Calibration cal = r.calibration();
         if (cal != null) {
-            Validator.checkImagesFit(before.inputShape(), cal.data(), cal.pre());
+            Validator.checkImagesFit(OutputFiles.declaredInput(original, before), cal.data(), cal.pre());
             images = CalibrationImages.sample(cal.data(), cal.pre(), cal.images(), cal.seed());
             listener.note("calibration images: " + images.subset().describe() + " of " + cal.data().describe());
         }

@@ -4,6 +4,7 @@ import dev.acdc.inspect.ConvInfo;
 import dev.acdc.inspect.Inspector;
 import dev.acdc.inspect.ModelSummary;
 import dev.acdc.ir.OpSchema;
+import dev.acdc.runtime.MeasuredShapes;
 import dev.acdc.runtime.workflow.OutputGuard;
 import dev.acdc.util.Json;
 import dev.acdc.util.Table;
@@ -46,7 +47,21 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         new OutputGuard().reads(model).writes(json);
-        ModelSummary s = Inspector.inspect(model, Options.parseShape(inputShape));
+        long[] given = Options.parseShape(inputShape);
+        var err = spec.commandLine().getErr();
+        ModelSummary s = Inspector.inspect(model, given, m -> {
+            if (!OpSchema.unknownOperators(m.graph()).isEmpty()) {
+                try {
+                    long[] shape = ModelSummary.whatCanBeSeen(m, given, 0).inputShape();
+                    int n = MeasuredShapes.declare(m, shape).size();
+                    err.println("acdc: shapes of " + n + " values after operators acdc has no rule for measured in "
+                            + "ONNX Runtime");
+                } catch (dev.acdc.AcdcException e) {
+                    err.println("acdc: cannot measure the shapes after the operators acdc has no rule for: "
+                            + e.getMessage());
+                }
+            }
+        });
         var out = spec.commandLine().getOut();
         Table t = new Table("conv", "kernel", "group", "stride", "params", "MACs", "kind", "block", "stage")
                 .leftAligned(1, 6);
@@ -75,8 +90,9 @@ final class InspectCommand implements Callable<Integer> {
         }
         out.printf("operators    %s%n", ops);
         if (!s.unsupported().isEmpty()) {
-            out.printf("unsupported  %s: acdc has no rule for %s, so compress, quantize and finetune refuse "
-                    + "this model; the table shows what inspect could see%n", OpSchema.describe(s.unsupported()),
+            out.printf("unsupported  %s: acdc has no rule for %s; compress, validate and quantize pass %s through "
+                    + "unchanged (shapes measured in ONNX Runtime), finetune refuses the model%n",
+                    OpSchema.describe(s.unsupported()), s.unsupported().size() == 1 ? "it" : "them",
                     s.unsupported().size() == 1 ? "it" : "them");
         }
         for (String bad : s.nonFinite()) {

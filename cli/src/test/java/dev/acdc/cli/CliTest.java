@@ -114,9 +114,23 @@ class CliTest {
         assertEquals(false, j.get("macsComplete").asBoolean());
         assertTrue(j.get("convs").get(1).get("macs").isNull(), "an unknown size is null, not a made-up number");
         assertEquals(1, j.get("unsupportedOperators").get("Resize").asInt());
-        // the commands that rewrite the model still refuse it, naming both operators
+        // compress passes operators without a rule through, measuring their shapes in ONNX Runtime: this Resize
+        // has neither scales nor sizes, so ONNX Runtime itself refuses it, and compress says so in one line
         assertOneLineError(run("compress", model.toString(), "-o", tmp.resolve("out.onnx").toString()), 2,
-                "2 unsupported operators: 'Resize'");
+                "ONNX Runtime");
+        assertTrue(!Files.exists(tmp.resolve("out.onnx")));
+        // a real FPN-like model (Resize, Softplus) compresses, and fine-tuning names what it cannot train through
+        Path fpn = tmp.resolve("fpn.onnx");
+        OnnxModels.save(dev.acdc.testing.ModelGenerators.withUpsample(3, 8, 16, 5, 7, 11), fpn, null);
+        Run c = run("compress", fpn.toString(), "-o", tmp.resolve("fpn.acdc.onnx").toString());
+        assertEquals(0, c.code(), c.err());
+        assertTrue(c.err().contains("passing through unchanged the operators acdc has no rule for: 'Resize'"), c.err());
+        assertTrue(c.out().contains("lateral") && c.out().contains("head"), c.out());
+        byte[] data = new byte[20 * 3073];
+        Path cifar = Files.write(tmp.resolve("d.bin"), data);
+        assertOneLineError(run("compress", fpn.toString(), "--train-data", "cifar10:" + cifar, "-o",
+                tmp.resolve("ft.onnx").toString()), 2, "fine-tuning (--train-data) needs a rule for every operator; "
+                + "acdc has none for 'Resize' (1 node, first 'up'), 'Softplus' (1 node, first 'soft')");
     }
 
     @Test

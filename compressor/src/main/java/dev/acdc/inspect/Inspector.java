@@ -18,7 +18,16 @@ public final class Inspector {
     }
 
     public static ModelSummary inspect(Path file, long[] inputShape) {
+        return inspect(file, inputShape, m -> { });
+    }
+
+    /**
+     * As {@link #inspect(Path, long[])}, {@code annotate} first given the model (e.g. to declare the shapes an
+     * operator without a rule computes, measured in ONNX Runtime).
+     */
+    public static ModelSummary inspect(Path file, long[] inputShape, java.util.function.Consumer<Model> annotate) {
         Model m = OnnxModels.load(file);
+        annotate.accept(m);
         long bytes;
         try {
             bytes = Files.size(file);

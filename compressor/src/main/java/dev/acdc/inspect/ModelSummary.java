@@ -32,8 +32,10 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
 
     /** Summarises a model; {@code inputShape} may be null to use the declared one (batch → 1). */
     public static ModelSummary of(Model m, long[] inputShape, long fileBytes) {
-        OpSchema.checkModel(m); // the jobs read models they will rewrite: every operator must have a rule
-        return whatCanBeSeen(m, inputShape, fileBytes);
+        OpSchema.checkModel(m);
+        // the jobs read models they will rewrite: every shape must be known (an operator without a rule's from
+        // the shapes the model declares, which the jobs measure in ONNX Runtime)
+        return summarise(m, inputShape, fileBytes, false);
     }
 
     /**
@@ -42,6 +44,10 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
      * counts only those of known size ({@link #macsComplete}).
      */
     public static ModelSummary whatCanBeSeen(Model m, long[] inputShape, long fileBytes) {
+        return summarise(m, inputShape, fileBytes, true);
+    }
+
+    private static ModelSummary summarise(Model m, long[] inputShape, long fileBytes, boolean lenient) {
         Graph g = m.graph();
         // operators acdc has no rule for do not stop inspect: it lists them all and what it can see around them
         OpSchema.checkOpset(m);
@@ -69,7 +75,7 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
         Map<String, long[]> given = shape == null ? Map.of() : Map.of("", shape);
         Map<String, ShapeInference.Facts> facts;
         try {
-            facts = unsupported.isEmpty() ? ShapeInference.infer(m, given)
+            facts = unsupported.isEmpty() || !lenient ? ShapeInference.infer(m, given)
                     : ShapeInference.inferWhatCanBe(m, given);
         } catch (dev.acdc.AcdcException e) {
             if (symbolic.isEmpty()) {

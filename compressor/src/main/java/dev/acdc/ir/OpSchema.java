@@ -74,8 +74,7 @@ public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, 
                     + "feed-forward CNN graphs only and processed nothing");
         }
         if (s == null) {
-            throw new AcdcException("unsupported operator '" + n.opType() + "' in node '" + n.label()
-                    + "' (supported: " + String.join(", ", TABLE.keySet()) + ")");
+            throw new AcdcException(unsupported(n));
         }
         int in = n.inputs().size();
         int out = n.outputs().size();
@@ -84,6 +83,12 @@ public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, 
                     + " outputs; " + n.opType() + " takes " + range(s.minInputs, s.maxInputs) + " inputs and "
                     + range(s.minOutputs, s.maxOutputs) + " outputs");
         }
+    }
+
+    /** "unsupported operator 'Resize' in node 'up' (supported: ...)". */
+    static String unsupported(Node n) {
+        return "unsupported operator '" + (n.isDefaultDomain() ? n.opType() : n.domain() + "." + n.opType())
+                + "' in node '" + n.label() + "' (supported: " + String.join(", ", TABLE.keySet()) + ")";
     }
 
     private static String range(int a, int b) {
@@ -124,7 +129,11 @@ public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, 
         return String.join(", ", parts);
     }
 
-    /** Throws unless every node of the model is supported and the default opset is in range. */
+    /**
+     * Throws unless the default opset is in range, no node is control flow, and every operator acdc has a
+     * rule for has its arity. Operators without a rule pass: acdc leaves them as they are, and shape
+     * inference takes their output shapes from the model's value_info ({@link ShapeInference}).
+     */
     public static void checkModel(Model m) {
         checkOpset(m);
         for (Node n : m.graph().nodes()) {
@@ -132,14 +141,22 @@ public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, 
                 check(n);
             }
         }
-        // every operator acdc has no rule for, named at once (with its first node), not only the first one met
-        Map<String, List<Node>> unknown = unknownOperators(m.graph());
-        if (unknown.size() > 1) {
-            throw new AcdcException(unknown.size() + " unsupported operators: " + describe(unknown)
-                    + " (acdc supports the default ONNX domain's " + String.join(", ", TABLE.keySet()) + ")");
-        }
         for (Node n : m.graph().nodes()) {
-            check(n);
+            if (known(n)) {
+                check(n);
+            }
+        }
+    }
+
+    /**
+     * Throws, naming every operator acdc has no rule for at once, unless there is none: for the stages
+     * that must understand every node (fine-tuning lowers each to SameDiff).
+     */
+    public static void requireAllKnown(Model m, String what) {
+        Map<String, List<Node>> unknown = unknownOperators(m.graph());
+        if (!unknown.isEmpty()) {
+            throw new AcdcException(what + " needs a rule for every operator; acdc has none for " + describe(unknown)
+                    + " (it supports the default ONNX domain's " + String.join(", ", TABLE.keySet()) + ")");
         }
     }
 }

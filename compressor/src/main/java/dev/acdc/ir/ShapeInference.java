@@ -104,10 +104,26 @@ public final class ShapeInference {
             }
             facts.put(v.name(), new Facts(v.elemType(), s, null));
         }
+        Map<String, ValueInfo> declared = new HashMap<>();
+        for (ValueInfo v : graph.valueInfo()) {
+            declared.put(v.name(), v);
+        }
         for (Node n : graph.nodes()) {
-            if (lenient && !OpSchema.known(n)) {
-                unknownOutputs(n);
-                continue;
+            if (!OpSchema.known(n) || afterUnknown(n)) {
+                // no rule, or inputs only an operator without a rule defines: the model's declared shapes (which
+                // the jobs measure in ONNX Runtime) stand in for inference
+                if (declaredOutputs(n, declared)) {
+                    continue;
+                }
+                if (lenient) {
+                    unknownOutputs(n);
+                    continue;
+                }
+                if (!OpSchema.known(n)) {
+                    throw new AcdcException(OpSchema.unsupported(n) + "; acdc passes such a node through unchanged "
+                            + "when the model declares its output shapes (value_info), as the compress job measures "
+                            + "them in ONNX Runtime");
+                }
             }
             try {
                 infer(n);
@@ -122,6 +138,34 @@ public final class ShapeInference {
                 }
             }
         }
+    }
+
+    /** Whether a data input of {@code n} has no known shape (it follows a node acdc has no rule for). */
+    private boolean afterUnknown(Node n) {
+        for (String i : n.inputs()) {
+            Facts f = i.isEmpty() ? null : facts.get(i);
+            if (f != null && f.shape == null && f.type == null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Sets {@code n}'s outputs from the model's value_info if it declares type and rank of each; else false. */
+    private boolean declaredOutputs(Node n, Map<String, ValueInfo> declared) {
+        for (String o : n.outputs()) {
+            ValueInfo v = o.isEmpty() ? null : declared.get(o);
+            if (!o.isEmpty() && (v == null || v.elemType() == null || v.shape() == null)) {
+                return false;
+            }
+        }
+        for (String o : n.outputs()) {
+            if (!o.isEmpty()) {
+                ValueInfo v = declared.get(o);
+                facts.put(o, new Facts(v.elemType(), v.shape(), null));
+            }
+        }
+        return true;
     }
 
     private void unknownOutputs(Node n) {

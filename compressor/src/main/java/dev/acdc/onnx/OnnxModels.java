@@ -467,6 +467,9 @@ public final class OnnxModels {
         if (v.source() instanceof ValueInfoProto p && p.getName().equals(v.name())) {
             return p;
         }
+        if (v.elemType() == DataType.UNDEFINED && v.dims() == null) {
+            return ValueInfoProto.newBuilder().setName(v.name()).build(); // nothing known: type left to the runtime
+        }
         TypeProto.Tensor.Builder tt = TypeProto.Tensor.newBuilder().setElemType(v.elemType().code());
         if (v.dims() != null) {
             TensorShapeProto.Builder s = TensorShapeProto.newBuilder();

@@ -53,13 +53,47 @@ public final class ModelGenerators {
         }
         h = b.op("Add", "block_add", h, skip);
         h = b.op("Relu", "block_relu2", h);
-        h = b.op("GlobalAveragePool", "pool", h);
-        h = b.op("Flatten", "flatten", List.of(h), Attribute.ofInt("axis", 1));
+        classifier(b, r, h, w, classes);
+        return Model.of(b.graph(), 13);
+    }
+
+    /**
+     * An FPN-like CNN with operators acdc has no rule for, at {@code opset} (11 or later): stem conv (c→w,
+     * stride 2), Relu, {@code Resize} x2 nearest (upsampling back to s×s), a 3x3 conv (w→w), {@code Softplus},
+     * Add with the upsampled map, another 3x3 conv, GlobalAveragePool, Flatten, Gemm → classes.
+     */
+    public static Model withUpsample(int c, int s, int w, int classes, long seed, long opset) {
+        Random r = new Random(seed);
+        GraphBuilder b = GraphBuilder.create("fpn_like");
+        String x = b.input("input", DataType.FLOAT, -1, c, s, s);
+        String w0 = b.initializer("stem.weight", new long[] {w, c, 3, 3}, randn(r, w * c * 9, Math.sqrt(2.0 / (c * 9))));
+        String h = b.conv("stem", x, w0, null, 1, new long[] {2, 2}, new long[] {1, 1, 1, 1});
+        h = b.op("Relu", "stem_relu", h);
+        String roi = b.initializer("up.roi", new long[] {0}, new float[0]);
+        String scales = b.initializer("up.scales", new long[] {4}, new float[] {1, 1, 2, 2});
+        b.graph().nodes().add(new dev.acdc.ir.Node("up", "Resize", List.of(h, roi, scales), List.of("up_out"),
+                List.of(Attribute.ofString("mode", "nearest"),
+                        Attribute.ofString("coordinate_transformation_mode", "asymmetric"),
+                        Attribute.ofString("nearest_mode", "floor"))));
+        String up = "up_out";
+        String w1 = b.initializer("lateral.weight", new long[] {w, w, 3, 3}, randn(r, w * w * 9, Math.sqrt(2.0 / (w * 9))));
+        h = b.conv("lateral", up, w1, null, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1});
+        b.graph().nodes().add(new dev.acdc.ir.Node("soft", "Softplus", List.of(h), List.of("soft_out"), List.of()));
+        h = b.op("Add", "merge", "soft_out", up);
+        String w2 = b.initializer("head.weight", new long[] {w, w, 3, 3}, randn(r, w * w * 9, Math.sqrt(2.0 / (w * 9))));
+        h = b.conv("head", h, w2, null, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1});
+        classifier(b, r, h, w, classes);
+        return Model.of(b.graph(), opset);
+    }
+
+    /** GlobalAveragePool, Flatten and a Gemm from {@code w} channels to {@code classes}: the graph's output. */
+    static void classifier(GraphBuilder b, Random r, String h, int w, int classes) {
+        String p = b.op("GlobalAveragePool", "pool", h);
+        String f = b.op("Flatten", "flatten", List.of(p), Attribute.ofInt("axis", 1));
         String fw = b.initializer("fc.weight", new long[] {classes, w}, randn(r, classes * w, Math.sqrt(1.0 / w)));
         String fb = b.initializer("fc.bias", new long[] {classes}, randn(r, classes, 0.1));
-        String y = b.op("Gemm", "fc", List.of(h, fw, fb), Attribute.ofInt("transB", 1));
+        String y = b.op("Gemm", "fc", List.of(f, fw, fb), Attribute.ofInt("transB", 1));
         b.output(y, DataType.FLOAT, -1, classes);
-        return Model.of(b.graph(), 13);
     }
 
     static String batchNorm(GraphBuilder b, Random r, String name, String x, int ch) {

@@ -9,6 +9,7 @@ import dev.acdc.decompose.ExportForm;
 import dev.acdc.decompose.Settings;
 import dev.acdc.inspect.ModelSummary;
 import dev.acdc.ir.Model;
+import dev.acdc.ir.OpSchema;
 import dev.acdc.util.AtomicFiles;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.passes.NormalizeFilters;
@@ -196,6 +197,10 @@ public final class CompressionJob {
         byte[] originalBytes = OutputFiles.readAll(model);
         Model m = OnnxModels.load(model);
         Quantizer.requireFloat(m, "compress");
+        if (r.fineTune() != null) {
+            OpSchema.requireAllKnown(m, "fine-tuning (--train-data)");
+        }
+        PassThrough.prepare(m, originalBytes, r.inputShape(), listener);
         ModelSummary before = ModelSummary.of(m, r.inputShape(), originalBytes.length);
         double loadSeconds = (System.nanoTime() - t0) / 1e9;
 

@@ -87,6 +87,7 @@ public final class FineTuneJob {
      * constants folded), as the compression job leaves its output.
      */
     public static void prepare(Model m) {
+        dev.acdc.ir.OpSchema.requireAllKnown(m, "fine-tuning");
         PassManager.standard().run(m);
     }
 

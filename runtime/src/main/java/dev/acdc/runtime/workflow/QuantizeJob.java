@@ -66,6 +66,7 @@ public final class QuantizeJob {
         listener.note("loading " + model);
         byte[] originalBytes = OutputFiles.readAll(model);
         Model original = OnnxModels.load(model);
+        PassThrough.prepare(original, originalBytes, null, listener);
         ModelSummary before = ModelSummary.of(original, null, originalBytes.length);
         CalibrationImages images = null;
         CompressionJob.Calibration cal = r.calibration();

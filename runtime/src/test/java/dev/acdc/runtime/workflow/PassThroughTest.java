@@ -1,0 +1,112 @@
+package dev.acdc.runtime.workflow;
+
+import dev.acdc.AcdcException;
+import dev.acdc.decompose.ConvPlan;
+import dev.acdc.decompose.Settings;
+import dev.acdc.ir.Attribute;
+import dev.acdc.ir.DataType;
+import dev.acdc.ir.GraphBuilder;
+import dev.acdc.ir.Model;
+import dev.acdc.ir.Node;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.testing.ModelGenerators;
+import dev.acdc.testing.Ort;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Operators acdc has no rule for (Resize, Softplus) pass through compression unchanged. */
+class PassThroughTest {
+    @TempDir
+    Path tmp;
+
+    private CompressionJob.Outcome compress(Model m, String atoms, List<String> notes) {
+        Path model = tmp.resolve("fpn.onnx");
+        OnnxModels.save(m, model, null);
+        return CompressionJob.run(CompressionJob.Request.of(model, Settings.of("layer", atoms, null, null, null),
+                tmp.resolve("fpn.acdc.onnx")), notes::add);
+    }
+
+    /**
+     * At full rank the compressed model computes the original in ONNX Runtime, at the exporters' opsets
+     * 11 (raised to 13, checked) and 13; the convs after the unknown operators are decomposed too, and the
+     * unknown nodes are written as they were.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {11, 13})
+    void fullRankIsExactAroundOperatorsWithoutARule(long opset) throws Exception {
+        Model m = ModelGenerators.withUpsample(3, 8, 16, 5, 7, opset);
+        byte[] original = OnnxModels.toBytes(m);
+        List<String> notes = new ArrayList<>();
+        CompressionJob.Outcome o = compress(m, "9", notes);
+        assertTrue(notes.stream().anyMatch(n -> n.startsWith("passing through unchanged the operators acdc has no "
+                + "rule for: 'Resize' (1 node, first 'up'), 'Softplus' (1 node, first 'soft')")), notes.toString());
+        assertEquals(opset < 13, notes.stream().anyMatch(n -> n.startsWith("opset 11 -> 13 checked in ONNX Runtime")),
+                notes.toString());
+        List<String> decomposed = o.report().convs().stream().filter(c -> c.decomposed()).map(c -> c.name()).toList();
+        assertEquals(List.of("lateral", "head"), decomposed, "the convs after Resize and Softplus");
+        Model written = OnnxModels.fromBytes(o.bytes(), null);
+        Node up = written.graph().nodes().stream().filter(n -> n.is("Resize")).findFirst().orElseThrow();
+        assertEquals("nearest", up.attrString("mode", null));
+        assertTrue(written.graph().nodes().stream().anyMatch(n -> n.is("Softplus")));
+        long[] shape = {3, 3, 8, 8};
+        float[] x = Ort.randomInput(shape, 11);
+        float[] a = Ort.run(original, x, shape);
+        float[] b = Ort.run(o.bytes(), x, shape);
+        assertTrue(Ort.maxAbsDiff(a, b) < 1e-4, "max |logit diff| " + Ort.maxAbsDiff(a, b));
+        assertEquals(15, a.length, "three images, five classes: the batch is not fixed by the measurement");
+    }
+
+    @Test
+    void theDefaultCompressesAndMeasuresMacsAfterTheUnknownOperators() {
+        CompressionJob.Outcome o = compress(ModelGenerators.withUpsample(3, 8, 16, 5, 7, 13), null, new ArrayList<>());
+        assertTrue(o.report().output().bytes() < o.report().input().bytes(), "smaller");
+        // every conv sized: stem on 4x4 (stride 2), lateral and head on the upsampled 8x8
+        long convMacs = 16L * 3 * 9 * 4 * 4 + 2 * 16L * 16 * 9 * 8 * 8;
+        assertTrue(o.report().input().macs() >= convMacs, o.report().input().toString());
+    }
+
+    /**
+     * An operator acdc does not know that changed between the model's opset and the one acdc writes is
+     * not silently carried over: Split took its sizes as an attribute before opset 13.
+     */
+    @Test
+    void anOperatorThatChangedAcrossOpsetsIsRefused() {
+        Random r = new Random(3);
+        GraphBuilder b = GraphBuilder.create("split11");
+        String x = b.input("input", DataType.FLOAT, -1, 3, 8, 8);
+        String w = b.initializer("c.weight", new long[] {16, 3, 3, 3}, ModelGenerators.randn(r, 16 * 27, 0.2));
+        String h = b.conv("c", x, w, null, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1});
+        b.graph().nodes().add(new Node("split", "Split", List.of(h), List.of("s0", "s1"),
+                List.of(Attribute.ofInt("axis", 1), Attribute.ofInts("split", 6, 10))));
+        String y = b.op("Concat", "cat", List.of("s1", "s0"), Attribute.ofInt("axis", 1));
+        y = b.op("GlobalAveragePool", "pool", y);
+        b.output(y, DataType.FLOAT, -1, 16, 1, 1);
+        AcdcException e = assertThrows(AcdcException.class, () -> compress(Model.of(b.graph(), 11), null,
+                new ArrayList<>()));
+        assertTrue(e.getMessage().startsWith("acdc writes opset 13, and at that opset ONNX Runtime cannot load the model"),
+                e.getMessage());
+        assertTrue(e.getMessage().endsWith("(Split) as they were at opset 11; re-export the model at opset 13 or later"),
+                e.getMessage());
+        assertTrue(!Files.exists(tmp.resolve("fpn.acdc.onnx")), "nothing written");
+    }
+
+    @Test
+    void fineTuningNamesEveryOperatorItCannotTrainThrough() {
+        Model m = ModelGenerators.withUpsample(3, 8, 16, 5, 7, 13);
+        AcdcException e = assertThrows(AcdcException.class, () -> FineTuneJob.prepare(m));
+        assertEquals("fine-tuning needs a rule for every operator; acdc has none for 'Resize' (1 node, first 'up'), "
+                + "'Softplus' (1 node, first 'soft')", e.getMessage().substring(0, e.getMessage().indexOf(" (it supports")));
+    }
+}

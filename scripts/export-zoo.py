@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+"""Exports torchvision architectures, with random weights, to ONNX: the real-exporter test models of acdc.
+
+    /usr/bin/python3 scripts/export-zoo.py OUT_DIR [--opset 13] [--only resnet18,lraspp]
+
+Each model is exported by torch.onnx (the PyTorch exporter users run) at the given opset, in eval mode, with
+a fixed seed, batch dimension dynamic, at a small input size that the architecture accepts (so that
+tests stay fast on two cores). Prints one line per model: name, file, parameters. Needs Debian's
+python3-torch and python3-torchvision; acdc itself stays pure JVM.
+"""
+import argparse
+import os
+import sys
+
+import torch
+import torchvision
+
+# name -> (constructor, input size): small inputs every architecture accepts
+ZOO = {
+    "resnet18": (lambda: torchvision.models.resnet18(num_classes=10), 64),
+    "resnext50_32x4d": (lambda: torchvision.models.resnext50_32x4d(num_classes=10), 64),
+    "regnet_x_400mf": (lambda: torchvision.models.regnet_x_400mf(num_classes=10), 64),
+    "vgg11_bn": (lambda: small_head_vgg(), 64),
+    "densenet121": (lambda: torchvision.models.densenet121(num_classes=10), 64),
+    "googlenet": (lambda: torchvision.models.googlenet(num_classes=10, aux_logits=False, init_weights=True), 64),
+    "inception_v3": (lambda: torchvision.models.inception_v3(num_classes=10, aux_logits=False, init_weights=True), 96),
+    "shufflenet_v2_x0_5": (lambda: torchvision.models.shufflenet_v2_x0_5(num_classes=10), 64),
+    "squeezenet1_1": (lambda: torchvision.models.squeezenet1_1(num_classes=10), 64),
+    "mobilenet_v3_small": (lambda: torchvision.models.mobilenet_v3_small(num_classes=10), 64),
+    "efficientnet_b0": (lambda: torchvision.models.efficientnet_b0(num_classes=10), 64),
+    "mnasnet0_5": (lambda: torchvision.models.mnasnet0_5(num_classes=10), 64),
+    "lraspp_mobilenet_v3_large": (lambda: torchvision.models.segmentation.lraspp_mobilenet_v3_large(
+        num_classes=5, weights_backbone=None), 64),
+    "fcn_resnet50": (lambda: torchvision.models.segmentation.fcn_resnet50(
+        num_classes=5, weights_backbone=None, aux_loss=False), 64),
+}
+
+
+def small_head_vgg():
+    """VGG-11-BN's convolutions with a pooled 512 -> 10 head (its 7x7x4096 classifier alone is 120 M weights)."""
+    m = torchvision.models.vgg11_bn(num_classes=10)
+    m.avgpool = torch.nn.AdaptiveAvgPool2d(1)
+    m.classifier = torch.nn.Linear(512, 10)
+    return m
+
+
+class FirstOutput(torch.nn.Module):
+    """Segmentation models return a dict; the export takes its 'out' tensor."""
+
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, x):
+        y = self.m(x)
+        return y["out"] if isinstance(y, dict) else y
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out")
+    ap.add_argument("--opset", type=int, default=13)
+    ap.add_argument("--only", default="")
+    a = ap.parse_args()
+    names = [n for n in a.only.split(",") if n] or list(ZOO)
+    os.makedirs(a.out, exist_ok=True)
+    torch.manual_seed(0)
+    for name in names:
+        make, size = ZOO[name]
+        torch.manual_seed(0)
+        model = FirstOutput(make()).eval()
+        x = torch.randn(1, 3, size, size)
+        path = os.path.join(a.out, f"{name}-opset{a.opset}.onnx")
+        torch.onnx.export(model, x, path, opset_version=a.opset, input_names=["input"], output_names=["output"],
+                          dynamic_axes={"input": {0: "N"}, "output": {0: "N"}}, do_constant_folding=True)
+        params = sum(p.numel() for p in model.parameters())
+        print(f"{name}\t{path}\t{params}\t{size}")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

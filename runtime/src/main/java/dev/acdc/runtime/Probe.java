@@ -66,6 +66,15 @@ public final class Probe {
         float[] yb;
         try (Sessions.Opened sb = Sessions.open(b, cfg, s -> { })) {
             yb = run(sb.session(), x, shape);
+        } catch (RuntimeException e) {
+            // the other session must finish before the error ends the command: a JVM exiting while ONNX Runtime
+            // still runs it aborts in native code (exit 134, no message)
+            try {
+                fa.join();
+            } catch (RuntimeException ignored) {
+                // the first failure is the one reported
+            }
+            throw e;
         }
         float[] ya;
         try {

@@ -1,0 +1,104 @@
+package dev.acdc.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.acdc.ir.Model;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.util.Json;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static dev.acdc.cli.CliTest.assertOneLineError;
+import static dev.acdc.cli.CliTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Models from a real exporter: torchvision architectures with random weights, exported by PyTorch's
+ * torch.onnx at the opsets users export at (scripts/export-zoo.py), inspected, compressed at full rank
+ * (exact in ONNX Runtime) and by default, operators without a rule passed through. Skips, saying why,
+ * without Debian's python3-torch and python3-torchvision.
+ */
+class ExporterZooTest {
+    @TempDir
+    Path tmp;
+
+    private static Path script() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            Path s = p.resolve("scripts/export-zoo.py");
+            if (Files.exists(s)) {
+                return s;
+            }
+        }
+        throw new IllegalStateException("scripts/export-zoo.py not found above " + Path.of("").toAbsolutePath());
+    }
+
+    private Path export(String name, int opset) throws Exception {
+        Process p = new ProcessBuilder("/usr/bin/python3", script().toString(), tmp.toString(), "--opset",
+                Integer.toString(opset), "--only", name).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(10, TimeUnit.MINUTES) && p.exitValue() == 0, out);
+        return tmp.resolve(name + "-opset" + opset + ".onnx");
+    }
+
+    private static JsonNode report(Path out) throws Exception {
+        String s = out.toString();
+        return Json.mapper().readTree(Path.of(s.substring(0, s.length() - ".onnx".length()) + ".report.json").toFile());
+    }
+
+    private static long count(Path model, String op) {
+        Model m = OnnxModels.load(model);
+        return m.graph().nodes().stream().filter(n -> n.is(op)).count();
+    }
+
+    @Test
+    void torchvisionExportsCompressExactlyAndPassTheirOtherOperatorsThrough() throws Exception {
+        Assumptions.assumeTrue(CompressCliTest.python("import torch, torchvision") == 0,
+                "skipped: exporting the torchvision models needs /usr/bin/python3 with python3-torch and "
+                        + "python3-torchvision (Debian packages)");
+        // name, opset, operator without a rule it must keep
+        Object[][] cases = {
+            {"resnet18", 11, null}, {"squeezenet1_1", 9, null}, {"googlenet", 17, null},
+            {"fcn_resnet50", 13, "Resize"},
+        };
+        List<String> seen = new ArrayList<>();
+        for (Object[] c : cases) {
+            String name = (String) c[0];
+            Path model = export(name, (int) c[1]);
+            CliTest.Run i = run("inspect", model.toString());
+            assertEquals(0, i.code(), name + ": " + i.err());
+            Path full = tmp.resolve(name + ".full.onnx");
+            CliTest.Run f = run("compress", model.toString(), "--atoms", "49", "--group", "4096", "-o", full.toString());
+            assertEquals(0, f.code(), name + ": " + f.err());
+            JsonNode v = report(full).get("verification");
+            double tolerance = 1e-4 * Math.max(1, v.get("outputScale").asDouble());
+            assertTrue(v.get("maxAbsDiff").asDouble() <= tolerance, name + " at full rank: " + v);
+            assertTrue(report(full).get("totals").get("decomposedConvs").asInt() > 0, name);
+            Path def = tmp.resolve(name + ".acdc.onnx");
+            CliTest.Run d = run("compress", model.toString(), "-o", def.toString());
+            assertEquals(0, d.code(), name + ": " + d.err());
+            assertTrue(Files.size(def) < Files.size(model), name + " smaller");
+            if (c[2] != null) {
+                assertTrue(f.err().contains("passing through unchanged the operators acdc has no rule for: '" + c[2]),
+                        f.err());
+                assertEquals(count(model, (String) c[2]), count(def, (String) c[2]), name + " keeps its " + c[2]);
+            }
+            seen.add(name);
+        }
+        // a depthwise network with Resize (LR-ASPP): nothing to decompose, said so; int8 passes its Resize through
+        Path seg = export("lraspp_mobilenet_v3_large", 13);
+        assertOneLineError(run("compress", seg.toString(), "-o", tmp.resolve("seg.acdc.onnx").toString()), 2,
+                "no convolution can be decomposed");
+        Path q = tmp.resolve("seg.q.onnx");
+        CliTest.Run r = run("quantize", seg.toString(), "--mode", "int8-weights", "-o", q.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(2, count(q, "Resize"));
+        assertEquals(4, seen.size());
+    }
+}

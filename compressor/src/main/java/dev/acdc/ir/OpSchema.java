@@ -42,6 +42,7 @@ public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, 
         def("Squeeze", 1, 2, 1, 1);
         def("Constant", 0, 0, 1, 1);
         def("Tile", 2, 2, 1, 1);
+        def("ReduceMean", 1, 2, 1, 1); // axes as input from opset 18
         def("QuantizeLinear", 2, 3, 1, 1);
         def("DequantizeLinear", 2, 3, 1, 1);
     }

@@ -320,6 +320,32 @@ public final class ShapeInference {
             }
             case "Unsqueeze" -> unsqueeze(n);
             case "Squeeze" -> squeeze(n);
+            case "ReduceMean" -> {
+                long[] x = shapeIn(n, 0);
+                long[] axes = opset >= 18 ? (n.inputs().size() > 1 && !n.input(1).isEmpty() ? constInts(n, 1, "the axes")
+                        : null) : n.attrInts("axes", null);
+                boolean keep = n.attrInt("keepdims", 1) != 0;
+                if (axes == null && opset >= 18 && n.attrInt("noop_with_empty_axes", 0) != 0) {
+                    set(n, 0, typeIn(n, 0), x, null);
+                } else {
+                    boolean[] reduced = new boolean[x.length];
+                    for (int i = 0; i < x.length; i++) {
+                        reduced[i] = axes == null;
+                    }
+                    for (long a : axes == null ? new long[0] : axes) {
+                        reduced[(int) (a < 0 ? a + x.length : a)] = true;
+                    }
+                    List<Long> y = new ArrayList<>();
+                    for (int i = 0; i < x.length; i++) {
+                        if (!reduced[i]) {
+                            y.add(x[i]);
+                        } else if (keep) {
+                            y.add(1L);
+                        }
+                    }
+                    set(n, 0, typeIn(n, 0), y.stream().mapToLong(Long::longValue).toArray(), null);
+                }
+            }
             case "Constant" -> {
                 Tensor t = constantValue(n);
                 set(n, 0, t.type(), t.shape(), intsOf(t));

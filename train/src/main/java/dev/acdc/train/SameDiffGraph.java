@@ -319,6 +319,15 @@ public final class SameDiffGraph {
                 set(n, n.is("Softmax") ? sd.math().exp(l) : l);
             }
             case "GlobalAveragePool" -> set(n, sd.mean(in(n, 0), true, 2, 3));
+            case "ReduceMean" -> {
+                int r = shape(n.input(0)).length;
+                long[] axes = n.inputs().size() > 1 && !n.input(1).isEmpty() ? ints(n, 1) : n.attrInts("axes", null);
+                int[] a = new int[axes == null ? r : axes.length];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = axes == null ? i : (int) (axes[i] < 0 ? axes[i] + r : axes[i]);
+                }
+                set(n, sd.mean(in(n, 0), n.attrInt("keepdims", 1) != 0, a));
+            }
             case "MaxPool", "AveragePool" -> pool(n);
             case "Flatten", "Reshape" -> {
                 long[] y = shape(n.output(0)).clone();
@@ -415,7 +424,17 @@ public final class SameDiffGraph {
             SDVariable dw = sd.reshape(weight, w[2], w[3], group, w[0] / group);
             y = bias == null ? sd.cnn().depthWiseConv2d(input, dw, cfg) : sd.cnn().depthWiseConv2d(input, dw, bias, cfg);
         } else {
-            throw new AcdcException("grouped convolution (group " + group + ") is not supported for fine-tuning");
+            // grouped: each group's channels through its own slice of the kernel, the outputs concatenated
+            long inPer = x[1] / group;
+            long outPer = w[0] / group;
+            SDVariable[] parts = new SDVariable[(int) group];
+            for (int k = 0; k < group; k++) {
+                SDVariable xk = channels(input, 1, 4, k * inPer, (k + 1) * inPer);
+                SDVariable wk = channels(weight, 3, 4, k * outPer, (k + 1) * outPer);
+                SDVariable bk = bias == null ? null : channels(bias, 0, 1, k * outPer, (k + 1) * outPer);
+                parts[k] = bk == null ? sd.cnn().conv2d(xk, wk, cfg) : sd.cnn().conv2d(xk, wk, bk, cfg);
+            }
+            y = sd.concat(1, parts);
         }
         set(n, y);
     }
@@ -443,14 +462,42 @@ public final class SameDiffGraph {
         }
     }
 
+    /** {@code v}'s indices [from, to) along {@code axis} of its {@code rank}. */
+    private SDVariable channels(SDVariable v, int axis, int rank, long from, long to) {
+        long[] b = new long[rank];
+        long[] e = new long[rank];
+        long[] st = new long[rank];
+        java.util.Arrays.fill(st, 1);
+        b[axis] = from;
+        e[axis] = to;
+        int mask = ((1 << rank) - 1) & ~(1 << axis); // every other axis whole
+        return sd.stridedSlice(v, b, e, st, mask, mask, 0, 0, 0);
+    }
+
     private void pool(Node n) {
         long[] k = n.attrInts("kernel_shape", null);
         long[] s = n.attrInts("strides", new long[] {1, 1});
         long[] pads = n.attrInts("pads", new long[] {0, 0, 0, 0});
+        boolean max = n.is("MaxPool");
+        if (max && (pads[0] != pads[2] || pads[1] != pads[3] || n.attrInt("ceil_mode", 0) != 0)) {
+            // pad explicitly with -inf (never the maximum) to the extent the output's size needs, then pool VALID
+            long[] x = shape(n.input(0));
+            long[] y = shape(n.output(0));
+            int[][] p = {{0, 0}, {0, 0}, {(int) pads[0], 0}, {(int) pads[1], 0}};
+            for (int i = 0; i < 2; i++) {
+                long need = (y[2 + i] - 1) * s[i] + k[i] - x[2 + i] - pads[i];
+                p[2 + i][1] = (int) Math.max(0, need);
+            }
+            SDVariable padded = sd.nn().pad(in(n, 0), sd.constant(Nd4j.createFromArray(p)), PadMode.CONSTANT,
+                    -Float.MAX_VALUE);
+            Pooling2DConfig cfg = Pooling2DConfig.builder().kH(k[0]).kW(k[1]).sH(s[0]).sW(s[1]).pH(0).pW(0)
+                    .type(Pooling2D.Pooling2DType.MAX).isNHWC(false).build();
+            set(n, sd.cnn().maxPooling2d(padded, cfg));
+            return;
+        }
         if (pads[0] != pads[2] || pads[1] != pads[3] || n.attrInt("ceil_mode", 0) != 0) {
             throw new AcdcException(n.opType() + " with asymmetric pads or ceil_mode is not supported for fine-tuning");
         }
-        boolean max = n.is("MaxPool");
         Pooling2DConfig cfg = Pooling2DConfig.builder().kH(k[0]).kW(k[1]).sH(s[0]).sW(s[1]).pH(pads[0]).pW(pads[1])
                 .type(max ? Pooling2D.Pooling2DType.MAX : Pooling2D.Pooling2DType.AVG)
                 .divisor(n.attrInt("count_include_pad", 0) != 0 ? Pooling2D.Divisor.INCLUDE_PADDING

@@ -85,9 +85,13 @@ class ExporterZooTest {
             assertEquals(0, d.code(), name + ": " + d.err());
             assertTrue(Files.size(def) < Files.size(model), name + " smaller");
             if (c[2] != null) {
-                assertTrue(f.err().contains("passing through unchanged the operators acdc has no rule for: '" + c[2]),
-                        f.err());
                 assertEquals(count(model, (String) c[2]), count(def, (String) c[2]), name + " keeps its " + c[2]);
+            }
+            if (name.startsWith("fcn")) {
+                // a segmentation map is not what the distillation loss trains: refused before any work
+                Path data = Files.write(tmp.resolve("d.bin"), new byte[10 * 3073]);
+                assertOneLineError(run("compress", model.toString(), "--train-data", "cifar10:" + data, "-o",
+                        tmp.resolve("ft.onnx").toString()), 2, "this model's output is [N, 5, 64, 64]");
             }
             seen.add(name);
         }

@@ -320,6 +320,7 @@ public final class ShapeInference {
             }
             case "Unsqueeze" -> unsqueeze(n);
             case "Squeeze" -> squeeze(n);
+            case "Resize" -> set(n, 0, typeIn(n, 0), resizedShape(n), null);
             case "ReduceMean" -> {
                 long[] x = shapeIn(n, 0);
                 long[] axes = opset >= 18 ? (n.inputs().size() > 1 && !n.input(1).isEmpty() ? constInts(n, 1, "the axes")
@@ -799,6 +800,64 @@ public final class ShapeInference {
         }
         Facts f = in(n, 0);
         set(n, 0, f.type, y, f.ints);
+    }
+
+    /**
+     * Resize's output shape (opset 11+: X, roi, scales, sizes): the constant {@code sizes}, else
+     * {@code floor(x · scales)} with constant scales.
+     */
+    private long[] resizedShape(Node n) {
+        long[] x = shapeIn(n, 0);
+        if (opset < 11) {
+            throw new AcdcException("Resize '" + n.label() + "' is opset " + opset + "'s form (X, scales); acdc reads "
+                    + "Resize from opset 11 on: re-export the model at opset 11 or later");
+        }
+        if (n.inputs().size() > 3 && !n.input(3).isEmpty()) {
+            Facts f = in(n, 3);
+            if (f.ints == null) {
+                throw new AcdcException("node '" + n.label() + "': the sizes ('" + n.input(3) + "') are computed at run "
+                        + "time from values acdc cannot follow; acdc needs them constant or derived from shapes");
+            }
+            long[] sizes = f.ints.clone(); // an entry from a symbolic dimension (the batch) stays unknown: -1
+            for (int i = 0; i < sizes.length; i++) {
+                sizes[i] = sizes[i] == UNKNOWN || sizes[i] < 0 ? -1 : sizes[i];
+            }
+            if (sizes.length != x.length) {
+                throw new AcdcException("Resize '" + n.label() + "': sizes " + Arrays.toString(sizes) + " for rank "
+                        + x.length);
+            }
+            return sizes.clone();
+        }
+        float[] scales = constantFloats(n, 2, "the scales");
+        if (scales == null || scales.length != x.length) {
+            throw new AcdcException("Resize '" + n.label() + "' needs constant scales or sizes, one per dimension");
+        }
+        long[] y = new long[x.length];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = x[i] < 0 ? -1 : (long) Math.floor(x[i] * (double) scales[i]);
+        }
+        return y;
+    }
+
+    /** The float values of input {@code i}: an initializer or a Constant node's; null when absent or empty. */
+    private float[] constantFloats(Node n, int i, String what) {
+        if (n.inputs().size() <= i || n.input(i).isEmpty()) {
+            return null;
+        }
+        String v = n.input(i);
+        Tensor t = graph.initializer(v);
+        if (t == null) {
+            for (Node c : graph.nodes()) {
+                if (c.is("Constant") && c.output(0).equals(v)) {
+                    t = constantValue(c);
+                }
+            }
+        }
+        if (t == null) {
+            throw new AcdcException("node '" + n.label() + "': " + what + " ('" + v + "') is computed at run time; "
+                    + "acdc needs it constant");
+        }
+        return t.numel() == 0 ? null : t.floats();
     }
 
     private void squeeze(Node n) {

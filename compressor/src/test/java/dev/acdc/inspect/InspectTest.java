@@ -36,14 +36,14 @@ class InspectTest {
         var nodes = m.graph().nodes();
         dev.acdc.ir.Node relu = nodes.get(1);
         assertEquals("Relu", relu.opType());
-        nodes.set(1, new dev.acdc.ir.Node("up", "Resize", relu.inputs(), relu.outputs(), java.util.List.of()));
+        nodes.set(1, new dev.acdc.ir.Node("up", "Upsample", relu.inputs(), relu.outputs(), java.util.List.of()));
         ModelSummary s = ModelSummary.whatCanBeSeen(m, null, 0);
-        assertEquals(java.util.List.of("Resize"), java.util.List.copyOf(s.unsupported().keySet()));
+        assertEquals(java.util.List.of("Upsample"), java.util.List.copyOf(s.unsupported().keySet()));
         assertEquals(3, s.convs().size(), "stem and both block convs are listed");
-        assertEquals(4L * 3 * 9 * 8 * 8, s.convs().get(0).macs(), "the stem, before Resize: 4x3x3x3 weights x 8x8 outputs");
+        assertEquals(4L * 3 * 9 * 8 * 8, s.convs().get(0).macs(), "the stem, before Upsample: 4x3x3x3 weights x 8x8 outputs");
         assertEquals(-1, s.convs().get(1).macs());
         assertEquals(-1, s.convs().get(2).macs());
-        assertEquals(3, s.unsized(), "two convs and the Gemm after Resize");
+        assertEquals(3, s.unsized(), "two convs and the Gemm after Upsample");
         assertEquals(4L * 3 * 9 * 8 * 8, s.macs());
         assertTrue(!s.macsComplete());
         assertEquals("4x4x3x3", s.convs().get(1).kernelString(), "kernels come from the weights, known regardless");

@@ -96,11 +96,11 @@ class BadInputTest {
         // several unknown operators, for a stage that must know them all: all of them in one message, each with
         // its count and first node
         Node pool = m.graph().nodes().stream().filter(n -> n.is("GlobalAveragePool")).findFirst().orElseThrow();
-        m.graph().nodes().set(m.graph().nodes().indexOf(pool), new Node("up", "Resize", pool.inputs(), pool.outputs(),
+        m.graph().nodes().set(m.graph().nodes().indexOf(pool), new Node("up", "Upsample", pool.inputs(), pool.outputs(),
                 List.<Attribute>of()));
         AcdcException both = assertThrows(AcdcException.class, () -> OpSchema.requireAllKnown(m, "fine-tuning"));
         assertTrue(both.getMessage().startsWith("fine-tuning needs a rule for every operator; acdc has none for "
-                + "'LSTM' (1 node, first 'my_lstm'), 'Resize' (1 node, first 'up')"), both.getMessage());
+                + "'LSTM' (1 node, first 'my_lstm'), 'Upsample' (1 node, first 'up')"), both.getMessage());
     }
 
     @Test

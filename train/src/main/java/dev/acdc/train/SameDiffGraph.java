@@ -92,7 +92,7 @@ public final class SameDiffGraph {
             }
         }
         for (Tensor t : g.initializers().values()) {
-            if (t.isFloat()) {
+            if (t.isFloat() && t.numel() > 0) { // an empty one (Resize's roi) is never read as a value
                 boolean perm = convWeights.contains(t.name());
                 INDArray arr = Nd4j.create(t.floats(), t.shape(), 'c');
                 if (perm) {
@@ -380,6 +380,7 @@ public final class SameDiffGraph {
                 set(n, sd.nn().pad(in(n, 0), sd.constant(Nd4j.createFromArray(p)), PadMode.CONSTANT, value));
             }
             case "Slice" -> slice(n);
+            case "Resize" -> resize(n);
             case "BatchNormalization" -> batchNorm(n);
             default -> throw new AcdcException("operator " + n.opType() + " is not supported for fine-tuning");
         }
@@ -504,6 +505,32 @@ public final class SameDiffGraph {
                         : Pooling2D.Divisor.EXCLUDE_PADDING)
                 .isNHWC(false).build();
         set(n, max ? sd.cnn().maxPooling2d(in(n, 0), cfg) : sd.cnn().avgPooling2d(in(n, 0), cfg));
+    }
+
+    /**
+     * Resize of a 4-D input's height and width, nearest or linear, as two products with constant
+     * interpolation matrices ({@link ResizeMatrices}): {@code y = A_h · x · A_wᵀ} per image and channel.
+     */
+    private void resize(Node n) {
+        long[] x = shape(n.input(0));
+        long[] y = shape(n.output(0));
+        if (x.length != 4 || (x[0] > 0 && y[0] > 0 && x[0] != y[0]) || x[1] != y[1]) {
+            throw new AcdcException("Resize '" + n.label() + "' is supported for fine-tuning on the height and width of "
+                    + "4-D inputs");
+        }
+        boolean bySizes = n.inputs().size() > 3 && !n.input(3).isEmpty();
+        var scales = !bySizes && n.inputs().size() > 2 && !n.input(2).isEmpty()
+                ? model.graph().initializer(n.input(2)) : null;
+        float[] sc = scales == null ? null : scales.floats();
+        float[][] ah = ResizeMatrices.of(n, x[2], y[2], sc == null ? Double.NaN : sc[2]);
+        float[][] aw = ResizeMatrices.of(n, x[3], y[3], sc == null ? Double.NaN : sc[3]);
+        SDVariable awT = sd.constant(Nd4j.create(aw).transpose().dup());
+        SDVariable ahT = sd.constant(Nd4j.create(ah).transpose().dup());
+        SDVariable v = sd.reshape(in(n, 0), -1, x[3]);                       // [N·C·H, W]
+        v = sd.reshape(sd.mmul(v, awT), -1, x[1], x[2], y[3]);               // [N, C, H, W']
+        v = sd.reshape(sd.permute(v, 0, 1, 3, 2), -1, x[2]);                 // [N·C·W', H]
+        v = sd.reshape(sd.mmul(v, ahT), -1, x[1], y[3], y[2]);               // [N, C, W', H']
+        set(n, sd.permute(v, 0, 1, 3, 2));
     }
 
     private void slice(Node n) {

@@ -54,7 +54,9 @@ class SameDiffGraphTest {
      */
     @ParameterizedTest
     @ValueSource(strings = {"conv-group2-bias", "conv-group4-stride2", "maxpool-ceil-7", "maxpool-ceil-8-pads",
-        "maxpool-asymmetric", "reducemean-hw-keep", "reducemean-c-drop"})
+        "maxpool-asymmetric", "reducemean-hw-keep", "reducemean-c-drop", "resize-nearest-asymmetric-floor-x2",
+        "resize-nearest-half_pixel-round_prefer_floor-to12", "resize-linear-half_pixel-to12",
+        "resize-linear-pytorch_half_pixel-x2", "resize-linear-align_corners-to5", "resize-nearest-half_pixel-round_prefer_ceil-x1.5"})
     void loweringsMatchOnnxRuntime(String which) {
         Random r = new Random(which.hashCode());
         GraphBuilder b = GraphBuilder.create(which);
@@ -72,6 +74,24 @@ class SameDiffGraphTest {
                     ? new long[] {0, 0, 1, 1} : new long[] {0, 0, 0, 0};
             y = b.op("MaxPool", "p", List.of(x), Attribute.ofInts("kernel_shape", 3, 3), Attribute.ofInts("strides", 2, 2),
                     Attribute.ofInts("pads", pads), Attribute.ofInt("ceil_mode", which.contains("ceil") ? 1 : 0));
+        } else if (which.startsWith("resize")) {
+            String[] p = which.split("-");
+            String roi = b.initializer("roi", new long[] {0}, new float[0]);
+            List<String> ins;
+            if (which.contains("-to")) {
+                long t = Long.parseLong(which.substring(which.indexOf("-to") + 3));
+                ins = List.of(x, roi, "", b.initializer("sizes", new long[] {4}, new long[] {2, 8, t, t}));
+            } else {
+                float f = Float.parseFloat(which.substring(which.lastIndexOf("-x") + 2));
+                ins = List.of(x, roi, b.initializer("scales", new long[] {4}, new float[] {1, 1, f, f}));
+            }
+            List<Attribute> at = new java.util.ArrayList<>(List.of(Attribute.ofString("mode", p[1]),
+                    Attribute.ofString("coordinate_transformation_mode", p[2])));
+            if (p[1].equals("nearest")) {
+                at.add(Attribute.ofString("nearest_mode", p[3]));
+            }
+            b.graph().nodes().add(new dev.acdc.ir.Node("rs", "Resize", ins, List.of("rs_out"), at));
+            y = "rs_out";
         } else {
             boolean hw = which.contains("hw");
             y = b.op("ReduceMean", "m", List.of(x), hw ? Attribute.ofInts("axes", 2, 3) : Attribute.ofInts("axes", 1),

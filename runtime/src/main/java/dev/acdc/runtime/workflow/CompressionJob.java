@@ -201,6 +201,10 @@ public final class CompressionJob {
             OpSchema.requireAllKnown(m, "fine-tuning (--train-data)");
         }
         PassThrough.prepare(m, originalBytes, r.inputShape(), listener);
+        if (r.fineTune() != null && m.graph().outputs().get(0).shape() != null
+                && m.graph().outputs().get(0).shape().length != 2) {
+            FineTuneJob.requireLogits(m); // the declared output is not [N, classes]: refused before any work
+        }
         ModelSummary before = ModelSummary.of(m, r.inputShape(), originalBytes.length);
         double loadSeconds = (System.nanoTime() - t0) / 1e9;
 

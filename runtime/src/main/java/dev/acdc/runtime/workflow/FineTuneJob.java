@@ -211,12 +211,23 @@ public final class FineTuneJob {
             throw new AcdcException("teacher input " + Arrays.toString(t) + " and student input "
                     + Arrays.toString(s) + " differ");
         }
-        long[] so = outputShape(student);
+        long[] so = requireLogits(student);
         long[] to = teacher.outputShape();
         if (to.length > 0 && so[so.length - 1] > 0 && to[to.length - 1] > 0 && so[so.length - 1] != to[to.length - 1]) {
             throw new AcdcException("teacher gives " + to[to.length - 1] + " outputs per image, the student "
                     + so[so.length - 1]);
         }
+    }
+
+    /** The model's output shape, refused unless it is [N, classes] logits (what the loss distils and classifies). */
+    static long[] requireLogits(Model m) {
+        long[] so = outputShape(m);
+        if (so.length != 2) {
+            throw new AcdcException("fine-tuning distils and classifies [N, classes] logits; this model's output is "
+                    + Arrays.toString(so).replace("-1", "N") + " (a dense prediction such as a segmentation map), "
+                    + "which acdc does not train; compress it without --train-data");
+        }
+        return so;
     }
 
     /** The number of classes (the last dimension of the model's first output). */

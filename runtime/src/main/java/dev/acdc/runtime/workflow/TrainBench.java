@@ -3,7 +3,6 @@ package dev.acdc.runtime.workflow;
 import dev.acdc.data.Preprocessing;
 import dev.acdc.data.SyntheticDataset;
 import dev.acdc.ir.Model;
-import dev.acdc.ir.ShapeInference;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.runtime.OrtTeacher;
 import dev.acdc.runtime.Sessions;
@@ -44,7 +43,7 @@ public final class TrainBench {
         Nd4jSetup.init();
         Model probe = OnnxModels.fromBytes(model, null);
         long[] shape = probe.graph().dataInputs().get(0).shape();
-        long[] os = ShapeInference.infer(probe).get(probe.graph().outputs().get(0).name()).shape();
+        long[] os = FineTuneJob.requireLogits(probe);
         int classes = (int) os[os.length - 1];
         SyntheticDataset data = new SyntheticDataset(batch * (warmup + steps), (int) shape[1], (int) shape[2],
                 (int) shape[3], classes, 1);

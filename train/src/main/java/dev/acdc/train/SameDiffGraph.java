@@ -1,6 +1,7 @@
 package dev.acdc.train;
 
 import dev.acdc.AcdcException;
+import dev.acdc.ir.Attribute;
 import dev.acdc.ir.Graph;
 import dev.acdc.ir.Model;
 import dev.acdc.ir.Node;
@@ -381,6 +382,40 @@ public final class SameDiffGraph {
             }
             case "Slice" -> slice(n);
             case "Resize" -> resize(n);
+            case "Identity", "Dropout" -> set(n, in(n, 0)); // inference Dropout
+            case "Cast" -> {
+                ShapeInference.Facts fi = facts.get(n.input(0));
+                if (!values.containsKey(n.input(0)) && fi != null && fi.fullyKnownInts()) {
+                    // shape arithmetic turned float: its values were resolved by inference
+                    set(n, sd.constant(Nd4j.create(java.util.Arrays.stream(fi.ints()).asDoubleStream().toArray(),
+                            fi.shape(), 'c').castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT)));
+                } else {
+                    set(n, in(n, 0)); // float to float
+                }
+            }
+            case "Squeeze", "Unsqueeze" -> set(n, reshapeToOutput(n));
+            case "ConstantOfShape" -> {
+                Attribute v = n.attribute("value");
+                double value = v == null ? 0 : v.asTensor().floats()[0];
+                set(n, sd.constant(Nd4j.valueArrayOf(ints(n, 0), value).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT)));
+            }
+            case "Gather" -> {
+                long[] idx = ints(n, 1);
+                int[] ix = new int[idx.length];
+                long[] x = shape(n.input(0));
+                int axis = (int) n.attrInt("axis", 0);
+                axis = axis < 0 ? axis + x.length : axis;
+                for (int i = 0; i < ix.length; i++) {
+                    ix[i] = (int) (idx[i] < 0 ? idx[i] + x[axis] : idx[i]);
+                }
+                SDVariable g = sd.gather(in(n, 0), ix, axis);
+                set(n, shape(n.input(1)).length == 1 ? g : reshapeTo(n, g));
+            }
+            case "Tile" -> {
+                long[] reps = ints(n, 1);
+                set(n, sd.tile(in(n, 0), sd.constant(Nd4j.createFromArray(java.util.Arrays.stream(reps)
+                        .mapToInt(r -> (int) r).toArray()))));
+            }
             case "BatchNormalization" -> batchNorm(n);
             default -> throw new AcdcException("operator " + n.opType() + " is not supported for fine-tuning");
         }
@@ -531,6 +566,27 @@ public final class SameDiffGraph {
         v = sd.reshape(sd.permute(v, 0, 1, 3, 2), -1, x[2]);                 // [N·C·W', H]
         v = sd.reshape(sd.mmul(v, ahT), -1, x[1], y[3], y[2]);               // [N, C, W', H']
         set(n, sd.permute(v, 0, 1, 3, 2));
+    }
+
+    private SDVariable reshapeToOutput(Node n) {
+        return reshapeTo(n, in(n, 0));
+    }
+
+    /** {@code v} reshaped to {@code n}'s inferred output shape (at most one unknown dimension: the batch). */
+    private SDVariable reshapeTo(Node n, SDVariable v) {
+        long[] y = shape(n.output(0)).clone();
+        int unknown = 0;
+        for (int i = 0; i < y.length; i++) {
+            if (y[i] < 0) {
+                y[i] = -1;
+                unknown++;
+            }
+        }
+        if (unknown > 1) {
+            throw new AcdcException(n.opType() + " '" + n.label() + "' with more than one unknown output dimension is "
+                    + "not supported for fine-tuning");
+        }
+        return sd.reshape(v, y);
     }
 
     private void slice(Node n) {

@@ -1,0 +1,178 @@
+package dev.acdc.train;
+
+import dev.acdc.ir.Attribute;
+import dev.acdc.ir.DataType;
+import dev.acdc.ir.GraphBuilder;
+import dev.acdc.ir.Model;
+import dev.acdc.ir.OpSchema;
+import dev.acdc.ir.ShapeInference;
+import dev.acdc.ir.Tensor;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.passes.PassManager;
+import dev.acdc.testing.ModelGenerators;
+import dev.acdc.testing.Ort;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every operator acdc has a rule for, on a small model built in code: ONNX Runtime's output has the
+ * shape acdc infers, and — unless the operator is explicitly not trained — the SameDiff graph a fine-tune
+ * builds (after the standard passes, as a fine-tune runs them) computes ONNX Runtime's output. A new
+ * operator in {@link OpSchema} fails {@link #everyOperatorHasACase} until it has a case here.
+ */
+class OperatorCoverageTest {
+    /** A model around one operator: its input shape, how to build it, and why it is not trained (null: it is). */
+    record Case(long[] input, Builder build, String notTrained) {
+    }
+
+    interface Builder {
+        String apply(GraphBuilder b, String x, Random r);
+    }
+
+    private static final long[] X = {2, 4, 6, 6};
+    private static final long[] X2 = {2, 10};
+    static final Map<String, Case> CASES = new TreeMap<>();
+
+    private static void unary(String op, Attribute... a) {
+        CASES.put(op, new Case(X, (b, x, r) -> b.op(op, "n", List.of(x), a), null));
+    }
+
+    /** An operator the passes remove (Identity, Dropout, a float Cast), with a Relu after it to compute. */
+    private static void removed(String op, Attribute... a) {
+        CASES.put(op, new Case(X, (b, x, r) -> b.op("Relu", "r", b.op(op, "n", List.of(x), a)), null));
+    }
+
+    private static String w(GraphBuilder b, Random r, String name, long... shape) {
+        int n = 1;
+        for (long d : shape) {
+            n *= (int) d;
+        }
+        return b.initializer(name, shape, ModelGenerators.randn(r, n, 0.5));
+    }
+
+    private static String ints(GraphBuilder b, String name, long... v) {
+        return b.initializer(name, new long[] {v.length}, v);
+    }
+
+    static {
+        unary("Relu");
+        unary("LeakyRelu", Attribute.ofFloat("alpha", 0.1f));
+        unary("Sigmoid");
+        unary("HardSigmoid");
+        unary("HardSwish");
+        removed("Identity");
+        unary("GlobalAveragePool");
+        removed("Dropout");
+        unary("Flatten", Attribute.ofInt("axis", 1));
+        unary("Transpose", Attribute.ofInts("perm", 0, 2, 3, 1));
+        removed("Cast", Attribute.ofInt("to", DataType.FLOAT.code()));
+        unary("ReduceMean", Attribute.ofInts("axes", 2, 3), Attribute.ofInt("keepdims", 0));
+        unary("MaxPool", Attribute.ofInts("kernel_shape", 2, 2), Attribute.ofInts("strides", 2, 2));
+        unary("AveragePool", Attribute.ofInts("kernel_shape", 3, 3), Attribute.ofInts("strides", 1, 1),
+                Attribute.ofInts("pads", 1, 1, 1, 1));
+        for (String op : new String[] {"Softmax", "LogSoftmax"}) {
+            CASES.put(op, new Case(X2, (b, x, r) -> b.op(op, "n", List.of(x), Attribute.ofInt("axis", -1)), null));
+        }
+        for (String op : new String[] {"Add", "Sub", "Mul", "Div"}) {
+            CASES.put(op, new Case(X, (b, x, r) -> b.op(op, "n", x, b.initializer("c", new long[] {1, 4, 1, 1},
+                    new float[] {0.5f, 1.5f, 2f, 3f})), null));
+        }
+        CASES.put("Conv", new Case(X, (b, x, r) -> b.conv("n", x, w(b, r, "w", 3, 4, 3, 3), w(b, r, "bias", 3), 1,
+                new long[] {1, 1}, new long[] {1, 1, 1, 1}), null));
+        CASES.put("BatchNormalization", new Case(X, (b, x, r) -> b.op("BatchNormalization", "n", List.of(x,
+                b.initializer("g", new long[] {4}, ModelGenerators.positive(r, 4)), w(b, r, "be", 4), w(b, r, "mu", 4),
+                b.initializer("var", new long[] {4}, ModelGenerators.positive(r, 4))), Attribute.ofFloat("epsilon", 1e-5f)),
+                null));
+        CASES.put("Clip", new Case(X, (b, x, r) -> b.op("Clip", "n", x, b.initializer("lo", new long[0], new float[] {-0.5f}),
+                b.initializer("hi", new long[0], new float[] {0.5f})), null));
+        CASES.put("MatMul", new Case(X2, (b, x, r) -> b.op("MatMul", "n", x, w(b, r, "w", 10, 3)), null));
+        CASES.put("Gemm", new Case(X2, (b, x, r) -> b.op("Gemm", "n", List.of(x, w(b, r, "w", 3, 10), w(b, r, "c", 3)),
+                Attribute.ofInt("transB", 1)), null));
+        CASES.put("Concat", new Case(X, (b, x, r) -> b.op("Concat", "n", List.of(x, b.op("Relu", "r", x)),
+                Attribute.ofInt("axis", 1)), null));
+        CASES.put("Reshape", new Case(X, (b, x, r) -> b.op("Reshape", "n", x, ints(b, "s", -1, 144)), null));
+        CASES.put("Pad", new Case(X, (b, x, r) -> b.op("Pad", "n", x, ints(b, "p", 0, 0, 1, 0, 0, 0, 1, 2)), null));
+        CASES.put("Slice", new Case(X, (b, x, r) -> b.op("Slice", "n", x, ints(b, "st", 1), ints(b, "en", 5),
+                ints(b, "ax", 2)), null));
+        CASES.put("Gather", new Case(X, (b, x, r) -> b.op("Gather", "n", List.of(x, ints(b, "i", 0, 2)),
+                Attribute.ofInt("axis", 1)), null));
+        CASES.put("Unsqueeze", new Case(X, (b, x, r) -> b.op("Unsqueeze", "n", x, ints(b, "a", 1)), null));
+        CASES.put("Squeeze", new Case(new long[] {2, 4, 1, 6}, (b, x, r) -> b.op("Squeeze", "n", x, ints(b, "a", 2)),
+                null));
+        CASES.put("Tile", new Case(X, (b, x, r) -> b.op("Tile", "n", x, ints(b, "t", 1, 2, 1, 1)), null));
+        CASES.put("Shape", new Case(X, (b, x, r) -> b.op("Relu", "r", b.op("Reshape", "re", x, b.op("Shape", "n", x))),
+                null)); // shape arithmetic, as exporters write it
+        CASES.put("Constant", new Case(X, (b, x, r) -> b.op("Add", "a", x, b.op("Constant", "n", List.of(),
+                Attribute.ofTensor("value", Tensor.ofFloats("v", new long[] {6}, new float[] {1, 2, 3, 4, 5, 6})))), null));
+        CASES.put("ConstantOfShape", new Case(X, (b, x, r) -> b.op("Add", "a", x, b.op("ConstantOfShape", "n",
+                List.of(ints(b, "s", 6)), Attribute.ofTensor("value", Tensor.ofFloats("v", new long[] {1}, new float[] {2.5f})))),
+                null));
+        CASES.put("Resize", new Case(X, (b, x, r) -> b.op("Resize", "n", List.of(x, b.initializer("roi", new long[] {0},
+                new float[0]), b.initializer("sc", new long[] {4}, new float[] {1, 1, 2, 2})),
+                Attribute.ofString("mode", "linear")), null));
+        String int8 = "int8 is applied after fine-tuning (compress --quantize), never trained";
+        CASES.put("QuantizeLinear", new Case(X, (b, x, r) -> b.op("QuantizeLinear", "n", x,
+                b.initializer("s", new long[0], new float[] {0.05f})), int8));
+        CASES.put("DequantizeLinear", new Case(X, (b, x, r) -> b.op("DequantizeLinear", "n", b.op("QuantizeLinear", "q", x,
+                b.initializer("s", new long[0], new float[] {0.05f})), b.initializer("s2", new long[0], new float[] {0.05f})),
+                int8));
+    }
+
+    static List<String> operators() {
+        return List.copyOf(CASES.keySet());
+    }
+
+    @Test
+    void everyOperatorHasACase() {
+        assertEquals(new TreeSet<>(OpSchema.supported()), new TreeSet<>(CASES.keySet()),
+                "every operator acdc has a rule for needs a case here, and every case an operator");
+    }
+
+    @ParameterizedTest
+    @MethodSource("operators")
+    void inferredShapeAndLoweringMatchOnnxRuntime(String op) {
+        Case c = CASES.get(op);
+        Random r = new Random(op.hashCode());
+        GraphBuilder b = GraphBuilder.create(op.toLowerCase());
+        long[] dyn = c.input().clone();
+        dyn[0] = -1;
+        String x = b.input("input", DataType.FLOAT, dyn);
+        String y = c.build().apply(b, x, r);
+        Model m = Model.of(b.graph(), op.equals("HardSwish") ? 14 : 13); // HardSwish is an opset-14 operator
+        ShapeInference.Facts f = ShapeInference.infer(m, Map.of("", c.input())).get(y);
+        boolean int8 = f.type() == DataType.UINT8;
+        b.output(y, f.type(), f.shape());
+        byte[] bytes = OnnxModels.toBytes(m);
+        float[] in = Ort.randomInput(c.input(), 7);
+        long n = 1;
+        for (long d : f.shape()) {
+            n *= d;
+        }
+        if (int8) {
+            assertTrue(c.notTrained() != null, op);
+            return; // a uint8 output: shape checked by the ONNX checker in QuantizeCliTest, not read back as floats here
+        }
+        float[] ort = Ort.run(bytes, in, c.input());
+        assertEquals(n, ort.length, op + ": ONNX Runtime's output has " + ort.length + " values, inferred shape "
+                + java.util.Arrays.toString(f.shape()));
+        if (c.notTrained() != null) {
+            return;
+        }
+        Model cleaned = OnnxModels.fromBytes(bytes, null);
+        PassManager.standard().run(cleaned);
+        SameDiffGraph g = SameDiffGraph.build(cleaned, v -> true);
+        float[] sd = g.output(in, c.input());
+        assertEquals(ort.length, sd.length, op);
+        assertTrue(Ort.maxAbsDiff(ort, sd) <= 1e-4, op + ": max |SameDiff - ONNX Runtime| " + Ort.maxAbsDiff(ort, sd));
+    }
+}

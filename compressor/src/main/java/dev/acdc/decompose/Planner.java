@@ -153,11 +153,12 @@ public final class Planner {
         }
         if (c.inPerGroup() < MIN_WIDTH) {
             d.reason = prefix + c.inPerGroup() + " input channels" + (c.group() > 1 ? " per group" : "")
-                    + " < group size " + gsize;
+                    + (c.inPerGroup() < gsize ? " < group size " + gsize : " < the minimum of " + MIN_WIDTH);
             return;
         }
         if (c.out() < MIN_WIDTH) {
-            d.reason = prefix + c.out() + " output channels < group size " + gsize;
+            d.reason = prefix + c.out() + " output channels"
+                    + (c.out() < gsize ? " < group size " + gsize : " < the minimum of " + MIN_WIDTH);
             return;
         }
         d.go = (int) Math.min(gsize, c.out());

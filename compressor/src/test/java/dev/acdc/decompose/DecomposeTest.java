@@ -43,6 +43,10 @@ class DecomposeTest {
         ConvPlan first = p.convs().get(0);
         assertFalse(first.decomposed());
         assertEquals("first conv: 3 input channels < group size 16", first.reason());
+        // with an explicit group no wider than the conv, the reason is the 8-channel floor, not the group
+        Model narrow = ModelGenerators.residual(4, 8, 16, 5, 1);
+        Plan p4 = Planner.plan(narrow, Settings.of("layer", null, "4", null, null));
+        assertEquals("first conv: 4 input channels < the minimum of 8", p4.convs().get(0).reason());
         assertEquals(18, p.sets().size());
         long dense = 0;
         long acdc = 0;

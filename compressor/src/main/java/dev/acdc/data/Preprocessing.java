@@ -3,8 +3,6 @@ package dev.acdc.data;
 import dev.acdc.AcdcException;
 
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * Pixel → model input: {@code (pixel·scale − mean[c]) / std[c]}, laid out NCHW or NHWC. A one-value
@@ -105,15 +103,6 @@ public record Preprocessing(double scale, double[] mean, double[] std, boolean n
                 }
             }
         }
-    }
-
-    public Map<String, Object> json() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("scale", scale);
-        m.put("mean", mean);
-        m.put("std", std);
-        m.put("layout", nhwc ? "nhwc" : "nchw");
-        return m;
     }
 
     @Override

@@ -14,10 +14,6 @@ public final class Probe {
     /** Differences between two models' outputs on one probe batch. */
     public record Comparison(long[] inputShape, double maxAbsDiff, double meanAbsDiff, double outputScale,
                              double agreement, float[] input, float[] candidateOutput) {
-        public Map<String, Object> json() {
-            return Map.of("inputShape", inputShape, "maxAbsDiff", maxAbsDiff, "meanAbsDiff", meanAbsDiff,
-                    "outputScale", outputScale, "top1Agreement", agreement);
-        }
     }
 
     /** The sessions of a probe: CPU, one thread, basic optimisation (constant folding included). */

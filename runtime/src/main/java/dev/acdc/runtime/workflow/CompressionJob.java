@@ -9,7 +9,6 @@ import dev.acdc.decompose.ExportForm;
 import dev.acdc.decompose.Settings;
 import dev.acdc.inspect.ModelSummary;
 import dev.acdc.ir.Model;
-import dev.acdc.ir.OpSchema;
 import dev.acdc.util.AtomicFiles;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.passes.NormalizeFilters;
@@ -198,13 +197,9 @@ public final class CompressionJob {
         Model m = OnnxModels.load(model);
         Quantizer.requireFloat(m, "compress");
         if (r.fineTune() != null) {
-            OpSchema.requireAllKnown(m, "fine-tuning (--train-data)");
+            FineTuneJob.requireTrainable(m, "fine-tuning (--train-data)");
         }
         PassThrough.prepare(m, originalBytes, r.inputShape(), listener);
-        if (r.fineTune() != null && m.graph().outputs().get(0).shape() != null
-                && m.graph().outputs().get(0).shape().length != 2) {
-            FineTuneJob.requireLogits(m); // the declared output is not [N, classes]: refused before any work
-        }
         ModelSummary before = ModelSummary.of(m, r.inputShape(), originalBytes.length);
         double loadSeconds = (System.nanoTime() - t0) / 1e9;
 

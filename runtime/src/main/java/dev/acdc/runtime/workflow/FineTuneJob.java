@@ -87,8 +87,27 @@ public final class FineTuneJob {
      * constants folded), as the compression job leaves its output.
      */
     public static void prepare(Model m) {
-        dev.acdc.ir.OpSchema.requireAllKnown(m, "fine-tuning");
+        requireTrainable(m, "fine-tuning");
         PassManager.standard().run(m);
+    }
+
+    /**
+     * Refuses, before any work, a model fine-tuning cannot train: one with an operator acdc has no rule for
+     * (all named at once), or whose declared output is not [N, classes] logits ({@code what}: the stage, for
+     * the message).
+     */
+    static void requireTrainable(Model m, String what) {
+        dev.acdc.ir.OpSchema.requireAllKnown(m, what);
+        long[] declared = m.graph().outputs().get(0).shape();
+        if (declared != null && declared.length != 2) {
+            long[] shown = declared;
+            try {
+                shown = outputShape(m); // the exporter may leave every dimension symbolic: show the inferred ones
+            } catch (AcdcException e) {
+                // the declared shape says enough
+            }
+            throw notLogits(shown);
+        }
     }
 
     /** Fine-tunes {@code student} in place by distillation from {@code teacherBytes} (null: labels only). */
@@ -223,11 +242,15 @@ public final class FineTuneJob {
     static long[] requireLogits(Model m) {
         long[] so = outputShape(m);
         if (so.length != 2) {
-            throw new AcdcException("fine-tuning distils and classifies [N, classes] logits; this model's output is "
-                    + Arrays.toString(so).replace("-1", "N") + " (a dense prediction such as a segmentation map), "
-                    + "which acdc does not train; compress it without --train-data");
+            throw notLogits(so);
         }
         return so;
+    }
+
+    private static AcdcException notLogits(long[] shape) {
+        return new AcdcException("fine-tuning distils and classifies [N, classes] logits; this model's output is "
+                + Arrays.toString(shape).replace("-1", "N") + " (a dense prediction such as a segmentation map), "
+                + "which acdc does not train; compress it without --train-data");
     }
 
     /** The number of classes (the last dimension of the model's first output). */

@@ -83,11 +83,8 @@ class PassThroughTest {
      */
     @Test
     void anOperatorThatChangedAcrossOpsetsIsRefused() {
-        Random r = new Random(3);
         GraphBuilder b = GraphBuilder.create("split11");
-        String x = b.input("input", DataType.FLOAT, -1, 3, 8, 8);
-        String w = b.initializer("c.weight", new long[] {16, 3, 3, 3}, ModelGenerators.randn(r, 16 * 27, 0.2));
-        String h = b.conv("c", x, w, null, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1});
+        String h = conv3x3(b, 16);
         b.graph().nodes().add(new Node("split", "Split", List.of(h), List.of("s0", "s1"),
                 List.of(Attribute.ofInt("axis", 1), Attribute.ofInts("split", 6, 10))));
         String y = b.op("Concat", "cat", List.of("s1", "s0"), Attribute.ofInt("axis", 1));
@@ -113,14 +110,21 @@ class PassThroughTest {
     /** A dense prediction (a segmentation map) is not what the distillation loss trains: refused, saying why. */
     @Test
     void fineTuningRefusesADensePrediction() {
-        Random r = new Random(5);
         GraphBuilder b = GraphBuilder.create("seg");
-        String x = b.input("input", DataType.FLOAT, -1, 3, 8, 8);
-        String w = b.initializer("c.weight", new long[] {4, 3, 3, 3}, ModelGenerators.randn(r, 4 * 27, 0.2));
-        b.output(b.conv("c", x, w, null, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1}), DataType.FLOAT, -1, 4, 8, 8);
-        AcdcException e = assertThrows(AcdcException.class, () -> FineTuneJob.requireLogits(Model.of(b.graph(), 13)));
+        b.output(conv3x3(b, 4), DataType.FLOAT, -1, 4, 8, 8);
+        Model m = Model.of(b.graph(), 13);
+        // from the declared output, before any work, and from the inferred one, where none is declared
+        assertThrows(AcdcException.class, () -> FineTuneJob.requireTrainable(m, "fine-tuning"));
+        AcdcException e = assertThrows(AcdcException.class, () -> FineTuneJob.requireLogits(m));
         assertEquals("fine-tuning distils and classifies [N, classes] logits; this model's output is [N, 4, 8, 8] (a "
                 + "dense prediction such as a segmentation map), which acdc does not train; compress it without "
                 + "--train-data", e.getMessage());
+    }
+
+    /** A graph input [N, 3, 8, 8] and a 3x3 conv to {@code out} channels on it; returns the conv's output. */
+    private static String conv3x3(GraphBuilder b, int out) {
+        String x = b.input("input", DataType.FLOAT, -1, 3, 8, 8);
+        String w = b.initializer("c.weight", new long[] {out, 3, 3, 3}, ModelGenerators.randn(new Random(3), out * 27, 0.2));
+        return b.conv("c", x, w, null, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1});
     }
 }

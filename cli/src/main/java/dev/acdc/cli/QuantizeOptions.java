@@ -36,7 +36,8 @@ final class QuantizeOptions {
 
     @Option(names = "--compact-names",
             description = "Give the written model's internal values short names and its nodes none (the inputs and "
-                    + "outputs keep theirs): in a small int8 model the exporter's names take more bytes than the weights. "
+                    + "outputs keep theirs), and leave out attributes that restate their operator's default (a Conv's group=1, "
+                    + "unit strides): in a small int8 model the exporter's names take more bytes than the weights. "
                     + "Reports still name the layers as in the input.")
     boolean compactNames;
 

@@ -22,7 +22,7 @@ public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, 
         def("BatchNormalization", 5, 5, 1, 5);
         for (String u : new String[] {"Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Softmax",
                 "LogSoftmax", "Identity", "GlobalAveragePool", "Flatten", "Transpose", "Shape", "Cast",
-                "ConstantOfShape"}) {
+                "ConstantOfShape", "Abs"}) {
             def(u, 1, 1, 1, 1);
         }
         def("Clip", 1, 3, 1, 1);
@@ -43,6 +43,7 @@ public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, 
         def("Constant", 0, 0, 1, 1);
         def("Tile", 2, 2, 1, 1);
         def("ReduceMean", 1, 2, 1, 1); // axes as input from opset 18
+        def("ReduceMax", 1, 2, 1, 1); // axes as input from opset 18
         def("Resize", 1, 4, 1, 1); // X, roi, scales, sizes (opset 11 on)
         def("QuantizeLinear", 2, 3, 1, 1);
         def("DequantizeLinear", 2, 3, 1, 1);

@@ -243,7 +243,7 @@ public final class ShapeInference {
                 set(n, 0, typeIn(n, 0), y, null);
             }
             case "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Softmax",
-                 "LogSoftmax", "Clip" -> set(n, 0, typeIn(n, 0), shapeIn(n, 0), null);
+                 "LogSoftmax", "Clip", "Abs" -> set(n, 0, typeIn(n, 0), shapeIn(n, 0), null);
             case "Identity", "Dropout" -> {
                 Facts f = in(n, 0);
                 facts.put(n.output(0), f);
@@ -321,7 +321,7 @@ public final class ShapeInference {
             case "Unsqueeze" -> unsqueeze(n);
             case "Squeeze" -> squeeze(n);
             case "Resize" -> set(n, 0, typeIn(n, 0), resizedShape(n), null);
-            case "ReduceMean" -> {
+            case "ReduceMean", "ReduceMax" -> {
                 long[] x = shapeIn(n, 0);
                 long[] axes = opset >= 18 ? (n.inputs().size() > 1 && !n.input(1).isEmpty() ? constInts(n, 1, "the axes")
                         : null) : n.attrInts("axes", null);

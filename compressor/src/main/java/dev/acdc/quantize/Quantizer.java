@@ -231,6 +231,9 @@ public final class Quantizer {
         /** float initializer → the value that gives it back; → its int8 initializer. */
         private final Map<String, String> dequantized = new LinkedHashMap<>();
         private final Map<String, String> int8 = new LinkedHashMap<>();
+        /** coefficients whose per-atom scale went into their atoms' Mul: → their Cast; → their quantization. */
+        private final Map<String, String> castOnly = new LinkedHashMap<>();
+        private final Map<String, QuantMath.PerChannel> coefficientsQuantized = new LinkedHashMap<>();
 
         Int8Weights(Model m, CoefficientScales coefficientScales) {
             this.m = m;
@@ -253,6 +256,10 @@ public final class Quantizer {
                 if (p == null) {
                     continue;
                 }
+                if (mergedScales(p)) {
+                    any = true;
+                    continue;
+                }
                 for (int i = 0; i < p.inputs().size(); i++) {
                     String in = p.input(i);
                     WeightRoles.Role r = roles.get(in);
@@ -267,6 +274,59 @@ public final class Quantizer {
                 }
             }
             return any;
+        }
+
+        /**
+         * With one scale per atom, the product of a MatMul of coefficients [rows, atoms] by atoms [atoms, taps]
+         * needs one Mul, not two: {@code (α_q·diag(sα))·(diag(sA)·A_q) = α_q·(diag(sα·sA)·A_q)}. Stores both as
+         * int8 (each rounded with its own scale, as {@link QuantMath#symmetric} would), the coefficients read
+         * through a Cast alone (shared by every chain that reads them) and the atoms through a Cast and a Mul
+         * by the product of the two scales; false (nothing changed) if {@code p} is not such a MatMul or its
+         * atoms are read elsewhere too.
+         */
+        private boolean mergedScales(Node p) {
+            if (coefficientScales != CoefficientScales.ATOM || !p.is("MatMul") || p.inputs().size() != 2) {
+                return false;
+            }
+            String alpha = p.input(0);
+            String atoms = p.input(1);
+            if (roles.get(alpha) != WeightRoles.Role.COEFFICIENTS || roles.get(atoms) != WeightRoles.Role.ATOMS
+                    || !g.isInitializer(alpha) || !g.isInitializer(atoms) || int8.containsKey(atoms)
+                    || g.consumerIndex().getOrDefault(atoms, List.of()).size() != 1) {
+                return false;
+            }
+            Tensor a = g.initializer(alpha);
+            Tensor d = g.initializer(atoms);
+            if (!a.isFloat() || !d.isFloat() || a.rank() != 2 || d.rank() != 2 || a.shape()[1] != d.shape()[0]) {
+                return false;
+            }
+            QuantMath.PerChannel qa = coefficientsQuantized.computeIfAbsent(alpha, k -> QuantMath.symmetric(a.floats(), a.shape(), 1));
+            QuantMath.PerChannel qd = QuantMath.symmetric(d.floats(), d.shape(), 0);
+            float[] s = new float[qd.scales().length];
+            for (int i = 0; i < s.length; i++) {
+                s[i] = qa.scales()[i] * qd.scales()[i];
+            }
+            String castAlpha = castOnly.get(alpha);
+            if (castAlpha == null) {
+                String q = fresh(g, alpha + "_quantized");
+                g.putInitializer(Tensor.ofLongs(q, DataType.INT8, a.shape(), qa.values()));
+                castAlpha = new GraphBuilder(g).insertingAt(0).opNamed("Cast", alpha + "/Cast", alpha + "_float",
+                        List.of(q), Attribute.ofInt("to", DataType.FLOAT.code()));
+                castOnly.put(alpha, castAlpha);
+                int8.put(alpha, q);
+            }
+            String q = fresh(g, atoms + "_quantized");
+            String sName = fresh(g, atoms + "_scale");
+            g.putInitializer(Tensor.ofLongs(q, DataType.INT8, d.shape(), qd.values()));
+            g.putInitializer(Tensor.ofFloats(sName, new long[] {s.length, 1}, s));
+            GraphBuilder b = new GraphBuilder(g).insertingAt(0);
+            String f = b.opNamed("Cast", atoms + "/Cast", atoms + "_float", List.of(q), Attribute.ofInt("to", DataType.FLOAT.code()));
+            String out = b.opNamed("Mul", atoms + "/Mul", atoms + "_scaled", List.of(f, sName));
+            int8.put(atoms, q);
+            dequantized.put(atoms, out);
+            p.setInput(0, castAlpha);
+            p.setInput(1, out);
+            return true;
         }
 
         /**
@@ -407,6 +467,11 @@ public final class Quantizer {
             }
             params.put(t, QuantMath.uint8(r[0], r[1]));
         }
+        // each activation's scale and zero point, stored once: its Q/DQ pair and the biases of the nodes reading it share them
+        Map<String, String[]> stored = new LinkedHashMap<>();
+        for (Map.Entry<String, QuantMath.Affine> e : params.entrySet()) {
+            stored.put(e.getKey(), activationParameters(g, e.getKey(), e.getValue()));
+        }
         List<String> done = new ArrayList<>();
         for (Node n : plan.compute) {
             String x = n.input(0);
@@ -415,11 +480,12 @@ public final class Quantizer {
             int axis = weightAxis(n);
             QuantMath.PerChannel wq;
             long[] wShape;
+            String[] names;
             if (g.isInitializer(w)) {
                 Tensor t = g.initializer(w);
                 wShape = t.shape();
                 wq = QuantMath.symmetric(t.floats(), wShape, axis);
-                String[] names = int8Weight(g, w, wq, wShape, axis, null);
+                names = int8Weight(g, m.opset(), w, wq, wShape, axis, null);
                 n.setInput(1, names[0]);
             } else {
                 float[] values = kernels.get(w);
@@ -429,13 +495,13 @@ public final class Quantizer {
                 w8.decomposedKernel(n); // the stored coefficients and atoms, int8 too
                 wShape = shapeOfKernel(n, values.length, g);
                 wq = QuantMath.symmetric(values, wShape, axis);
-                String[] names = int8Weight(g, w, wq, wShape, axis, w);
+                names = int8Weight(g, m.opset(), w, wq, wShape, axis, w);
                 n.setInput(1, names[0]);
             }
             if (n.inputs().size() > 2 && !n.input(2).isEmpty() && g.isInitializer(n.input(2)) && xq != null) {
                 Tensor b = g.initializer(n.input(2));
                 if (b.rank() == 1 && b.numel() == wq.scales().length) {
-                    n.setInput(2, int32Bias(g, b, xq.scale(), wq.scales()));
+                    n.setInput(2, int32Bias(g, b, xq.scale(), stored.get(x)[0], wq.scales(), names[1]));
                 } else {
                     notes.add(n.label() + ": bias of shape " + java.util.Arrays.toString(b.shape()) + " kept float");
                 }
@@ -453,18 +519,19 @@ public final class Quantizer {
         List<String> order = new ArrayList<>(plan.tensors);
         order.sort((a, b) -> Integer.compare(position.getOrDefault(b, -1), position.getOrDefault(a, -1)));
         for (String t : order) { // from the last, so earlier positions stay valid
-            QuantMath.Affine a = params.get(t);
-            String s = fresh(g, t + "_scale");
-            g.putInitializer(Tensor.ofFloats(s, new long[0], new float[] {a.scale()}));
-            String z = fresh(g, t + "_zero_point");
-            g.putInitializer(Tensor.ofLongs(z, DataType.UINT8, new long[0], new long[] {a.zeroPoint()}));
+            String[] sz = stored.get(t);
+            List<String> qdqInputs = sz[1] == null ? List.of(sz[0]) : List.of(sz[0], sz[1]);
             String d = fresh(g, t + "_dequantized");
             for (Node c : g.nodes()) {
                 c.replaceInput(t, d); // before the pair exists, so its QuantizeLinear keeps reading t
             }
             GraphBuilder b = new GraphBuilder(g).insertingAt(position.getOrDefault(t, -1) + 1);
-            String q = b.opNamed("QuantizeLinear", t + "/QuantizeLinear", t + "_quantized", List.of(t, s, z));
-            b.opNamed("DequantizeLinear", t + "/DequantizeLinear", d, List.of(q, s, z));
+            List<String> in = new ArrayList<>(List.of(t));
+            in.addAll(qdqInputs);
+            String q = b.opNamed("QuantizeLinear", t + "/QuantizeLinear", t + "_quantized", in);
+            List<String> back = new ArrayList<>(List.of(q));
+            back.addAll(qdqInputs);
+            b.opNamed("DequantizeLinear", t + "/DequantizeLinear", d, back);
             dequantizedName.put(t, d);
         }
         g.removeUnusedInitializers();
@@ -496,12 +563,11 @@ public final class Quantizer {
      * An int8 weight for a compute node: the stored int8 initializer (or, for a computed kernel
      * {@code computed}, a QuantizeLinear of it) and its DequantizeLinear; returns {dequantized output}.
      */
-    private static String[] int8Weight(Graph g, String w, QuantMath.PerChannel wq, long[] shape, int axis,
+    private static String[] int8Weight(Graph g, long opset, String w, QuantMath.PerChannel wq, long[] shape, int axis,
                                        String computed) {
         int c = wq.scales().length;
         String sName = fresh(g, w + "_scale");
         String zName = fresh(g, w + "_zero_point");
-        g.putInitializer(Tensor.ofFloats(sName, new long[] {c}, wq.scales()));
         g.putInitializer(Tensor.ofLongs(zName, DataType.INT8, new long[] {c}, new long[c]));
         String qName = fresh(g, w + "_quantized");
         String out = fresh(g, w + "_dequantized");
@@ -512,29 +578,85 @@ public final class Quantizer {
             at = g.nodes().indexOf(g.producer(computed)) + 1;
         }
         GraphBuilder b = new GraphBuilder(g).insertingAt(at);
+        if (computed != null && !hasZeroChannel(wq)) {
+            // the scales of a computed kernel computed from it, as QuantMath.symmetric does (max|w| / 127 per
+            // channel, float division): constants ONNX Runtime folds at load, and a float per channel not stored
+            long[] axes = new long[shape.length - 1];
+            for (int d = 0, k = 0; d < shape.length; d++) {
+                if (d != axis) {
+                    axes[k++] = d;
+                }
+            }
+            String abs = b.opNamed("Abs", w + "/Abs", w + "_abs", List.of(computed));
+            String max;
+            if (opset >= 18) {
+                String axesName = fresh(g, w + "_axes");
+                g.putInitializer(Tensor.ofLongs(axesName, DataType.INT64, new long[] {axes.length}, axes));
+                max = b.opNamed("ReduceMax", w + "/ReduceMax", w + "_max", List.of(abs, axesName), Attribute.ofInt("keepdims", 0));
+            } else {
+                max = b.opNamed("ReduceMax", w + "/ReduceMax", w + "_max", List.of(abs), Attribute.ofInts("axes", axes),
+                        Attribute.ofInt("keepdims", 0));
+            }
+            String limit = fresh(g, w + "_limit");
+            g.putInitializer(Tensor.ofFloats(limit, new long[0], new float[] {QuantMath.WEIGHT_MAX}));
+            sName = b.opNamed("Div", w + "/scale", sName, List.of(max, limit));
+        } else {
+            g.putInitializer(Tensor.ofFloats(sName, new long[] {c}, wq.scales()));
+        }
         if (computed != null) {
             qName = b.opNamed("QuantizeLinear", w + "/QuantizeLinear", qName, List.of(computed, sName, zName),
                     Attribute.ofInt("axis", axis));
         }
         out = b.opNamed("DequantizeLinear", w + "/DequantizeLinear", out, List.of(qName, sName, zName),
                 Attribute.ofInt("axis", axis));
-        return new String[] {out};
+        return new String[] {out, sName};
     }
 
-    private static String int32Bias(Graph g, Tensor b, float xScale, float[] wScales) {
-        long[] q = QuantMath.bias(b.floats(), xScale, wScales);
-        float[] s = new float[wScales.length];
-        for (int i = 0; i < s.length; i++) {
-            s[i] = xScale * wScales[i];
+    /** Whether a channel of {@code q} is all zero (its scale 1 by convention, not max|w| / 127). */
+    private static boolean hasZeroChannel(QuantMath.PerChannel q) {
+        boolean[] nonzero = new boolean[q.scales().length];
+        for (int i = 0; i < q.values().length; i++) {
+            nonzero[q.channelOf(i)] |= q.values()[i] != 0;
         }
+        for (boolean nz : nonzero) {
+            if (!nz) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The stored scale of activation {@code t}, and its uint8 zero point unless it is 0: QuantizeLinear's
+     * default (uint8, zero), which every activation after a folded ReLU has; returns {scale, zero point or null}.
+     */
+    private static String[] activationParameters(Graph g, String t, QuantMath.Affine a) {
+        String s = fresh(g, t + "_scale");
+        g.putInitializer(Tensor.ofFloats(s, new long[0], new float[] {a.scale()}));
+        if (a.zeroPoint() == 0) {
+            return new String[] {s, null};
+        }
+        String z = fresh(g, t + "_zero_point");
+        g.putInitializer(Tensor.ofLongs(z, DataType.UINT8, new long[0], new long[] {a.zeroPoint()}));
+        return new String[] {s, z};
+    }
+
+    /**
+     * The int32 bias of a node whose input has scale {@code xScale} (stored as {@code xScaleName}) and whose
+     * weight has per-channel scales {@code wScales} ({@code wScaleName}): its DequantizeLinear's scale
+     * {@code sx·sw} is a Mul of those two stored constants (folded by ONNX Runtime at load, before its QDQ
+     * fusion) rather than a third copy, and its zero point left out (int32, zero: the default).
+     */
+    private static String int32Bias(Graph g, Tensor b, float xScale, String xScaleName, float[] wScales,
+                                    String wScaleName) {
+        long[] q = QuantMath.bias(b.floats(), xScale, wScales);
         String base = b.name();
         String qName = fresh(g, base + "_quantized");
         g.putInitializer(Tensor.ofLongs(qName, DataType.INT32, b.shape(), q));
-        String sName = fresh(g, base + "_scale");
-        g.putInitializer(Tensor.ofFloats(sName, new long[] {s.length}, s));
-        String zName = fresh(g, base + "_zero_point");
-        g.putInitializer(Tensor.ofLongs(zName, DataType.INT32, new long[] {s.length}, new long[s.length]));
-        return new GraphBuilder(g).insertingAt(0).opNamed("DequantizeLinear", base + "/DequantizeLinear",
-                base + "_dequantized", List.of(qName, sName, zName), Attribute.ofInt("axis", 0));
+        Node scaleProducer = g.producer(wScaleName); // a computed kernel's scales are computed too
+        GraphBuilder gb = new GraphBuilder(g).insertingAt(scaleProducer == null ? 0 : g.nodes().indexOf(scaleProducer) + 1);
+        String sName = gb.opNamed("Mul", base + "/scale", base + "_scale", List.of(wScaleName, xScaleName));
+        return gb.opNamed("DequantizeLinear", base + "/DequantizeLinear", base + "_dequantized", List.of(qName, sName),
+                Attribute.ofInt("axis", 0));
     }
 }

@@ -120,6 +120,54 @@ class PassesTest {
         assertTrue(OnnxModels.toBytes(back).length < bytesBefore * 0.9, "the names were a good part of the file");
     }
 
+    /**
+     * Attributes that restate their operator's default go (a Conv's group=1, unit strides and dilations, its
+     * kernel_shape; a Gemm's alpha=1), the others stay (non-zero pads), and ONNX Runtime computes
+     * exactly the same outputs.
+     */
+    @Test
+    void dropDefaultAttributesKeepsTheFunctionAndEveryOtherValue() {
+        Model m = ModelGenerators.residual(3, 8, 16, 5, 4);
+        PassManager.standard().run(m);
+        for (Node n : m.graph().nodes()) {
+            if (n.is("Conv")) {
+                n.setAttribute(dev.acdc.ir.Attribute.ofInts("dilations", 1, 1));
+                n.setAttribute(dev.acdc.ir.Attribute.ofInt("group", 1));
+            }
+        }
+        long[] shape = Ort.inputShape(m, 2);
+        float[] x = Ort.randomInput(shape, 3);
+        float[] before = Ort.run(m, x, shape);
+        java.util.Map<String, java.util.Map<String, String>> kept = new java.util.LinkedHashMap<>();
+        for (Node n : m.graph().nodes()) {
+            java.util.Map<String, String> a = new java.util.TreeMap<>();
+            n.attributes().forEach((k, v) -> a.put(k, v.toString()));
+            kept.put(n.label(), a);
+        }
+        int removed = new DropDefaultAttributes().run(m);
+        Model back = OnnxModels.fromBytes(OnnxModels.toBytes(m), null);
+        assertEquals(0, Ort.relDiff(before, Ort.run(back, x, shape)), "the same function");
+        int padded = 0;
+        int counted = 0;
+        for (Node n : back.graph().nodes()) {
+            java.util.Map<String, String> was = kept.get(n.label());
+            counted += was.size() - n.attributes().size();
+            if (n.is("Conv")) {
+                for (String gone : new String[] {"dilations", "group", "kernel_shape"}) {
+                    assertTrue(!n.attributes().containsKey(gone), n.label() + " keeps " + gone);
+                }
+                if (was.containsKey("pads") && !was.get("pads").equals("pads=[0, 0, 0, 0]")) {
+                    assertEquals(was.get("pads"), n.attributes().get("pads").toString(), n.label() + " keeps its pads");
+                    padded++;
+                }
+            }
+        }
+        assertEquals(removed, counted, "the count it returns");
+        assertTrue(padded > 0, "the model has a padded conv");
+        assertTrue(removed >= 3 * 3, "group, dilations and kernel_shape of every conv: " + removed);
+        assertEquals(0, new DropDefaultAttributes().run(back), "a second run finds nothing");
+    }
+
     /** Filters get the norm asked for, the scale moves into a Mul per conv, outputs stay; a second run does nothing. */
     @Test
     void normalizeFiltersKeepsTheFunctionAndSetsEveryNorm() {

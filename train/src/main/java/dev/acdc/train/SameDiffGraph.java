@@ -320,14 +320,16 @@ public final class SameDiffGraph {
                 set(n, n.is("Softmax") ? sd.math().exp(l) : l);
             }
             case "GlobalAveragePool" -> set(n, sd.mean(in(n, 0), true, 2, 3));
-            case "ReduceMean" -> {
+            case "Abs" -> set(n, sd.math().abs(in(n, 0)));
+            case "ReduceMean", "ReduceMax" -> {
                 int r = shape(n.input(0)).length;
                 long[] axes = n.inputs().size() > 1 && !n.input(1).isEmpty() ? ints(n, 1) : n.attrInts("axes", null);
                 int[] a = new int[axes == null ? r : axes.length];
                 for (int i = 0; i < a.length; i++) {
                     a[i] = axes == null ? i : (int) (axes[i] < 0 ? axes[i] + r : axes[i]);
                 }
-                set(n, sd.mean(in(n, 0), n.attrInt("keepdims", 1) != 0, a));
+                boolean keep = n.attrInt("keepdims", 1) != 0;
+                set(n, n.is("ReduceMax") ? sd.max(in(n, 0), keep, a) : sd.mean(in(n, 0), keep, a));
             }
             case "MaxPool", "AveragePool" -> pool(n);
             case "Flatten", "Reshape" -> {

@@ -77,6 +77,8 @@ class OperatorCoverageTest {
         unary("Transpose", Attribute.ofInts("perm", 0, 2, 3, 1));
         removed("Cast", Attribute.ofInt("to", DataType.FLOAT.code()));
         unary("ReduceMean", Attribute.ofInts("axes", 2, 3), Attribute.ofInt("keepdims", 0));
+        unary("ReduceMax", Attribute.ofInts("axes", 1, 3));
+        unary("Abs");
         unary("MaxPool", Attribute.ofInts("kernel_shape", 2, 2), Attribute.ofInts("strides", 2, 2));
         unary("AveragePool", Attribute.ofInts("kernel_shape", 3, 3), Attribute.ofInts("strides", 1, 1),
                 Attribute.ofInts("pads", 1, 1, 1, 1));

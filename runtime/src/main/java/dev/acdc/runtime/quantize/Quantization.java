@@ -34,11 +34,12 @@ public final class Quantization {
     public static final int ERROR_IMAGES = 64;
     public static final double DEFAULT_PERCENTILE = 99.999;
 
-    /** What to do: mode, range method (static), its percentile, the nodes kept float. */
     /**
      * What to do: the mode, the static mode's range method and percentile, the nodes to keep float,
      * the granularity of the ACDC coefficients' scales, and whether to give the internal values short names
-     * ({@link CompactNames}; the model's inputs and outputs keep theirs) and share equal constants.
+     * ({@link CompactNames}; the model's inputs and outputs keep theirs) and leave out the attributes that
+     * restate their operator's default ({@link dev.acdc.passes.DropDefaultAttributes}); equal constants are
+     * always stored once.
      */
     public record Request(Quantizer.Mode mode, RangeStatistics.Method method, double percentile, Pattern exclude,
                           Quantizer.CoefficientScales coefficientScales, boolean compactNames) {
@@ -130,6 +131,7 @@ public final class Quantization {
         List<Pass> tidy = new ArrayList<>(List.of(new ShareEqualConstants()));
         if (req.compactNames()) {
             tidy.add(new CompactNames(Set.of(WeightRoles.KEY)));
+            tidy.add(new dev.acdc.passes.DropDefaultAttributes());
         }
         new PassManager(tidy).run(work);
         Long namesBytes = null;

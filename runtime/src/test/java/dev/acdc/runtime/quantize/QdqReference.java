@@ -76,16 +76,39 @@ final class QdqReference {
             case "Cast" -> {
                 return in(n, env, 0);
             }
-            case "Mul", "Add" -> {
+            case "Mul", "Add", "Div" -> {
                 Value a = in(n, env, 0);
                 Value b = in(n, env, 1);
                 double[] y = new double[a.v().length];
                 // b broadcasts along whatever axes it has size 1 (right-aligned)
                 for (int i = 0; i < y.length; i++) {
                     double bv = b.v()[broadcastIndex(i, a.shape(), b.shape())];
-                    y[i] = n.is("Mul") ? a.v()[i] * bv : a.v()[i] + bv;
+                    y[i] = n.is("Mul") ? a.v()[i] * bv : n.is("Div") ? (float) a.v()[i] / (float) bv : a.v()[i] + bv;
                 }
                 return new Value(y, a.shape());
+            }
+            case "Abs" -> {
+                Value a = in(n, env, 0);
+                double[] y = a.v().clone();
+                for (int i = 0; i < y.length; i++) {
+                    y[i] = Math.abs(y[i]);
+                }
+                return new Value(y, a.shape());
+            }
+            case "ReduceMax" -> { // over every axis but the first, not kept: a per-channel maximum
+                Value a = in(n, env, 0);
+                long[] axes = n.attrInts("axes", null);
+                if (axes == null || axes.length != a.shape().length - 1 || axes[0] != 1 || n.attrInt("keepdims", 1) != 0) {
+                    throw new IllegalStateException(n.label() + ": only a per-channel ReduceMax is interpreted");
+                }
+                int c = (int) a.shape()[0];
+                int inner = a.v().length / c;
+                double[] y = new double[c];
+                java.util.Arrays.fill(y, Double.NEGATIVE_INFINITY);
+                for (int i = 0; i < a.v().length; i++) {
+                    y[i / inner] = Math.max(y[i / inner], a.v()[i]);
+                }
+                return new Value(y, new long[] {c});
             }
             case "Relu" -> {
                 Value a = in(n, env, 0);

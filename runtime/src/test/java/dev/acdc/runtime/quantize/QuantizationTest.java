@@ -65,18 +65,21 @@ class QuantizationTest {
                     assertEquals(DataType.INT8, q.model().graph().initializer(name + "_quantized").type(), name);
                 }
             }
-            assertTrue(values.size() >= 4, "weights dequantized: " + values);
             Map<String, dev.acdc.decompose.WeightRoles.Role> roles = dev.acdc.decompose.WeightRoles.of(m);
+            int merged = 0;
             for (Map.Entry<String, dev.acdc.decompose.WeightRoles.Role> e : roles.entrySet()) {
-                if (e.getValue() == dev.acdc.decompose.WeightRoles.Role.COEFFICIENTS) {
+                if (e.getValue() == dev.acdc.decompose.WeightRoles.Role.COEFFICIENTS && c.scales() == Quantizer.CoefficientScales.ROW) {
                     long[] sShape = q.model().graph().initializer(e.getKey() + "_scale").shape();
                     long[] cShape = m.graph().initializer(e.getKey()).shape();
-                    long[] expected = c.scales() == Quantizer.CoefficientScales.ROW ? new long[] {cShape[0], 1}
-                            : new long[] {1, cShape[1]};
-                    assertEquals(java.util.Arrays.toString(expected), java.util.Arrays.toString(sShape),
-                            e.getKey() + ": scales per " + c.scales().id());
+                    assertEquals(java.util.Arrays.toString(new long[] {cShape[0], 1}), java.util.Arrays.toString(sShape),
+                            e.getKey() + ": scales per row");
+                }
+                if (e.getValue() == dev.acdc.decompose.WeightRoles.Role.ATOMS && c.scales() == Quantizer.CoefficientScales.ATOM) {
+                    merged += checkMergedScales(prepared, q.model(), e.getKey());
                 }
             }
+            assertEquals(c.scales() == Quantizer.CoefficientScales.ATOM, merged > 0, "per-atom scales merged: " + merged);
+            assertTrue(values.size() + 2 * merged >= 4, "weights dequantized: " + values + ", " + merged + " merged");
             if (m == acdc) { // the recorded roles now name the int8 tensors that hold coefficients and atoms
                 String json = q.model().metadata().get(dev.acdc.decompose.WeightRoles.KEY);
                 Map<?, ?> recorded = dev.acdc.util.Json.mapper().readValue(json, Map.class);
@@ -115,6 +118,48 @@ class QuantizationTest {
             assertTrue(floatBytes(q.model()) < 0.2 * floatBytes(prepared), "weights left float: " + floatBytes(q.model())
                     + " bytes of " + floatBytes(prepared));
         }
+    }
+
+    /**
+     * With per-atom scales, the atoms' Mul carries the product of the coefficients' and the atoms' scales and
+     * the coefficients are a bare Cast: both int8 tensors equal {@link dev.acdc.quantize.QuantMath#symmetric}
+     * of the float factors (an independent quantization of each), the stored scale the product of theirs,
+     * and the kernel ONNX Runtime computes the product of the two dequantized factors. Returns 1.
+     */
+    private static int checkMergedScales(Model prepared, Model q, String atoms) {
+        dev.acdc.ir.Graph g = q.graph();
+        Node mul = g.producer(atoms + "_scaled");
+        Node matmul = g.consumerIndex().get(mul.output(0)).get(0);
+        Node cast = g.producer(matmul.input(0));
+        assertTrue(cast.is("Cast") && g.isInitializer(cast.input(0)), "coefficients read through a Cast: " + cast);
+        String alpha = cast.input(0).substring(0, cast.input(0).length() - "_quantized".length());
+        Tensor fa = prepared.graph().initializer(alpha);
+        Tensor fd = prepared.graph().initializer(atoms);
+        dev.acdc.quantize.QuantMath.PerChannel qa = dev.acdc.quantize.QuantMath.symmetric(fa.floats(), fa.shape(), 1);
+        dev.acdc.quantize.QuantMath.PerChannel qd = dev.acdc.quantize.QuantMath.symmetric(fd.floats(), fd.shape(), 0);
+        assertEquals(java.util.Arrays.toString(qa.values()), java.util.Arrays.toString(g.initializer(cast.input(0)).longs()), alpha);
+        Node atomCast = g.producer(mul.input(0));
+        assertEquals(java.util.Arrays.toString(qd.values()), java.util.Arrays.toString(g.initializer(atomCast.input(0)).longs()), atoms);
+        float[] s = g.initializer(mul.input(1)).floats();
+        int atomsCount = (int) fd.shape()[0];
+        int taps = (int) fd.shape()[1];
+        int rows = (int) fa.shape()[0];
+        for (int d = 0; d < atomsCount; d++) {
+            assertEquals(qa.scales()[d] * qd.scales()[d], s[d], 0f, "scale of atom " + d);
+        }
+        float[] k = QuantizationCalibration.constants(q, List.of(matmul.output(0))).get(matmul.output(0));
+        float[] da = qa.dequantized();
+        float[] dd = qd.dequantized();
+        for (int r = 0; r < rows; r++) {
+            for (int t = 0; t < taps; t++) {
+                double want = 0;
+                for (int d = 0; d < atomsCount; d++) {
+                    want += (double) da[r * atomsCount + d] * dd[d * taps + t];
+                }
+                assertEquals(want, k[r * taps + t], 1e-5 * (1 + Math.abs(want)), atoms + " kernel [" + r + ", " + t + "]");
+            }
+        }
+        return 1;
     }
 
     private static long floatBytes(Model m) {
@@ -173,6 +218,42 @@ class QuantizationTest {
                 assertTrue(q.layerErrors().size() >= 3);
                 assertTrue(q.model().metadata().get(Quantization.METADATA_KEY).replace(" ", "").contains("\"mode\":\"int8\""),
                         q.model().metadata().toString());
+            }
+        }
+    }
+
+    /**
+     * ONNX Runtime fuses every quantized Conv of the static QDQ model, dense and ACDC (its kernel computed
+     * by a chain, its bias scale by a Mul), into its int8 kernel: the optimized graph it writes has no
+     * float Conv left, one QLinearConv per quantized conv, and no weight chain left to run.
+     */
+    @Test
+    void onnxRuntimeFusesEveryQuantizedConv(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws ai.onnxruntime.OrtException {
+        for (boolean decomposed : new boolean[] {false, true}) {
+            Model m = ModelGenerators.residual(3, 8, 16, 5, 4);
+            if (decomposed) {
+                Compressor.compress(m, Settings.of("layer", "3", "8", null, null), x -> { });
+            }
+            for (Quantizer.CoefficientScales scales : Quantizer.CoefficientScales.values()) {
+                Quantization.Outcome q = Quantization.run(m, new Quantization.Request(Quantizer.Mode.STATIC,
+                        RangeStatistics.Method.MINMAX, 99.9, null, scales, decomposed), images(16, 3), x -> { });
+                long convs = q.model().graph().nodes().stream().filter(n -> n.is("Conv")).count();
+                java.nio.file.Path optimized = dir.resolve("optimized-" + decomposed + "-" + scales.id() + ".onnx");
+                try (ai.onnxruntime.OrtSession.SessionOptions o = new ai.onnxruntime.OrtSession.SessionOptions()) {
+                    o.setOptimizationLevel(ai.onnxruntime.OrtSession.SessionOptions.OptLevel.EXTENDED_OPT);
+                    o.setOptimizedModelFilePath(optimized.toString());
+                    Sessions.env().createSession(OnnxModels.toBytes(q.model()), o).close();
+                }
+                Map<String, Long> ops = new java.util.TreeMap<>();
+                for (Node n : OnnxModels.load(optimized).graph().nodes()) {
+                    ops.merge(n.opType(), 1L, Long::sum);
+                }
+                String what = (decomposed ? "ACDC " : "dense ") + scales.id() + ": " + ops;
+                assertTrue(convs >= 3, what);
+                assertEquals(0L, ops.getOrDefault("Conv", 0L), what);
+                assertEquals(convs, ops.getOrDefault("QLinearConv", 0L), what);
+                assertEquals(0L, ops.getOrDefault("MatMul", 0L) + ops.getOrDefault("Cast", 0L), what + ": chains folded");
             }
         }
     }

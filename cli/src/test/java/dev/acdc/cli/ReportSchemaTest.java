@@ -81,9 +81,9 @@ class ReportSchemaTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
     void aFieldOfTheWrongTypeIsNamed() throws Exception {
         Path json = compressedReport();
-        @SuppressWarnings("unchecked")
         Map<String, Object> doc = Json.mapper().readValue(Files.readString(json), Map.class);
         ((Map<String, Object>) doc.get("output")).put("bytes", "many");
         Path broken = Files.writeString(tmp.resolve("typed.json"), Json.write(doc));

@@ -121,6 +121,38 @@ class PassesTest {
     }
 
     /**
+     * A kernel chain of one block ({@code --group} as wide as the convs) has a Transpose that moves only axes
+     * of size 1: its Reshape, Transpose, Reshape become one Reshape and ONNX Runtime computes the same outputs;
+     * a chain of 2×2 blocks keeps its Transpose (it really reorders).
+     */
+    @Test
+    void collapseReshapesOnlyWhereTheTransposeKeepsTheOrder() {
+        for (String group : new String[] {"16", "8"}) {
+            Model m = ModelGenerators.residual(3, 8, 16, 5, 2);
+            dev.acdc.decompose.Compressor.compress(m, dev.acdc.decompose.Settings.of("layer", "4", group, "reconstruct", null),
+                    s -> { });
+            long[] shape = Ort.inputShape(m, 2);
+            float[] x = Ort.randomInput(shape, 4);
+            float[] before = Ort.run(m, x, shape);
+            long transposes = m.graph().nodes().stream().filter(n -> n.is("Transpose")).count();
+            assertTrue(transposes >= 2, "kernel chains: " + transposes);
+            int collapsed = new CollapseReshapes().run(m);
+            Model back = OnnxModels.fromBytes(OnnxModels.toBytes(m), null);
+            assertEquals(0, Ort.relDiff(before, Ort.run(back, x, shape)), "group " + group + ": the same function");
+            long left = back.graph().nodes().stream().filter(n -> n.is("Transpose")).count();
+            if (group.equals("16")) {
+                assertEquals(transposes, collapsed, "every one-block chain collapsed");
+                assertEquals(0, left);
+            } else {
+                assertEquals(0, collapsed, "2x2 blocks really reorder");
+                assertEquals(transposes, left);
+            }
+        }
+        assertTrue(CollapseReshapes.keepsMemoryOrder(new long[] {4, 4, 1, 1, 3, 3}, new long[] {2, 0, 3, 1, 4, 5}));
+        assertTrue(!CollapseReshapes.keepsMemoryOrder(new long[] {4, 4, 2, 1, 3, 3}, new long[] {2, 0, 3, 1, 4, 5}));
+    }
+
+    /**
      * Attributes that restate their operator's default go (a Conv's group=1, unit strides and dilations, its
      * kernel_shape; a Gemm's alpha=1), the others stay (non-zero pads), and ONNX Runtime computes
      * exactly the same outputs.

@@ -128,7 +128,7 @@ public final class Quantization {
             }
         }
         // after the per-layer errors, which read the values by their names
-        List<Pass> tidy = new ArrayList<>(List.of(new ShareEqualConstants()));
+        List<Pass> tidy = new ArrayList<>(List.of(new dev.acdc.passes.CollapseReshapes(), new ShareEqualConstants()));
         if (req.compactNames()) {
             tidy.add(new CompactNames(Set.of(WeightRoles.KEY)));
             tidy.add(new dev.acdc.passes.DropDefaultAttributes());

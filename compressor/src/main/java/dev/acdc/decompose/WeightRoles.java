@@ -89,7 +89,7 @@ public final class WeightRoles {
 
     private static boolean becomesConvWeight(Graph g, String value) {
         for (Node c : g.consumers(value)) {
-            if (c.is("Conv") && c.inputs().size() > 1 && c.input(1).equals(value)) {
+            if ((c.is("Conv") || c.is("ConvTranspose")) && c.inputs().size() > 1 && c.input(1).equals(value)) {
                 return true;
             }
             if ((c.is("Reshape") || c.is("Transpose")) && c.input(0).equals(value) && becomesConvWeight(g, c.output(0))) {

@@ -19,6 +19,7 @@ public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, 
 
     static {
         def("Conv", 2, 3, 1, 1);
+        def("ConvTranspose", 2, 3, 1, 1);
         def("BatchNormalization", 5, 5, 1, 5);
         for (String u : new String[] {"Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Softmax",
                 "LogSoftmax", "Identity", "GlobalAveragePool", "Flatten", "Transpose", "Shape", "Cast",

@@ -233,6 +233,7 @@ public final class ShapeInference {
         String op = n.opType();
         switch (op) {
             case "Conv" -> conv(n);
+            case "ConvTranspose" -> convTranspose(n);
             case "MaxPool", "AveragePool" -> pool(n);
             case "GlobalAveragePool" -> {
                 long[] x = shapeIn(n, 0);
@@ -421,6 +422,26 @@ public final class ShapeInference {
         if (n.outputs().size() > 1) {
             set(n, 1, DataType.INT64, y, null);
         }
+    }
+
+    private void convTranspose(Node n) {
+        long[] x = shapeIn(n, 0);
+        long[] w = shapeIn(n, 1);
+        if (x.length != w.length || x.length < 3) {
+            throw new AcdcException("ConvTranspose '" + n.label() + "': input rank " + x.length + " and weight rank "
+                    + w.length + " do not match");
+        }
+        long group = n.attrInt("group", 1);
+        if (x[1] >= 0 && x[1] != w[0]) {
+            throw new AcdcException("ConvTranspose '" + n.label() + "': input has " + x[1]
+                    + " channels but the weight [I, O/group, k...] expects " + w[0]);
+        }
+        ConvTransposeGeometry geo = ConvTransposeGeometry.of(n, Arrays.copyOfRange(x, 2, x.length),
+                Arrays.copyOfRange(w, 2, w.length));
+        long[] y = x.clone();
+        y[1] = w[1] * group;
+        System.arraycopy(geo.out(), 0, y, 2, geo.out().length);
+        set(n, 0, typeIn(n, 0), y, null);
     }
 
     /** Output shape of a sliding-window op (Conv, pools), batch and channel copied from x. */

@@ -291,6 +291,7 @@ public final class SameDiffGraph {
         }
         switch (n.opType()) {
             case "Conv" -> conv(n);
+            case "ConvTranspose" -> convTranspose(n);
             case "Relu" -> set(n, sd.nn().relu(in(n, 0), 0));
             case "LeakyRelu" -> set(n, sd.nn().leakyRelu(in(n, 0), n.attrFloat("alpha", 0.01f)));
             case "Sigmoid" -> set(n, sd.nn().sigmoid(in(n, 0)));
@@ -438,7 +439,83 @@ public final class SameDiffGraph {
         if (!permuted.getOrDefault(n.input(1), false)) {
             weight = sd.permute(weight, 2, 3, 1, 0); // computed kernel [O,I,kh,kw] → [kh,kw,I,O]
         }
+        SDVariable bias = n.inputs().size() > 2 && !n.input(2).isEmpty() ? in(n, 2) : null;
+        set(n, conv2d(in(n, 0), weight, w, x, group, strides, dil, pads, autoPad, bias));
+    }
+
+    /**
+     * ConvTranspose as the convolution it is the transpose of: the input with {@code stride − 1} zeros
+     * inserted between its pixels, padded by {@code d·(k−1) − pad} on each side ({@code output_padding} more
+     * at the end; a negative amount crops), convolved at stride 1 with the kernel flipped in space and, per
+     * group, its [I, O/group] axes swapped into a Conv's [O, I/group]. The kernel may be computed (an ACDC
+     * chain): every step is differentiable in it.
+     */
+    private void convTranspose(Node n) {
+        long[] w = shape(n.input(1));
+        long[] x = shape(n.input(0));
+        if (w.length != 4) {
+            throw new AcdcException("only 2-D transposed convolutions can be fine-tuned");
+        }
+        long group = n.attrInt("group", 1);
+        dev.acdc.ir.ConvTransposeGeometry geo = dev.acdc.ir.ConvTransposeGeometry.of(n, new long[] {x[2], x[3]},
+                new long[] {w[2], w[3]});
+        long[] s = geo.strides();
+        long[] d = geo.dilations();
         SDVariable input = in(n, 0);
+        long[] size = {x[2], x[3]};
+        if (s[0] > 1 || s[1] > 1) {
+            SDVariable r = sd.reshape(input, -1, x[1], x[2], 1, x[3], 1);
+            int[][] p = {{0, 0}, {0, 0}, {0, 0}, {0, (int) s[0] - 1}, {0, 0}, {0, (int) s[1] - 1}};
+            r = sd.nn().pad(r, sd.constant(Nd4j.createFromArray(p)), PadMode.CONSTANT, 0);
+            size = new long[] {x[2] * s[0], x[3] * s[1]};
+            input = sd.reshape(r, -1, x[1], size[0], size[1]);
+        }
+        for (int i = 0; i < 2; i++) {
+            long before = d[i] * (w[2 + i] - 1) - geo.padBegin()[i];
+            long after = d[i] * (w[2 + i] - 1) - geo.padEnd()[i] + geo.outputPadding()[i] - (s[i] - 1);
+            int axis = 2 + i;
+            if (before < 0 || after < 0) {
+                input = channels(input, axis, 4, Math.max(0, -before), size[i] - Math.max(0, -after));
+                size[i] -= Math.max(0, -before) + Math.max(0, -after);
+            }
+            if (before > 0 || after > 0) {
+                int[][] p = {{0, 0}, {0, 0}, {0, 0}, {0, 0}};
+                p[axis] = new int[] {(int) Math.max(0, before), (int) Math.max(0, after)};
+                input = sd.nn().pad(input, sd.constant(Nd4j.createFromArray(p)), PadMode.CONSTANT, 0);
+                size[i] += Math.max(0, before) + Math.max(0, after);
+            }
+        }
+        long inPer = w[0] / group;
+        long outPer = w[1];
+        SDVariable k = sd.reverse(in(n, 1), 2, 3);
+        k = sd.reshape(k, group, inPer, outPer, w[2], w[3]);
+        k = sd.permute(k, 0, 2, 1, 3, 4);
+        k = sd.reshape(k, group * outPer, inPer, w[2], w[3]);
+        SDVariable hwio = sd.permute(k, 2, 3, 1, 0);
+        long[] convW = {group * outPer, inPer, w[2], w[3]};
+        long[] convX = {x[0], x[1], size[0], size[1]};
+        SDVariable bias = n.inputs().size() > 2 && !n.input(2).isEmpty() ? in(n, 2) : null;
+        set(n, conv2d(input, hwio, convW, convX, group, new long[] {1, 1}, d, new long[] {0, 0, 0, 0}, "NOTSET", bias));
+    }
+
+    /** A 2-D convolution of {@code input} by {@code weight} in ND4J's [kh, kw, I/group, O] layout ({@code w}: its [O, I/group, kh, kw]). */
+    private SDVariable conv2d(SDVariable input, SDVariable weight, long[] w, long[] x, long group, long[] strides,
+                              long[] dil, long[] pads, String autoPad, SDVariable bias) {
+        if (dil[0] > 1 || dil[1] > 1) {
+            // ND4J's oneDNN kernel refuses dilated convolutions ("could not create a descriptor"): dilate the
+            // kernel instead, zeros between its taps, and convolve undilated (the same sums, more MACs)
+            long kh = w[2];
+            long kw = w[3];
+            SDVariable r = sd.reshape(weight, kh, 1, kw, 1, w[1], w[0]);
+            int[][] p = {{0, 0}, {0, (int) dil[0] - 1}, {0, 0}, {0, (int) dil[1] - 1}, {0, 0}, {0, 0}};
+            r = sd.nn().pad(r, sd.constant(Nd4j.createFromArray(p)), PadMode.CONSTANT, 0);
+            r = sd.reshape(r, kh * dil[0], kw * dil[1], w[1], w[0]);
+            long eh = (kh - 1) * dil[0] + 1;
+            long ew = (kw - 1) * dil[1] + 1;
+            weight = channels(channels(r, 0, 4, 0, eh), 1, 4, 0, ew);
+            w = new long[] {w[0], w[1], eh, ew};
+            dil = new long[] {1, 1};
+        }
         PaddingMode mode = PaddingMode.VALID;
         long ph = 0;
         long pw = 0;
@@ -453,7 +530,6 @@ public final class SameDiffGraph {
         }
         Conv2DConfig cfg = Conv2DConfig.builder().kH(w[2]).kW(w[3]).sH(strides[0]).sW(strides[1]).pH(ph).pW(pw)
                 .dH(dil[0]).dW(dil[1]).paddingMode(mode).dataFormat("NCHW").build();
-        SDVariable bias = n.inputs().size() > 2 && !n.input(2).isEmpty() ? in(n, 2) : null;
         SDVariable y;
         if (group == 1) {
             y = bias == null ? sd.cnn().conv2d(input, weight, cfg) : sd.cnn().conv2d(input, weight, bias, cfg);
@@ -474,7 +550,7 @@ public final class SameDiffGraph {
             }
             y = sd.concat(1, parts);
         }
-        set(n, y);
+        return y;
     }
 
     private void batchNorm(Node n) {

@@ -122,12 +122,56 @@ class OperatorCoverageTest {
         CASES.put("Resize", new Case(X, (b, x, r) -> b.op("Resize", "n", List.of(x, b.initializer("roi", new long[] {0},
                 new float[0]), b.initializer("sc", new long[] {4}, new float[] {1, 1, 2, 2})),
                 Attribute.ofString("mode", "linear")), null));
+        CASES.put("ConvTranspose", convTranspose(Attribute.ofInt("group", 2), Attribute.ofInts("strides", 2, 2),
+                Attribute.ofInts("pads", 1, 0, 0, 1), Attribute.ofInts("output_padding", 1, 0)));
         String int8 = "int8 is applied after fine-tuning (compress --quantize), never trained";
         CASES.put("QuantizeLinear", new Case(X, (b, x, r) -> b.op("QuantizeLinear", "n", x,
                 b.initializer("s", new long[0], new float[] {0.05f})), int8));
         CASES.put("DequantizeLinear", new Case(X, (b, x, r) -> b.op("DequantizeLinear", "n", b.op("QuantizeLinear", "q", x,
                 b.initializer("s", new long[0], new float[] {0.05f})), b.initializer("s2", new long[0], new float[] {0.05f})),
                 int8));
+    }
+
+    /** A ConvTranspose of X (4 channels) by a [4, 3, 3, 3] kernel with a bias, 3 × group output channels. */
+    static Case convTranspose(Attribute... a) {
+        long group = 1;
+        for (Attribute at : a) {
+            if (at.name().equals("group")) {
+                group = at.asInt();
+            }
+        }
+        long out = 3 * group;
+        return new Case(X, (b, x, r) -> b.op("ConvTranspose", "n", List.of(x, w(b, r, "w", 4, 3, 3, 3), w(b, r, "bias", out)), a),
+                null);
+    }
+
+    /**
+     * ConvTranspose's geometries beyond the one case above, each checked like an operator: the output size
+     * acdc infers and the fine-tune's lowering (zeros inserted, pad or crop, flipped kernel) against ONNX
+     * Runtime — stride 1 and 3, dilation, pads larger than the kernel's reach (a crop), output_shape, and
+     * SAME_UPPER/SAME_LOWER with an odd total padding (where the larger half goes is the specification's);
+     * and a dilated Conv, which ND4J's oneDNN kernel refuses and the lowering therefore dilates the kernel for.
+     */
+    @Test
+    void convTransposeGeometriesMatchOnnxRuntime() {
+        List<Attribute[]> geometries = List.of(
+                new Attribute[] {},
+                new Attribute[] {Attribute.ofInts("strides", 3, 2), Attribute.ofInts("dilations", 2, 2)},
+                new Attribute[] {Attribute.ofInts("strides", 2, 2), Attribute.ofInts("pads", 3, 2, 4, 0)},
+                new Attribute[] {Attribute.ofInts("strides", 2, 2), Attribute.ofInts("output_shape", 12, 13)},
+                new Attribute[] {Attribute.ofInts("strides", 2, 3), Attribute.ofString("auto_pad", "SAME_UPPER")},
+                new Attribute[] {Attribute.ofInts("strides", 2, 3), Attribute.ofString("auto_pad", "SAME_LOWER")},
+                new Attribute[] {Attribute.ofInt("group", 4), Attribute.ofInts("strides", 2, 2)});
+        check("Conv dilated", new Case(X, (b, x, r) -> b.op("Conv", "n", List.of(x, w(b, r, "w", 3, 4, 3, 3)),
+                Attribute.ofInts("dilations", 2, 2)), null));
+        for (Attribute[] a : geometries) {
+            String what = "ConvTranspose " + java.util.Arrays.toString(a);
+            try {
+                check(what, convTranspose(a));
+            } catch (RuntimeException e) {
+                throw new AssertionError(what + ": " + e.getMessage(), e);
+            }
+        }
     }
 
     static List<String> operators() {
@@ -143,7 +187,11 @@ class OperatorCoverageTest {
     @ParameterizedTest
     @MethodSource("operators")
     void inferredShapeAndLoweringMatchOnnxRuntime(String op) {
-        Case c = CASES.get(op);
+        check(op, CASES.get(op));
+    }
+
+    private static void check(String what, Case c) {
+        String op = what.split(" ")[0];
         Random r = new Random(op.hashCode());
         GraphBuilder b = GraphBuilder.create(op.toLowerCase());
         long[] dyn = c.input().clone();
@@ -161,11 +209,11 @@ class OperatorCoverageTest {
             n *= d;
         }
         if (int8) {
-            assertTrue(c.notTrained() != null, op);
+            assertTrue(c.notTrained() != null, what);
             return; // a uint8 output: shape checked by the ONNX checker in QuantizeCliTest, not read back as floats here
         }
         float[] ort = Ort.run(bytes, in, c.input());
-        assertEquals(n, ort.length, op + ": ONNX Runtime's output has " + ort.length + " values, inferred shape "
+        assertEquals(n, ort.length, what + ": ONNX Runtime's output has " + ort.length + " values, inferred shape "
                 + java.util.Arrays.toString(f.shape()));
         if (c.notTrained() != null) {
             return;
@@ -174,7 +222,7 @@ class OperatorCoverageTest {
         PassManager.standard().run(cleaned);
         SameDiffGraph g = SameDiffGraph.build(cleaned, v -> true);
         float[] sd = g.output(in, c.input());
-        assertEquals(ort.length, sd.length, op);
-        assertTrue(Ort.maxAbsDiff(ort, sd) <= 1e-4, op + ": max |SameDiff - ONNX Runtime| " + Ort.maxAbsDiff(ort, sd));
+        assertEquals(ort.length, sd.length, what);
+        assertTrue(Ort.maxAbsDiff(ort, sd) <= 1e-4, what + ": max |SameDiff - ONNX Runtime| " + Ort.maxAbsDiff(ort, sd));
     }
 }

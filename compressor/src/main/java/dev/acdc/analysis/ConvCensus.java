@@ -10,8 +10,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Every Conv of a graph with its kernel and output shapes, in graph order: what {@code inspect} lists
- * and what the planner decides over. Shapes come from the inferred facts; a weight whose shape is
+ * Every Conv and ConvTranspose of a graph with its kernel and output shapes, in graph order: what
+ * {@code inspect} lists and what the planner decides over. A ConvTranspose's kernel is {@code [I, O/group,
+ * k...]}: its rows are input channels, and the decomposition treats the tensor exactly as a Conv's. Shapes come from the inferred facts; a weight whose shape is
  * unknown gives a row with zeros and {@code twoD = false}.
  */
 public final class ConvCensus {
@@ -21,14 +22,14 @@ public final class ConvCensus {
     public static List<ConvShape> of(Graph g, Map<String, ShapeInference.Facts> facts) {
         List<ConvShape> convs = new ArrayList<>();
         for (Node n : g.nodes()) {
-            if (n.is("Conv")) {
+            if (n.is("Conv") || n.is("ConvTranspose")) {
                 convs.add(of(n, facts));
             }
         }
         return convs;
     }
 
-    /** The shape of one Conv node. */
+    /** The shape of one Conv or ConvTranspose node. */
     public static ConvShape of(Node n, Map<String, ShapeInference.Facts> facts) {
         ShapeInference.Facts wf = facts.get(n.input(1));
         long[] w = wf == null ? null : wf.shape();

@@ -6,12 +6,29 @@ import dev.acdc.ir.Node;
  * One convolution of a graph as it stands: kernel {@code out × inPerGroup × kh × kw} (a 1-D kernel has
  * {@code kw = 1}), group, strides, and output shape {@code [C, H, W]} (H, W are -1 when unknown).
  * {@code twoD} is false for a weight that is not 4-D (1-D or 3-D convolutions, or an unknown shape).
+ * For a ConvTranspose ({@link #transposed}) the kernel is {@code [I, O/group, kh, kw]}: {@code out} is its
+ * first axis (the input channels) and {@code inPerGroup} its second (output channels per group).
  */
 public record ConvShape(Node node, long out, long inPerGroup, long kh, long kw, long group, long[] strides,
                         long[] outShape, boolean twoD) {
 
     public String name() {
         return node.label();
+    }
+
+    /** A ConvTranspose, whose kernel's first axis is its input channels. */
+    public boolean transposed() {
+        return node.is("ConvTranspose");
+    }
+
+    /** What the kernel's first axis counts: "output channels", or a ConvTranspose's "input channels". */
+    public String rowsName() {
+        return transposed() ? "input channels" : "output channels";
+    }
+
+    /** What the kernel's second axis counts. */
+    public String columnsName() {
+        return transposed() ? "output channels" : "input channels";
     }
 
     /** A kernel larger than 1×1: one ACDC can factor into atoms. */
@@ -24,10 +41,13 @@ public record ConvShape(Node node, long out, long inPerGroup, long kh, long kw, 
         return inPerGroup == 1 && group > 1;
     }
 
-    /** "spatial", "1x1", "depthwise" (one input channel per group, spatial) or "grouped". */
+    /** "spatial", "1x1", "depthwise" (one input channel per group, spatial), "grouped" or "transposed". */
     public String kind() {
         if (!spatial()) {
             return "1x1";
+        }
+        if (transposed()) {
+            return depthwise() ? "transposed depthwise" : "transposed";
         }
         if (depthwise()) {
             return "depthwise";

@@ -16,11 +16,13 @@ import java.util.Set;
  * Writes a decomposition into the model with standard ONNX ops (opset ≥ 13):
  * <ul>
  * <li>{@code reconstruct}: {@code MatMul(α, atoms)} → Reshape [go,gi,nbo,nbi,kh,kw] → Transpose
- * [nbo,go,nbi,gi,kh,kw] → Reshape [O,I/G,kh,kw] → the original Conv. All inputs are initializers, so
+ * [nbo,go,nbi,gi,kh,kw] → Reshape [O,I/G,kh,kw] → the original Conv (a ConvTranspose's [I,O/G,kh,kw]: the
+ * same chain over its kernel's own layout). All inputs are initializers, so
  * runtimes fold it at load: same speed as the original, compact file.</li>
  * <li>{@code factorized}: a per-input-channel atom Conv (group = I, I·nbo·m outputs), a channel
  * reorder (i,bo,j) → (bo,i,j) when nbo &gt; 1, then a 1×1 coefficient Conv with group = nbo.
- * Used for group-1 convolutions with known output size; others fall back to reconstruct, with a note.</li>
+ * Used for group-1 convolutions with known output size; others (and every ConvTranspose) fall back to
+ * reconstruct, with a note.</li>
  * </ul>
  * Each set's α is stored once ({@code acdc/<set>/coefficients}), each conv's atoms under
  * {@code acdc/<conv>/atoms}.
@@ -44,6 +46,10 @@ public final class CompactExporter {
                 g.putInitializer(Tensor.ofFloats(alphaName, new long[] {(long) s.go * s.gi, mAtoms}, alpha));
             }
             boolean factorize = form == ExportForm.FACTORIZED;
+            if (factorize && cp.node().is("ConvTranspose")) {
+                notes.add(cp.name() + ": transposed convolution exported in reconstruct form");
+                factorize = false;
+            }
             if (factorize && cp.group() != 1) {
                 notes.add(cp.name() + ": grouped convolution exported in reconstruct form");
                 factorize = false;

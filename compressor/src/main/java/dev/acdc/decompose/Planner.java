@@ -152,12 +152,12 @@ public final class Planner {
             return;
         }
         if (c.inPerGroup() < MIN_WIDTH) {
-            d.reason = prefix + c.inPerGroup() + " input channels" + (c.group() > 1 ? " per group" : "")
+            d.reason = prefix + c.inPerGroup() + " " + c.columnsName() + (c.group() > 1 ? " per group" : "")
                     + (c.inPerGroup() < gsize ? " < group size " + gsize : " < the minimum of " + MIN_WIDTH);
             return;
         }
         if (c.out() < MIN_WIDTH) {
-            d.reason = prefix + c.out() + " output channels"
+            d.reason = prefix + c.out() + " " + c.rowsName()
                     + (c.out() < gsize ? " < group size " + gsize : " < the minimum of " + MIN_WIDTH);
             return;
         }

@@ -102,17 +102,18 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
                 constant.addAll(n.outputs());
                 continue;
             }
+            boolean conv = n.is("Conv") || n.is("ConvTranspose");
             if (!sized(n, facts)) {
-                if (n.is("Conv")) {
+                if (conv) {
                     convs.add(conv(shapeOf.get(n), facts, residual));
                 }
-                if (n.is("Conv") || n.is("Gemm") || n.is("MatMul")) {
+                if (conv || n.is("Gemm") || n.is("MatMul")) {
                     unsized++;
                 }
                 continue;
             }
             switch (n.opType()) {
-                case "Conv" -> {
+                case "Conv", "ConvTranspose" -> {
                     ConvInfo c = conv(shapeOf.get(n), facts, residual);
                     convs.add(c);
                     macs += c.macs();
@@ -166,12 +167,15 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
         }
         long params;
         try {
-            params = Tensor.numel(w) + (n.inputs().size() > 2 && !n.input(2).isEmpty() ? w[0] : 0);
+            long biases = c.transposed() ? w[1] * c.group() : w[0];
+            params = Tensor.numel(w) + (n.inputs().size() > 2 && !n.input(2).isEmpty() ? biases : 0);
         } catch (ArithmeticException e) {
             throw new dev.acdc.AcdcException("Conv '" + n.label() + "': weight shape " + java.util.Arrays.toString(w)
                     + " holds more values than a model can");
         }
-        long[] y = facts.get(n.output(0)) == null ? null : facts.get(n.output(0)).shape();
+        // a Conv's kernel meets every output position; a ConvTranspose's every input position
+        String over = c.transposed() ? n.input(0) : n.output(0);
+        long[] y = facts.get(over) == null ? null : facts.get(over).shape();
         long macs = -1; // unknown: the output's size is not known
         if (y != null) {
             long outSpatial = 1;

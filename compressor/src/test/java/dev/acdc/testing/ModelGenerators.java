@@ -86,6 +86,32 @@ public final class ModelGenerators {
         return Model.of(b.graph(), opset);
     }
 
+    /**
+     * A decoder-like CNN with a transposed convolution: stem conv (c→w, stride 2), Relu, {@code ConvTranspose}
+     * (w→w, 3x3, stride 2, pads 1, output_padding 1: back to s×s; kernel [w, w/group, 3, 3], with a bias),
+     * Relu, a 3x3 conv (w→w), GlobalAveragePool, Flatten, Gemm → classes. Opset 13.
+     */
+    public static Model withTransposedConv(int c, int s, int w, int classes, int group, long seed) {
+        Random r = new Random(seed);
+        GraphBuilder b = GraphBuilder.create("decoder_like");
+        String x = b.input("input", DataType.FLOAT, -1, c, s, s);
+        String w0 = b.initializer("stem.weight", new long[] {w, c, 3, 3}, randn(r, w * c * 9, Math.sqrt(2.0 / (c * 9))));
+        String h = b.conv("stem", x, w0, null, 1, new long[] {2, 2}, new long[] {1, 1, 1, 1});
+        h = b.op("Relu", "stem_relu", h);
+        int perGroup = w / group;
+        String wt = b.initializer("up.weight", new long[] {w, perGroup, 3, 3},
+                randn(r, w * perGroup * 9, Math.sqrt(2.0 / (perGroup * 9))));
+        String bt = b.initializer("up.bias", new long[] {w}, randn(r, w, 0.1));
+        h = b.op("ConvTranspose", "up", List.of(h, wt, bt), Attribute.ofInt("group", group),
+                Attribute.ofInts("strides", 2, 2), Attribute.ofInts("pads", 1, 1, 1, 1),
+                Attribute.ofInts("output_padding", 1, 1), Attribute.ofInts("kernel_shape", 3, 3));
+        h = b.op("Relu", "up_relu", h);
+        String w2 = b.initializer("head.weight", new long[] {w, w, 3, 3}, randn(r, w * w * 9, Math.sqrt(2.0 / (w * 9))));
+        h = b.conv("head", h, w2, null, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1});
+        classifier(b, r, h, w, classes);
+        return Model.of(b.graph(), 13);
+    }
+
     /** GlobalAveragePool, Flatten and a Gemm from {@code w} channels to {@code classes}: the graph's output. */
     static void classifier(GraphBuilder b, Random r, String h, int w, int classes) {
         String p = b.op("GlobalAveragePool", "pool", h);

@@ -55,6 +55,25 @@ class TrainerTest {
         checkGradients(g, 1e-3, 0.03);
     }
 
+    /**
+     * Through a decomposed ConvTranspose (its kernel computed by the ACDC chain, lowered as the convolution
+     * it is the transpose of): the forward equals ONNX Runtime's and the gradients of its coefficients and
+     * atoms equal central differences.
+     */
+    @Test
+    void gradientsOfADecomposedTransposedConvolutionMatchFiniteDifferences() {
+        Model m = ModelGenerators.withTransposedConv(3, 8, 16, 5, 1, 3);
+        Compressor.compress(m, Settings.of("layer", "4", "8", null, null), s -> { });
+        long[] shape = {4, 3, 8, 8};
+        float[] x = Ort.randomInput(shape, 2);
+        float[] ort = Ort.run(OnnxModels.toBytes(m), x, shape);
+        SameDiffGraph g = SameDiffGraph.build(m, n -> n.contains("acdc/up/") && (n.endsWith("/coefficients") || n.endsWith("/atoms")));
+        float[] sd = g.output(Nd4j.create(x, shape, 'c')).dup('c').data().asFloat();
+        assertTrue(Ort.maxAbsDiff(ort, sd) <= 1e-4, "forward: max |SameDiff - ONNX Runtime| " + Ort.maxAbsDiff(ort, sd));
+        assertEquals(2, g.variables().size(), "the transposed conv's coefficients and atoms: " + g.variables());
+        checkGradients(g, 1e-3, 0.03);
+    }
+
     /** The same with training-mode BatchNormalization after every conv: batch statistics are differentiated too. */
     @Test
     void gradientsThroughTrainingModeBatchNormMatchFiniteDifferences() {

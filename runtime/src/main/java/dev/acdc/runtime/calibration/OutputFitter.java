@@ -152,6 +152,9 @@ public final class OutputFitter implements Refinement {
 
     private static String unsupported(SharingSet s) {
         for (ConvPlan cp : s.members()) {
+            if (cp.node().is("ConvTranspose")) {
+                return cp.name() + " is a transposed convolution";
+            }
             if (cp.group() != 1) {
                 return cp.name() + " is a grouped convolution";
             }

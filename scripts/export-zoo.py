@@ -33,7 +33,26 @@ ZOO = {
         num_classes=5, weights_backbone=None), 64),
     "fcn_resnet50": (lambda: torchvision.models.segmentation.fcn_resnet50(
         num_classes=5, weights_backbone=None, aux_loss=False), 64),
+    "tiny_decoder": (lambda: TinyDecoder(), 32),
 }
+
+
+class TinyDecoder(torch.nn.Module):
+    """Strided convs down, ConvTranspose2d up (as U-Net and FPN-style decoders do: a 4x4 stride-2 one and a
+    grouped 3x3 one with output_padding), a pooled classifier head: acdc's test of transposed convolutions."""
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        self.down = nn.Sequential(nn.Conv2d(3, 32, 3, 2, 1), nn.BatchNorm2d(32), nn.ReLU(),
+                                  nn.Conv2d(32, 64, 3, 2, 1), nn.BatchNorm2d(64), nn.ReLU())
+        self.up = nn.Sequential(nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.BatchNorm2d(32), nn.ReLU(),
+                                nn.ConvTranspose2d(32, 32, 3, 2, 1, output_padding=1, groups=2), nn.ReLU())
+        self.head = nn.Sequential(nn.Conv2d(32, 32, 3, 1, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                                  nn.Linear(32, 10))
+
+    def forward(self, x):
+        return self.head(self.up(self.down(x)))
 
 
 def small_head_vgg():

@@ -65,7 +65,7 @@ class ExporterZooTest {
         // name, opset, operator without a rule it must keep
         Object[][] cases = {
             {"resnet18", 11, null}, {"squeezenet1_1", 9, null}, {"googlenet", 17, null},
-            {"fcn_resnet50", 13, "Resize"},
+            {"fcn_resnet50", 13, "Resize"}, {"tiny_decoder", 13, "ConvTranspose"},
         };
         List<String> seen = new ArrayList<>();
         for (Object[] c : cases) {
@@ -87,6 +87,29 @@ class ExporterZooTest {
             if (c[2] != null) {
                 assertEquals(count(model, (String) c[2]), count(def, (String) c[2]), name + " keeps its " + c[2]);
             }
+            if (name.equals("tiny_decoder")) {
+                // its two ConvTranspose (4x4 stride 2; grouped 3x3 with output_padding) decomposed, exactly at full
+                // rank, and one fine-tuning step runs through them
+                int transposed = 0;
+                for (JsonNode conv : report(full).get("convs")) {
+                    if (conv.get("name").asText().endsWith("ConvTranspose")) {
+                        assertTrue(conv.get("decomposed").asBoolean(), conv.toString());
+                        transposed++;
+                    }
+                }
+                assertEquals(2, transposed);
+                byte[] images = new byte[64 * 3073];
+                new java.util.Random(1).nextBytes(images);
+                for (int k = 0; k < 64; k++) {
+                    images[k * 3073] = (byte) (k % 10);
+                }
+                Path data = Files.write(tmp.resolve("d32.bin"), images);
+                Path ft = tmp.resolve("decoder.ft.onnx");
+                CliTest.Run t = run("compress", model.toString(), "--train-data", "cifar10:" + data, "--epochs", "1",
+                        "-o", ft.toString());
+                assertEquals(0, t.code(), t.err());
+                assertTrue(report(ft).has("finetune"), "the report has its fine-tune section");
+            }
             if (name.startsWith("fcn")) {
                 // a segmentation map is not what the distillation loss trains: refused before any work
                 Path data = Files.write(tmp.resolve("d.bin"), new byte[10 * 3073]);
@@ -103,6 +126,6 @@ class ExporterZooTest {
         CliTest.Run r = run("quantize", seg.toString(), "--mode", "int8-weights", "-o", q.toString());
         assertEquals(0, r.code(), r.err());
         assertEquals(2, count(q, "Resize"));
-        assertEquals(4, seen.size());
+        assertEquals(5, seen.size());
     }
 }

@@ -68,6 +68,11 @@ public final class Quantizer {
 
     /** Ops whose weight is quantized (weight input 1 constant, data input 0 not). */
     static final Set<String> COMPUTE = Set.of("Conv", "Gemm", "MatMul");
+    /**
+     * Ops whose weight the weight-only mode stores as int8: the compute ops and ConvTranspose (the static
+     * mode keeps a ConvTranspose float: ONNX Runtime has no standard int8 kernel to fuse it into).
+     */
+    static final Set<String> WEIGHTS_ONLY_COMPUTE = Set.of("Conv", "Gemm", "MatMul", "ConvTranspose");
     /** Ops whose activations the static mode quantizes besides the compute ops. */
     static final Set<String> DATA_OPS = Set.of("Add", "GlobalAveragePool", "AveragePool", "MaxPool");
 
@@ -134,10 +139,14 @@ public final class Quantizer {
 
     /** The compute nodes the mode quantizes (weight constant, data not), minus the excluded ones. */
     static List<Node> computeNodes(Graph g, Pattern exclude, List<String> keptFloat) {
+        return computeNodes(g, exclude, keptFloat, COMPUTE);
+    }
+
+    private static List<Node> computeNodes(Graph g, Pattern exclude, List<String> keptFloat, Set<String> ops) {
         Set<String> constant = constants(g);
         List<Node> out = new ArrayList<>();
         for (Node n : g.nodes()) {
-            if (!COMPUTE.contains(n.opType()) || n.inputs().size() < 2) {
+            if (!ops.contains(n.opType()) || n.inputs().size() < 2) {
                 continue;
             }
             if (constant.contains(n.input(0)) || !constant.contains(n.input(1))) {
@@ -156,6 +165,7 @@ public final class Quantizer {
     static int weightAxis(Node n) {
         return switch (n.opType()) {
             case "Conv" -> 0;
+            case "ConvTranspose" -> 1; // [I, O/group, k...]: per output channel of a group
             case "Gemm" -> n.attrInt("transB", 0) != 0 ? 0 : 1;
             default -> 1; // MatMul: [K, N]
         };
@@ -201,7 +211,7 @@ public final class Quantizer {
         List<String> notes = new ArrayList<>();
         Int8Weights w8 = new Int8Weights(m, coefficientScales);
         Map<String, String[]> layers = new LinkedHashMap<>();
-        for (Node n : computeNodes(g, exclude, kept)) {
+        for (Node n : computeNodes(g, exclude, kept, WEIGHTS_ONLY_COMPUTE)) {
             String w = n.input(1);
             if (g.isInitializer(w)) {
                 n.setInput(1, w8.dequantized(w, weightAxis(n)));

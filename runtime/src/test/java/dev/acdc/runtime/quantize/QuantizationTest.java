@@ -46,7 +46,9 @@ class QuantizationTest {
         Model acdc = ModelGenerators.residual(3, 8, 16, 5, 4);
         Compressor.compress(acdc, Settings.of("layer", "3", "8", null, null), x -> { });
         record Case(Model m, Quantizer.CoefficientScales scales) { }
+        // and a ConvTranspose, dense (its per-channel scales along axis 1, its output channels)
         List<Case> cases = List.of(new Case(dense, Quantizer.CoefficientScales.ROW),
+                new Case(ModelGenerators.withTransposedConv(3, 8, 16, 5, 2, 4), Quantizer.CoefficientScales.ROW),
                 new Case(acdc, Quantizer.CoefficientScales.ROW), new Case(acdc, Quantizer.CoefficientScales.ATOM));
         for (Case c : cases) {
             Model m = c.m();

@@ -112,29 +112,12 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
                 }
                 continue;
             }
-            switch (n.opType()) {
-                case "Conv", "ConvTranspose" -> {
-                    ConvInfo c = conv(shapeOf.get(n), facts, residual);
-                    convs.add(c);
-                    macs += c.macs();
-                }
-                case "Gemm" -> {
-                    long[] a = facts.get(n.input(0)).shape();
-                    long[] y = facts.get(n.output(0)).shape();
-                    boolean ta = n.attrInt("transA", 0) != 0;
-                    long k = ta ? a[0] : a[1];
-                    macs += positive(y[0]) * positive(y[1]) * k;
-                }
-                case "MatMul" -> {
-                    long[] a = facts.get(n.input(0)).shape();
-                    long[] y = facts.get(n.output(0)).shape();
-                    long p = a[a.length - 1];
-                    for (long d : y) {
-                        p *= positive(d);
-                    }
-                    macs += p;
-                }
-                default -> { }
+            if (conv) {
+                ConvInfo c = conv(shapeOf.get(n), facts, residual);
+                convs.add(c);
+                macs += c.macs();
+            } else if (OpSchema.known(n)) {
+                macs += dev.acdc.ir.ops.Operators.of(n.opType()).macs().of(n, facts);
             }
         }
         return new ModelSummary(g.parameterCount(), macs, fileBytes, ops, convs, shape,
@@ -173,19 +156,7 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
             throw new dev.acdc.AcdcException("Conv '" + n.label() + "': weight shape " + java.util.Arrays.toString(w)
                     + " holds more values than a model can");
         }
-        // a Conv's kernel meets every output position; a ConvTranspose's every input position
-        String over = c.transposed() ? n.input(0) : n.output(0);
-        long[] y = facts.get(over) == null ? null : facts.get(over).shape();
-        long macs = -1; // unknown: the output's size is not known
-        if (y != null) {
-            long outSpatial = 1;
-            for (int i = 0; i < y.length; i++) {
-                if (i != 1) {
-                    outSpatial *= positive(y[i]);
-                }
-            }
-            macs = Tensor.numel(w) * outSpatial;
-        }
+        long macs = dev.acdc.ir.ops.ConvolutionRules.convMacs(n, facts); // -1: the size is not known
         return new ConvInfo(n.label(), c.out(), c.inPerGroup(), c.kh(), c.kw(), c.group(), c.strides(), params, macs,
                 c.kind(), block, stage);
     }

@@ -7,51 +7,23 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The operators acdc understands, with their input and output counts (ONNX default domain). Models
- * using anything else are refused with the operator and node named, and {@link GraphBuilder} checks
- * arity against this table so code cannot build an invalid node.
+ * The operators acdc understands, with their input and output counts (ONNX default domain), read from
+ * the operator registry ({@link dev.acdc.ir.ops.Operators}). Models using anything else are refused with
+ * the operator and node named, and {@link GraphBuilder} checks arity against this table so code cannot
+ * build an invalid node.
  */
 public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, int maxOutputs) {
     public static final long MIN_OPSET = 7;
     public static final long MAX_OPSET = 21;
 
+    /** Every operator's arity, as its rule in {@link dev.acdc.ir.ops.Operators} states it. */
     private static final Map<String, OpSchema> TABLE = new TreeMap<>();
 
     static {
-        def("Conv", 2, 3, 1, 1);
-        def("ConvTranspose", 2, 3, 1, 1);
-        def("BatchNormalization", 5, 5, 1, 5);
-        for (String u : new String[] {"Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Softmax",
-                "LogSoftmax", "Identity", "GlobalAveragePool", "Flatten", "Transpose", "Shape", "Cast",
-                "ConstantOfShape", "Abs"}) {
-            def(u, 1, 1, 1, 1);
+        for (String op : dev.acdc.ir.ops.Operators.names()) {
+            dev.acdc.ir.ops.OperatorRule r = dev.acdc.ir.ops.Operators.of(op);
+            TABLE.put(op, new OpSchema(op, r.minInputs(), r.maxInputs(), r.minOutputs(), r.maxOutputs()));
         }
-        def("Clip", 1, 3, 1, 1);
-        def("MaxPool", 1, 1, 1, 2);
-        def("AveragePool", 1, 1, 1, 1);
-        for (String b : new String[] {"Add", "Mul", "Sub", "Div", "MatMul"}) {
-            def(b, 2, 2, 1, 1);
-        }
-        def("Concat", 1, Integer.MAX_VALUE, 1, 1);
-        def("Reshape", 1, 2, 1, 1); // opset < 5 took the shape as attribute
-        def("Gemm", 2, 3, 1, 1);
-        def("Dropout", 1, 3, 1, 2);
-        def("Pad", 1, 4, 1, 1);
-        def("Slice", 1, 5, 1, 1);
-        def("Gather", 2, 2, 1, 1);
-        def("Unsqueeze", 1, 2, 1, 1);
-        def("Squeeze", 1, 2, 1, 1);
-        def("Constant", 0, 0, 1, 1);
-        def("Tile", 2, 2, 1, 1);
-        def("ReduceMean", 1, 2, 1, 1); // axes as input from opset 18
-        def("ReduceMax", 1, 2, 1, 1); // axes as input from opset 18
-        def("Resize", 1, 4, 1, 1); // X, roi, scales, sizes (opset 11 on)
-        def("QuantizeLinear", 2, 3, 1, 1);
-        def("DequantizeLinear", 2, 3, 1, 1);
-    }
-
-    private static void def(String op, int minIn, int maxIn, int minOut, int maxOut) {
-        TABLE.put(op, new OpSchema(op, minIn, maxIn, minOut, maxOut));
     }
 
     /** The schema of a supported operator, or null. */

@@ -1,0 +1,45 @@
+package dev.acdc.ir.ops;
+
+import dev.acdc.inspect.ConvInfo;
+import dev.acdc.inspect.ModelSummary;
+import dev.acdc.ir.Model;
+import dev.acdc.ir.OpSchema;
+import dev.acdc.testing.ModelGenerators;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The registry is where operator knowledge lives: OpSchema's arity comes from it, and MACs are its rules'. */
+class OperatorsTest {
+    @Test
+    void theSchemaIsTheRegistrysArity() {
+        assertEquals(Operators.names(), OpSchema.supported());
+        for (String op : Operators.names()) {
+            OperatorRule r = Operators.of(op);
+            OpSchema s = OpSchema.of(op);
+            assertEquals(r.minInputs(), s.minInputs(), op);
+            assertEquals(r.maxInputs(), s.maxInputs(), op);
+            assertEquals(r.minOutputs(), s.minOutputs(), op);
+            assertEquals(r.maxOutputs(), s.maxOutputs(), op);
+            assertTrue(r.minInputs() <= r.maxInputs() && r.minOutputs() <= r.maxOutputs() && r.maxOutputs() >= 1, op);
+        }
+    }
+
+    /**
+     * A model's MACs are the sum of its rules' MACs: the convs' (kernel size × output positions, counted by
+     * hand here for the decoder's 3×3 stem at 4×4 and head at 8×8, and its ConvTranspose per 4×4 input
+     * position) plus the classifier's 16·5.
+     */
+    @Test
+    void macsComeFromTheRules() {
+        Model m = ModelGenerators.withTransposedConv(3, 8, 16, 5, 1, 1);
+        ModelSummary s = ModelSummary.of(m, null, 0);
+        long convs = 0;
+        for (ConvInfo c : s.convs()) {
+            convs += c.macs();
+        }
+        assertEquals(16L * 3 * 9 * 16 + 16L * 16 * 9 * 16 + 16L * 16 * 9 * 64, convs);
+        assertEquals(convs + 16L * 5, s.macs());
+    }
+}

@@ -126,6 +126,9 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
 
     /** Whether the node's first two inputs and its output have known shapes (not after an unknown operator). */
     private static boolean sized(Node n, Map<String, ShapeInference.Facts> facts) {
+        if (n.inputs().isEmpty() || n.outputs().isEmpty()) {
+            return false; // a Constant, or a malformed node of an operator acdc has no rule for
+        }
         for (String v : List.of(n.input(0), n.inputs().size() > 1 ? n.input(1) : n.input(0), n.output(0))) {
             ShapeInference.Facts f = facts.get(v);
             if (f == null || f.shape() == null) {

@@ -9,19 +9,15 @@ import dev.acdc.ir.Tensor;
 
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * Folds constant subgraphs into initializers: Constant nodes, and every integer-valued node whose
- * result shape inference computes completely — the Shape → Gather → Unsqueeze → Concat → Reshape
+ * Folds constant subgraphs into initializers: Constant nodes, and every integer-valued node of an
+ * operator its rule marks {@code foldable} (ir/ops) whose result shape inference computes completely — the Shape → Gather → Unsqueeze → Concat → Reshape
  * chains of PyTorch exports when the input shape is fixed. Input shapes come from the graph's
  * declared inputs. Ensures no Constant node and no computable integer node is left (except ones
  * naming graph outputs); removes what becomes dead.
  */
 public final class FoldConstants implements Pass {
-    private static final Set<String> INT_OPS = Set.of("Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast",
-            "Add", "Sub", "Mul", "Div", "Slice", "Reshape", "Identity", "ConstantOfShape");
-
     @Override
     public String name() {
         return "fold-constants";
@@ -34,7 +30,8 @@ public final class FoldConstants implements Pass {
 
     /** Whether inference knows every value of every output of this integer-valued node. */
     static boolean foldable(Node n, Map<String, ShapeInference.Facts> facts) {
-        if (!n.isDefaultDomain() || !INT_OPS.contains(n.opType())) {
+        dev.acdc.ir.ops.OperatorRule rule = n.isDefaultDomain() ? dev.acdc.ir.ops.Operators.of(n.opType()) : null;
+        if (rule == null || !rule.foldable()) {
             return false;
         }
         for (String o : n.outputs()) {

@@ -4,6 +4,7 @@ import dev.acdc.AcdcException;
 import dev.acdc.ir.Attribute;
 import dev.acdc.ir.ConvTransposeGeometry;
 import dev.acdc.ir.DataType;
+import dev.acdc.ir.GraphBuilder;
 import dev.acdc.ir.Node;
 import dev.acdc.ir.ShapeContext;
 import dev.acdc.ir.ShapeInference;
@@ -22,16 +23,61 @@ public final class ElementwiseRules {
     static List<OperatorRule> rules() {
         List<OperatorRule> r = new ArrayList<>();
         OperatorRule.Shape same = (c, n) -> c.set(n, 0, c.typeIn(n, 0), c.shapeIn(n, 0), null);
-        for (String op : new String[] {"Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Softmax",
-                "LogSoftmax", "Abs"}) {
+        for (String op : new String[] {"Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Abs"}) {
             r.add(OperatorRule.unary(op, same));
         }
-        r.add(OperatorRule.of("Clip", 1, 3, 1, 1, same));
-        r.add(OperatorRule.of("BatchNormalization", 5, 5, 1, 5, same));
+        r.add(OperatorRule.unary("Softmax", same).withUpgrade(ElementwiseRules::lastAxisOnly));
+        r.add(OperatorRule.unary("LogSoftmax", same).withUpgrade(ElementwiseRules::lastAxisOnly));
+        r.add(OperatorRule.of("Clip", 1, 3, 1, 1, same).withUpgrade((n, from, target, g, f) -> {
+            if (from >= 11) {
+                return 0;
+            }
+            GraphBuilder b = new GraphBuilder(g);
+            List<String> ins = new ArrayList<>(List.of(n.input(0)));
+            ins.add(n.has("min") ? b.initializer(n.label() + "_min", new long[0], new float[] {n.attrFloat("min", 0)}) : "");
+            ins.add(n.has("max") ? b.initializer(n.label() + "_max", new long[0], new float[] {n.attrFloat("max", 0)}) : "");
+            while (ins.size() > 1 && ins.get(ins.size() - 1).isEmpty()) {
+                ins.remove(ins.size() - 1);
+            }
+            n.setInputs(ins);
+            n.removeAttribute("min");
+            n.removeAttribute("max");
+            return 1;
+        }));
+        r.add(OperatorRule.of("BatchNormalization", 5, 5, 1, 5, same).withUpgrade((n, from, target, g, f) -> {
+            int changed = 0;
+            for (String a : new String[] {"spatial", "is_test", "consumed_inputs"}) {
+                if (n.has(a)) {
+                    n.removeAttribute(a);
+                    changed++;
+                }
+            }
+            return changed;
+        }));
         for (String op : new String[] {"Add", "Sub", "Mul", "Div"}) {
-            r.add(OperatorRule.of(op, 2, 2, 1, 1, ElementwiseRules::binary));
+            r.add(OperatorRule.of(op, 2, 2, 1, 1, ElementwiseRules::binary).folding());
         }
         return r;
+    }
+
+    /**
+     * Softmax and LogSoftmax normalised over the axes from {@code axis} on before opset 13 and over
+     * {@code axis} alone from 13: the same only when it is the last axis.
+     */
+    static int lastAxisOnly(Node n, long from, long target, dev.acdc.ir.Graph g, java.util.Map<String, Facts> facts) {
+        if (from >= 13) {
+            return 0;
+        }
+        long[] s = facts.get(n.input(0)).shape();
+        long axis = n.attrInt("axis", 1);
+        int rank = s == null ? -1 : s.length;
+        if (rank < 0 || (axis < 0 ? axis + rank : axis) != rank - 1) {
+            throw new AcdcException(n.opType() + " '" + n.label() + "' (opset " + from + ") normalises over axes "
+                    + axis + ".. of a rank-" + rank + " input; acdc can only raise it to opset " + target
+                    + " when the axis is the last one");
+        }
+        n.setAttribute(Attribute.ofInt("axis", -1));
+        return 1;
     }
 
     static long[] broadcast(long[] a, long[] b) {

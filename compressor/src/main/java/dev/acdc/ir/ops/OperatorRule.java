@@ -1,5 +1,6 @@
 package dev.acdc.ir.ops;
 
+import dev.acdc.ir.Graph;
 import dev.acdc.ir.Node;
 import dev.acdc.ir.ShapeContext;
 import dev.acdc.ir.ShapeInference;
@@ -15,9 +16,12 @@ import java.util.Map;
  * {@link ResizeRules}, {@link QuantizeRules}); {@link Operators} is the registry.
  *
  * @param notTrained why fine-tuning never trains through it, or null when it does
+ * @param foldable   whether its shape rule tracks its integer results, so that {@code FoldConstants} may
+ *                   replace it by them when they are fully known (the Shape → Gather → Concat chains)
+ * @param upgrade    how a node written at an older opset becomes its opset-13 form ({@code UpgradeOpset})
  */
 public record OperatorRule(String op, int minInputs, int maxInputs, int minOutputs, int maxOutputs, Shape shape,
-                           Macs macs, String notTrained) {
+                           Macs macs, String notTrained, boolean foldable, Upgrade upgrade) {
     /** The shape rule: sets the facts of {@code n}'s outputs from those of its inputs. */
     @FunctionalInterface
     public interface Shape {
@@ -30,9 +34,19 @@ public record OperatorRule(String op, int minInputs, int maxInputs, int minOutpu
         long of(Node n, Map<String, ShapeInference.Facts> facts);
     }
 
-    /** A rule with no multiply-adds counted, trained through. */
+    /**
+     * Rewrites node {@code n}, written at opset {@code from}, into its form at opset {@code target} (13 or
+     * later); returns the number of changes (0: the same at both).
+     */
+    @FunctionalInterface
+    public interface Upgrade {
+        int apply(Node n, long from, long target, Graph g, Map<String, ShapeInference.Facts> facts);
+    }
+
+    /** A rule with no multiply-adds counted, trained through, not folded, the same at every opset. */
     public static OperatorRule of(String op, int minInputs, int maxInputs, int minOutputs, int maxOutputs, Shape shape) {
-        return new OperatorRule(op, minInputs, maxInputs, minOutputs, maxOutputs, shape, (n, f) -> 0, null);
+        return new OperatorRule(op, minInputs, maxInputs, minOutputs, maxOutputs, shape, (n, f) -> 0, null, false,
+                (n, from, target, g, f) -> 0);
     }
 
     /** One input, one output. */
@@ -41,11 +55,20 @@ public record OperatorRule(String op, int minInputs, int maxInputs, int minOutpu
     }
 
     public OperatorRule withMacs(Macs m) {
-        return new OperatorRule(op, minInputs, maxInputs, minOutputs, maxOutputs, shape, m, notTrained);
+        return new OperatorRule(op, minInputs, maxInputs, minOutputs, maxOutputs, shape, m, notTrained, foldable, upgrade);
     }
 
     public OperatorRule notTrained(String why) {
-        return new OperatorRule(op, minInputs, maxInputs, minOutputs, maxOutputs, shape, macs, why);
+        return new OperatorRule(op, minInputs, maxInputs, minOutputs, maxOutputs, shape, macs, why, foldable, upgrade);
+    }
+
+    /** Marks it {@link #foldable}. */
+    public OperatorRule folding() {
+        return new OperatorRule(op, minInputs, maxInputs, minOutputs, maxOutputs, shape, macs, notTrained, true, upgrade);
+    }
+
+    public OperatorRule withUpgrade(Upgrade u) {
+        return new OperatorRule(op, minInputs, maxInputs, minOutputs, maxOutputs, shape, macs, notTrained, foldable, u);
     }
 
     /** A symbolic (negative) dimension counted as 1. */

@@ -4,6 +4,7 @@ import dev.acdc.AcdcException;
 import dev.acdc.ir.Attribute;
 import dev.acdc.ir.ConvTransposeGeometry;
 import dev.acdc.ir.DataType;
+import dev.acdc.ir.GraphBuilder;
 import dev.acdc.ir.Node;
 import dev.acdc.ir.ShapeContext;
 import dev.acdc.ir.ShapeInference;
@@ -28,15 +29,22 @@ public final class TensorRules {
                 c.set(n, 1, DataType.BOOL, f.shape(), null);
             }
         };
-        r.add(OperatorRule.unary("Identity", identity));
-        r.add(OperatorRule.of("Dropout", 1, 3, 1, 2, identity));
+        r.add(OperatorRule.unary("Identity", identity).folding());
+        r.add(OperatorRule.of("Dropout", 1, 3, 1, 2, identity).withUpgrade((n, from, target, g, f) -> {
+            if (from >= 12) {
+                return 0;
+            }
+            n.removeAttribute("ratio");
+            n.removeAttribute("is_test");
+            return 1;
+        }));
         r.add(OperatorRule.unary("Cast", (c, n) -> {
             DataType to = DataType.of((int) n.attrInt("to", 1));
             Facts f = c.in(n, 0);
             boolean intTarget = to.isNumeric() && to != DataType.FLOAT && to != DataType.DOUBLE;
             c.set(n, 0, to, f.shape(), intTarget ? f.ints() : null);
-        }));
-        r.add(OperatorRule.of("Concat", 1, Integer.MAX_VALUE, 1, 1, TensorRules::concat));
+        }).folding());
+        r.add(OperatorRule.of("Concat", 1, Integer.MAX_VALUE, 1, 1, TensorRules::concat).folding());
         r.add(OperatorRule.unary("Flatten", (c, n) -> {
             long[] x = c.shapeIn(n, 0);
             int axis = (int) n.attrInt("axis", 1);
@@ -45,7 +53,7 @@ public final class TensorRules {
             }
             c.set(n, 0, c.typeIn(n, 0), new long[] {prod(x, 0, axis), prod(x, axis, x.length)}, null);
         }));
-        r.add(OperatorRule.of("Reshape", 1, 2, 1, 1, TensorRules::reshape)); // opset < 5 took the shape as attribute
+        r.add(OperatorRule.of("Reshape", 1, 2, 1, 1, TensorRules::reshape).folding()); // opset < 5: shape attribute
         r.add(OperatorRule.unary("Transpose", (c, n) -> {
             long[] x = c.shapeIn(n, 0);
             long[] perm = n.attrInts("perm", null);
@@ -58,8 +66,40 @@ public final class TensorRules {
             Facts f = c.in(n, 0);
             c.set(n, 0, f.type(), y, f.ints() == null || !f.shapeKnown() ? null : transposeInts(f.ints(), x, p));
         }));
-        r.add(OperatorRule.of("Pad", 1, 4, 1, 1, TensorRules::pad));
-        r.add(OperatorRule.of("Slice", 1, 5, 1, 1, TensorRules::slice));
+        r.add(OperatorRule.of("Pad", 1, 4, 1, 1, TensorRules::pad).withUpgrade((n, from, target, g, f) -> {
+            if (from >= 11) {
+                return 0;
+            }
+            GraphBuilder b = new GraphBuilder(g);
+            long[] pads = n.attrInts("pads", n.attrInts("paddings", new long[0]));
+            float value = n.attrFloat("value", 0f);
+            n.setInputs(List.of(n.input(0), b.initializer(n.label() + "_pads", new long[] {pads.length}, pads),
+                    b.initializer(n.label() + "_value", new long[0], new float[] {value})));
+            n.removeAttribute("pads");
+            n.removeAttribute("paddings");
+            n.removeAttribute("value");
+            return 1;
+        }));
+        r.add(OperatorRule.of("Slice", 1, 5, 1, 1, TensorRules::slice).folding().withUpgrade((n, from, target, g, f) -> {
+            if (from >= 10) {
+                return 0;
+            }
+            GraphBuilder b = new GraphBuilder(g);
+            long[] starts = n.attrInts("starts", null);
+            long[] ends = n.attrInts("ends", null);
+            long[] axes = n.attrInts("axes", null);
+            List<String> ins = new ArrayList<>(List.of(n.input(0),
+                    b.initializer(n.label() + "_starts", new long[] {starts.length}, starts),
+                    b.initializer(n.label() + "_ends", new long[] {ends.length}, ends)));
+            if (axes != null) {
+                ins.add(b.initializer(n.label() + "_axes", new long[] {axes.length}, axes));
+            }
+            n.setInputs(ins);
+            n.removeAttribute("starts");
+            n.removeAttribute("ends");
+            n.removeAttribute("axes");
+            return 1;
+        }));
         r.add(OperatorRule.unary("Shape", (c, n) -> {
             long[] x = c.shapeIn(n, 0);
             int start = clampAxis((int) n.attrInt("start", 0), x.length);
@@ -69,8 +109,8 @@ public final class TensorRules {
                 v[i] = x[start + i] < 0 ? ShapeInference.UNKNOWN : x[start + i];
             }
             c.set(n, 0, DataType.INT64, new long[] {v.length}, v);
-        }));
-        r.add(OperatorRule.of("Gather", 2, 2, 1, 1, TensorRules::gather));
+        }).folding());
+        r.add(OperatorRule.of("Gather", 2, 2, 1, 1, TensorRules::gather).folding());
         r.add(OperatorRule.of("Tile", 2, 2, 1, 1, (c, n) -> {
             long[] x = c.shapeIn(n, 0);
             long[] rep = c.constInts(n, 1, "the repeats");
@@ -80,8 +120,8 @@ public final class TensorRules {
             }
             c.set(n, 0, c.typeIn(n, 0), y, null);
         }));
-        r.add(OperatorRule.of("Unsqueeze", 1, 2, 1, 1, TensorRules::unsqueeze));
-        r.add(OperatorRule.of("Squeeze", 1, 2, 1, 1, TensorRules::squeeze));
+        r.add(OperatorRule.of("Unsqueeze", 1, 2, 1, 1, TensorRules::unsqueeze).folding().withUpgrade(TensorRules::axesAsInput));
+        r.add(OperatorRule.of("Squeeze", 1, 2, 1, 1, TensorRules::squeeze).folding().withUpgrade(TensorRules::axesAsInput));
         r.add(OperatorRule.of("Constant", 0, 0, 1, 1, (c, n) -> {
             Tensor t = ShapeInference.constantValue(n);
             c.set(n, 0, t.type(), t.shape(), c.tracked(t));
@@ -96,8 +136,19 @@ public final class TensorRules {
                 Arrays.fill(ints, v == null ? 0 : v.asTensor().longs()[0]);
             }
             c.set(n, 0, t, shape, ints);
-        }));
+        }).folding());
         return r;
+    }
+
+    /** Unsqueeze and Squeeze took their axes as an attribute before opset 13, an input from 13. */
+    static int axesAsInput(Node n, long from, long target, dev.acdc.ir.Graph g, java.util.Map<String, Facts> f) {
+        if (from >= 13 || !n.has("axes")) {
+            return 0;
+        }
+        long[] axes = n.attrInts("axes", null);
+        n.setInputs(List.of(n.input(0), new GraphBuilder(g).initializer(n.label() + "_axes", new long[] {axes.length}, axes)));
+        n.removeAttribute("axes");
+        return 1;
     }
 
     static void concat(ShapeContext c, Node n) {

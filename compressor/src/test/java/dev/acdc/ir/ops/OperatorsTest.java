@@ -27,6 +27,22 @@ class OperatorsTest {
     }
 
     /**
+     * The operators FoldConstants may replace by their values are those whose shape rules track integer
+     * results (the shape arithmetic of PyTorch exports), and only those: never a Conv, a pool or a float op.
+     */
+    @Test
+    void foldableAreTheIntegerTrackingOperators() {
+        java.util.Set<String> foldable = new java.util.TreeSet<>();
+        for (String op : Operators.names()) {
+            if (Operators.of(op).foldable()) {
+                foldable.add(op);
+            }
+        }
+        assertEquals(new java.util.TreeSet<>(java.util.List.of("Add", "Cast", "Concat", "ConstantOfShape", "Div",
+                "Gather", "Identity", "Mul", "Reshape", "Shape", "Slice", "Squeeze", "Sub", "Unsqueeze")), foldable);
+    }
+
+    /**
      * A model's MACs are the sum of its rules' MACs: the convs' (kernel size × output positions, counted by
      * hand here for the decoder's 3×3 stem at 4×4 and head at 8×8, and its ConvTranspose per 4×4 input
      * position) plus the classifier's 16·5.

@@ -384,6 +384,19 @@ public final class SameDiffGraph {
                 set(n, sd.nn().pad(in(n, 0), sd.constant(Nd4j.createFromArray(p)), PadMode.CONSTANT, value));
             }
             case "Slice" -> slice(n);
+            case "Split" -> {
+                long[] x = shape(n.input(0));
+                int axis = (int) n.attrInt("axis", 0);
+                axis = axis < 0 ? axis + x.length : axis;
+                long from = 0;
+                for (int i = 0; i < n.outputs().size(); i++) {
+                    long size = shape(n.output(i))[axis];
+                    if (!n.output(i).isEmpty()) {
+                        values.put(n.output(i), channels(in(n, 0), axis, x.length, from, from + size));
+                    }
+                    from += size;
+                }
+            }
             case "Resize" -> resize(n);
             case "Identity", "Dropout" -> set(n, in(n, 0)); // inference Dropout
             case "Cast" -> {

@@ -122,6 +122,12 @@ class OperatorCoverageTest {
         CASES.put("Resize", new Case(X, (b, x, r) -> b.op("Resize", "n", List.of(x, b.initializer("roi", new long[] {0},
                 new float[0]), b.initializer("sc", new long[] {4}, new float[] {1, 1, 2, 2})),
                 Attribute.ofString("mode", "linear")), null));
+        // Split into unequal parts along the channels, the parts rejoined in another order
+        CASES.put("Split", new Case(X, (b, x, r) -> {
+            b.graph().nodes().add(new dev.acdc.ir.Node("n", "Split", List.of(x, ints(b, "sp", 1, 3)), List.of("s0", "s1"),
+                    List.of(Attribute.ofInt("axis", 1))));
+            return b.op("Concat", "cat", List.of("s1", b.op("Relu", "r", "s0")), Attribute.ofInt("axis", 1));
+        }, null));
         CASES.put("ConvTranspose", convTranspose(Attribute.ofInt("group", 2), Attribute.ofInts("strides", 2, 2),
                 Attribute.ofInts("pads", 1, 0, 0, 1), Attribute.ofInts("output_padding", 1, 0)));
         String int8 = dev.acdc.ir.ops.Operators.of("QuantizeLinear").notTrained();

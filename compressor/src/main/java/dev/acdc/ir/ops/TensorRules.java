@@ -120,6 +120,28 @@ public final class TensorRules {
             }
             c.set(n, 0, c.typeIn(n, 0), y, null);
         }));
+        r.add(OperatorRule.of("Split", 1, 2, 1, Integer.MAX_VALUE, (c, n) -> {
+            long[] x = c.shapeIn(n, 0);
+            int axis = clampAxis((int) n.attrInt("axis", 0), x.length);
+            long[] sizes = splitSizes(c, n, x[axis]);
+            for (int i = 0; i < n.outputs().size(); i++) {
+                if (n.output(i).isEmpty()) {
+                    continue;
+                }
+                long[] y = x.clone();
+                y[axis] = sizes == null ? -1 : sizes[i];
+                c.set(n, i, c.typeIn(n, 0), y, null);
+            }
+        }).withUpgrade((n, from, target, g, f) -> {
+            if (from >= 13 || !n.has("split")) {
+                return 0;
+            }
+            long[] split = n.attrInts("split", null);
+            n.setInputs(List.of(n.input(0), new GraphBuilder(g).initializer(n.label() + "_split",
+                    new long[] {split.length}, split)));
+            n.removeAttribute("split");
+            return 1;
+        }));
         r.add(OperatorRule.of("Unsqueeze", 1, 2, 1, 1, TensorRules::unsqueeze).folding().withUpgrade(TensorRules::axesAsInput));
         r.add(OperatorRule.of("Squeeze", 1, 2, 1, 1, TensorRules::squeeze).folding().withUpgrade(TensorRules::axesAsInput));
         r.add(OperatorRule.of("Constant", 0, 0, 1, 1, (c, n) -> {
@@ -138,6 +160,43 @@ public final class TensorRules {
             c.set(n, 0, t, shape, ints);
         }).folding());
         return r;
+    }
+
+    /**
+     * The sizes of Split's outputs along its axis of size {@code dim}: the {@code split} input (the
+     * attribute before opset 13), else equal parts — {@code num_outputs} of them from opset 18, the last
+     * smaller when they do not divide — ; null when {@code dim} is unknown and no sizes are given.
+     */
+    public static long[] splitSizes(ShapeContext c, Node n, long dim) {
+        long[] given = n.inputs().size() > 1 && !n.input(1).isEmpty() ? c.constInts(n, 1, "the split sizes")
+                : n.attrInts("split", null);
+        int parts = n.outputs().size();
+        if (given != null) {
+            if (given.length != parts) {
+                throw new AcdcException("Split '" + n.label() + "': " + given.length + " sizes for " + parts + " outputs");
+            }
+            long sum = 0;
+            for (long v : given) {
+                sum += v;
+            }
+            if (dim >= 0 && sum != dim) {
+                throw new AcdcException("Split '" + n.label() + "': sizes " + Arrays.toString(given) + " do not add up to "
+                        + dim);
+            }
+            return given.clone();
+        }
+        if (dim < 0) {
+            return null;
+        }
+        long each = (dim + parts - 1) / parts; // opset 18's num_outputs: ceil, the last part smaller
+        if (n.attrInt("num_outputs", -1) < 0 && dim % parts != 0) {
+            throw new AcdcException("Split '" + n.label() + "': " + dim + " is not divisible into " + parts + " equal parts");
+        }
+        long[] sizes = new long[parts];
+        for (int i = 0; i < parts; i++) {
+            sizes[i] = Math.max(0, Math.min(each, dim - i * each));
+        }
+        return sizes;
     }
 
     /** Unsqueeze and Squeeze took their axes as an attribute before opset 13, an input from 13. */

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Operators acdc has no rule for (Softplus, Split) pass through compression unchanged, next to ones it has (Resize). */
+/** Operators acdc has no rule for (Softplus, ReduceSum) pass through compression unchanged, next to ones it has (Resize). */
 class PassThroughTest {
     @TempDir
     Path tmp;
@@ -79,24 +79,50 @@ class PassThroughTest {
 
     /**
      * An operator acdc does not know that changed between the model's opset and the one acdc writes is
-     * not silently carried over: Split took its sizes as an attribute before opset 13.
+     * not silently carried over: ReduceSum took its axes as an attribute before opset 13.
      */
     @Test
     void anOperatorThatChangedAcrossOpsetsIsRefused() {
+        GraphBuilder b = GraphBuilder.create("reducesum11");
+        String h = conv3x3(b, 16);
+        b.graph().nodes().add(new Node("sum", "ReduceSum", List.of(h), List.of("summed"),
+                List.of(Attribute.ofInts("axes", 2, 3))));
+        b.output("summed", DataType.FLOAT, -1, 16, 1, 1);
+        AcdcException e = assertThrows(AcdcException.class, () -> compress(Model.of(b.graph(), 11), null,
+                new ArrayList<>()));
+        assertTrue(e.getMessage().startsWith("acdc writes opset 13, and at that opset ONNX Runtime cannot load the model"),
+                e.getMessage());
+        assertTrue(e.getMessage().endsWith("(ReduceSum) as they were at opset 11; re-export the model at opset 13 or later"),
+                e.getMessage());
+        assertTrue(!Files.exists(tmp.resolve("fpn.acdc.onnx")), "nothing written");
+    }
+
+    /**
+     * Split has a rule now: at opset 11 its sizes are an attribute, upgraded to its opset-13 input, and the
+     * model around it compresses exactly at full rank.
+     */
+    @Test
+    void splitFromOpset11IsUpgradedAndExact() {
         GraphBuilder b = GraphBuilder.create("split11");
         String h = conv3x3(b, 16);
         b.graph().nodes().add(new Node("split", "Split", List.of(h), List.of("s0", "s1"),
                 List.of(Attribute.ofInt("axis", 1), Attribute.ofInts("split", 6, 10))));
         String y = b.op("Concat", "cat", List.of("s1", "s0"), Attribute.ofInt("axis", 1));
+        String w = b.initializer("d.weight", new long[] {16, 16, 3, 3}, ModelGenerators.randn(new Random(4), 16 * 144, 0.1));
+        y = b.conv("d", y, w, null, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1});
         y = b.op("GlobalAveragePool", "pool", y);
         b.output(y, DataType.FLOAT, -1, 16, 1, 1);
-        AcdcException e = assertThrows(AcdcException.class, () -> compress(Model.of(b.graph(), 11), null,
-                new ArrayList<>()));
-        assertTrue(e.getMessage().startsWith("acdc writes opset 13, and at that opset ONNX Runtime cannot load the model"),
-                e.getMessage());
-        assertTrue(e.getMessage().endsWith("(Split) as they were at opset 11; re-export the model at opset 13 or later"),
-                e.getMessage());
-        assertTrue(!Files.exists(tmp.resolve("fpn.acdc.onnx")), "nothing written");
+        Model m = Model.of(b.graph(), 11);
+        byte[] original = OnnxModels.toBytes(m);
+        List<String> notes = new ArrayList<>();
+        CompressionJob.Outcome o = compress(m, "9", notes);
+        assertTrue(notes.stream().noneMatch(n -> n.startsWith("passing through")), notes.toString());
+        Node split = OnnxModels.fromBytes(o.bytes(), null).graph().nodes().stream().filter(n -> n.is("Split"))
+                .findFirst().orElseThrow();
+        assertEquals(2, split.inputs().size(), "the sizes are an input at opset 13");
+        long[] shape = {2, 3, 8, 8};
+        float[] x = Ort.randomInput(shape, 3);
+        assertTrue(Ort.maxAbsDiff(Ort.run(original, x, shape), Ort.run(o.bytes(), x, shape)) < 1e-4);
     }
 
     @Test

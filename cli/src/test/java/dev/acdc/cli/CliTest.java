@@ -57,6 +57,19 @@ class CliTest {
         }
     }
 
+    /**
+     * A CIFAR-10 binary file of {@code records} random images ({@code seed}) labelled 0..9 in turn: one label
+     * byte and 3 072 pixel bytes per record.
+     */
+    static java.nio.file.Path cifar(java.nio.file.Path file, int records, long seed) throws java.io.IOException {
+        byte[] b = new byte[records * 3073];
+        new java.util.Random(seed).nextBytes(b);
+        for (int i = 0; i < records; i++) {
+            b[i * 3073] = (byte) (i % 10);
+        }
+        return java.nio.file.Files.write(file, b);
+    }
+
     static Run run(String... args) {
         StringWriter o = new StringWriter();
         StringWriter e = new StringWriter();

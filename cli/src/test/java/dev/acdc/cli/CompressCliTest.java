@@ -44,12 +44,7 @@ class CompressCliTest {
     void targetSizeAllocatesAtomsAndSensitivityReportsCurves() throws Exception {
         Path model = tmp.resolve("tiny.onnx");
         OnnxModels.save(dev.acdc.testdata.TinyResNet.build(3), model, null);
-        byte[] b = new byte[40 * 3073];
-        new java.util.Random(4).nextBytes(b);
-        for (int i = 0; i < 40; i++) {
-            b[i * 3073] = (byte) (i % 10);
-        }
-        Path data = Files.write(tmp.resolve("calib.bin"), b);
+        Path data = CliTest.cifar(tmp.resolve("calib.bin"), 40, 4);
         Path out = tmp.resolve("tiny.budget.onnx");
         CliTest.Run c = run("compress", model.toString(), "-o", out.toString(), "--fit", "svd", "--target-size", "0.5",
                 "--calibration-data", "cifar10:" + data, "--calibration-images", "20");

@@ -98,12 +98,7 @@ class ExporterZooTest {
                     }
                 }
                 assertEquals(2, transposed);
-                byte[] images = new byte[64 * 3073];
-                new java.util.Random(1).nextBytes(images);
-                for (int k = 0; k < 64; k++) {
-                    images[k * 3073] = (byte) (k % 10);
-                }
-                Path data = Files.write(tmp.resolve("d32.bin"), images);
+                Path data = CliTest.cifar(tmp.resolve("d32.bin"), 64, 1);
                 Path ft = tmp.resolve("decoder.ft.onnx");
                 CliTest.Run t = run("compress", model.toString(), "--train-data", "cifar10:" + data, "--epochs", "1",
                         "-o", ft.toString());

@@ -21,13 +21,7 @@ class FinetuneCliTest {
     Path tmp;
 
     private Path cifar(String name, int records) throws Exception {
-        byte[] b = new byte[records * 3073];
-        Random r = new Random(records);
-        r.nextBytes(b);
-        for (int i = 0; i < records; i++) {
-            b[i * 3073] = (byte) (i % 10);
-        }
-        return Files.write(tmp.resolve(name), b);
+        return CliTest.cifar(tmp.resolve(name), records, records);
     }
 
     @Test

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
 import static dev.acdc.cli.CliTest.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -44,12 +43,7 @@ class OutputGuardTest {
     }
 
     private Path cifar(String name, int records) throws Exception {
-        byte[] b = new byte[records * 3073];
-        new Random(records).nextBytes(b);
-        for (int i = 0; i < records; i++) {
-            b[i * 3073] = (byte) (i % 10);
-        }
-        return Files.write(tmp.resolve(name), b);
+        return CliTest.cifar(tmp.resolve(name), records, records);
     }
 
     /** The four spellings of a file that already exists. */

@@ -26,12 +26,7 @@ class ReportSchemaTest {
     private Path compressedReport(String... extra) throws Exception {
         Path model = tmp.resolve("tiny.onnx");
         OnnxModels.save(dev.acdc.testdata.TinyResNet.build(3), model, null);
-        byte[] b = new byte[40 * 3073];
-        new java.util.Random(4).nextBytes(b);
-        for (int i = 0; i < 40; i++) {
-            b[i * 3073] = (byte) (i % 10);
-        }
-        Path data = Files.write(tmp.resolve("data.bin"), b);
+        Path data = CliTest.cifar(tmp.resolve("data.bin"), 40, 4);
         String[] args = {"compress", model.toString(), "-o", tmp.resolve("tiny.acdc.onnx").toString(),
             "--calibration-data", "cifar10:" + data, "--calibration-images", "20", "--eval-data", "cifar10:" + data};
         String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.Arrays.stream(extra))

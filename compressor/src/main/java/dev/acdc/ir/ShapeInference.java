@@ -262,11 +262,6 @@ public final class ShapeInference implements ShapeContext {
         rule.shape().infer(this, n);
     }
 
-    /** The values of {@code Slice}'s start..end by step on a dimension of size {@code dim}, clamped as ONNX does. */
-    public static long[] sliceRange(long start, long end, long step, long dim) {
-        return dev.acdc.ir.ops.TensorRules.sliceRange(start, end, step, dim);
-    }
-
     /** The tensor a Constant node produces (value, or the opset-12 value_* attributes). */
     public static Tensor constantValue(Node n) {
         String out = n.output(0);

@@ -571,7 +571,8 @@ public final class Quantizer {
 
     /**
      * An int8 weight for a compute node: the stored int8 initializer (or, for a computed kernel
-     * {@code computed}, a QuantizeLinear of it) and its DequantizeLinear; returns {dequantized output}.
+     * {@code computed}, a QuantizeLinear of it) and its DequantizeLinear; returns {dequantized output, the
+     * value holding its per-channel scales} (a stored vector, or computed from a computed kernel).
      */
     private static String[] int8Weight(Graph g, long opset, String w, QuantMath.PerChannel wq, long[] shape, int axis,
                                        String computed) {

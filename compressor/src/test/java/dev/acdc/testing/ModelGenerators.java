@@ -65,10 +65,7 @@ public final class ModelGenerators {
     public static Model withUpsample(int c, int s, int w, int classes, long seed, long opset) {
         Random r = new Random(seed);
         GraphBuilder b = GraphBuilder.create("fpn_like");
-        String x = b.input("input", DataType.FLOAT, -1, c, s, s);
-        String w0 = b.initializer("stem.weight", new long[] {w, c, 3, 3}, randn(r, w * c * 9, Math.sqrt(2.0 / (c * 9))));
-        String h = b.conv("stem", x, w0, null, 1, new long[] {2, 2}, new long[] {1, 1, 1, 1});
-        h = b.op("Relu", "stem_relu", h);
+        String h = strideTwoStem(b, r, c, s, w);
         String roi = b.initializer("up.roi", new long[] {0}, new float[0]);
         String scales = b.initializer("up.scales", new long[] {4}, new float[] {1, 1, 2, 2});
         b.graph().nodes().add(new dev.acdc.ir.Node("up", "Resize", List.of(h, roi, scales), List.of("up_out"),
@@ -94,10 +91,7 @@ public final class ModelGenerators {
     public static Model withTransposedConv(int c, int s, int w, int classes, int group, long seed) {
         Random r = new Random(seed);
         GraphBuilder b = GraphBuilder.create("decoder_like");
-        String x = b.input("input", DataType.FLOAT, -1, c, s, s);
-        String w0 = b.initializer("stem.weight", new long[] {w, c, 3, 3}, randn(r, w * c * 9, Math.sqrt(2.0 / (c * 9))));
-        String h = b.conv("stem", x, w0, null, 1, new long[] {2, 2}, new long[] {1, 1, 1, 1});
-        h = b.op("Relu", "stem_relu", h);
+        String h = strideTwoStem(b, r, c, s, w);
         int perGroup = w / group;
         String wt = b.initializer("up.weight", new long[] {w, perGroup, 3, 3},
                 randn(r, w * perGroup * 9, Math.sqrt(2.0 / (perGroup * 9))));
@@ -110,6 +104,14 @@ public final class ModelGenerators {
         h = b.conv("head", h, w2, null, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1});
         classifier(b, r, h, w, classes);
         return Model.of(b.graph(), 13);
+    }
+
+    /** The input [N, c, s, s], a 3x3 conv c→w of stride 2 named "stem" and its Relu. */
+    static String strideTwoStem(GraphBuilder b, Random r, int c, int s, int w) {
+        String x = b.input("input", DataType.FLOAT, -1, c, s, s);
+        String w0 = b.initializer("stem.weight", new long[] {w, c, 3, 3}, randn(r, w * c * 9, Math.sqrt(2.0 / (c * 9))));
+        String h = b.conv("stem", x, w0, null, 1, new long[] {2, 2}, new long[] {1, 1, 1, 1});
+        return b.op("Relu", "stem_relu", h);
     }
 
     /** GlobalAveragePool, Flatten and a Gemm from {@code w} channels to {@code classes}: the graph's output. */

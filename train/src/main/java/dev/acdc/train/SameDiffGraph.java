@@ -391,9 +391,7 @@ public final class SameDiffGraph {
                 long from = 0;
                 for (int i = 0; i < n.outputs().size(); i++) {
                     long size = shape(n.output(i))[axis];
-                    if (!n.output(i).isEmpty()) {
-                        values.put(n.output(i), channels(in(n, 0), axis, x.length, from, from + size));
-                    }
+                    values.put(n.output(i), channels(in(n, 0), axis, x.length, from, from + size));
                     from += size;
                 }
             }
@@ -703,7 +701,7 @@ public final class SameDiffGraph {
             if (step <= 0 || x[ax] < 0) {
                 throw new AcdcException("Slice with negative steps or on a symbolic axis is not supported for fine-tuning");
             }
-            long[] range = ShapeInference.sliceRange(starts[j], ends[j], step, x[ax]);
+            long[] range = dev.acdc.ir.ops.TensorRules.sliceRange(starts[j], ends[j], step, x[ax]);
             b[ax] = range[0];
             e[ax] = range[1];
             st[ax] = step;

@@ -205,8 +205,8 @@ final class CompressCommand implements Callable<Integer> {
         if (quantizeMode != null) {
             quantizeRequest = quantize.request(Quantizer.Mode.parse(quantizeMode));
         } else if (quantize.anyGiven()) {
-            throw new AcdcException("--calibration-method, --percentile, --quantize-exclude, --coefficient-scales and "
-                    + "--compact-names apply with --quantize only");
+            throw new AcdcException("--calibration-method, --percentile, --quantize-exclude, --coefficient-scales, "
+                    + "--compact-names and --local-functions apply with --quantize only");
         }
         CompressionJob.Calibration.check(calibrationImages, fitIterations);
         CompressionJob.Request.check(settings, fitMode, calibSpec != null, targetSize,

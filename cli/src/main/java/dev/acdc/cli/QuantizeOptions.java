@@ -41,9 +41,18 @@ final class QuantizeOptions {
                     + "Reports still name the layers as in the input.")
     boolean compactNames;
 
+    @Option(names = "--local-functions",
+            description = "Store each chain of nodes that repeats (a computed kernel's quantization chain, an "
+                    + "activation's QuantizeLinear/DequantizeLinear pair) once, as an ONNX model-local function "
+                    + "(IR version 8), called where it occurred. The graph is the same once inlined, which ONNX Runtime "
+                    + "does at load before it fuses the int8 kernels; a runtime that cannot read local functions "
+                    + "cannot load the file. With --compact-names, the smallest file.")
+    boolean localFunctions;
+
     /** Whether any option of this group was given (they apply with --quantize only). */
     boolean anyGiven() {
-        return method != null || exclude != null || percentile != null || coefficientScales != null || compactNames;
+        return method != null || exclude != null || percentile != null || coefficientScales != null || compactNames
+                || localFunctions;
     }
 
     @Option(names = "--quantize-exclude", paramLabel = "REGEX",
@@ -72,6 +81,6 @@ final class QuantizeOptions {
         }
         return new Quantization.Request(mode, RangeStatistics.Method.parse(method == null ? DEFAULT_METHOD : method),
                 p, x, Quantizer.CoefficientScales.parse(coefficientScales == null ? DEFAULT_COEFFICIENT_SCALES
-                : coefficientScales), compactNames);
+                : coefficientScales), compactNames, localFunctions);
     }
 }

@@ -88,6 +88,17 @@ class QuantizeCliTest {
                         + "'), full_check=True)"), "onnx.checker rejects the " + mode + " model");
             }
         }
+        // the smallest form: short names and local functions, smaller still, checked and said so
+        Path fn = tmp.resolve("gray.fn.onnx");
+        CliTest.Run small = run("quantize", model.toString(), "--mode", "int8", "--calibration-data", calib,
+                "--calibration-images", "20", "--compact-names", "--local-functions", "-o", fn.toString());
+        assertEquals(0, small.code(), small.err());
+        assertTrue(Files.size(fn) < Files.size(tmp.resolve("gray.int8.onnx")), Files.size(fn) + " bytes");
+        assertTrue(small.out().contains("model-local functions"), small.out());
+        if (CompressCliTest.python("import onnx") == 0) {
+            assertEquals(0, CompressCliTest.python("import onnx; m = onnx.load('" + fn + "'); assert len(m.functions) > 0; "
+                    + "onnx.checker.check_model(m, full_check=True)"), "onnx.checker rejects the model with functions");
+        }
         // the static mode without calibration images, an unknown mode or method, a bad percentile: exit 2,
         // nothing written
         byte[] before = Files.readAllBytes(model);

@@ -12,6 +12,7 @@ public final class Model {
     private final Map<String, String> metadata = new LinkedHashMap<>();
     private final Graph graph;
     private final Object source;
+    private boolean localFunctions;
 
     public Model(long irVersion, Map<String, Long> opsets, String producerName, String producerVersion,
                  Map<String, String> metadata, Graph graph, Object source) {
@@ -83,5 +84,19 @@ public final class Model {
 
     public Object source() {
         return source;
+    }
+
+    /**
+     * Whether the writer stores each chain of nodes that repeats (a computed kernel's chain, an activation's
+     * QuantizeLinear/DequantizeLinear pair) once, as an ONNX model-local function (IR version 8), and calls
+     * it where it occurred: a smaller file for runtimes that read local functions (ONNX Runtime inlines them
+     * at load). The graph itself is unchanged; reading the file back inlines the calls.
+     */
+    public boolean localFunctions() {
+        return localFunctions;
+    }
+
+    public void setLocalFunctions(boolean on) {
+        this.localFunctions = on;
     }
 }

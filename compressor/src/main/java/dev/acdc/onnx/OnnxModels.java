@@ -35,7 +35,8 @@ import java.util.Map;
 /**
  * Reads and writes ONNX model files. This package is the only place that sees protobuf types: callers
  * get and give a {@link Model}. Every element keeps the protobuf it was read from, so fields acdc does
- * not model (doc strings, unknown fields, functions, training info) survive a load → save round trip.
+ * not model (doc strings, unknown fields, training info) survive a load → save round trip. Calls of
+ * model-local functions are inlined when a model is read ({@link LocalFunctions}).
  */
 public final class OnnxModels {
     /** IR versions this reader accepts. */
@@ -153,7 +154,7 @@ public final class OnnxModels {
             throw new AcdcException("IR version " + ir + " is not supported (acdc reads IR versions " + MIN_IR + "-"
                     + MAX_IR + ")");
         }
-        return toModel(proto, baseDir);
+        return toModel(LocalFunctions.inline(proto), baseDir);
     }
 
     private static String firstLine(String s) {
@@ -388,7 +389,7 @@ public final class OnnxModels {
             b.addMetadataProps(StringStringEntryProto.newBuilder().setKey(e.getKey()).setValue(e.getValue()));
         }
         b.setGraph(toProto(m.graph()));
-        return b.build();
+        return m.localFunctions() ? LocalFunctions.outline(b.build()) : b.build();
     }
 
     private static GraphProto toProto(Graph g) {

@@ -55,7 +55,7 @@ class RoundTripTest {
         Model tiny = ModelGenerators.residual(3, 8, 4, 5, 1);
         ModelProto p = ModelProto.parseFrom(OnnxModels.toBytes(tiny));
         UnknownFieldSet extra = UnknownFieldSet.newBuilder()
-                .addField(25, UnknownFieldSet.Field.newBuilder().addLengthDelimited(ByteString.copyFromUtf8("fn")).build())
+                .addField(30, UnknownFieldSet.Field.newBuilder().addLengthDelimited(ByteString.copyFromUtf8("fn")).build())
                 .build();
         UnknownFieldSet nodeExtra = UnknownFieldSet.newBuilder()
                 .addField(99, UnknownFieldSet.Field.newBuilder().addVarint(42).build()).build();
@@ -73,7 +73,7 @@ class RoundTripTest {
         assertEquals("test", m.metadata().get("author"));
         ModelProto back = ModelProto.parseFrom(OnnxModels.toBytes(m));
         assertEquals(withExtras, back);
-        assertTrue(back.getUnknownFields().hasField(25));
+        assertTrue(back.getUnknownFields().hasField(30));
         assertEquals(42L, back.getGraph().getNode(0).getUnknownFields().getField(99).getVarintList().get(0));
         assertEquals("vi doc", back.getGraph().getValueInfo(0).getDocString());
     }

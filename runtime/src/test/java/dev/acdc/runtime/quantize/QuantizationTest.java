@@ -54,7 +54,7 @@ class QuantizationTest {
             Model m = c.m();
             Model prepared = Quantizer.prepare(m);
             Quantization.Outcome q = Quantization.run(m, new Quantization.Request(Quantizer.Mode.WEIGHTS,
-                    RangeStatistics.Method.MINMAX, Quantization.DEFAULT_PERCENTILE, null, c.scales(), false), null, x -> { });
+                    RangeStatistics.Method.MINMAX, Quantization.DEFAULT_PERCENTILE, null, c.scales(), false, false), null, x -> { });
             List<String> values = new ArrayList<>();
             List<Tensor> floats = new ArrayList<>();
             List<Tensor> scales = new ArrayList<>();
@@ -186,10 +186,11 @@ class QuantizationTest {
             }
             CalibrationImages im = images(48, 7);
             for (RangeStatistics.Method method : RangeStatistics.Method.values()) {
-                // the ACDC model with one scale per atom and short names: the reference reads whatever is written
+                // the ACDC model with one scale per atom, short names and local functions: ONNX Runtime runs the
+                // file with functions, the reference the graph read back (inlined)
                 Quantization.Outcome q = Quantization.run(m, new Quantization.Request(Quantizer.Mode.STATIC, method,
                         99.9, null, decomposed ? Quantizer.CoefficientScales.ATOM : Quantizer.CoefficientScales.ROW,
-                        decomposed), im, x -> { });
+                        decomposed, decomposed), im, x -> { });
                 long qdq = q.model().graph().nodes().stream().filter(n -> n.is("QuantizeLinear")).count();
                 assertTrue(qdq >= 5, "activations quantized: " + qdq);
                 assertTrue(q.model().graph().nodes().stream().noneMatch(n -> n.is("Relu")), "every ReLU folded");
@@ -242,9 +243,16 @@ class QuantizationTest {
                 m.setOpset(18); // the same operators mean the same there; ReduceMax takes its axes as an input
             }
             for (Quantizer.CoefficientScales scales : Quantizer.CoefficientScales.values()) {
+                boolean functions = (variant + scales.ordinal()) % 2 == 1; // each model and scale with and without
                 Quantization.Outcome q = Quantization.run(m, new Quantization.Request(Quantizer.Mode.STATIC,
-                        RangeStatistics.Method.MINMAX, 99.9, null, scales, decomposed), images(16, 3), x -> { });
+                        RangeStatistics.Method.MINMAX, 99.9, null, scales, decomposed, functions), images(16, 3), x -> { });
                 long convs = q.model().graph().nodes().stream().filter(n -> n.is("Conv")).count();
+                if (functions) {
+                    q.model().setLocalFunctions(false);
+                    long plain = OnnxModels.toBytes(q.model()).length;
+                    q.model().setLocalFunctions(true);
+                    assertTrue(OnnxModels.toBytes(q.model()).length < plain, "local functions make the file smaller");
+                }
                 java.nio.file.Path optimized = dir.resolve("optimized-" + variant + "-" + scales.id() + ".onnx");
                 try (ai.onnxruntime.OrtSession.SessionOptions o = new ai.onnxruntime.OrtSession.SessionOptions()) {
                     o.setOptimizationLevel(ai.onnxruntime.OrtSession.SessionOptions.OptLevel.EXTENDED_OPT);
@@ -255,7 +263,8 @@ class QuantizationTest {
                 for (Node n : OnnxModels.load(optimized).graph().nodes()) {
                     ops.merge(n.opType(), 1L, Long::sum);
                 }
-                String what = (decomposed ? "ACDC " : "dense ") + scales.id() + " opset " + q.model().opset() + ": " + ops;
+                String what = (decomposed ? "ACDC " : "dense ") + scales.id() + " opset " + q.model().opset()
+                        + (functions ? " with local functions" : "") + ": " + ops;
                 if (variant == 2) {
                     assertTrue(q.model().graph().nodes().stream().anyMatch(n -> n.is("ReduceMax") && n.inputs().size() == 2),
                             what + ": axes as an input");

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
   echo "Exit codes: 0 success; 1 a requested check failed; 2 bad input or option (one-line message,"
   echo "no stack trace unless \`--verbose\`); 3 internal error; 130 fine-tune stopped by Ctrl-C (checkpoint written). Outputs are written atomically, read back before they take their name, and never"
   echo "replace the input model."
-  for cmd in "" inspect compress finetune train validate bench bench-train make-testdata; do
+  for cmd in "" inspect compress sensitivity quantize finetune train validate bench bench-train make-testdata; do
     echo
     echo "## acdc ${cmd}"
     echo

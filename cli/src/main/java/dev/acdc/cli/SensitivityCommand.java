@@ -27,9 +27,10 @@ import java.util.concurrent.Callable;
 /** {@code acdc sensitivity}: how much each sharing set's compression costs the network's output. */
 @Command(name = "sensitivity", mixinStandardHelpOptions = true,
         description = {"For each sharing set and each candidate atom count, compress only that set (SVD fit, every "
-                + "other convolution dense) and measure the network's output on calibration images: mean "
-                + "KL(original || compressed) of the softmax and top-1 agreement with the original. The curves "
-                + "show where atoms matter; compress --target-size allocates atoms by them."})
+                + "other convolution dense, or with --in-context M every other set at M atoms) and measure the "
+                + "network's output on calibration images: mean KL(original || compressed) of the softmax and top-1 "
+                + "agreement with the original. The curves show where atoms matter; compress --target-size "
+                + "allocates atoms by the in-context ones."})
 final class SensitivityCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -63,6 +64,12 @@ final class SensitivityCommand implements Callable<Integer> {
             description = "Atom counts tried for 3x3 kernels (default ${DEFAULT-VALUE}; capped by each set's rank).")
     int[] candidates;
 
+    @Option(names = "--in-context", paramLabel = "M",
+            description = "Measure each set with every other set at M atoms instead of dense: the network's error "
+                    + "with that one set changed inside the compressed network, where errors compound (what "
+                    + "compress --target-size allocates by, with M the uniform count that fits the target).")
+    Integer inContext;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the curves as JSON.")
     Path json;
 
@@ -81,7 +88,10 @@ final class SensitivityCommand implements Callable<Integer> {
                 throw new AcdcException("--candidates must be atom counts of 1 or more, got " + c);
             }
         }
-        Settings settings = Settings.of(share, null, group, null, null);
+        if (inContext != null && inContext < 1) {
+            throw new AcdcException("--in-context must be an atom count of 1 or more, got " + inContext);
+        }
+        Settings settings = Settings.of(share, inContext == null ? null : inContext.toString(), group, null, null);
         new OutputGuard().reads(model).readsData(calibrationData).writes(json);
         err.println("acdc: loading " + model);
         dev.acdc.ir.Model m = OnnxModels.load(model);
@@ -91,10 +101,15 @@ final class SensitivityCommand implements Callable<Integer> {
             images = CalibrationImages.sample(ds, pre, calibrationImages, calibrationSeed);
         }
         err.println("acdc: calibration images: " + images.subset().describe());
-        List<Sensitivity.Curve> curves = Sensitivity.measure(m, settings, images, candidates, Interrupts.progress(err));
-        out.print(render(curves));
+        List<Sensitivity.Curve> curves = Sensitivity.measure(m, settings, images, candidates, inContext != null,
+                Interrupts.progress(err));
+        out.print(render(curves, inContext));
         if (json != null) {
-            Json.write(toJson(curves, images, settings), json);
+            Map<String, Object> j = toJson(curves, images, settings);
+            if (inContext != null) {
+                j.put("otherSetsAtoms", inContext);
+            }
+            Json.write(j, json);
             out.printf("wrote %s%n", json);
         }
         return 0;
@@ -102,6 +117,11 @@ final class SensitivityCommand implements Callable<Integer> {
 
     /** The table: one row per set, KL and agreement per atom count. */
     static String render(List<Sensitivity.Curve> curves) {
+        return render(curves, null);
+    }
+
+    /** The table; {@code context}: the other sets' atoms (null: dense), when the dense point is a column too. */
+    static String render(List<Sensitivity.Curve> curves, Integer context) {
         List<Integer> cols = new ArrayList<>();
         for (Sensitivity.Curve c : curves) {
             for (Sensitivity.Point p : c.points()) {
@@ -111,9 +131,12 @@ final class SensitivityCommand implements Callable<Integer> {
             }
         }
         cols.sort(null);
+        if (context != null) {
+            cols.add(Settings.DENSE);
+        }
         List<String> head = new ArrayList<>(List.of("set", "shape", "dense params"));
         for (int a : cols) {
-            head.add("m=" + a + " KL / agree");
+            head.add((a == Settings.DENSE ? "dense" : "m=" + a) + " KL / agree");
         }
         Table t = new Table(head.toArray(new String[0])).leftAligned(0, 1);
         for (Sensitivity.Curve c : curves) {
@@ -124,7 +147,8 @@ final class SensitivityCommand implements Callable<Integer> {
             }
             t.row((Object[]) row.toArray(new String[0]));
         }
-        return "sensitivity: network output with only that set compressed (SVD fit); KL(original || compressed), "
+        return "sensitivity: network output with " + (context == null ? "only that set compressed"
+                : "that set so and every other set at " + context + " atoms") + " (SVD fit); KL(original || compressed), "
                 + "top-1 agreement\n" + t;
     }
 

@@ -60,6 +60,12 @@ class CompressCliTest {
         var j = Json.mapper().readTree(json.toFile());
         assertTrue(j.get("sets").size() > 0);
         assertEquals("dense", j.get("sets").get(0).get("points").get(2).get("atoms").asText());
+        CliTest.Run ctx = run("sensitivity", model.toString(), "--calibration-data", "cifar10:" + data,
+                "--calibration-images", "20", "--candidates", "1,4", "--in-context", "2");
+        assertEquals(0, ctx.code(), ctx.err());
+        assertTrue(ctx.out().contains("every other set at 2 atoms") && ctx.out().contains("dense KL / agree"), ctx.out());
+        assertOneLineError(run("sensitivity", model.toString(), "--calibration-data", "cifar10:" + data,
+                "--in-context", "0"), 2, "--in-context must be an atom count");
         assertOneLineError(run("compress", model.toString(), "-o", tmp.resolve("x.onnx").toString(), "--target-size", "1.5",
                 "--calibration-data", "cifar10:" + data), 2, "--target-size must be a fraction");
         assertOneLineError(run("compress", model.toString(), "-o", tmp.resolve("x.onnx").toString(), "--target-size",

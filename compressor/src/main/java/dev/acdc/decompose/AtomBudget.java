@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * Per-set atom counts under a size budget: each sharing set has a measured curve of options (an atom
  * count, or dense), each with its parameter count and the error it adds to the network's output
- * (the sensitivity analysis measures it with only that set compressed); the allocation picks one
+ * (the sensitivity analysis measures it with that set changed, the others dense or at a uniform count); the allocation picks one
  * option per set to minimise the summed error — the predicted output error, taking the sets' errors
  * as additive — subject to the summed parameters staying within the budget.
  *

@@ -31,6 +31,11 @@ public record Settings(Scope share, int atoms, int group, ExportForm form, Patte
         return new Settings(share, atoms, group, form, exclude, allowNonfinite, setAtoms, id);
     }
 
+    /** These settings with {@code m} atoms for every set (0: each kernel size's default) and no per-set counts. */
+    public Settings withAtoms(int m) {
+        return new Settings(share, m, group, form, exclude, allowNonfinite, java.util.Map.of(), method);
+    }
+
     /** These settings with per-set atom counts ({@link #DENSE}: keep dense) replacing any before. */
     public Settings withSetAtoms(java.util.Map<String, Integer> perSet) {
         return new Settings(share, atoms, group, form, exclude, allowNonfinite,

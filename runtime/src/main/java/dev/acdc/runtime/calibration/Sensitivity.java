@@ -70,39 +70,48 @@ public final class Sensitivity {
     }
 
     /**
-     * Measures every set of the plan {@code settings} gives for {@code model} (which is not changed).
-     * {@code progress} gets a line per set.
+     * Measures every set of the plan {@code settings} gives for {@code model} (which is not changed), with
+     * every other set dense. {@code progress} gets a line per set.
      */
     public static List<Curve> measure(Model model, Settings settings, CalibrationImages images, int[] candidates3x3,
                                       Consumer<String> progress) {
-        byte[] originalBytes = OnnxModels.toBytes(model);
-        Model planned = OnnxModels.fromBytes(originalBytes, null);
-        PassManager.standard().run(planned);
-        Plan plan = DecompositionMethods.get(settings.method()).plan(planned, settings.withSetAtoms(Map.of()), line -> { });
-        float[] reference;
-        try (ModelIO io = new ModelIO(originalBytes, Sessions.Config.cpu(), s -> { })) {
-            reference = run(io, images);
-        }
+        return measure(model, settings, images, candidates3x3, false, progress);
+    }
+
+    /**
+     * As above; with {@code inContext} every other set keeps the atoms {@code settings} give it instead of
+     * staying dense, so each point is the network's error with that one set changed inside the compressed
+     * network — where the sets' errors compound, which curves measured alone miss — and the dense point
+     * is measured too.
+     */
+    public static List<Curve> measure(Model model, Settings settings, CalibrationImages images, int[] candidates3x3,
+                                      boolean inContext, Consumer<String> progress) {
+        return measure(new Evaluator(model, images), settings, candidates3x3, inContext, progress);
+    }
+
+    static List<Curve> measure(Evaluator eval, Settings settings, int[] candidates3x3, boolean inContext,
+                               Consumer<String> progress) {
+        Plan plan = eval.plan(settings);
         List<Curve> curves = new ArrayList<>();
         int k = 0;
         for (SharingSet set : plan.sets()) {
             k++;
             List<Point> points = new ArrayList<>();
-            for (int m : candidates(set, candidates3x3)) {
-                Map<String, Integer> only = new LinkedHashMap<>();
+            List<Integer> counts = new ArrayList<>(candidates(set, candidates3x3));
+            if (inContext) {
+                counts.add(Settings.DENSE);
+            }
+            for (int m : counts) {
+                Map<String, Integer> atoms = new LinkedHashMap<>();
                 for (SharingSet other : plan.sets()) {
-                    only.put(other.id(), other == set ? m : Settings.DENSE);
+                    atoms.put(other.id(), other == set ? m : inContext ? other.atoms() : Settings.DENSE);
                 }
-                Model work = OnnxModels.fromBytes(originalBytes, null);
-                Compressor.compress(work, settings.withSetAtoms(only), s -> { });
-                float[] y;
-                try (ModelIO io = new ModelIO(OnnxModels.toBytes(work), Sessions.Config.cpu(), s -> { })) {
-                    y = run(io, images);
-                }
-                double[] e = compare(reference, y, images.count());
+                double[] e = eval.error(settings.withSetAtoms(atoms));
                 points.add(new Point(m, AtomBudget.params(set, m), e[1], e[0]));
             }
-            points.add(new Point(Settings.DENSE, set.denseParams(), 0, 1));
+            if (!inContext) {
+                points.add(new Point(Settings.DENSE, set.denseParams(), 0, 1));
+            }
             List<String> convs = set.members().stream().map(c -> c.name()).toList();
             curves.add(new Curve(set.id(), set.shapeString(), convs, set.denseParams(), points));
             Point first = points.get(0);
@@ -110,6 +119,45 @@ public final class Sensitivity {
                     k, plan.sets().size(), set.id(), first.atoms(), first.kl(), 100 * first.agreement()));
         }
         return curves;
+    }
+
+    /**
+     * The network's output error, {agreement, mean KL}, against the original on the calibration images, of
+     * SVD-fit compressions of one model; equal settings are measured once.
+     */
+    static final class Evaluator {
+        private final byte[] original;
+        private final CalibrationImages images;
+        private final float[] reference;
+        private final Map<Settings, double[]> seen = new java.util.HashMap<>();
+
+        Evaluator(Model model, CalibrationImages images) {
+            this.original = OnnxModels.toBytes(model);
+            this.images = images;
+            try (ModelIO io = new ModelIO(original, Sessions.Config.cpu(), s -> { })) {
+                reference = run(io, images);
+            }
+        }
+
+        /** The sets {@code settings} make of the model. */
+        Plan plan(Settings settings) {
+            Model planned = OnnxModels.fromBytes(original, null);
+            PassManager.standard().run(planned);
+            return DecompositionMethods.get(settings.method()).plan(planned, settings.withSetAtoms(Map.of()), line -> { });
+        }
+
+        double[] error(Settings s) {
+            double[] e = seen.get(s);
+            if (e == null) {
+                Model work = OnnxModels.fromBytes(original, null);
+                Compressor.compress(work, s, x -> { });
+                try (ModelIO io = new ModelIO(OnnxModels.toBytes(work), Sessions.Config.cpu(), x -> { })) {
+                    e = compare(reference, run(io, images), images.count());
+                }
+                seen.put(s, e);
+            }
+            return e;
+        }
     }
 
     private static float[] run(ModelIO io, CalibrationImages images) {

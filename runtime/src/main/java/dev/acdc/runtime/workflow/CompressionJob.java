@@ -218,9 +218,8 @@ public final class CompressionJob {
                         Sensitivity.CANDIDATES_3X3, trainingBn, progress);
                 settings = plan.settings();
                 List<String> lines = new ArrayList<>();
-                lines.add(String.format(Locale.ROOT, "atom budget for --target-size %s (%,d bytes): "
-                        + "predicted KL %.3f (the sets' single-set errors summed)", r.targetSize(), plan.targetBytes(),
-                        plan.predictedKl()));
+                lines.add(String.format(Locale.ROOT, "atom budget for --target-size %s (%,d bytes): %s",
+                        r.targetSize(), plan.targetBytes(), plan.summary()));
                 for (String l : plan.planLines()) {
                     lines.add("atom budget: " + l);
                 }

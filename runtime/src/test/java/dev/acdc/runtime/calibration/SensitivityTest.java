@@ -25,45 +25,70 @@ class SensitivityTest {
     }
 
     /**
-     * Each point is the network with only that set compressed: recomputed independently (compress with the
-     * set's atoms and every other set dense, run it in ONNX Runtime, KL by plain loops); full rank is exact.
+     * Each point is the network with that set compressed so and every other set dense — or, in context, at
+     * the settings' 3 atoms: recomputed independently (compress, run it in ONNX Runtime, KL by plain loops);
+     * full rank is exact.
      */
     @Test
-    void pointsAreTheNetworkWithOnlyThatSetCompressed() {
+    void pointsAreTheNetworkWithThatSetCompressedSo() {
         Model m = ModelGenerators.residual(3, 8, 16, 5, 4);
         CalibrationImages im = images(24, 3);
-        Settings s = Settings.of("layer", null, "16", null, null); // one block per conv: 9 atoms are exact
-        List<Sensitivity.Curve> curves = Sensitivity.measure(m, s, im, new int[] {1, 3, 9}, x -> { });
-        assertEquals(2, curves.size(), "the two block convs (the stem's 3 input channels keep it dense)");
+        Settings s = Settings.of("layer", "3", "16", null, null); // one block per conv: 9 atoms are exact
         byte[] orig = OnnxModels.toBytes(m);
         float[] ref = run(orig, im);
-        for (Sensitivity.Curve c : curves) {
-            Sensitivity.Point last = c.points().get(c.points().size() - 1);
-            assertEquals(Settings.DENSE, last.atoms());
-            for (Sensitivity.Point p : c.points()) {
-                if (p.atoms() == Settings.DENSE) {
-                    continue;
-                }
-                Model w = OnnxModels.fromBytes(orig, null);
-                Map<String, Integer> only = new java.util.LinkedHashMap<>();
-                for (Sensitivity.Curve o : curves) {
-                    only.put(o.set(), o == c ? p.atoms() : Settings.DENSE);
-                }
-                Compressor.compress(w, s.withSetAtoms(only), x -> { });
-                float[] y = run(OnnxModels.toBytes(w), im);
-                double kl = 0;
-                int agree = 0;
-                for (int i = 0; i < im.count(); i++) {
-                    kl += klByHand(ref, y, i * 5, 5);
-                    agree += argmax(ref, i * 5) == argmax(y, i * 5) ? 1 : 0;
-                }
-                assertEquals(kl / im.count(), p.kl(), 1e-9, c.set() + " m=" + p.atoms());
-                assertEquals((double) agree / im.count(), p.agreement(), 1e-12);
-                if (p.atoms() >= 9) {
-                    assertTrue(p.kl() < 1e-6, c.set() + " at 9 atoms of one block is exact: " + p.kl());
+        for (boolean inContext : new boolean[] {false, true}) {
+            List<Sensitivity.Curve> curves = Sensitivity.measure(m, s, im, new int[] {1, 3, 9}, inContext, x -> { });
+            assertEquals(2, curves.size(), "the two block convs (the stem's 3 input channels keep it dense)");
+            for (Sensitivity.Curve c : curves) {
+                Sensitivity.Point last = c.points().get(c.points().size() - 1);
+                assertEquals(Settings.DENSE, last.atoms());
+                for (Sensitivity.Point p : c.points()) {
+                    if (p.atoms() == Settings.DENSE && !inContext) {
+                        assertEquals(0, p.kl());
+                        continue;
+                    }
+                    Model w = OnnxModels.fromBytes(orig, null);
+                    Map<String, Integer> only = new java.util.LinkedHashMap<>();
+                    for (Sensitivity.Curve o : curves) {
+                        only.put(o.set(), o == c ? p.atoms() : inContext ? 3 : Settings.DENSE);
+                    }
+                    Compressor.compress(w, s.withSetAtoms(only), x -> { });
+                    float[] y = run(OnnxModels.toBytes(w), im);
+                    double kl = 0;
+                    int agree = 0;
+                    for (int i = 0; i < im.count(); i++) {
+                        kl += klByHand(ref, y, i * 5, 5);
+                        agree += argmax(ref, i * 5) == argmax(y, i * 5) ? 1 : 0;
+                    }
+                    String what = c.set() + " m=" + p.atoms() + (inContext ? " in context" : "");
+                    assertEquals(kl / im.count(), p.kl(), 1e-9, what);
+                    assertEquals((double) agree / im.count(), p.agreement(), 1e-12, what);
+                    if (p.atoms() >= 9 && !inContext) {
+                        assertTrue(p.kl() < 1e-6, c.set() + " at 9 atoms of one block is exact: " + p.kl());
+                    }
+                    if (inContext) {
+                        assertTrue(p.kl() > 1e-4, what + ": the other set's error is in every point: " + p.kl());
+                    }
                 }
             }
         }
+    }
+
+    /** A measured rise with more atoms is noise: each option's error is the least of any no larger; ties go larger. */
+    @Test
+    void curvesAreMadeNonIncreasingAndTiesPreferTheLargerOption() {
+        List<dev.acdc.decompose.AtomBudget.Option> m = SizeTarget.monotone(List.of(
+                new dev.acdc.decompose.AtomBudget.Option(2, 200, 3.0),
+                new dev.acdc.decompose.AtomBudget.Option(1, 100, 4.0),
+                new dev.acdc.decompose.AtomBudget.Option(4, 400, 3.5),
+                new dev.acdc.decompose.AtomBudget.Option(Settings.DENSE, 900, 1.0)));
+        assertEquals(List.of(1, 2, 4, Settings.DENSE), m.stream().map(o -> o.atoms()).toList(), "ordered by size");
+        assertEquals(4.0, m.get(0).error(), 1e-6);
+        assertEquals(3.0, m.get(1).error(), 1e-6);
+        assertEquals(3.0, m.get(2).error(), 1e-6, "4 atoms measured 3.5, but 2 atoms already reach 3.0");
+        assertTrue(m.get(2).error() < m.get(1).error(), "of two equal errors the larger option is preferred");
+        Map<String, List<dev.acdc.decompose.AtomBudget.Option>> curves = Map.of("a", m);
+        assertEquals(4, dev.acdc.decompose.AtomBudget.allocate(curves, 450).get("a").atoms(), "the budget is spent");
     }
 
     /** --target-size on ResNet-20: the written file is within 2 % below the target. */
@@ -84,6 +109,12 @@ class SensitivityTest {
             Compressor.compress(w, r.settings(), x -> { });
             long bytes = OnnxModels.toBytes(w).length;
             assertEquals(r.svdBytes(), bytes, "the plan's size is what compress writes");
+            if (r.uniformBytes() <= f * input && r.uniformBytes() >= 0.98 * f * input) {
+                assertTrue(r.keptUniform() || r.agreement() > r.uniformAgreement() || r.agreement() == r.uniformAgreement()
+                        && r.kl() <= r.uniformKl(), f + ": the plan is no worse than the uniform count that fits: "
+                        + r.summary());
+                assertEquals(r.keptUniform() ? r.uniformBytes() : r.allocationBytes(), r.svdBytes());
+            }
             assertTrue(bytes <= f * input && bytes >= 0.98 * f * input,
                     f + ": " + bytes + " bytes for a target of " + (long) (f * input));
         }

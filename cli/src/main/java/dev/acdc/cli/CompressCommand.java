@@ -202,11 +202,14 @@ final class CompressCommand implements Callable<Integer> {
             throw new AcdcException("--filter-norm must be a finite norm, 0 (off) or more, got " + filterNorm);
         }
         Quantization.Request quantizeRequest = null;
+        dev.acdc.passes.FileEncoding encoding = dev.acdc.passes.FileEncoding.PLAIN;
         if (quantizeMode != null) {
             quantizeRequest = quantize.request(Quantizer.Mode.parse(quantizeMode));
-        } else if (quantize.anyGiven()) {
-            throw new AcdcException("--calibration-method, --percentile, --quantize-exclude, --coefficient-scales, "
-                    + "--compact-names and --local-functions apply with --quantize only");
+        } else if (quantize.anyInt8Given()) {
+            throw new AcdcException("--calibration-method, --percentile, --quantize-exclude and --coefficient-scales "
+                    + "apply with --quantize only");
+        } else {
+            encoding = new dev.acdc.passes.FileEncoding(quantize.compactNames, quantize.localFunctions);
         }
         CompressionJob.Calibration.check(calibrationImages, fitIterations);
         CompressionJob.Request.check(settings, fitMode, calibSpec != null, targetSize,
@@ -233,7 +236,7 @@ final class CompressCommand implements Callable<Integer> {
                     trainAll == null ? null : FineTuning.settings(trainAll, eval, pre, train, dataOptions, outs.model()),
                     quantizeRequest,
                     eval == null ? null : new CompressionJob.Evaluation(eval, pre, ValidationText.options(dataOptions)),
-                    shape, outs, Reports.provenance(spec, pre));
+                    shape, outs, Reports.provenance(spec, pre), encoding);
             o = CompressionJob.run(request, new CliListener(err).batch(train.batch));
         }
 

@@ -38,7 +38,8 @@ final class QuantizeOptions {
             description = "Give the written model's internal values short names and its nodes none (the inputs and "
                     + "outputs keep theirs), and leave out attributes that restate their operator's default (a Conv's group=1, "
                     + "unit strides): in a small int8 model the exporter's names take more bytes than the weights. "
-                    + "Reports still name the layers as in the input.")
+                    + "compress takes it without --quantize too (the float model). Reports still name the layers as "
+                    + "in the input.")
     boolean compactNames;
 
     @Option(names = "--local-functions",
@@ -46,13 +47,13 @@ final class QuantizeOptions {
                     + "activation's QuantizeLinear/DequantizeLinear pair) once, as an ONNX model-local function "
                     + "(IR version 8), called where it occurred. The graph is the same once inlined, which ONNX Runtime "
                     + "does at load before it fuses the int8 kernels; a runtime that cannot read local functions "
-                    + "cannot load the file. With --compact-names, the smallest file.")
+                    + "cannot load the file. With --compact-names, the smallest file; compress takes both without "
+                    + "--quantize too.")
     boolean localFunctions;
 
-    /** Whether any option of this group was given (they apply with --quantize only). */
-    boolean anyGiven() {
-        return method != null || exclude != null || percentile != null || coefficientScales != null || compactNames
-                || localFunctions;
+    /** Whether any option of this group that only int8 uses was given (not the file's names and functions). */
+    boolean anyInt8Given() {
+        return method != null || exclude != null || percentile != null || coefficientScales != null;
     }
 
     @Option(names = "--quantize-exclude", paramLabel = "REGEX",

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import static dev.acdc.cli.CliTest.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class QuantizeCliTest {
@@ -175,9 +176,22 @@ class QuantizeCliTest {
         CliTest.Run bad = run("compress", model.toString(), "--quantize", "int8", "-o", tmp.resolve("x.onnx").toString());
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--quantize int8 needs calibration images"), bad.err());
-        CliTest.Run stray = run("compress", model.toString(), "--compact-names", "-o", tmp.resolve("x.onnx").toString());
+        CliTest.Run stray = run("compress", model.toString(), "--coefficient-scales", "atom", "-o",
+                tmp.resolve("x.onnx").toString());
         assertEquals(2, stray.code());
         assertTrue(stray.err().contains("apply with --quantize only"), stray.err());
+        assertFalse(Files.exists(tmp.resolve("x.onnx")));
+        // the float ACDC model written with short names and local functions: smaller, checked, the same outputs
+        Path small = tmp.resolve("a.small.onnx");
+        CliTest.Run sm = run("compress", model.toString(), "--group", "8", "--compact-names", "--local-functions",
+                "-o", small.toString());
+        assertEquals(0, sm.code(), sm.err());
+        assertTrue(Files.size(small) < Files.size(acdc), Files.size(small) + " vs " + Files.size(acdc));
+        assertTrue(sm.out().contains("short internal names") && sm.out().contains("bytes saved"), sm.out());
+        long[] shape = {2, 1, 8, 8};
+        float[] x = dev.acdc.testing.Ort.randomInput(shape, 5);
+        assertArrayEquals(dev.acdc.testing.Ort.run(Files.readAllBytes(acdc), x, shape),
+                dev.acdc.testing.Ort.run(Files.readAllBytes(small), x, shape));
         // short names: the same model (checked in ONNX Runtime before the write), fewer bytes, the same interface
         Path full = tmp.resolve("a.full.onnx");
         Path compact = tmp.resolve("a.compact.onnx");

@@ -5,7 +5,7 @@ import dev.acdc.decompose.WeightRoles;
 import dev.acdc.ir.Model;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.passes.CompactNames;
-import dev.acdc.passes.Pass;
+import dev.acdc.passes.FileEncoding;
 import dev.acdc.passes.PassManager;
 import dev.acdc.passes.ShareEqualConstants;
 import dev.acdc.quantize.Quantizer;
@@ -129,12 +129,8 @@ public final class Quantization {
             }
         }
         // after the per-layer errors, which read the values by their names
-        List<Pass> tidy = new ArrayList<>(List.of(new dev.acdc.passes.CollapseReshapes(), new ShareEqualConstants()));
-        if (req.compactNames()) {
-            tidy.add(new CompactNames(Set.of(WeightRoles.KEY)));
-            tidy.add(new dev.acdc.passes.DropDefaultAttributes());
-        }
-        new PassManager(tidy).run(work);
+        new PassManager(List.of(new dev.acdc.passes.CollapseReshapes(), new ShareEqualConstants())).run(work);
+        new FileEncoding(req.compactNames(), false).apply(work);
         long plain = OnnxModels.toBytes(work).length;
         work.setLocalFunctions(true);
         long outlined = OnnxModels.toBytes(work).length;

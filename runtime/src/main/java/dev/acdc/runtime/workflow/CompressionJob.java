@@ -11,6 +11,7 @@ import dev.acdc.inspect.ModelSummary;
 import dev.acdc.ir.Model;
 import dev.acdc.util.AtomicFiles;
 import dev.acdc.onnx.OnnxModels;
+import dev.acdc.passes.FileEncoding;
 import dev.acdc.passes.NormalizeFilters;
 import dev.acdc.passes.PassManager;
 import dev.acdc.quantize.Quantizer;
@@ -109,10 +110,16 @@ public final class CompressionJob {
     public record Request(Path model, Settings settings, Fit fit, Calibration calibration, Double targetSize,
                           double filterNorm, FineTuneJob.Settings fineTune, Quantization.Request quantize,
                           Evaluation evaluation, long[] inputShape, OutputFiles.Outputs outputs,
-                          ReportSchema.Provenance provenance) {
+                          ReportSchema.Provenance provenance, FileEncoding encoding) {
         public Request {
             if (model == null || settings == null || fit == null || outputs == null) {
                 throw new IllegalArgumentException("model, settings, fit and outputs are required");
+            }
+            if (encoding == null) {
+                encoding = FileEncoding.PLAIN;
+            }
+            if (quantize != null && encoding.any()) {
+                throw new IllegalArgumentException("with int8 the encoding is the quantize request's");
             }
             if (provenance == null) {
                 provenance = ReportSchema.Provenance.of("Java API (CompressionJob)", null);
@@ -154,23 +161,29 @@ public final class CompressionJob {
             OutputGuard guard = new OutputGuard().reads(model);
             return new Request(model, settings, Fit.SVD, null, null, 0, null, null, null, null,
                     OutputFiles.Outputs.of(guard, output != null ? output : OutputFiles.compressedName(model), null),
-                    null);
+                    null, FileEncoding.PLAIN);
         }
 
         public Request withCalibration(Calibration c) {
             return new Request(model, settings, c == null ? Fit.SVD : Fit.OUTPUT, c, targetSize, filterNorm, fineTune,
-                    quantize, evaluation, inputShape, outputs, provenance);
+                    quantize, evaluation, inputShape, outputs, provenance, encoding);
         }
 
         /** Fine-tunes after the fit, filters scaled to norm 1 first (the command's default). */
         public Request withFineTune(FineTuneJob.Settings f) {
             return new Request(model, settings, fit, calibration, targetSize, f == null ? 0 : 1, f, quantize, evaluation,
-                    inputShape, outputs, provenance);
+                    inputShape, outputs, provenance, encoding);
         }
 
         public Request withEvaluation(Evaluation e) {
             return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, e,
-                    inputShape, outputs, provenance);
+                    inputShape, outputs, provenance, encoding);
+        }
+
+        /** Writes the float model with {@code e}'s names and functions (with int8, the quantize request's apply). */
+        public Request withEncoding(FileEncoding e) {
+            return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, evaluation,
+                    inputShape, outputs, provenance, e);
         }
     }
 
@@ -248,6 +261,16 @@ public final class CompressionJob {
             c.timings().put("finetune", (System.nanoTime() - tf) / 1e9);
         }
 
+        if (r.encoding().any()) {
+            long plain = OnnxModels.toBytes(c.model()).length;
+            r.encoding().apply(c.model());
+            long encoded = OnnxModels.toBytes(c.model()).length;
+            c.notes().add(String.format(Locale.ROOT, "%s%s: %,d bytes saved (%.1f %% of %,d)",
+                    r.encoding().compactNames() ? "short internal names, default attributes left out" : "",
+                    r.encoding().localFunctions() ? (r.encoding().compactNames() ? "; " : "")
+                            + "repeated node chains stored once as ONNX local functions (IR 8)" : "",
+                    plain - encoded, 100.0 * (plain - encoded) / plain, plain));
+        }
         byte[] floatBytes = OnnxModels.toBytes(c.model());
         Model written = c.model();
         Quantization.Outcome quantized = null;

@@ -1,0 +1,36 @@
+package dev.acdc.passes;
+
+import dev.acdc.decompose.WeightRoles;
+import dev.acdc.ir.Model;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * How a written model is encoded beyond its values — the options that make the file smaller without
+ * changing what it computes: {@code compactNames} gives the internal values short names and the nodes
+ * none ({@link CompactNames}; inputs, outputs and the weight roles follow) and leaves out attributes
+ * that restate their operator's default ({@link DropDefaultAttributes}); {@code localFunctions} has the
+ * writer store each repeated node chain once, as an ONNX model-local function
+ * ({@link Model#setLocalFunctions}).
+ */
+public record FileEncoding(boolean compactNames, boolean localFunctions) {
+    /** Names as read, no functions. */
+    public static final FileEncoding PLAIN = new FileEncoding(false, false);
+
+    /** Whether anything differs from {@link #PLAIN}. */
+    public boolean any() {
+        return compactNames || localFunctions;
+    }
+
+    /** Applies the encoding to {@code m} in place. */
+    public void apply(Model m) {
+        if (compactNames) {
+            List<Pass> passes = new ArrayList<>(List.of(new CompactNames(Set.of(WeightRoles.KEY)),
+                    new DropDefaultAttributes()));
+            new PassManager(passes).run(m);
+        }
+        m.setLocalFunctions(localFunctions);
+    }
+}

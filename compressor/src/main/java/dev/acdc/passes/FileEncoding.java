@@ -24,12 +24,22 @@ public record FileEncoding(boolean compactNames, boolean localFunctions) {
         return compactNames || localFunctions;
     }
 
+    /** What the encoding does, for a report line ("" for {@link #PLAIN}). */
+    public String describe() {
+        List<String> parts = new ArrayList<>();
+        if (compactNames) {
+            parts.add("short internal names, default attributes left out");
+        }
+        if (localFunctions) {
+            parts.add("repeated node chains stored once as ONNX local functions (IR 8)");
+        }
+        return String.join("; ", parts);
+    }
+
     /** Applies the encoding to {@code m} in place. */
     public void apply(Model m) {
         if (compactNames) {
-            List<Pass> passes = new ArrayList<>(List.of(new CompactNames(Set.of(WeightRoles.KEY)),
-                    new DropDefaultAttributes()));
-            new PassManager(passes).run(m);
+            new PassManager(List.of(new CompactNames(Set.of(WeightRoles.KEY)), new DropDefaultAttributes())).run(m);
         }
         m.setLocalFunctions(localFunctions);
     }

@@ -261,17 +261,14 @@ public final class CompressionJob {
             c.timings().put("finetune", (System.nanoTime() - tf) / 1e9);
         }
 
-        if (r.encoding().any()) {
-            long plain = OnnxModels.toBytes(c.model()).length;
-            r.encoding().apply(c.model());
-            long encoded = OnnxModels.toBytes(c.model()).length;
-            c.notes().add(String.format(Locale.ROOT, "%s%s: %,d bytes saved (%.1f %% of %,d)",
-                    r.encoding().compactNames() ? "short internal names, default attributes left out" : "",
-                    r.encoding().localFunctions() ? (r.encoding().compactNames() ? "; " : "")
-                            + "repeated node chains stored once as ONNX local functions (IR 8)" : "",
-                    plain - encoded, 100.0 * (plain - encoded) / plain, plain));
-        }
+        long plain = r.encoding().any() ? OnnxModels.toBytes(c.model()).length : 0;
+        r.encoding().apply(c.model());
         byte[] floatBytes = OnnxModels.toBytes(c.model());
+        if (r.encoding().any()) {
+            long saved = plain - floatBytes.length;
+            c.notes().add(String.format(Locale.ROOT, "%s: %,d bytes saved (%.1f %% of %,d)", r.encoding().describe(),
+                    saved, 100.0 * saved / plain, plain));
+        }
         Model written = c.model();
         Quantization.Outcome quantized = null;
         if (r.quantize() != null) {

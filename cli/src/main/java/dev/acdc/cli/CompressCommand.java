@@ -122,9 +122,11 @@ final class CompressCommand implements Callable<Integer> {
 
     @Option(names = "--target-size", paramLabel = "F",
             description = "Allocate atoms per sharing set (or keep a set dense) so that the output has at most F times "
-                    + "the input's bytes, minimising the output error predicted by a sensitivity analysis on the "
-                    + "calibration images (acdc sensitivity); needs --calibration-data or --train-data. --atoms is then "
-                    + "ignored; the plan is printed and in the report.")
+                    + "the input's bytes, minimising the summed SVD error of the convolutions (each relative to its "
+                    + "kernel); the allocation is then compared with the largest uniform --atoms that fits, under the "
+                    + "run's fit, on the calibration images, and the uniform one is kept if it agrees with the original "
+                    + "as often. Needs --calibration-data or --train-data. --atoms is then ignored; the plan is printed "
+                    + "and in the report (acdc sensitivity measures each set's effect on the output).")
     Double targetSize;
 
     @Option(names = "--filter-norm", paramLabel = "R", defaultValue = "1",

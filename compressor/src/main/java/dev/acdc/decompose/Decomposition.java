@@ -68,7 +68,7 @@ public final class Decomposition {
     }
 
     /** Copies conv {@code cp}'s blocks into columns [col, col + S·k) of M; returns the next column. */
-    private static int gather(ConvPlan cp, float[] w, double[] m, int c, int col, SharingSet s) {
+    static int gather(ConvPlan cp, float[] w, double[] m, int c, int col, SharingSet s) {
         int k = s.kh * s.kw;
         long in = cp.inPerGroup;
         for (int bo = 0; bo < cp.nbo(); bo++) {

@@ -123,17 +123,24 @@ public final class Sensitivity {
 
     /**
      * The network's output error, {agreement, mean KL}, against the original on the calibration images, of
-     * SVD-fit compressions of one model; equal settings are measured once.
+     * compressions of one model (SVD fit, or refined by a given fit); equal settings are measured once.
      */
     static final class Evaluator {
         private final byte[] original;
         private final CalibrationImages images;
         private final float[] reference;
+        private final dev.acdc.decompose.Refinement fit;
         private final Map<Settings, double[]> seen = new java.util.HashMap<>();
 
         Evaluator(Model model, CalibrationImages images) {
+            this(model, images, null);
+        }
+
+        /** With {@code fit} (null: the SVD fit alone) refining every compression that is measured. */
+        Evaluator(Model model, CalibrationImages images, dev.acdc.decompose.Refinement fit) {
             this.original = OnnxModels.toBytes(model);
             this.images = images;
+            this.fit = fit;
             try (ModelIO io = new ModelIO(original, Sessions.Config.cpu(), s -> { })) {
                 reference = run(io, images);
             }
@@ -150,7 +157,7 @@ public final class Sensitivity {
             double[] e = seen.get(s);
             if (e == null) {
                 Model work = OnnxModels.fromBytes(original, null);
-                Compressor.compress(work, s, x -> { });
+                Compressor.compress(work, s, x -> { }, fit);
                 try (ModelIO io = new ModelIO(OnnxModels.toBytes(work), Sessions.Config.cpu(), x -> { })) {
                     e = compare(reference, run(io, images), images.count());
                 }

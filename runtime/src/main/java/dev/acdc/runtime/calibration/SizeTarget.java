@@ -3,9 +3,15 @@ package dev.acdc.runtime.calibration;
 import dev.acdc.AcdcException;
 import dev.acdc.decompose.AtomBudget;
 import dev.acdc.decompose.Compressor;
+import dev.acdc.decompose.DecompositionMethods;
+import dev.acdc.decompose.Plan;
+import dev.acdc.decompose.Refinement;
 import dev.acdc.decompose.Settings;
+import dev.acdc.decompose.SharingSet;
+import dev.acdc.decompose.WeightCurves;
 import dev.acdc.ir.Model;
 import dev.acdc.onnx.OnnxModels;
+import dev.acdc.passes.PassManager;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,49 +20,51 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * {@code --target-size F}: per-set atom counts (or dense) for an output of at most F × the input's bytes
- * that minimise the output error. The plan starts from the <em>uniform</em> count that fits the target
- * best (the largest of the candidates whose SVD-fit file is within it), measures each set's
- * {@link Sensitivity} curve with every other set at that count (in context: the sets' errors compound,
- * and a set measured alone looks harmless where it is not), and {@link AtomBudget} allocates a parameter
- * budget over those curves; the budget is then corrected by the bytes an SVD-fit compression with that
- * allocation actually writes (graph overhead, shared tensors) until the written size is within
- * {@value #TOLERANCE_PCT} % below the target, or no allocation changes. Last, the allocation's own
- * network error is measured; when the uniform count meets the size as well and agrees with the original
- * on at least as many calibration images (KL on a tie), the uniform allocation is kept.
+ * {@code --target-size F}: per-set atom counts (or dense) for an output of at most F × the input's bytes.
+ * The allocation minimises the summed {@link WeightCurves weight error} of the sets (each conv's SVD-fit
+ * error relative to its kernel, one SVD per set giving every atom count from 1 to the largest still
+ * smaller than dense, no data needed) with {@link AtomBudget}; the budget is then corrected by the bytes
+ * an SVD-fit compression with that allocation actually writes (graph overhead, shared tensors) until the
+ * written size is within {@value #TOLERANCE_PCT} % below the target, or no allocation changes. Last, on
+ * the calibration images, the allocation's network error is compared in ONNX Runtime with that of the
+ * largest uniform count that fits: when the uniform one is within the same {@value #TOLERANCE_PCT} % of
+ * the target and agrees with the original on at least as many images (KL on a tie), it is kept instead.
+ *
+ * <p>Why weights and not the measured output curves of {@link Sensitivity}: on ResNet-20 at uniform 6
+ * atoms' size the knapsack over in-context KL curves agreed with the original on fewer calibration
+ * images than uniform (11.9 against 17.0 %), the weight-error one on more (docs/results.md): the SVD-fit
+ * network is near chance there, so its output error is dominated by a few saturated images and says
+ * little about which set deserves the atoms, while each conv's own error does.
  */
 public final class SizeTarget {
     static final double TOLERANCE_PCT = 2;
     private static final int ROUNDS = 16;
 
     /**
-     * The allocation: settings to compress with, each set's option, the measured curves (each set's
-     * points with the other sets at {@code uniformAtoms}), the sizes, the network KL of the allocation and
-     * of the uniform count on the calibration images, and whether the uniform one was kept.
+     * The allocation: settings to compress with, each set's option with its weight error, the sets'
+     * convolution counts, the sizes, the network KL and agreement of the allocation and of the uniform
+     * count on the calibration images, and whether the uniform one was kept.
      */
-    public record Result(Settings settings, Map<String, AtomBudget.Option> choice, List<Sensitivity.Curve> curves,
-                         long targetBytes, long svdBytes, long allocationBytes, double kl, double agreement,
-                         int uniformAtoms, long uniformBytes, double uniformKl, double uniformAgreement,
-                         boolean keptUniform) {
-        /** One line per set: what it got and why (the network's error with that set so, the others uniform). */
+    public record Result(Settings settings, Map<String, AtomBudget.Option> choice, Map<String, Integer> convs,
+                         Map<String, Long> denseParams, long targetBytes, long svdBytes, long allocationBytes,
+                         double kl, double agreement, int uniformAtoms, long uniformBytes, double uniformKl,
+                         double uniformAgreement, boolean keptUniform, String judgedBy) {
+        /** One line per set: what it got and the weight error that bought. */
         public List<String> planLines() {
             List<String> lines = new ArrayList<>();
-            for (Sensitivity.Curve c : curves) {
-                AtomBudget.Option o = choice.get(c.set());
-                Sensitivity.Point p = c.points().stream().filter(q -> q.atoms() == o.atoms()).findFirst().orElseThrow();
-                lines.add(String.format(java.util.Locale.ROOT, "%s: %s, %,d of %,d dense params, KL %.3f "
-                                + "(agreement %.0f %%) with this set so and the others at %d atoms", c.set(),
-                        o.atoms() == Settings.DENSE ? "dense" : o.atoms() + " atoms", o.params(), c.denseParams(),
-                        p.kl(), 100 * p.agreement(), uniformAtoms));
-            }
+            choice.forEach((set, o) -> lines.add(String.format(java.util.Locale.ROOT,
+                    "%s: %s, %,d of %,d dense params, weight error %.3f (squared, relative, summed over %d conv(s))",
+                    set, o.atoms() == Settings.DENSE ? "dense" : o.atoms() + " atoms", o.params(), denseParams.get(set),
+                    Math.max(0, o.error()), convs.get(set))));
             return lines;
         }
 
         /** The decision in one line. */
         public String summary() {
             return String.format(java.util.Locale.ROOT, "per-set atoms: agreement %.1f %%, KL %.3f on the calibration "
-                            + "images, %,d bytes (SVD fit); uniform %d atoms: agreement %.1f %%, KL %.3f, %,d bytes; %s",
-                    100 * agreement, kl, allocationBytes, uniformAtoms, 100 * uniformAgreement, uniformKl, uniformBytes,
+                            + "images (%s), %,d bytes (SVD fit); uniform %d atoms: agreement %.1f %%, KL %.3f, %,d bytes; %s",
+                    100 * agreement, kl, judgedBy, allocationBytes, uniformAtoms, 100 * uniformAgreement, uniformKl,
+                    uniformBytes,
                     keptUniform ? "kept uniform (the per-set allocation was no better)" : "kept the per-set atoms");
         }
     }
@@ -66,19 +74,22 @@ public final class SizeTarget {
 
     /**
      * Plans the allocation for {@code model} (not changed), whose file has {@code inputBytes}, at
-     * {@code fraction} of that size.
+     * {@code fraction} of that size; {@code candidates} are the uniform counts tried for the comparison.
      */
     public static Result plan(Model model, long inputBytes, double fraction, Settings settings, CalibrationImages images,
                               int[] candidates, Consumer<String> progress) {
-        return plan(model, inputBytes, fraction, settings, images, candidates, false, progress);
+        return plan(model, inputBytes, fraction, settings, images, candidates, false, null, progress);
     }
 
     /**
      * As above; with {@code trainingBatchNorm} the sizes are those a fine-tune with training-mode BN
-     * writes (its BNs, folded after shared kernels, become a per-channel scale and shift per conv).
+     * writes (its BNs, folded after shared kernels, become a per-channel scale and shift per conv), and
+     * with {@code fit} (null: the SVD fit) the allocation and the uniform count are compared as that fit
+     * leaves them — the fit the run uses, since an SVD-fit network at chance tells two allocations apart
+     * by nothing but noise.
      */
     public static Result plan(Model model, long inputBytes, double fraction, Settings settings, CalibrationImages images,
-                              int[] candidates, boolean trainingBatchNorm, Consumer<String> progress) {
+                              int[] candidates, boolean trainingBatchNorm, Refinement fit, Consumer<String> progress) {
         if (!(fraction > 0 && fraction <= 1)) {
             throw new AcdcException("--target-size must be a fraction of the input's bytes in (0, 1], got " + fraction);
         }
@@ -99,16 +110,20 @@ public final class SizeTarget {
             uniformBytes = b;
         }
         Settings base = settings.withAtoms(uniform);
-        progress.accept(String.format(java.util.Locale.ROOT, "size target: uniform %d atoms writes %,d bytes "
-                + "(target %,d); each set measured with the others at %d", uniform, uniformBytes, target, uniform));
-        Sensitivity.Evaluator eval = new Sensitivity.Evaluator(model, images);
-        List<Sensitivity.Curve> curves = Sensitivity.measure(eval, base, candidates, true, progress);
-        Map<String, List<AtomBudget.Option>> options = new LinkedHashMap<>();
+        Model planned = OnnxModels.fromBytes(bytes, null);
+        PassManager.standard().run(planned);
+        Plan p = DecompositionMethods.get(base.method()).plan(planned, base.withSetAtoms(Map.of()), line -> { });
+        Map<String, List<AtomBudget.Option>> options = WeightCurves.of(p, planned.graph());
+        Map<String, Integer> convs = new LinkedHashMap<>();
+        Map<String, Long> dense = new LinkedHashMap<>();
         long denseParams = 0;
-        for (Sensitivity.Curve c : curves) {
-            options.put(c.set(), monotone(c.options()));
-            denseParams += c.denseParams();
+        for (SharingSet s : p.sets()) {
+            convs.put(s.id(), s.members().size());
+            dense.put(s.id(), s.denseParams());
+            denseParams += s.denseParams();
         }
+        progress.accept(String.format(java.util.Locale.ROOT, "size target: %,d bytes; weight-error curves of %d "
+                + "set(s); uniform %d atoms writes %,d bytes", target, options.size(), uniform, uniformBytes));
         // everything but the decomposable kernels, as a first guess of what the budget does not cover
         long fixed = bytes.length - 4 * denseParams;
         long budget = (aim - fixed) / 4;
@@ -148,43 +163,29 @@ public final class SizeTarget {
             throw new AcdcException(String.format(java.util.Locale.ROOT, "--target-size %.3g: the smallest allocation "
                     + "found writes %,d bytes, more than the %,d asked for", fraction, written, target));
         }
-        Map<String, AtomBudget.Option> uniformChoice = new LinkedHashMap<>();
-        for (Sensitivity.Curve c : curves) {
-            int m = Math.min(uniform, c.points().stream().mapToInt(Sensitivity.Point::atoms).max().orElse(uniform));
-            uniformChoice.put(c.set(), c.options().stream().filter(o -> o.atoms() == m).findFirst()
-                    .orElse(c.options().get(0)));
-        }
+        Sensitivity.Evaluator eval = new Sensitivity.Evaluator(model, images, fit);
+        String how = fit == null ? "SVD fit" : "output fit";
+        progress.accept("size target: the allocation and uniform " + uniform + " atoms (" + how
+                + ") on the calibration images");
         double[] e = eval.error(base.withSetAtoms(atoms(best)));
-        double[] u = eval.error(base.withSetAtoms(atoms(uniformChoice)));
+        double[] u = eval.error(base);
         // agreement first (top-1 is what it predicts), KL on a tie
         boolean uniformBetter = u[0] > e[0] || (u[0] == e[0] && u[1] <= e[1]);
         boolean keepUniform = uniformBytes <= aim && uniformBytes >= aim * (1 - TOLERANCE_PCT / 100) && uniformBetter;
-        Map<String, AtomBudget.Option> kept = keepUniform ? uniformChoice : best;
-        Result r = new Result(base.withSetAtoms(atoms(kept)), kept, curves, target,
+        Map<String, AtomBudget.Option> kept = best;
+        if (keepUniform) {
+            kept = new LinkedHashMap<>();
+            for (SharingSet s : p.sets()) {
+                int m = Math.min(uniform, s.maxAtoms());
+                kept.put(s.id(), options.get(s.id()).stream().filter(o -> o.atoms() == m).findFirst()
+                        .orElse(new AtomBudget.Option(m, AtomBudget.params(s, m), Double.NaN)));
+            }
+        }
+        Result r = new Result(keepUniform ? base : base.withSetAtoms(atoms(kept)), kept, convs, dense, target,
                 keepUniform ? uniformBytes : bestWritten, bestWritten, e[1], e[0], uniform, uniformBytes, u[1], u[0],
-                keepUniform);
+                keepUniform, how);
         progress.accept("size target: " + r.summary());
         return r;
-    }
-
-    /**
-     * The options with each error replaced by the least error of any option no larger: more atoms cannot
-     * fit worse than fewer (the SVD fit of m+1 atoms contains that of m), so a rise is measurement noise,
-     * which a saturated network output has plenty of; of options the curve then rates equal, the larger
-     * is preferred by a tiny margin, so the budget is spent rather than left over.
-     */
-    static List<AtomBudget.Option> monotone(List<AtomBudget.Option> options) {
-        List<AtomBudget.Option> byParams = new ArrayList<>(options);
-        byParams.sort(java.util.Comparator.comparingLong(AtomBudget.Option::params));
-        long most = byParams.get(byParams.size() - 1).params();
-        List<AtomBudget.Option> out = new ArrayList<>();
-        double least = Double.POSITIVE_INFINITY;
-        for (AtomBudget.Option o : byParams) {
-            least = Math.min(least, o.error());
-            double tie = 1e-9 * (1 + Math.abs(least)) * o.params() / Math.max(1, most);
-            out.add(new AtomBudget.Option(o.atoms(), o.params(), least - tie));
-        }
-        return out;
     }
 
     private static Map<String, Integer> atoms(Map<String, AtomBudget.Option> choice) {

@@ -225,10 +225,13 @@ public final class CompressionJob {
             Validator.checkImagesFit(OutputFiles.declaredInput(m, before), cal.data(), cal.pre());
             images = CalibrationImages.sample(cal.data(), cal.pre(), cal.images(), cal.seed());
             listener.note("calibration images: " + images.subset().describe() + " of " + cal.data().describe());
+            if (r.fit() == Fit.OUTPUT) {
+                fitter = new OutputFitter(images, 64, cal.iterations(), cal.matchSum());
+            }
             if (r.targetSize() != null) {
-                listener.note("sensitivity analysis for --target-size " + r.targetSize());
+                listener.note("atom budget for --target-size " + r.targetSize());
                 SizeTarget.Result plan = SizeTarget.plan(m, originalBytes.length, r.targetSize(), settings, images,
-                        Sensitivity.CANDIDATES_3X3, trainingBn, progress);
+                        Sensitivity.CANDIDATES_3X3, trainingBn, fitter, progress);
                 settings = plan.settings();
                 List<String> lines = new ArrayList<>();
                 lines.add(String.format(Locale.ROOT, "atom budget for --target-size %s (%,d bytes): %s",
@@ -240,9 +243,6 @@ public final class CompressionJob {
                 for (String l : lines) {
                     listener.note(l);
                 }
-            }
-            if (r.fit() == Fit.OUTPUT) {
-                fitter = new OutputFitter(images, 64, cal.iterations(), cal.matchSum());
             }
         }
         if (trainingBn && r.filterNorm() > 0) {

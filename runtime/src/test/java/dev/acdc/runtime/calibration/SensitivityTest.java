@@ -74,23 +74,6 @@ class SensitivityTest {
         }
     }
 
-    /** A measured rise with more atoms is noise: each option's error is the least of any no larger; ties go larger. */
-    @Test
-    void curvesAreMadeNonIncreasingAndTiesPreferTheLargerOption() {
-        List<dev.acdc.decompose.AtomBudget.Option> m = SizeTarget.monotone(List.of(
-                new dev.acdc.decompose.AtomBudget.Option(2, 200, 3.0),
-                new dev.acdc.decompose.AtomBudget.Option(1, 100, 4.0),
-                new dev.acdc.decompose.AtomBudget.Option(4, 400, 3.5),
-                new dev.acdc.decompose.AtomBudget.Option(Settings.DENSE, 900, 1.0)));
-        assertEquals(List.of(1, 2, 4, Settings.DENSE), m.stream().map(o -> o.atoms()).toList(), "ordered by size");
-        assertEquals(4.0, m.get(0).error(), 1e-6);
-        assertEquals(3.0, m.get(1).error(), 1e-6);
-        assertEquals(3.0, m.get(2).error(), 1e-6, "4 atoms measured 3.5, but 2 atoms already reach 3.0");
-        assertTrue(m.get(2).error() < m.get(1).error(), "of two equal errors the larger option is preferred");
-        Map<String, List<dev.acdc.decompose.AtomBudget.Option>> curves = Map.of("a", m);
-        assertEquals(4, dev.acdc.decompose.AtomBudget.allocate(curves, 450).get("a").atoms(), "the budget is spent");
-    }
-
     /** --target-size on ResNet-20: the written file is within 2 % below the target. */
     @Test
     void sizeTargetIsMetWithinTwoPercent() throws Exception {

@@ -71,6 +71,10 @@ public final class Main {
         } catch (Error e) {
             err.println("acdc: internal error: " + e);
             return AcdcException.INTERNAL;
+        } finally {
+            // a command's last print() (no newline, so no auto-flush) must reach the terminal before exit
+            out.flush();
+            err.flush();
         }
     }
 

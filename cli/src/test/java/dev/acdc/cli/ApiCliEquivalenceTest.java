@@ -26,11 +26,9 @@ class ApiCliEquivalenceTest {
 
     @Test
     void theCommandAndTheApiWriteByteIdenticalModels() throws Exception {
-        Path root = Path.of("").toAbsolutePath();
-        Path dir = (Files.isDirectory(root.resolve("testdata")) ? root : root.getParent()).resolve("testdata");
+        Path dir = CliTest.testdata();
         Path model = dir.resolve("fmnist-resnet14.onnx");
-        String trainSpec = "idx:" + dir.resolve("fmnist-train5k-images-idx3-ubyte.gz") + ","
-                + dir.resolve("fmnist-train5k-labels-idx1-ubyte.gz");
+        String trainSpec = CliTest.fmnistTrain();
         String testSpec = "idx:" + dir.resolve("fmnist-test2k-images-idx3-ubyte.gz") + ","
                 + dir.resolve("fmnist-test2k-labels-idx1-ubyte.gz");
         Path viaCli = tmp.resolve("cli.onnx");

@@ -70,10 +70,25 @@ class CliTest {
         return java.nio.file.Files.write(file, b);
     }
 
+    /** The repository's testdata/ folder, from the module or the repository root. */
+    static Path testdata() {
+        Path root = Path.of("").toAbsolutePath();
+        return (java.nio.file.Files.isDirectory(root.resolve("testdata")) ? root : root.getParent()).resolve("testdata");
+    }
+
+    /** The Fashion-MNIST training subset in testdata/ as an idx data spec. */
+    static String fmnistTrain() {
+        Path dir = testdata();
+        return "idx:" + dir.resolve("fmnist-train5k-images-idx3-ubyte.gz") + ","
+                + dir.resolve("fmnist-train5k-labels-idx1-ubyte.gz");
+    }
+
     static Run run(String... args) {
         StringWriter o = new StringWriter();
         StringWriter e = new StringWriter();
-        int code = Main.run(new PrintWriter(o, true), new PrintWriter(e, true), args);
+        // buffered like System.out, so output a command leaves unflushed is missing here too
+        int code = Main.run(new PrintWriter(new java.io.BufferedWriter(o), true),
+                new PrintWriter(new java.io.BufferedWriter(e), true), args);
         return new Run(code, o.toString(), e.toString());
     }
 

@@ -60,7 +60,11 @@ public final class CompactExporter {
             }
             float[] bias = d.bias(cp);
             if (bias != null) {
-                String biasName = "acdc/" + cp.name() + "/bias";
+                // the fitted bias replaces the conv's own where no other node reads it: same name, same bytes
+                // as the SVD fit's file (a size plan made with the SVD fit stays exact); else a new tensor
+                String own = cp.node().inputs().size() > 2 ? cp.node().inputs().get(2) : "";
+                boolean reuse = !own.isEmpty() && g.initializer(own) != null && g.consumers(own).size() == 1;
+                String biasName = reuse ? own : "acdc/" + cp.name() + "/bias";
                 g.putInitializer(Tensor.ofFloats(biasName, new long[] {bias.length}, bias));
                 cp.node().setOrAddInput(2, biasName);
             }

@@ -116,18 +116,30 @@ public final class Trainer {
             foldBatchNorm(student);
         }
         // the file says it was fine-tuned, on what and how (the exporter's and the fit's keys stay)
+        student.metadata().put(RECORD_KEY, record(data.describe(), o, run.bestEpoch, run.step));
+        return new Result(run.records(), run.bestEpoch, run.step, run.seconds, run.imagesPerSecond, backend.describe());
+    }
+
+    /** The metadata key of the fine-tune's record in the written model. */
+    public static final String RECORD_KEY = "acdc.finetuned";
+
+    /**
+     * The fine-tune's record: the data (as described), the epochs, the epoch kept, the steps taken, the loss,
+     * the optimizer, the BatchNormalization mode and what was trained. A size plan made before the run
+     * writes it with upper bounds for the two counts to know the bytes it will take.
+     */
+    public static String record(String data, TrainOptions o, int keptEpoch, long steps) {
         Map<String, Object> meta = new java.util.LinkedHashMap<>();
-        meta.put("data", data.describe());
+        meta.put("data", data);
         meta.put("epochs", o.epochs());
-        meta.put("keptEpoch", run.bestEpoch);
-        meta.put("steps", run.step);
+        meta.put("keptEpoch", keptEpoch);
+        meta.put("steps", steps);
         meta.put("loss", o.kdWeight() > 0 ? "distillation from the teacher (T " + o.temperature() + ", weight "
                 + o.kdWeight() + ") + cross-entropy (weight " + o.ceWeight() + ")" : "cross-entropy on labels");
         meta.put("optimizer", TrainOptions.spell(o.optimizer()) + " lr " + o.lr() + " " + TrainOptions.spell(o.schedule()));
         meta.put("batchNorm", TrainOptions.spell(o.batchNorm()));
         meta.put("trained", TrainOptions.spell(o.train()));
-        student.metadata().put("acdc.finetuned", dev.acdc.util.Json.compact(meta));
-        return new Result(run.records(), run.bestEpoch, run.step, run.seconds, run.imagesPerSecond, backend.describe());
+        return dev.acdc.util.Json.compact(meta);
     }
 
     private static TrainingLoop.Listener progress(Listener l) {

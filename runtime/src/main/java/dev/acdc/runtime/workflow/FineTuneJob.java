@@ -110,6 +110,18 @@ public final class FineTuneJob {
         }
     }
 
+    /**
+     * The record a distillation run of {@code s} will write into the model ({@link Trainer#record}), with the
+     * epoch kept and the steps at their bounds (at least as many digits as the real ones): what a size plan
+     * made before the run leaves room for.
+     */
+    public static String recordBound(Settings s) {
+        Dataset train = split(s.train(), s.selectSplit(), s.splitSeed()).train();
+        TrainOptions o = s.options();
+        long steps = (long) o.epochs() * ((train.size() + o.batch() - 1) / Math.max(1, o.batch()));
+        return Trainer.record(train.describe(), o, o.epochs(), steps);
+    }
+
     /** Fine-tunes {@code student} in place by distillation from {@code teacherBytes} (null: labels only). */
     public static Outcome run(Model student, byte[] teacherBytes, Settings s, JobListener listener) {
         TrainOptions o = teacherBytes == null ? s.options().labelsOnly() : s.options();

@@ -29,8 +29,9 @@ import java.util.concurrent.Callable;
         description = {"For each sharing set and each candidate atom count, compress only that set (SVD fit, every "
                 + "other convolution dense, or with --in-context M every other set at M atoms) and measure the "
                 + "network's output on calibration images: mean KL(original || compressed) of the softmax and top-1 "
-                + "agreement with the original. The curves show where atoms matter; compress --target-size "
-                + "allocates atoms by the in-context ones."})
+                + "agreement with the original. The curves show where atoms matter; compress puts the same table "
+                + "(without --in-context) in its report when given calibration data. compress --target-size "
+                + "allocates by each conv's weight error instead, which ranked allocations better (docs/method.md)."})
 final class SensitivityCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -66,8 +67,7 @@ final class SensitivityCommand implements Callable<Integer> {
 
     @Option(names = "--in-context", paramLabel = "M",
             description = "Measure each set with every other set at M atoms instead of dense: the network's error "
-                    + "with that one set changed inside the compressed network, where errors compound (what "
-                    + "compress --target-size allocates by, with M the uniform count that fits the target).")
+                    + "with that one set changed inside the compressed network, where errors compound.")
     Integer inContext;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the curves as JSON.")

@@ -51,7 +51,8 @@ class CompressCliTest {
         assertEquals(0, c.code(), c.err());
         assertTrue(Files.size(out) <= 0.5 * Files.size(model), Files.size(out) + " of " + Files.size(model));
         assertTrue(c.err().contains("acdc: atom budget: "), c.err());
-        assertTrue(Files.readString(tmp.resolve("tiny.budget.report.md")).contains("atom budget: "));
+        String md = Files.readString(tmp.resolve("tiny.budget.report.md"));
+        assertTrue(md.contains("atom budget: ") && md.contains("## Sensitivity"), md);
         Path json = tmp.resolve("sens.json");
         CliTest.Run s = run("sensitivity", model.toString(), "--calibration-data", "cifar10:" + data,
                 "--calibration-images", "20", "--candidates", "1,4", "--json", json.toString());
@@ -60,6 +61,45 @@ class CompressCliTest {
         var j = Json.mapper().readTree(json.toFile());
         assertTrue(j.get("sets").size() > 0);
         assertEquals("dense", j.get("sets").get(0).get("points").get(2).get("atoms").asText());
+
+        // the compress report's sensitivity: the same 20 images, so the same points as acdc sensitivity's,
+        // each set marked with the atoms the budget gave it, charted in the HTML
+        var report = Json.mapper().readTree(tmp.resolve("tiny.budget.report.json").toFile());
+        var sens = report.get("sensitivity");
+        assertEquals(20, sens.get("calibration").get("images").asInt(), sens.toString());
+        assertEquals(j.get("sets").size(), sens.get("sets").size());
+        java.util.Map<String, Integer> budgetAtoms = new java.util.HashMap<>();
+        report.get("sets").forEach(e -> budgetAtoms.put(e.get("id").asText(), e.get("atoms").asInt()));
+        for (int k = 0; k < sens.get("sets").size(); k++) {
+            var rs = sens.get("sets").get(k);
+            var cs = j.get("sets").get(k);
+            assertEquals(cs.get("set").asText(), rs.get("set").asText());
+            Integer used = budgetAtoms.get(rs.get("set").asText());
+            assertEquals(used == null ? "dense" : used.toString(), rs.get("atomsUsed").asText(), rs.toString());
+            for (var cp : cs.get("points")) {
+                var rp = java.util.stream.StreamSupport.stream(rs.get("points").spliterator(), false)
+                        .filter(p -> p.get("atoms").asText().equals(cp.get("atoms").asText())).findFirst().orElseThrow();
+                assertEquals(cp.get("kl").asDouble(), rp.get("kl").asDouble(), 1e-12, rs.get("set").asText());
+                assertEquals(cp.get("agreement").asDouble(), rp.get("agreement").asDouble(), 1e-12);
+            }
+        }
+        String html = Files.readString(tmp.resolve("tiny.budget.report.html"));
+        assertTrue(html.contains("<canvas id=\"chart-sensitivity\">"), "the chart's canvas");
+        String chartJson = html.substring(html.indexOf("<script id=\"acdc-data\" type=\"application/json\">"));
+        var charts = Json.mapper().readTree(chartJson.substring(chartJson.indexOf('>') + 1, chartJson.indexOf("</script>")));
+        assertEquals(sens.get("sets").size(), charts.get("sensSets").size());
+        java.util.Set<String> counts = new java.util.HashSet<>();
+        sens.get("sets").forEach(e -> e.get("points").forEach(p -> counts.add(p.get("atoms").asText())));
+        assertTrue(counts.contains("dense") && counts.size() >= 3, counts.toString());
+        assertEquals(counts.size(), charts.get("sensSeries").size(), "one series per atom count: " + counts);
+        CliTest.Run off = run("compress", model.toString(), "-o", tmp.resolve("off.onnx").toString(), "--fit", "svd",
+                "--target-size", "0.5", "--calibration-data", "cifar10:" + data, "--calibration-images", "20",
+                "--sensitivity-images", "0");
+        assertEquals(0, off.code(), off.err());
+        assertFalse(Files.readString(tmp.resolve("off.report.json")).contains("\"sensitivity\""));
+        assertOneLineError(run("compress", model.toString(), "-o", tmp.resolve("x.onnx").toString(), "--fit", "output",
+                "--calibration-data", "cifar10:" + data, "--sensitivity-images", "-1"), 2,
+                "--sensitivity-images must be 0 (none) or more");
         CliTest.Run ctx = run("sensitivity", model.toString(), "--calibration-data", "cifar10:" + data,
                 "--calibration-images", "20", "--candidates", "1,4", "--in-context", "2");
         assertEquals(0, ctx.code(), ctx.err());
@@ -73,6 +113,34 @@ class CompressCliTest {
         assertOneLineError(run("sensitivity", model.toString(), "--calibration-data", "cifar10:" + data, "--candidates",
                 "0"), 2, "--candidates must be atom counts");
         assertFalse(Files.exists(tmp.resolve("x.onnx")));
+    }
+
+    /**
+     * --target-size with the output fit, alone and with a fine-tune in both BatchNormalization modes: the
+     * written file, fine-tune record and (training mode) the folded per-conv scales included, is at most the
+     * target and within 2 % of it.
+     */
+    @Test
+    void targetSizeHoldsAfterAFineTune() throws Exception {
+        Path dir = CliTest.testdata();
+        Path model = dir.resolve("fmnist-resnet14.onnx");
+        String train = CliTest.fmnistTrain();
+        long target = (long) Math.floor(0.3 * Files.size(model));
+        for (String bn : new String[] {"none", "folded", "train"}) {
+            Path out = tmp.resolve("ft-" + bn + ".onnx");
+            List<String> args = new java.util.ArrayList<>(List.of("compress", model.toString(), "-o", out.toString(),
+                    "--target-size", "0.3", "--calibration-images", "64", "--fit-iterations", "1",
+                    "--sensitivity-images", "0"));
+            // none: the output fit alone (its biases and metadata must not add bytes the plan did not count)
+            args.addAll(bn.equals("none") ? List.of("--calibration-data", train)
+                    : List.of("--train-data", train, "--epochs", "1", "--max-steps", "2", "--batch-norm", bn));
+            CliTest.Run r = run(args.toArray(new String[0]));
+            assertEquals(0, r.code(), r.err());
+            long bytes = Files.size(out);
+            assertEquals(!bn.equals("none"), OnnxModels.load(out).metadata().containsKey("acdc.finetuned"));
+            assertTrue(bytes <= target && bytes >= 0.98 * target, bn + ": " + bytes + " bytes for a target of "
+                    + target);
+        }
     }
 
     /**

@@ -27,8 +27,8 @@ import java.util.Objects;
 /**
  * The report of {@code acdc compress}: the two models' sizes, the settings, every conv and sharing set
  * with its fit, the totals, notes and timings, the ONNX Runtime probe, and — where the run did them —
- * the output fit, the fine-tune, the write-back check, the validation and int8. All figures are computed
- * from the models themselves.
+ * the output fit, the fine-tune, the write-back check, the validation, int8 and the per-set sensitivity.
+ * All figures are computed from the models themselves.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record CompressReport(int schemaVersion, String kind, ReportSchema.Provenance acdc, ModelStats input,
@@ -36,7 +36,8 @@ public record CompressReport(int schemaVersion, String kind, ReportSchema.Proven
                              Totals totals, List<String> notes, Map<String, Double> timings,
                              Verification verification, OutputFitSection outputFit, FineTuneSection finetune,
                              Consistency consistency, ValidationSection validation,
-                             QuantizationSection quantization, String verdict) implements Report {
+                             QuantizationSection quantization, SensitivitySection sensitivity, String verdict)
+        implements Report {
     public static final String KIND = "compress";
 
     public CompressReport {
@@ -187,10 +188,11 @@ public record CompressReport(int schemaVersion, String kind, ReportSchema.Proven
     public static CompressReport of(ReportSchema.Provenance acdc, Decomposed d, List<String> notes,
                                     Map<String, Double> timings, Verification verification,
                                     OutputFitSection outputFit, FineTuneSection finetune, Consistency consistency,
-                                    ValidationSection validation, QuantizationSection quantization, String verdict) {
+                                    ValidationSection validation, QuantizationSection quantization,
+                                    SensitivitySection sensitivity, String verdict) {
         return new CompressReport(ReportSchema.VERSION, KIND, acdc, d.input(), d.output(), d.settings(), d.convs(),
                 d.sets(), d.totals(), notes, timings, verification, outputFit, finetune, consistency, validation,
-                quantization, verdict);
+                quantization, sensitivity, verdict);
     }
 
     /** The set {@code id}, or null. */

@@ -14,8 +14,8 @@ import java.util.Properties;
 
 /**
  * A report as one self-contained HTML file: the summary and validation tables, and
- * charts (per-convolution relative error, parameters per convolution before and after, the fine-tuning
- * curve) drawn by Chart.js, which is inlined — the file opens without a network.
+ * charts (per-convolution relative error, parameters per convolution before and after, each set's
+ * sensitivity per atom count, the fine-tuning curve) drawn by Chart.js, which is inlined — the file opens without a network.
  */
 public final class HtmlReport {
     private HtmlReport() {
@@ -69,6 +69,25 @@ public final class HtmlReport {
         charts.put("outputError", outFit);
         charts.put("before", before);
         charts.put("after", after);
+        SensitivitySection sens = r == null ? null : r.sensitivity();
+        List<Object> sensSets = new ArrayList<>();
+        List<Object> sensSeries = new ArrayList<>();
+        if (sens != null) {
+            for (SensitivitySection.SetCurve c : sens.sets()) {
+                sensSets.add(shortName(c.set()));
+            }
+            for (String col : sens.columns()) {
+                List<Object> agree = new ArrayList<>();
+                for (SensitivitySection.SetCurve c : sens.sets()) {
+                    SensitivitySection.Point p = c.at(col);
+                    agree.add(p == null ? null : 100 * p.agreement());
+                }
+                sensSeries.add(Map.of("label", col.equals("dense") ? "dense" : col + " atom" + (col.equals("1") ? "" : "s"),
+                        "data", agree));
+            }
+        }
+        charts.put("sensSets", sensSets);
+        charts.put("sensSeries", sensSeries);
         List<Object> epochs = new ArrayList<>();
         List<Object> loss = new ArrayList<>();
         List<Object> acc = new ArrayList<>();
@@ -144,6 +163,12 @@ public final class HtmlReport {
               {label: 'output error, SVD fit', data: d.outputErrorSvd, backgroundColor: '#d9534f'},
               {label: 'output error, output fit', data: d.outputError, backgroundColor: '#2a7ab0'}]},
               options: {scales: {y: {beginAtZero: true, title: {display: true, text: '‖y − ŷ‖ / ‖y‖ on calibration images'}}}}});
+            const palette = ['#d9534f', '#f0ad4e', '#e8d44d', '#5cb85c', '#2a7ab0', '#6f42c1', '#9aa5b1'];
+            draw('chart-sensitivity', {type: 'line', data: {labels: d.sensSets, datasets: d.sensSeries.map((s, i) => (
+              {label: s.label, data: s.data, borderColor: palette[i % palette.length],
+               backgroundColor: palette[i % palette.length], showLine: false, pointRadius: 4}))},
+              options: {plugins: {title: {display: true, text: 'top-1 agreement with the original, only that set compressed'}},
+                scales: {y: {min: 0, max: 100, title: {display: true, text: 'agreement %'}}}}});
             draw('chart-params', {type: 'bar', data: {labels: d.convNames, datasets: [
               {label: 'parameters before', data: d.before, backgroundColor: '#9aa5b1'},
               {label: 'parameters after', data: d.after, backgroundColor: '#2a7ab0'}]},

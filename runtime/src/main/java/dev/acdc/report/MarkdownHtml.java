@@ -49,6 +49,8 @@ final class MarkdownHtml {
                 if (h.equals("Convolutions")) {
                     out.append("<div class=\"chart\"><canvas id=\"chart-error\"></canvas></div>\n")
                             .append("<div class=\"chart\"><canvas id=\"chart-params\"></canvas></div>\n");
+                } else if (h.equals("Sensitivity")) {
+                    out.append("<div class=\"chart\"><canvas id=\"chart-sensitivity\"></canvas></div>\n");
                 } else if (h.equals("Output fit")) {
                     out.append("<div class=\"chart\"><canvas id=\"chart-output\"></canvas></div>\n");
                 } else if (h.equals("Fine-tuning") && curve) {

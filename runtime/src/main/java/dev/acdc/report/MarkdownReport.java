@@ -69,11 +69,39 @@ public final class MarkdownReport {
                     + "calibration images, with the inputs the output-fitted prefix gives it; the SVD column uses the SVD "
                     + "kernel and the original bias on the same inputs.\n");
         }
+        appendSensitivity(sb, r.sensitivity());
         appendFinetune(sb, r.finetune());
         appendQuantization(sb, r.quantization());
         appendValidation(sb, v);
         appendNotes(sb, r.notes());
         return sb.toString();
+    }
+
+    /** The per-set sensitivity table: KL / agreement per atom count, the count the run used in bold. */
+    static void appendSensitivity(StringBuilder sb, SensitivitySection s) {
+        if (s == null || s.sets().isEmpty()) {
+            return;
+        }
+        CalibrationSample cal = s.calibration();
+        sb.append("\n## Sensitivity\n\n").append("The network's output with **only that set compressed** (")
+                .append(s.fit()).append(", every other convolution dense) against the original on ")
+                .append(cal.sample()).append(" of ").append(cal.data()).append(", seed ").append(cal.seed())
+                .append(": mean KL(original ‖ compressed) / top-1 agreement. **Bold**: the atoms this run gave the set.\n\n");
+        List<String> cols = s.columns();
+        sb.append("| set | shape | dense params | atoms used |");
+        for (String c : cols) {
+            sb.append(c.equals("dense") ? " dense |" : " m=" + c + " |");
+        }
+        sb.append("\n|---|---|---:|---:|").append("---:|".repeat(cols.size())).append('\n');
+        for (SensitivitySection.SetCurve c : s.sets()) {
+            sb.append(String.format("| `%s` | %s | %,d | %s |", c.set(), c.shape(), c.denseParams(), c.atomsUsed()));
+            for (String col : cols) {
+                SensitivitySection.Point p = c.at(col);
+                String cell = p == null ? "-" : String.format("%.3f / %.0f %%", p.kl(), 100 * p.agreement());
+                sb.append(' ').append(p != null && col.equals(c.atomsUsed()) ? "**" + cell + "**" : cell).append(" |");
+            }
+            sb.append('\n');
+        }
     }
 
     private static void summaryRow(StringBuilder sb, String what, long before, long after) {

@@ -8,6 +8,7 @@ import dev.acdc.decompose.Settings;
 import dev.acdc.decompose.SharingSet;
 import dev.acdc.ir.Model;
 import dev.acdc.onnx.OnnxModels;
+import dev.acdc.report.SensitivitySection;
 import dev.acdc.passes.PassManager;
 import dev.acdc.runtime.ModelIO;
 import dev.acdc.runtime.Sessions;
@@ -23,7 +24,9 @@ import java.util.function.Consumer;
  * Per-set sensitivity: for each sharing set and each candidate atom count, the error of the network's
  * output when only that set is compressed (SVD fit) and every other convolution stays dense — the mean
  * KL(original ‖ compressed) of the softmax outputs and the top-1 agreement with the original on the
- * calibration images, run in ONNX Runtime. These curves drive {@link AtomBudget}.
+ * calibration images, run in ONNX Runtime. The curves go into the compression report when calibration
+ * data are given ({@link #section}) and into {@code acdc sensitivity}; {@link SizeTarget} allocates by
+ * the weight-error curves instead (why: there).
  */
 public final class Sensitivity {
     /** The default candidate atom counts for 3×3 kernels (capped by each set's rank). */
@@ -165,6 +168,32 @@ public final class Sensitivity {
             }
             return e;
         }
+    }
+
+    /**
+     * The report's section of {@code curves} (measured on {@code images}), each set marked with the atoms
+     * {@code used} gave it ("dense" where the plan left it out).
+     */
+    public static SensitivitySection section(List<Curve> curves, CalibrationImages images, Plan used) {
+        Map<String, Integer> atoms = new java.util.HashMap<>();
+        for (SharingSet s : used.sets()) {
+            atoms.put(s.id(), s.atoms());
+        }
+        List<SensitivitySection.SetCurve> sets = new ArrayList<>();
+        for (Curve c : curves) {
+            List<SensitivitySection.Point> points = new ArrayList<>();
+            for (Point p : c.points()) {
+                points.add(new SensitivitySection.Point(atomsString(p.atoms()), p.params(), p.kl(), p.agreement()));
+            }
+            Integer a = atoms.get(c.set());
+            sets.add(new SensitivitySection.SetCurve(c.set(), c.shape(), c.denseParams(),
+                    a == null ? "dense" : atomsString(a), points));
+        }
+        return new SensitivitySection(images.sample(), "SVD fit", sets);
+    }
+
+    private static String atomsString(int atoms) {
+        return atoms == Settings.DENSE ? "dense" : Integer.toString(atoms);
     }
 
     private static float[] run(ModelIO io, CalibrationImages images) {

@@ -11,6 +11,7 @@ import dev.acdc.decompose.SharingSet;
 import dev.acdc.decompose.WeightCurves;
 import dev.acdc.ir.Model;
 import dev.acdc.onnx.OnnxModels;
+import dev.acdc.passes.NormalizeFilters;
 import dev.acdc.passes.PassManager;
 
 import java.util.ArrayList;
@@ -41,31 +42,56 @@ public final class SizeTarget {
     private static final int ROUNDS = 16;
 
     /**
+     * One allocation that was tried: how it was made ({@code floor} 0: the weight-error knapsack alone; F:
+     * the same with no set below F atoms; {@code uniform}: the same count everywhere), its per-set options,
+     * the bytes it writes, and its agreement and KL on the calibration images under the run's fit.
+     */
+    public record Tried(String label, int floor, boolean uniform, Map<String, AtomBudget.Option> choice, long bytes,
+                        double agreement, double kl) {
+        /** "floor 4: agreement 41.2 %, KL 1.234, 187,001 bytes". */
+        public String line() {
+            return String.format(java.util.Locale.ROOT, "%s: agreement %.1f %%, KL %.3f, %,d bytes", label,
+                    100 * agreement, kl, bytes);
+        }
+    }
+
+    /**
      * The allocation: settings to compress with, each set's option with its weight error, the sets'
-     * convolution counts, the sizes, the network KL and agreement of the allocation and of the uniform
-     * count on the calibration images, and whether the uniform one was kept.
+     * convolution counts and dense parameters, the target and the bytes the kept allocation writes, every
+     * allocation tried (the kept one among them), the uniform count that fits and what the comparison ran
+     * under.
      */
     public record Result(Settings settings, Map<String, AtomBudget.Option> choice, Map<String, Integer> convs,
-                         Map<String, Long> denseParams, long targetBytes, long svdBytes, long allocationBytes,
-                         double kl, double agreement, int uniformAtoms, long uniformBytes, double uniformKl,
-                         double uniformAgreement, boolean keptUniform, String judgedBy) {
-        /** One line per set: what it got and the weight error that bought. */
+                         Map<String, Long> denseParams, long targetBytes, long svdBytes, List<Tried> tried,
+                         Tried kept, int uniformAtoms, long uniformBytes, String judgedBy) {
+        public Result {
+            tried = List.copyOf(tried);
+        }
+
+        /** Whether the uniform count was kept. */
+        public boolean keptUniform() {
+            return kept.uniform();
+        }
+
+        /** One line per set (what it got and the weight error that bought), then one per allocation tried. */
         public List<String> planLines() {
             List<String> lines = new ArrayList<>();
             choice.forEach((set, o) -> lines.add(String.format(java.util.Locale.ROOT,
                     "%s: %s, %,d of %,d dense params, weight error %.3f (squared, relative, summed over %d conv(s))",
                     set, o.atoms() == Settings.DENSE ? "dense" : o.atoms() + " atoms", o.params(), denseParams.get(set),
                     Math.max(0, o.error()), convs.get(set))));
+            for (Tried t : tried) {
+                lines.add("tried " + t.line() + (t == kept ? " (kept)" : ""));
+            }
             return lines;
         }
 
         /** The decision in one line. */
         public String summary() {
-            return String.format(java.util.Locale.ROOT, "per-set atoms: agreement %.1f %%, KL %.3f on the calibration "
-                            + "images (%s), %,d bytes (SVD fit); uniform %d atoms: agreement %.1f %%, KL %.3f, %,d bytes; %s",
-                    100 * agreement, kl, judgedBy, allocationBytes, uniformAtoms, 100 * uniformAgreement, uniformKl,
-                    uniformBytes,
-                    keptUniform ? "kept uniform (the per-set allocation was no better)" : "kept the per-set atoms");
+            return String.format(java.util.Locale.ROOT, "kept %s of %d allocation(s) tried (best top-1 agreement with "
+                            + "the original on the calibration images, %s, KL on a tie): agreement %.1f %%, KL %.3f, "
+                            + "%,d bytes", kept.label(), tried.size(), judgedBy, 100 * kept.agreement(), kept.kl(),
+                    svdBytes);
         }
     }
 
@@ -78,32 +104,39 @@ public final class SizeTarget {
      */
     public static Result plan(Model model, long inputBytes, double fraction, Settings settings, CalibrationImages images,
                               int[] candidates, Consumer<String> progress) {
-        return plan(model, inputBytes, fraction, settings, images, candidates, false, null, progress);
+        return plan(model, inputBytes, fraction, settings, images, candidates, null, null, progress);
     }
 
     /**
-     * As above; with {@code trainingBatchNorm} the sizes are those a fine-tune with training-mode BN
-     * writes (its BNs, folded after shared kernels, become a per-channel scale and shift per conv), and
-     * with {@code fit} (null: the SVD fit) the allocation and the uniform count are compared as that fit
-     * leaves them — the fit the run uses, since an SVD-fit network at chance tells two allocations apart
-     * by nothing but noise.
+     * What a fine-tune after the fit adds to the written size: with {@code trainingBatchNorm} its BNs, folded
+     * after shared kernels, become a per-channel scale and shift per conv, and {@code filterNorm} (0: off) is
+     * the norm the filters are scaled to first (its values get other names); its {@code record} goes into
+     * the model's metadata (null: none).
+     */
+    public record FineTune(boolean trainingBatchNorm, double filterNorm, String record) {
+    }
+
+    /**
+     * As above; with {@code fineTune} (null: none) the sizes are those the fine-tuned model writes, and with
+     * {@code fit} (null: the SVD fit) the allocation and the uniform count are compared as that fit leaves
+     * them — the fit the run uses, since an SVD-fit network at chance tells two allocations apart by nothing
+     * but noise.
      */
     public static Result plan(Model model, long inputBytes, double fraction, Settings settings, CalibrationImages images,
-                              int[] candidates, boolean trainingBatchNorm, Refinement fit, Consumer<String> progress) {
+                              int[] candidates, FineTune fineTune, Refinement fit, Consumer<String> progress) {
         if (!(fraction > 0 && fraction <= 1)) {
             throw new AcdcException("--target-size must be a fraction of the input's bytes in (0, 1], got " + fraction);
         }
         long target = (long) Math.floor(fraction * inputBytes);
-        // a fine-tune also writes its record into the metadata (acdc.finetuned, under 1 KiB): leave room
-        long aim = trainingBatchNorm ? target - 1024 : target;
+        String fitId = fit == null ? null : fit.id();
         byte[] bytes = OnnxModels.toBytes(model);
         int[] counts = candidates.clone();
         java.util.Arrays.sort(counts);
         int uniform = counts[0];
-        long uniformBytes = svdBytes(bytes, settings.withAtoms(uniform), trainingBatchNorm);
+        long uniformBytes = svdBytes(bytes, settings.withAtoms(uniform), fineTune, fitId);
         for (int i = 1; i < counts.length; i++) {
-            long b = svdBytes(bytes, settings.withAtoms(counts[i]), trainingBatchNorm);
-            if (b > aim) {
+            long b = svdBytes(bytes, settings.withAtoms(counts[i]), fineTune, fitId);
+            if (b > target) {
                 break;
             }
             uniform = counts[i];
@@ -126,66 +159,134 @@ public final class SizeTarget {
                 + "set(s); uniform %d atoms writes %,d bytes", target, options.size(), uniform, uniformBytes));
         // everything but the decomposable kernels, as a first guess of what the budget does not cover
         long fixed = bytes.length - 4 * denseParams;
-        long budget = (aim - fixed) / 4;
-        Map<String, AtomBudget.Option> choice = null;
-        Map<String, AtomBudget.Option> best = null;
-        long bestWritten = 0;
-        long written = 0;
-        long nudge = 1;
-        for (int round = 0; round < ROUNDS; round++) {
-            Map<String, AtomBudget.Option> next = AtomBudget.allocate(options, Math.max(0, budget));
-            if (next.equals(choice)) {
-                // the same allocation: move the budget further the way it has to go
-                nudge *= 2;
-                budget += written > aim ? -nudge : nudge;
-                continue;
-            }
-            choice = next;
-            if (choice.values().stream().allMatch(o -> o.atoms() == Settings.DENSE)) {
-                throw new AcdcException(String.format(java.util.Locale.ROOT, "--target-size %.3g leaves every sharing "
-                        + "set dense: nothing to compress at that size (give a smaller fraction)", fraction));
-            }
-            written = svdBytes(bytes, base.withSetAtoms(atoms(choice)), trainingBatchNorm);
-            progress.accept(String.format(java.util.Locale.ROOT, "size target: budget %,d params -> %,d bytes "
-                    + "(target %,d)", budget, written, target));
-            if (written <= aim && (best == null || written > bestWritten)) {
-                best = choice;
-                bestWritten = written;
-            }
-            if (best != null && bestWritten >= aim * (1 - TOLERANCE_PCT / 100)) {
+        Sizer sizer = new Sizer(bytes, base, fineTune, fitId, target, progress);
+        // the weight-error knapsack alone, and with a floor under every set: the one-step-smaller candidate
+        // count than uniform, and uniform itself (which can only add atoms to uniform's allocation)
+        List<Integer> floors = new ArrayList<>(List.of(0));
+        for (int i = counts.length - 1; i >= 0; i--) {
+            if (counts[i] < uniform) {
+                floors.add(counts[i]);
                 break;
             }
-            long step = (aim - written) / 4;
-            budget += step != 0 ? step : (written > aim ? -1 : 1);
-            nudge = 1;
         }
-        if (best == null) {
-            throw new AcdcException(String.format(java.util.Locale.ROOT, "--target-size %.3g: the smallest allocation "
-                    + "found writes %,d bytes, more than the %,d asked for", fraction, written, target));
-        }
+        floors.add(uniform);
         Sensitivity.Evaluator eval = new Sensitivity.Evaluator(model, images, fit);
         String how = fit == null ? "SVD fit" : "output fit";
-        progress.accept("size target: the allocation and uniform " + uniform + " atoms (" + how
-                + ") on the calibration images");
-        double[] e = eval.error(base.withSetAtoms(atoms(best)));
-        double[] u = eval.error(base);
-        // agreement first (top-1 is what it predicts), KL on a tie
-        boolean uniformBetter = u[0] > e[0] || (u[0] == e[0] && u[1] <= e[1]);
-        boolean keepUniform = uniformBytes <= aim && uniformBytes >= aim * (1 - TOLERANCE_PCT / 100) && uniformBetter;
-        Map<String, AtomBudget.Option> kept = best;
-        if (keepUniform) {
-            kept = new LinkedHashMap<>();
-            for (SharingSet s : p.sets()) {
-                int m = Math.min(uniform, s.maxAtoms());
-                kept.put(s.id(), options.get(s.id()).stream().filter(o -> o.atoms() == m).findFirst()
-                        .orElse(new AtomBudget.Option(m, AtomBudget.params(s, m), Double.NaN)));
+        List<Tried> tried = new ArrayList<>();
+        java.util.Set<Map<String, Integer>> seen = new java.util.HashSet<>();
+        Map<String, AtomBudget.Option> u = new LinkedHashMap<>();
+        for (SharingSet s : p.sets()) {
+            int m = Math.min(uniform, s.maxAtoms());
+            u.put(s.id(), options.get(s.id()).stream().filter(o -> o.atoms() == m).findFirst()
+                    .orElse(new AtomBudget.Option(m, AtomBudget.params(s, m), Double.NaN)));
+        }
+        boolean uniformFits = uniformBytes <= target && uniformBytes >= target * (1 - TOLERANCE_PCT / 100);
+        String uniformLabel = "uniform " + uniform + " atoms";
+        for (int floor : floors) {
+            Map<String, List<AtomBudget.Option>> opts = floor == 0 ? options : floored(options, p, floor);
+            Sizer.Fitted a = sizer.allocate(opts, (target - fixed) / 4);
+            if (a == null || !seen.add(atoms(a.choice()))) {
+                continue;
+            }
+            boolean isUniform = atoms(a.choice()).equals(atoms(u)); // no bytes left over above the floor
+            String label = isUniform ? uniformLabel : floor == 0 ? "weight-error allocation"
+                    : "weight-error allocation, at least " + floor + " atoms per set";
+            progress.accept("size target: " + label + " (" + how + ") on the calibration images");
+            double[] e = eval.error(isUniform ? base : base.withSetAtoms(atoms(a.choice())));
+            tried.add(new Tried(label, floor, isUniform, a.choice(), a.bytes(), e[0], e[1]));
+        }
+        if (uniformFits && seen.add(atoms(u))) {
+            double[] e = eval.error(base);
+            tried.add(new Tried(uniformLabel, uniform, true, u, uniformBytes, e[0], e[1]));
+        }
+        if (tried.isEmpty()) {
+            throw new AcdcException(String.format(java.util.Locale.ROOT, "--target-size %.3g: no allocation found "
+                    + "writes at most the %,d bytes asked for", fraction, target));
+        }
+        // agreement first (top-1 is what it predicts), KL on a tie; uniform on a full tie, else the first
+        Tried kept = tried.get(0);
+        for (Tried t : tried) {
+            if (t.agreement() > kept.agreement() || t.agreement() == kept.agreement() && t.kl() < kept.kl()
+                    || t.uniform() && t.agreement() == kept.agreement() && t.kl() == kept.kl()) {
+                kept = t;
             }
         }
-        Result r = new Result(keepUniform ? base : base.withSetAtoms(atoms(kept)), kept, convs, dense, target,
-                keepUniform ? uniformBytes : bestWritten, bestWritten, e[1], e[0], uniform, uniformBytes, u[1], u[0],
-                keepUniform, how);
+        Result r = new Result(kept.uniform() ? base : base.withSetAtoms(atoms(kept.choice())), kept.choice(), convs,
+                dense, target, kept.bytes(), tried, kept, uniform, uniformBytes, how);
+        for (Tried t : tried) {
+            progress.accept("size target: tried " + t.line());
+        }
         progress.accept("size target: " + r.summary());
         return r;
+    }
+
+    /** Each set's options with fewer than {@code floor} atoms (capped by its rank) left out; dense stays. */
+    private static Map<String, List<AtomBudget.Option>> floored(Map<String, List<AtomBudget.Option>> options, Plan p,
+                                                                int floor) {
+        Map<String, List<AtomBudget.Option>> out = new LinkedHashMap<>();
+        for (SharingSet s : p.sets()) {
+            int f = Math.min(floor, s.maxAtoms());
+            out.put(s.id(), options.get(s.id()).stream().filter(o -> o.atoms() == Settings.DENSE || o.atoms() >= f)
+                    .toList());
+        }
+        return out;
+    }
+
+    /**
+     * Finds, for a set of curves, the allocation whose written bytes come closest below the target: the
+     * parameter budget is corrected by the bytes an SVD-fit compression actually writes (graph overhead,
+     * shared tensors) until within {@value #TOLERANCE_PCT} % or no allocation changes.
+     */
+    private record Sizer(byte[] bytes, Settings base, FineTune fineTune, String fitId, long target,
+                         Consumer<String> progress) {
+        record Fitted(Map<String, AtomBudget.Option> choice, long bytes) {
+        }
+
+        /** The allocation, or null when none of these curves fits the target. */
+        Fitted allocate(Map<String, List<AtomBudget.Option>> options, long budget) {
+            Map<String, AtomBudget.Option> choice = null;
+            Map<String, AtomBudget.Option> best = null;
+            long bestWritten = 0;
+            long written = 0;
+            long nudge = 1;
+            for (int round = 0; round < ROUNDS; round++) {
+                Map<String, AtomBudget.Option> next;
+                try {
+                    next = AtomBudget.allocate(options, Math.max(0, budget));
+                } catch (AcdcException e) {
+                    if (best != null) {
+                        break;
+                    }
+                    budget += Math.max(1, Math.abs(budget) / 8); // below these curves' least: raise it
+                    continue;
+                }
+                if (next.equals(choice)) {
+                    // the same allocation: move the budget further the way it has to go
+                    nudge *= 2;
+                    budget += written > target ? -nudge : nudge;
+                    continue;
+                }
+                choice = next;
+                if (choice.values().stream().allMatch(o -> o.atoms() == Settings.DENSE)) {
+                    throw new AcdcException(String.format(java.util.Locale.ROOT, "--target-size leaves every sharing "
+                            + "set dense: nothing to compress at %,d bytes (give a smaller fraction)", target));
+                }
+                written = svdBytes(bytes, base.withSetAtoms(atoms(choice)), fineTune, fitId);
+                progress.accept(String.format(java.util.Locale.ROOT, "size target: budget %,d params -> %,d bytes "
+                        + "(target %,d)", budget, written, target));
+                if (written <= target && (best == null || written > bestWritten)) {
+                    best = choice;
+                    bestWritten = written;
+                }
+                if (best != null && bestWritten >= target * (1 - TOLERANCE_PCT / 100)) {
+                    break;
+                }
+                long step = (target - written) / 4;
+                budget += step != 0 ? step : (written > target ? -1 : 1);
+                nudge = 1;
+            }
+            return best == null ? null : new Fitted(best, bestWritten);
+        }
     }
 
     private static Map<String, Integer> atoms(Map<String, AtomBudget.Option> choice) {
@@ -194,10 +295,18 @@ public final class SizeTarget {
         return a;
     }
 
-    private static long svdBytes(byte[] model, Settings s, boolean trainingBatchNorm) {
+    private static long svdBytes(byte[] model, Settings s, FineTune fineTune, String fitId) {
         Model work = OnnxModels.fromBytes(model, null);
+        if (fineTune != null && fineTune.trainingBatchNorm() && fineTune.filterNorm() > 0) {
+            PassManager.standard().run(work);
+            new PassManager(List.of(new NormalizeFilters(fineTune.filterNorm()))).run(work);
+        }
         Compressor.compress(work, s, x -> { });
-        if (trainingBatchNorm) {
+        if (fitId != null) {
+            // the fit that will run changes the factors' values, not the file's layout: only its name
+            work.metadata().put("acdc.fit", fitId);
+        }
+        if (fineTune != null && fineTune.trainingBatchNorm()) {
             // the BNs a fine-tune puts in and folds away again: any statistics give the same structure
             Map<String, float[][]> stats = new LinkedHashMap<>();
             var facts = dev.acdc.ir.ShapeInference.infer(work);
@@ -210,6 +319,9 @@ public final class SizeTarget {
             }
             dev.acdc.train.TrainingBatchNorm.insert(work, stats);
             dev.acdc.train.Trainer.foldBatchNorm(work);
+        }
+        if (fineTune != null && fineTune.record() != null) {
+            work.metadata().put(dev.acdc.train.Trainer.RECORD_KEY, fineTune.record());
         }
         return OnnxModels.toBytes(work).length;
     }

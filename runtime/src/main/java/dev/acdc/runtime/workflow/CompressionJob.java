@@ -19,6 +19,7 @@ import dev.acdc.report.CompressReport;
 import dev.acdc.report.Consistency;
 import dev.acdc.report.FineTuneSection;
 import dev.acdc.report.OutputFitSection;
+import dev.acdc.report.SensitivitySection;
 import dev.acdc.report.QuantizationSection;
 import dev.acdc.report.ReportSchema;
 import dev.acdc.report.TextReport;
@@ -67,14 +68,33 @@ public final class CompressionJob {
     /**
      * Calibration images: a seeded sample of {@code images} of {@code data} (stratified where labelled),
      * used by the output fit, the atom budget and static int8; {@code iterations} and {@code matchSum} steer
-     * the output fit (its ALS iterations per set; whether a conv feeding a residual Add matches the sum).
+     * the output fit (its ALS iterations per set; whether a conv feeding a residual Add matches the sum);
+     * {@code sensitivityImages} (0: none) is the size of the sample, same data and seed, on which the
+     * report's per-set {@link Sensitivity sensitivity} is measured.
      */
-    public record Calibration(Dataset data, Preprocessing pre, int images, long seed, int iterations, boolean matchSum) {
+    public record Calibration(Dataset data, Preprocessing pre, int images, long seed, int iterations, boolean matchSum,
+                              int sensitivityImages) {
+        /** The report's sensitivity sample by default: enough to rank sets, cheap next to the fit. */
+        public static final int SENSITIVITY_IMAGES = 128;
+
         public Calibration {
             if (data == null || pre == null) {
                 throw new IllegalArgumentException("calibration data and preprocessing are required");
             }
             check(images, iterations);
+            checkSensitivity(sensitivityImages);
+        }
+
+        /** The sensitivity sample's size: 0 (none) or more. */
+        public static void checkSensitivity(int sensitivityImages) {
+            if (sensitivityImages < 0) {
+                throw new AcdcException("--sensitivity-images must be 0 (none) or more, got " + sensitivityImages);
+            }
+        }
+
+        /** Without the report's sensitivity table (for a caller that only quantizes). */
+        public Calibration(Dataset data, Preprocessing pre, int images, long seed, int iterations, boolean matchSum) {
+            this(data, pre, images, seed, iterations, matchSum, 0);
         }
 
         /** The ranges of the sample size and the ALS iterations, for a caller to check before it opens data. */
@@ -87,9 +107,9 @@ public final class CompressionJob {
             }
         }
 
-        /** 512 images (seed 1), the default ALS iterations, residual sums matched. */
+        /** 512 images (seed 1), the default ALS iterations, residual sums matched, the sensitivity on 128. */
         public static Calibration of(Dataset data, Preprocessing pre) {
-            return new Calibration(data, pre, 512, 1, OutputFitter.ITERATIONS, true);
+            return new Calibration(data, pre, 512, 1, OutputFitter.ITERATIONS, true, SENSITIVITY_IMAGES);
         }
     }
 
@@ -230,8 +250,11 @@ public final class CompressionJob {
             }
             if (r.targetSize() != null) {
                 listener.note("atom budget for --target-size " + r.targetSize());
+                SizeTarget.FineTune ft = r.fineTune() == null ? null
+                        : new SizeTarget.FineTune(trainingBn, r.filterNorm(),
+                        FineTuneJob.recordBound(r.fineTune()));
                 SizeTarget.Result plan = SizeTarget.plan(m, originalBytes.length, r.targetSize(), settings, images,
-                        Sensitivity.CANDIDATES_3X3, trainingBn, fitter, progress);
+                        Sensitivity.CANDIDATES_3X3, ft, fitter, progress);
                 settings = plan.settings();
                 List<String> lines = new ArrayList<>();
                 lines.add(String.format(Locale.ROOT, "atom budget for --target-size %s (%,d bytes): %s",
@@ -245,6 +268,16 @@ public final class CompressionJob {
                 }
             }
         }
+        SensitivitySection sensitivity = null;
+        List<Sensitivity.Curve> curves = null;
+        CalibrationImages sensImages = null;
+        if (images != null && cal.sensitivityImages() > 0) {
+            sensImages = cal.sensitivityImages() >= images.count() ? images
+                    : CalibrationImages.sample(cal.data(), cal.pre(), cal.sensitivityImages(), cal.seed());
+            listener.note("per-set sensitivity on " + sensImages.subset().describe() + " (--sensitivity-images "
+                    + cal.sensitivityImages() + ")");
+            curves = Sensitivity.measure(m, r.settings(), sensImages, Sensitivity.CANDIDATES_3X3, progress);
+        }
         if (trainingBn && r.filterNorm() > 0) {
             PassManager.standard().run(m);
             int n = new PassManager(List.of(new NormalizeFilters(r.filterNorm()))).run(m).get(0).changes();
@@ -253,6 +286,9 @@ public final class CompressionJob {
         }
         Compressor.Result c = Compressor.compress(m, settings, progress, fitter);
         c.notes().addAll(budgetLines);
+        if (curves != null) {
+            sensitivity = Sensitivity.section(curves, sensImages, c.plan());
+        }
         c.timings().put("load", loadSeconds);
         FineTuneJob.Outcome finetune = null;
         if (r.fineTune() != null) {
@@ -339,7 +375,8 @@ public final class CompressionJob {
             c.timings().put("total", (System.nanoTime() - t0) / 1e9);
             report = CompressReport.of(r.provenance().withPreprocessing(pre), decomposed, notes, c.timings(),
                     verification, outputFit, finetuneSection, consistency,
-                    validation == null ? null : ValidationSection.of(validation), quantization, verdict.line());
+                    validation == null ? null : ValidationSection.of(validation), quantization, sensitivity,
+                    verdict.line());
             OutputFiles.stageReports(staged, r.outputs(), report);
             listener.checkpoint(); // the last safe point: after it every output is renamed into place
             staged.commit();

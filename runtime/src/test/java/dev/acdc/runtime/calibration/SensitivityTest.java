@@ -92,12 +92,21 @@ class SensitivityTest {
             Compressor.compress(w, r.settings(), x -> { });
             long bytes = OnnxModels.toBytes(w).length;
             assertEquals(r.svdBytes(), bytes, "the plan's size is what compress writes");
-            if (r.uniformBytes() <= f * input && r.uniformBytes() >= 0.98 * f * input) {
-                assertTrue(r.keptUniform() || r.agreement() > r.uniformAgreement() || r.agreement() == r.uniformAgreement()
-                        && r.kl() <= r.uniformKl(), f + ": the plan is no worse than the uniform count that fits: "
-                        + r.summary());
-                assertEquals(r.keptUniform() ? r.uniformBytes() : r.allocationBytes(), r.svdBytes());
+            boolean uniformFits = r.uniformBytes() <= f * input && r.uniformBytes() >= 0.98 * f * input;
+            assertTrue(r.tried().size() >= 2, r.tried().toString());
+            for (SizeTarget.Tried t : r.tried()) {
+                assertTrue(t.bytes() <= f * input, t.line());
+                assertTrue(r.kept().agreement() > t.agreement() || r.kept().agreement() == t.agreement()
+                        && r.kept().kl() <= t.kl(), f + ": the kept allocation is the best tried: " + r.planLines());
+                // each floor allocation gives every set at least its floor (capped by the set's atoms)
+                if (!t.uniform() && t.floor() > 0) {
+                    t.choice().values().forEach(o -> assertTrue(o.atoms() == Settings.DENSE || o.atoms() >= Math.min(
+                            t.floor(), 9), t.line()));
+                }
             }
+            assertTrue(!uniformFits || r.tried().stream().anyMatch(t -> t.uniform() && t.bytes() == r.uniformBytes()),
+                    "the uniform count is tried when it fits within 2 %: " + r.planLines());
+            assertEquals(r.kept().bytes(), r.svdBytes());
             assertTrue(bytes <= f * input && bytes >= 0.98 * f * input,
                     f + ": " + bytes + " bytes for a target of " + (long) (f * input));
         }

@@ -124,7 +124,8 @@ final class CompressCommand implements Callable<Integer> {
             description = "Allocate atoms per sharing set (or keep a set dense) so that the output has at most F times "
                     + "the input's bytes (within 2 %% below), minimising the summed SVD error of the convolutions (each "
                     + "relative to its kernel); that allocation, the same with no set below the uniform count or one "
-                    + "step below it, and the largest uniform --atoms that fits are compressed with the run's fit and "
+                    + "step below it, the same with each conv's error weighted by its size (more atoms to wide convs), "
+                    + "and the largest uniform --atoms that fits are compressed with the run's fit and "
                     + "compared on the calibration images, and the one that agrees with the original most often is "
                     + "kept. The size counts what a fine-tune adds. Needs --calibration-data or --train-data. --atoms "
                     + "is then ignored; the plan is printed and in the report.")

@@ -21,14 +21,30 @@ import java.util.Map;
  * few atoms and cheap to keep so, while the 64-wide convs' error falls slowly per parameter spent.
  */
 public final class WeightCurves {
+    /** How the convolutions' relative errors are summed. */
+    public enum Weighting {
+        /** Each conv counts once, whatever its size: {@code Σ_c e_c}. */
+        PER_CONV,
+        /**
+         * Each conv counts by its number of kernel weights, {@code Σ_c |W_c| e_c}: every weight of the
+         * network is equally important, so the wide convs' errors outweigh the narrow ones'.
+         */
+        PER_WEIGHT
+    }
+
     private WeightCurves() {
     }
 
-    /** The curve of every set of {@code plan} (in its order), from the weights in {@code g}; options by size. */
+    /** The {@link Weighting#PER_CONV} curve of every set of {@code plan} (in its order), from the weights in {@code g}. */
     public static Map<String, List<AtomBudget.Option>> of(Plan plan, Graph g) {
+        return of(plan, g, Weighting.PER_CONV);
+    }
+
+    /** The curve of every set of {@code plan} (in its order) under {@code w}; options by size, dense last. */
+    public static Map<String, List<AtomBudget.Option>> of(Plan plan, Graph g, Weighting w) {
         Map<String, List<AtomBudget.Option>> curves = new LinkedHashMap<>();
         for (SharingSet s : plan.sets()) {
-            curves.put(s.id, curve(s, g));
+            curves.put(s.id, curve(s, g, w));
         }
         return curves;
     }
@@ -42,7 +58,7 @@ public final class WeightCurves {
         return m;
     }
 
-    static List<AtomBudget.Option> curve(SharingSet s, Graph g) {
+    static List<AtomBudget.Option> curve(SharingSet s, Graph g, Weighting w) {
         int r = s.go * s.gi;
         int k = s.kh * s.kw;
         int c = s.blocks() * k;
@@ -77,7 +93,8 @@ public final class WeightCurves {
                     v += f.d()[i * c + t] * f.d()[i * c + t];
                 }
                 captured[j] += s2 * v;
-                error += energy[j] == 0 ? 0 : Math.max(0, energy[j] - captured[j]) / energy[j];
+                double weight = w == Weighting.PER_CONV ? 1 : (double) r * (from[j + 1] - from[j]);
+                error += energy[j] == 0 ? 0 : weight * Math.max(0, energy[j] - captured[j]) / energy[j];
             }
             out.add(new AtomBudget.Option(i + 1, AtomBudget.params(s, i + 1), error));
         }

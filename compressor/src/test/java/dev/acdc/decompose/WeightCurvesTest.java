@@ -54,6 +54,37 @@ class WeightCurvesTest {
         }
     }
 
+    /**
+     * The per-weight curve is the per-conv one with each conv's term scaled by its kernel's weight count,
+     * checked on the net scope (sets of convs of different sizes) against the fitted kernels' errors.
+     */
+    @Test
+    void thePerWeightCurveCountsEachConvByItsSize() {
+        Model m = ModelGenerators.residual(8, 8, 16, 5, 3); // stem 8→16: half the 16→16 convs' 8x8 blocks
+        dev.acdc.passes.PassManager.standard().run(m);
+        Plan base = Planner.plan(m, Settings.of("net", null, "8", null, null));
+        Map<String, List<AtomBudget.Option>> curves = WeightCurves.of(base, m.graph(), WeightCurves.Weighting.PER_WEIGHT);
+        boolean mixed = false;
+        for (SharingSet s : base.sets()) {
+            List<AtomBudget.Option> c = curves.get(s.id());
+            for (int i = 0; i + 1 < c.size(); i += 2) {
+                AtomBudget.Option o = c.get(i);
+                Plan p = Planner.plan(m, Settings.of("net", Integer.toString(o.atoms()), "8", null, null));
+                Decomposition d = Decomposition.fit(p, m.graph());
+                double sum = 0;
+                java.util.Set<Long> sizes = new java.util.HashSet<>();
+                for (ConvPlan cp : p.set(s.id()).members()) {
+                    long weights = m.graph().initializer(cp.node().input(1)).numel();
+                    sizes.add(weights);
+                    sum += weights * d.relError(cp) * d.relError(cp);
+                }
+                mixed |= sizes.size() > 1;
+                assertEquals(sum, o.error(), 1e-5 * (1 + sum), s.id() + " m=" + o.atoms());
+            }
+        }
+        assertTrue(mixed, "a set with convs of different sizes tells the weighting from a constant factor");
+    }
+
     /** A set of one 16x16 block (group 16, 3x3) is worth factoring up to 8 atoms: 265·8 < 2304 ≤ 265·9. */
     @Test
     void theLargestUsefulCountIsWhereTheFactorsStaySmaller() {

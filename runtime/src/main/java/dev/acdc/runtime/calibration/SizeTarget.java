@@ -25,11 +25,14 @@ import java.util.function.Consumer;
  * The allocation minimises the summed {@link WeightCurves weight error} of the sets (each conv's SVD-fit
  * error relative to its kernel, one SVD per set giving every atom count from 1 to the largest still
  * smaller than dense, no data needed) with {@link AtomBudget}; the budget is then corrected by the bytes
- * an SVD-fit compression with that allocation actually writes (graph overhead, shared tensors) until the
- * written size is within {@value #TOLERANCE_PCT} % below the target, or no allocation changes. Last, on
- * the calibration images, the allocation's network error is compared in ONNX Runtime with that of the
- * largest uniform count that fits: when the uniform one is within the same {@value #TOLERANCE_PCT} % of
- * the target and agrees with the original on at least as many images (KL on a tie), it is kept instead.
+ * the compression actually writes (graph overhead, shared tensors, what a fine-tune adds) until the
+ * written size is within {@value #TOLERANCE_PCT} % below the target, or no allocation changes. Several
+ * allocations are made so: the knapsack alone; with no set below one step under the largest uniform
+ * count that fits, and none below that count; and with each conv's error weighted by its kernel size
+ * (over the smaller floor), which gives the wide convs more; plus that uniform count when it is within
+ * the same {@value #TOLERANCE_PCT} % of the target. Each is compressed with the run's fit and compared on
+ * the calibration images; the one that agrees with the original most often is kept (KL on a tie,
+ * uniform on a full tie).
  *
  * <p>Why weights and not the measured output curves of {@link Sensitivity}: on ResNet-20 at uniform 6
  * atoms' size the knapsack over in-context KL curves agreed with the original on fewer calibration
@@ -42,8 +45,8 @@ public final class SizeTarget {
     private static final int ROUNDS = 16;
 
     /**
-     * One allocation that was tried: how it was made ({@code floor} 0: the weight-error knapsack alone; F:
-     * the same with no set below F atoms; {@code uniform}: the same count everywhere), its per-set options,
+     * One allocation that was tried: how it was made ({@code label}; {@code floor} 0: no least count, F: no
+     * set below F atoms; {@code uniform}: the same count everywhere), its per-set options,
      * the bytes it writes, and its agreement and KL on the calibration images under the run's fit.
      */
     public record Tried(String label, int floor, boolean uniform, Map<String, AtomBudget.Option> choice, long bytes,
@@ -161,15 +164,24 @@ public final class SizeTarget {
         long fixed = bytes.length - 4 * denseParams;
         Sizer sizer = new Sizer(bytes, base, fineTune, fitId, target, progress);
         // the weight-error knapsack alone, and with a floor under every set: the one-step-smaller candidate
-        // count than uniform, and uniform itself (which can only add atoms to uniform's allocation)
-        List<Integer> floors = new ArrayList<>(List.of(0));
+        // count than uniform, and uniform itself (which can only add atoms to uniform's allocation); and the
+        // errors weighted by kernel size over the smaller floor, which moves atoms toward the wide convs
+        int below = 0;
         for (int i = counts.length - 1; i >= 0; i--) {
             if (counts[i] < uniform) {
-                floors.add(counts[i]);
+                below = counts[i];
                 break;
             }
         }
-        floors.add(uniform);
+        List<Candidate> allocations = new ArrayList<>();
+        allocations.add(new Candidate(WeightCurves.Weighting.PER_CONV, 0));
+        if (below > 0) {
+            allocations.add(new Candidate(WeightCurves.Weighting.PER_CONV, below));
+        }
+        allocations.add(new Candidate(WeightCurves.Weighting.PER_CONV, uniform));
+        allocations.add(new Candidate(WeightCurves.Weighting.PER_WEIGHT, below));
+        Map<String, List<AtomBudget.Option>> perWeight = WeightCurves.of(p, planned.graph(),
+                WeightCurves.Weighting.PER_WEIGHT);
         Sensitivity.Evaluator eval = new Sensitivity.Evaluator(model, images, fit);
         String how = fit == null ? "SVD fit" : "output fit";
         List<Tried> tried = new ArrayList<>();
@@ -182,18 +194,22 @@ public final class SizeTarget {
         }
         boolean uniformFits = uniformBytes <= target && uniformBytes >= target * (1 - TOLERANCE_PCT / 100);
         String uniformLabel = "uniform " + uniform + " atoms";
-        for (int floor : floors) {
-            Map<String, List<AtomBudget.Option>> opts = floor == 0 ? options : floored(options, p, floor);
-            Sizer.Fitted a = sizer.allocate(opts, (target - fixed) / 4);
+        for (Candidate c : allocations) {
+            Map<String, List<AtomBudget.Option>> curves = c.weighting() == WeightCurves.Weighting.PER_CONV ? options
+                    : perWeight;
+            Sizer.Fitted a = sizer.allocate(c.floor() == 0 ? curves : floored(curves, p, c.floor()), (target - fixed) / 4);
             if (a == null || !seen.add(atoms(a.choice()))) {
                 continue;
             }
-            boolean isUniform = atoms(a.choice()).equals(atoms(u)); // no bytes left over above the floor
-            String label = isUniform ? uniformLabel : floor == 0 ? "weight-error allocation"
-                    : "weight-error allocation, at least " + floor + " atoms per set";
+            // the plan reports every set's per-conv weight error, whichever curves chose its count
+            Map<String, AtomBudget.Option> choice = new LinkedHashMap<>();
+            a.choice().forEach((set, o) -> choice.put(set, options.get(set).stream()
+                    .filter(x -> x.atoms() == o.atoms()).findFirst().orElse(o)));
+            boolean isUniform = atoms(choice).equals(atoms(u)); // no bytes left over above the floor
+            String label = isUniform ? uniformLabel : c.label();
             progress.accept("size target: " + label + " (" + how + ") on the calibration images");
-            double[] e = eval.error(isUniform ? base : base.withSetAtoms(atoms(a.choice())));
-            tried.add(new Tried(label, floor, isUniform, a.choice(), a.bytes(), e[0], e[1]));
+            double[] e = eval.error(isUniform ? base : base.withSetAtoms(atoms(choice)));
+            tried.add(new Tried(label, c.floor(), isUniform, choice, a.bytes(), e[0], e[1]));
         }
         if (uniformFits && seen.add(atoms(u))) {
             double[] e = eval.error(base);
@@ -218,6 +234,15 @@ public final class SizeTarget {
         }
         progress.accept("size target: " + r.summary());
         return r;
+    }
+
+    /** An allocation to try: the weight-error curves it is made from, and the least count per set (0: none). */
+    private record Candidate(WeightCurves.Weighting weighting, int floor) {
+        String label() {
+            String l = weighting == WeightCurves.Weighting.PER_CONV ? "weight-error allocation"
+                    : "weight-error allocation weighted by kernel size";
+            return floor == 0 ? l : l + ", at least " + floor + " atoms per set";
+        }
     }
 
     /** Each set's options with fewer than {@code floor} atoms (capped by its rank) left out; dense stays. */

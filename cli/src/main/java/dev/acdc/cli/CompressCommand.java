@@ -131,6 +131,17 @@ final class CompressCommand implements Callable<Integer> {
                     + "is then ignored; the plan is printed and in the report.")
     Double targetSize;
 
+    @Option(names = "--target-drop", paramLabel = "PTS",
+            description = "Search the smallest --target-size (fractions 0.02 to 0.8 of the input's bytes, by bisection, "
+                    + "up to 8 sizes, each a whole --target-size plan) whose kept allocation's predicted top-1 drop on the "
+                    + "calibration images, with the run's fit and before any fine-tune, is at most PTS points: the "
+                    + "original's top-1 there less the candidate's when the images are labelled, else the share of "
+                    + "images on which the two disagree (a bound). If even 0.8 misses it, exit 1 and nothing is "
+                    + "written. With labelled --eval-data the written model is then validated and, as --max-drop PTS "
+                    + "does (unless --max-drop is given), exit 1 when its measured drop is larger (the model is "
+                    + "written). Needs --calibration-data or --train-data; excludes --target-size.")
+    Double targetDrop;
+
     @Option(names = "--filter-norm", paramLabel = "R", defaultValue = "1",
             description = "With --train-data and --batch-norm train: before the fit, scale every conv's output filters "
                     + "to L2 norm R and let the training BN carry the scale (the function is unchanged), so that neither "
@@ -227,6 +238,7 @@ final class CompressCommand implements Callable<Integer> {
         CompressionJob.Calibration.checkSensitivity(sensitivityImages);
         CompressionJob.Request.check(settings, fitMode, calibSpec != null, targetSize,
                 quantizeRequest == null ? null : quantizeRequest.mode(), trainData != null);
+        CompressionJob.Request.checkTargetDrop(targetDrop, targetSize, calibSpec != null);
         // no output may land on the model, on any data file the run reads, or on another output
         OutputGuard guard = new OutputGuard().reads(model).readsData(calibSpec).readsData(trainData).readsData(evalData);
         OutputFiles.Outputs outs = OutputFiles.Outputs.of(guard, output != null ? output : OutputFiles.compressedName(model), report);
@@ -234,7 +246,8 @@ final class CompressCommand implements Callable<Integer> {
             guard.checkpointFolder(train.checkpoint, dev.acdc.train.Checkpoint.FILES);
         }
         long[] shape = Options.parseShape(inputShape);
-        boolean calibrate = fitMode == CompressionJob.Fit.OUTPUT || targetSize != null || (quantizeRequest != null && calibSpec != null);
+        boolean calibrate = fitMode == CompressionJob.Fit.OUTPUT || targetSize != null || targetDrop != null
+                || (quantizeRequest != null && calibSpec != null);
         Preprocessing pre = trainData != null || evalData != null || calibrate ? dataOptions.preprocessing() : null;
 
         CompressionJob.Outcome o;
@@ -249,7 +262,7 @@ final class CompressCommand implements Callable<Integer> {
                     trainAll == null ? null : FineTuning.settings(trainAll, eval, pre, train, dataOptions, outs.model()),
                     quantizeRequest,
                     eval == null ? null : new CompressionJob.Evaluation(eval, pre, ValidationText.options(dataOptions)),
-                    shape, outs, Reports.provenance(spec, pre), encoding);
+                    shape, outs, Reports.provenance(spec, pre), encoding, targetDrop, dataOptions.runtime.strict);
             o = CompressionJob.run(request, new CliListener(err).batch(train.batch));
         }
 
@@ -289,6 +302,10 @@ final class CompressCommand implements Callable<Integer> {
                         validation.drop(), maxDrop);
                 return AcdcException.CHECK_FAILED;
             }
+        } else if (targetDrop != null && validation != null && validation.labels() && !(validation.drop() <= targetDrop)) {
+            err.printf("acdc: top-1 dropped %.2f points on the evaluation data, more than --target-drop %.2f "
+                    + "predicted on the calibration images (the model is written)%n", validation.drop(), targetDrop);
+            return AcdcException.CHECK_FAILED;
         }
         return 0;
     }

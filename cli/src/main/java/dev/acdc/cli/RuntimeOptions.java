@@ -11,7 +11,9 @@ final class RuntimeOptions {
             description = "ONNX Runtime provider (default auto: CUDA when this build and a GPU have it, else CPU).")
     String provider;
 
-    @Option(names = "--strict", description = "With --provider cuda: fail instead of falling back to CPU.")
+    @Option(names = "--strict", description = "Fail instead of falling back or warning: with --provider cuda, fail "
+            + "instead of running on the CPU; in compress, an output that would not be smaller than the input is an "
+            + "error (exit 1, nothing written; checked after the fit, before any fine-tune, and again before writing).")
     boolean strict;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0",

@@ -276,6 +276,61 @@ class CompressCliTest {
                 .get("settings").get("fit").asText());
     }
 
+    /**
+     * --target-drop on the demo model (a real Fashion-MNIST ResNet-14): the size searched meets the predicted
+     * drop, the measured one is reported beside it, a goal no size meets writes nothing and exits 1, and the
+     * options it excludes or needs are one-line errors.
+     */
+    @Test
+    void targetDropSearchesTheSmallestSizeThatMeetsIt() throws Exception {
+        Path model = CliTest.testdata().resolve("fmnist-resnet14.onnx");
+        Path dir = CliTest.testdata();
+        String eval = "idx:" + dir.resolve("fmnist-test2k-images-idx3-ubyte.gz") + ","
+                + dir.resolve("fmnist-test2k-labels-idx1-ubyte.gz");
+        Path out = tmp.resolve("drop.onnx");
+        CliTest.Run r = run("compress", model.toString(), "-o", out.toString(), "--fit", "svd", "--target-drop", "5",
+                "--calibration-data", CliTest.fmnistTrain(), "--calibration-images", "64", "--sensitivity-images", "0",
+                "--eval-data", eval, "--limit", "500");
+        var j = Json.mapper().readTree(tmp.resolve("drop.report.json").toFile());
+        String notes = j.get("notes").toString();
+        java.util.regex.Matcher pred = java.util.regex.Pattern.compile("--target-drop 5.00: predicted (-?[0-9.]+) points "
+                + "on the calibration images, measured (-?[0-9.]+) on the evaluation data").matcher(notes);
+        assertTrue(pred.find(), notes);
+        double measured = Double.parseDouble(pred.group(2));
+        assertTrue(Double.parseDouble(pred.group(1)) <= 5, notes);
+        // measured on the evaluation data: exit 1 exactly when it is over the goal, the model written either way
+        assertEquals(measured <= 5 ? 0 : 1, r.code(), r.err());
+        assertEquals(measured, j.get("validation").get("drop").asDouble(), 0.01, j.get("validation").toString());
+        assertTrue(Files.size(out) < Files.size(model), "smaller than the input");
+        assertTrue(notes.contains("target drop: tried ") && notes.contains("the smallest size tried whose predicted drop"),
+                notes);
+        assertTrue(r.err().contains("acdc: target drop: trying 0.8000 of the input's bytes"), r.err());
+
+        // the images without their labels: the prediction is the share that disagrees with the original, and
+        // SVD-only even 0.8 of the bytes disagrees on some of 512, so a drop of 0 is out of reach: it stops
+        // there (the highest size is tried first) and writes nothing
+        Path none = tmp.resolve("none.onnx");
+        CliTest.Run z = run("compress", model.toString(), "-o", none.toString(), "--fit", "svd", "--target-drop", "0",
+                "--calibration-data", "idx:" + dir.resolve("fmnist-train5k-images-idx3-ubyte.gz"),
+                "--sensitivity-images", "0");
+        assertOneLineError(z, 1, "--target-drop 0.00: even at 80 % of the input's bytes the predicted drop");
+        assertFalse(Files.exists(none));
+
+        String[] base = {"compress", model.toString(), "-o", tmp.resolve("x.onnx").toString()};
+        assertOneLineError(run(concat(base, "--target-drop", "2")), 2, "--target-drop needs calibration images");
+        assertOneLineError(run(concat(base, "--target-drop", "101", "--calibration-data", CliTest.fmnistTrain())), 2,
+                "--target-drop must be between 0 and 100 points");
+        assertOneLineError(run(concat(base, "--target-drop", "2", "--target-size", "0.3", "--calibration-data",
+                CliTest.fmnistTrain())), 2, "--target-drop and --target-size both choose the size");
+        assertFalse(Files.exists(tmp.resolve("x.onnx")));
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
     /** A model that is not smaller, or not measured, or that agrees on few images, is called out. */
     @Test
     void uselessOrLargerOutputsAreCalledOut() throws Exception {
@@ -286,6 +341,12 @@ class CompressCliTest {
         assertTrue(r.out().contains("warning: the output (" + Files.size(out) + " bytes) is not smaller than the input ("
                 + Files.size(model) + " bytes)"), r.out());
         assertTrue(r.out().contains("warning: fitted to the weights alone and not validated"), r.out());
+        // --strict: the same settings are an error, found before anything is written, and nothing is
+        Path strict = tmp.resolve("strict.onnx");
+        assertOneLineError(run("compress", model.toString(), "--group", "8", "--atoms", "100", "-o", strict.toString(),
+                "--strict"), 1, "--strict: the compressed model (");
+        assertFalse(Files.exists(strict));
+        assertFalse(Files.exists(tmp.resolve("strict.report.json")));
         var j = Json.mapper().readTree(tmp.resolve("big.report.json").toFile());
         assertTrue(j.get("verdict").asText().startsWith("not validated: accuracy unknown"), j.get("verdict").asText());
         assertTrue(j.get("notes").toString().contains("is not smaller than the input"), j.get("notes").toString());

@@ -10,10 +10,11 @@ import dev.acdc.report.PreprocessingInfo;
 
 /**
  * The preprocessed calibration images the output fit runs on: a seeded, class-stratified sample
- * (labels are only used to stratify; they are never fitted to), held in memory as model inputs.
+ * (labels are only used to stratify; they are never fitted to), held in memory as model inputs;
+ * {@code labels} (null when the data have none) let {@code --target-drop} predict a top-1 drop.
  */
 public record CalibrationImages(float[] x, int count, long[] sampleShape, String source, Sampling.Subset subset,
-                                long seed, Preprocessing preprocessing) {
+                                long seed, Preprocessing preprocessing, int[] labels) {
 
     /** At most this many input values (1 GB of floats) are held for calibration. */
     static final long MAX_VALUES = 1L << 28;
@@ -36,13 +37,18 @@ public record CalibrationImages(float[] x, int count, long[] sampleShape, String
         float[] x = new float[(int) values];
         byte[] pixels = new byte[per];
         float[] one = new float[per];
+        int[] labels = data.hasLabels() ? new int[subset.size()] : null;
+        int[] label = new int[1];
         for (int k = 0; k < subset.size(); k++) {
-            data.read(subset.indices()[k], 1, pixels, null);
+            data.read(subset.indices()[k], 1, pixels, labels == null ? null : label);
+            if (labels != null) {
+                labels[k] = label[0];
+            }
             pre.apply(pixels, 1, c, h, w, one);
             System.arraycopy(one, 0, x, k * per, per);
         }
         long[] shape = pre.nhwc() ? new long[] {h, w, c} : new long[] {c, h, w};
-        return new CalibrationImages(x, subset.size(), shape, data.describe(), subset, seed, pre);
+        return new CalibrationImages(x, subset.size(), shape, data.describe(), subset, seed, pre, labels);
     }
 
     public int perSample() {

@@ -156,17 +156,28 @@ public final class Sensitivity {
             return DecompositionMethods.get(settings.method()).plan(planned, settings.withSetAtoms(Map.of()), line -> { });
         }
 
+        /**
+         * {agreement with the original, mean KL to it, top-1 on the images' labels (NaN without labels)} of
+         * the model compressed with {@code s} (and the fit).
+         */
         double[] error(Settings s) {
             double[] e = seen.get(s);
             if (e == null) {
                 Model work = OnnxModels.fromBytes(original, null);
                 Compressor.compress(work, s, x -> { }, fit);
                 try (ModelIO io = new ModelIO(OnnxModels.toBytes(work), Sessions.Config.cpu(), x -> { })) {
-                    e = compare(reference, run(io, images), images.count());
+                    float[] y = run(io, images);
+                    double[] ak = compare(reference, y, images.count());
+                    e = new double[] {ak[0], ak[1], top1(y, images.labels(), images.count())};
                 }
                 seen.put(s, e);
             }
             return e;
+        }
+
+        /** The original's top-1 on the images' labels (NaN without labels). */
+        double referenceTop1() {
+            return top1(reference, images.labels(), images.count());
         }
     }
 
@@ -216,6 +227,19 @@ public final class Sensitivity {
             System.arraycopy(y, 0, out, start * classes, n * classes);
         }
         return out;
+    }
+
+    /** The fraction of n rows of logits whose argmax is the label; NaN when {@code labels} is null. */
+    static double top1(float[] logits, int[] labels, int n) {
+        if (labels == null) {
+            return Double.NaN;
+        }
+        int classes = logits.length / n;
+        long right = 0;
+        for (int i = 0; i < n; i++) {
+            right += Validator.argmax(logits, i * classes, classes) == labels[i] ? 1 : 0;
+        }
+        return (double) right / n;
     }
 
     /** {agreement, mean KL(a ‖ b)} of n rows of logits. */

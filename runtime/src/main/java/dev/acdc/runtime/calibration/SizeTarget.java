@@ -47,28 +47,44 @@ public final class SizeTarget {
     /**
      * One allocation that was tried: how it was made ({@code label}; {@code floor} 0: no least count, F: no
      * set below F atoms; {@code uniform}: the same count everywhere), its per-set options,
-     * the bytes it writes, and its agreement and KL on the calibration images under the run's fit.
+     * the bytes it writes, and its agreement, KL and top-1 (NaN: the images have no labels) on the
+     * calibration images under the run's fit.
      */
     public record Tried(String label, int floor, boolean uniform, Map<String, AtomBudget.Option> choice, long bytes,
-                        double agreement, double kl) {
-        /** "floor 4: agreement 41.2 %, KL 1.234, 187,001 bytes". */
+                        double agreement, double kl, double top1) {
+        /** "floor 4: agreement 41.2 %, KL 1.234, 187,001 bytes" (and "top-1 38.1 %" where labelled). */
         public String line() {
-            return String.format(java.util.Locale.ROOT, "%s: agreement %.1f %%, KL %.3f, %,d bytes", label,
-                    100 * agreement, kl, bytes);
+            return String.format(java.util.Locale.ROOT, "%s: agreement %.1f %%, KL %.3f, %s%,d bytes", label,
+                    100 * agreement, kl, Double.isNaN(top1) ? "" : String.format(java.util.Locale.ROOT,
+                            "top-1 %.1f %%, ", 100 * top1), bytes);
         }
     }
 
     /**
      * The allocation: settings to compress with, each set's option with its weight error, the sets'
      * convolution counts and dense parameters, the target and the bytes the kept allocation writes, every
-     * allocation tried (the kept one among them), the uniform count that fits and what the comparison ran
-     * under.
+     * allocation tried (the kept one among them), the uniform count that fits, what the comparison ran
+     * under and the original's top-1 on the calibration images (NaN: no labels).
      */
     public record Result(Settings settings, Map<String, AtomBudget.Option> choice, Map<String, Integer> convs,
                          Map<String, Long> denseParams, long targetBytes, long svdBytes, List<Tried> tried,
-                         Tried kept, int uniformAtoms, long uniformBytes, String judgedBy) {
+                         Tried kept, int uniformAtoms, long uniformBytes, String judgedBy, double referenceTop1) {
         public Result {
             tried = List.copyOf(tried);
+        }
+
+        /**
+         * The kept allocation's predicted top-1 drop in points: the original's top-1 less its own on the
+         * labelled calibration images, or, without labels, the share of images on which it disagrees with
+         * the original (a bound: every image it loses is one it disagrees on).
+         */
+        public double predictedDrop() {
+            return predictedDropIsBound() ? 100 * (1 - kept.agreement()) : 100 * (referenceTop1 - kept.top1());
+        }
+
+        /** Whether {@link #predictedDrop()} is the disagreement bound (no labels) rather than a top-1 difference. */
+        public boolean predictedDropIsBound() {
+            return Double.isNaN(referenceTop1) || Double.isNaN(kept.top1());
         }
 
         /** Whether the uniform count was kept. */
@@ -209,11 +225,11 @@ public final class SizeTarget {
             String label = isUniform ? uniformLabel : c.label();
             progress.accept("size target: " + label + " (" + how + ") on the calibration images");
             double[] e = eval.error(isUniform ? base : base.withSetAtoms(atoms(choice)));
-            tried.add(new Tried(label, c.floor(), isUniform, choice, a.bytes(), e[0], e[1]));
+            tried.add(new Tried(label, c.floor(), isUniform, choice, a.bytes(), e[0], e[1], e[2]));
         }
         if (uniformFits && seen.add(atoms(u))) {
             double[] e = eval.error(base);
-            tried.add(new Tried(uniformLabel, uniform, true, u, uniformBytes, e[0], e[1]));
+            tried.add(new Tried(uniformLabel, uniform, true, u, uniformBytes, e[0], e[1], e[2]));
         }
         if (tried.isEmpty()) {
             throw new AcdcException(String.format(java.util.Locale.ROOT, "--target-size %.3g: no allocation found "
@@ -228,7 +244,7 @@ public final class SizeTarget {
             }
         }
         Result r = new Result(kept.uniform() ? base : base.withSetAtoms(atoms(kept.choice())), kept.choice(), convs,
-                dense, target, kept.bytes(), tried, kept, uniform, uniformBytes, how);
+                dense, target, kept.bytes(), tried, kept, uniform, uniformBytes, how, eval.referenceTop1());
         for (Tried t : tried) {
             progress.accept("size target: tried " + t.line());
         }

@@ -31,6 +31,7 @@ import dev.acdc.runtime.ValidationResult;
 import dev.acdc.runtime.Validator;
 import dev.acdc.runtime.WrittenModelCheck;
 import dev.acdc.runtime.calibration.CalibrationImages;
+import dev.acdc.runtime.calibration.DropTarget;
 import dev.acdc.runtime.calibration.OutputFitter;
 import dev.acdc.runtime.calibration.Sensitivity;
 import dev.acdc.runtime.calibration.SizeTarget;
@@ -125,12 +126,25 @@ public final class CompressionJob {
      * One compression. {@code calibration}, {@code targetSize} (output bytes at most this fraction of the
      * input's), {@code fineTune}, {@code quantize} and {@code evaluation} may be null (not done);
      * {@code filterNorm} (0: off) scales every conv's filters before the fit when a fine-tune with
-     * training-mode BatchNormalization follows; {@code inputShape} null: the declared one.
+     * training-mode BatchNormalization follows; {@code inputShape} null: the declared one;
+     * {@code targetDrop} (null: none) searches the smallest size target whose predicted top-1 drop on the
+     * calibration images is at most that many points ({@link DropTarget}); {@code strict} refuses to write
+     * an output that is not smaller than the input.
      */
     public record Request(Path model, Settings settings, Fit fit, Calibration calibration, Double targetSize,
                           double filterNorm, FineTuneJob.Settings fineTune, Quantization.Request quantize,
                           Evaluation evaluation, long[] inputShape, OutputFiles.Outputs outputs,
-                          ReportSchema.Provenance provenance, FileEncoding encoding) {
+                          ReportSchema.Provenance provenance, FileEncoding encoding, Double targetDrop,
+                          boolean strict) {
+        /** Without a drop target, not strict. */
+        public Request(Path model, Settings settings, Fit fit, Calibration calibration, Double targetSize,
+                       double filterNorm, FineTuneJob.Settings fineTune, Quantization.Request quantize,
+                       Evaluation evaluation, long[] inputShape, OutputFiles.Outputs outputs,
+                       ReportSchema.Provenance provenance, FileEncoding encoding) {
+            this(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, evaluation, inputShape,
+                    outputs, provenance, encoding, null, false);
+        }
+
         public Request {
             if (model == null || settings == null || fit == null || outputs == null) {
                 throw new IllegalArgumentException("model, settings, fit and outputs are required");
@@ -146,6 +160,24 @@ public final class CompressionJob {
             }
             check(settings, fit, calibration != null, targetSize, quantize == null ? null : quantize.mode(),
                     fineTune != null);
+            checkTargetDrop(targetDrop, targetSize, calibration != null);
+        }
+
+        /** A drop target is 0 to 100 points, needs calibration images and excludes a size target. */
+        public static void checkTargetDrop(Double targetDrop, Double targetSize, boolean calibration) {
+            if (targetDrop == null) {
+                return;
+            }
+            if (!(targetDrop >= 0 && targetDrop <= 100)) {
+                throw new AcdcException("--target-drop must be between 0 and 100 points, got " + targetDrop);
+            }
+            if (targetSize != null) {
+                throw new AcdcException("--target-drop and --target-size both choose the size: give one of them");
+            }
+            if (!calibration) {
+                throw new AcdcException("--target-drop needs calibration images to predict the drop on: give "
+                        + "--calibration-data SPEC (or --train-data)");
+            }
         }
 
         /**
@@ -186,24 +218,36 @@ public final class CompressionJob {
 
         public Request withCalibration(Calibration c) {
             return new Request(model, settings, c == null ? Fit.SVD : Fit.OUTPUT, c, targetSize, filterNorm, fineTune,
-                    quantize, evaluation, inputShape, outputs, provenance, encoding);
+                    quantize, evaluation, inputShape, outputs, provenance, encoding, targetDrop, strict);
         }
 
         /** Fine-tunes after the fit, filters scaled to norm 1 first (the command's default). */
         public Request withFineTune(FineTuneJob.Settings f) {
             return new Request(model, settings, fit, calibration, targetSize, f == null ? 0 : 1, f, quantize, evaluation,
-                    inputShape, outputs, provenance, encoding);
+                    inputShape, outputs, provenance, encoding, targetDrop, strict);
         }
 
         public Request withEvaluation(Evaluation e) {
             return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, e,
-                    inputShape, outputs, provenance, encoding);
+                    inputShape, outputs, provenance, encoding, targetDrop, strict);
         }
 
         /** Writes the float model with {@code e}'s names and functions (with int8, the quantize request's apply). */
         public Request withEncoding(FileEncoding e) {
             return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, evaluation,
-                    inputShape, outputs, provenance, e);
+                    inputShape, outputs, provenance, e, targetDrop, strict);
+        }
+
+        /** Searches the smallest size whose predicted drop is at most {@code points} (null: none). */
+        public Request withTargetDrop(Double points) {
+            return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, evaluation,
+                    inputShape, outputs, provenance, encoding, points, strict);
+        }
+
+        /** Refuses (exit 1, nothing written) an output that is not smaller than the input. */
+        public Request withStrict(boolean s) {
+            return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, evaluation,
+                    inputShape, outputs, provenance, encoding, targetDrop, s);
         }
     }
 
@@ -238,33 +282,53 @@ public final class CompressionJob {
 
         OutputFitter fitter = null;
         List<String> budgetLines = List.of();
+        SizeTarget.Result dropPlan = null; // the plan --target-drop chose, to set its prediction against the measure
         CalibrationImages images = null;
         boolean trainingBn = r.fineTune() != null && r.fineTune().options().trainingBatchNorm();
         Calibration cal = r.calibration();
-        if (cal != null && (r.fit() == Fit.OUTPUT || r.targetSize() != null || r.quantize() != null)) {
+        if (cal != null && (r.fit() == Fit.OUTPUT || r.targetSize() != null || r.targetDrop() != null
+                || r.quantize() != null)) {
             Validator.checkImagesFit(OutputFiles.declaredInput(m, before), cal.data(), cal.pre());
             images = CalibrationImages.sample(cal.data(), cal.pre(), cal.images(), cal.seed());
             listener.note("calibration images: " + images.subset().describe() + " of " + cal.data().describe());
             if (r.fit() == Fit.OUTPUT) {
                 fitter = new OutputFitter(images, 64, cal.iterations(), cal.matchSum());
             }
-            if (r.targetSize() != null) {
-                listener.note("atom budget for --target-size " + r.targetSize());
-                SizeTarget.FineTune ft = r.fineTune() == null ? null
-                        : new SizeTarget.FineTune(trainingBn, r.filterNorm(),
-                        FineTuneJob.recordBound(r.fineTune()));
-                SizeTarget.Result plan = SizeTarget.plan(m, originalBytes.length, r.targetSize(), settings, images,
+            SizeTarget.FineTune ft = r.fineTune() == null ? null
+                    : new SizeTarget.FineTune(trainingBn, r.filterNorm(), FineTuneJob.recordBound(r.fineTune()));
+            List<String> lines = new ArrayList<>();
+            SizeTarget.Result plan = null;
+            double fraction = r.targetSize() == null ? Double.NaN : r.targetSize();
+            if (r.targetDrop() != null) {
+                listener.note("searching the smallest size for --target-drop " + r.targetDrop()
+                        + " (each size tried is a --target-size plan)");
+                DropTarget.Result d = DropTarget.search(m, originalBytes.length, r.targetDrop(), settings, images,
                         Sensitivity.CANDIDATES_3X3, ft, fitter, progress);
+                plan = d.plan();
+                dropPlan = plan;
+                fraction = d.fraction();
+                lines.add("size for " + d.summary());
+                for (DropTarget.Step s : d.steps()) {
+                    lines.add("target drop: tried " + s.line());
+                }
+            } else if (r.targetSize() != null) {
+                listener.note("atom budget for --target-size " + r.targetSize());
+                plan = SizeTarget.plan(m, originalBytes.length, r.targetSize(), settings, images,
+                        Sensitivity.CANDIDATES_3X3, ft, fitter, progress);
+            }
+            if (plan != null) {
                 settings = plan.settings();
-                List<String> lines = new ArrayList<>();
                 lines.add(String.format(Locale.ROOT, "atom budget for --target-size %s (%,d bytes): %s",
-                        r.targetSize(), plan.targetBytes(), plan.summary()));
+                        r.targetSize() != null ? r.targetSize().toString() : String.format(Locale.ROOT, "%.4g", fraction),
+                        plan.targetBytes(), plan.summary()));
                 for (String l : plan.planLines()) {
                     lines.add("atom budget: " + l);
                 }
                 budgetLines = lines;
                 for (String l : lines) {
-                    listener.note(l);
+                    if (!l.startsWith("target drop: tried ")) { // the search printed each size as it went
+                        listener.note(l);
+                    }
                 }
             }
         }
@@ -286,6 +350,10 @@ public final class CompressionJob {
         }
         Compressor.Result c = Compressor.compress(m, settings, progress, fitter);
         c.notes().addAll(budgetLines);
+        if (r.strict()) {
+            // before a fine-tune spends hours on it: what a fine-tune or int8 changes is small next to this
+            requireSmaller(OnnxModels.toBytes(c.model()).length, originalBytes.length, "the compressed model");
+        }
         if (curves != null) {
             sensitivity = Sensitivity.section(curves, sensImages, c.plan());
         }
@@ -354,6 +422,15 @@ public final class CompressionJob {
                     top1 ? floatValidation.candidateTop1() : null, top1 ? validation.candidateTop1() : null));
         }
 
+        if (r.strict()) {
+            requireSmaller(bytes.length, originalBytes.length, "the output");
+        }
+        if (dropPlan != null && validation != null && validation.labels()) {
+            c.notes().add(String.format(Locale.ROOT, "--target-drop %.2f: predicted %.2f points on the calibration "
+                            + "images%s, measured %.2f on the evaluation data%s", r.targetDrop(), dropPlan.predictedDrop(),
+                    r.fineTune() != null ? " (before the fine-tune)" : "", validation.drop(),
+                    validation.drop() <= r.targetDrop() ? "" : ": more than asked for"));
+        }
         OutputFitSection outputFit = fitter == null ? null : fitter.summary();
         Verdict verdict = Verdict.of(originalBytes.length, bytes.length, validation, outputFit, finetune != null);
         List<String> notes = new ArrayList<>(c.notes());
@@ -383,6 +460,14 @@ public final class CompressionJob {
         }
         return new Outcome(report, bytes, floatBytes.length, probeShape, probe, validation, floatValidation, quantized,
                 verdict, r.outputs());
+    }
+
+    private static void requireSmaller(long bytes, long input, String what) {
+        if (bytes >= input) {
+            throw new AcdcException(AcdcException.CHECK_FAILED, String.format(Locale.ROOT, "--strict: %s (%,d bytes) "
+                    + "is not smaller than the input (%,d bytes): the factors hold more numbers than the dense kernels; "
+                    + "use fewer --atoms, a wider --share or --target-size F; nothing written", what, bytes, input), null);
+        }
     }
 
     private static ValidationResult validate(byte[] original, byte[] candidate, Evaluation ev, JobListener listener) {

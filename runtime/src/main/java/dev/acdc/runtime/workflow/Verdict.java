@@ -23,7 +23,8 @@ public record Verdict(String line, List<String> warnings) {
                 : String.format("%.2fx the input's size", 1 / ratio);
         if (bytesAfter >= bytesBefore) {
             warnings.add(String.format("the output (%d bytes) is not smaller than the input (%d bytes): the factors hold "
-                    + "more numbers than the dense kernels; use fewer --atoms or a wider --share", bytesAfter, bytesBefore));
+                    + "more numbers than the dense kernels; use fewer --atoms, a wider --share or --target-size F (--strict makes "
+                    + "this an error)", bytesAfter, bytesBefore));
         }
         String what = "use more --atoms or a narrower --share"
                 + (fineTuned ? ", or fine-tune longer" : ", or fine-tune it (--train-data SPEC)");

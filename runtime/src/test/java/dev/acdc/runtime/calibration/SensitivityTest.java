@@ -112,7 +112,7 @@ class SensitivityTest {
         }
     }
 
-    private static float[] run(byte[] model, CalibrationImages im) {
+    static float[] run(byte[] model, CalibrationImages im) {
         try (ModelIO io = new ModelIO(model, Sessions.Config.cpu(), x -> { })) {
             return io.run(im.x(), im.count(), im.sampleShape());
         }

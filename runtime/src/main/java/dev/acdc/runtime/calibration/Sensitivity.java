@@ -128,6 +128,19 @@ public final class Sensitivity {
      * The network's output error, {agreement, mean KL}, against the original on the calibration images, of
      * compressions of one model (SVD fit, or refined by a given fit); equal settings are measured once.
      */
+    /**
+     * A copy of a model made ready for decomposition (the standard passes run) and the sharing sets
+     * {@code settings} make of it, every set at the settings' count (no per-set atoms).
+     */
+    record Planned(Model model, Plan plan) {
+        static Planned of(byte[] model, Settings settings) {
+            Model m = OnnxModels.fromBytes(model, null);
+            PassManager.standard().run(m);
+            return new Planned(m, DecompositionMethods.get(settings.method()).plan(m, settings.withSetAtoms(Map.of()),
+                    line -> { }));
+        }
+    }
+
     static final class Evaluator {
         private final byte[] original;
         private final CalibrationImages images;
@@ -151,9 +164,7 @@ public final class Sensitivity {
 
         /** The sets {@code settings} make of the model. */
         Plan plan(Settings settings) {
-            Model planned = OnnxModels.fromBytes(original, null);
-            PassManager.standard().run(planned);
-            return DecompositionMethods.get(settings.method()).plan(planned, settings.withSetAtoms(Map.of()), line -> { });
+            return Planned.of(original, settings).plan();
         }
 
         /**

@@ -3,7 +3,6 @@ package dev.acdc.runtime.calibration;
 import dev.acdc.AcdcException;
 import dev.acdc.decompose.AtomBudget;
 import dev.acdc.decompose.Compressor;
-import dev.acdc.decompose.DecompositionMethods;
 import dev.acdc.decompose.Plan;
 import dev.acdc.decompose.Refinement;
 import dev.acdc.decompose.Settings;
@@ -162,9 +161,9 @@ public final class SizeTarget {
             uniformBytes = b;
         }
         Settings base = settings.withAtoms(uniform);
-        Model planned = OnnxModels.fromBytes(bytes, null);
-        PassManager.standard().run(planned);
-        Plan p = DecompositionMethods.get(base.method()).plan(planned, base.withSetAtoms(Map.of()), line -> { });
+        Sensitivity.Planned prepared = Sensitivity.Planned.of(bytes, base);
+        Model planned = prepared.model();
+        Plan p = prepared.plan();
         Map<String, List<AtomBudget.Option>> options = WeightCurves.of(p, planned.graph());
         Map<String, Integer> convs = new LinkedHashMap<>();
         Map<String, Long> dense = new LinkedHashMap<>();

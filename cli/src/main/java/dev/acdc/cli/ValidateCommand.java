@@ -3,6 +3,7 @@ package dev.acdc.cli;
 import dev.acdc.AcdcException;
 import dev.acdc.data.Dataset;
 import dev.acdc.data.Preprocessing;
+import dev.acdc.runtime.OriginalAccuracy;
 import dev.acdc.runtime.ValidationResult;
 import dev.acdc.runtime.Validator;
 import dev.acdc.runtime.workflow.OutputFiles;
@@ -75,6 +76,10 @@ final class ValidateCommand implements Callable<Integer> {
             err.println("acdc: " + pre);
             ValidationResult r = ValidationText.run(a, b, ds, pre, dataOptions, err);
             out.print(ValidationText.render(r, original.getFileName().toString(), candidate.getFileName().toString()));
+            String low = r.labels() ? OriginalAccuracy.warning(r.originalTop1(), r.samples(), "evaluation") : null;
+            if (low != null) {
+                out.println("warning: " + low);
+            }
             @SuppressWarnings("unchecked")
             Map<String, Object> j = new java.util.LinkedHashMap<>(
                     Json.mapper().convertValue(dev.acdc.report.ValidationSection.of(r), Map.class));

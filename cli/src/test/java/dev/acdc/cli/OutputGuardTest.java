@@ -124,6 +124,19 @@ class OutputGuardTest {
     }
 
     @Test
+    void aReportNamedLikeAPageIsRefused() throws Exception {
+        Path out = tmp.resolve("out.onnx");
+        for (String name : List.of("out.html", "OUT.md")) {
+            CliTest.assertOneLineError(run("compress", model.toString(), "-o", out.toString(), "--report",
+                    tmp.resolve(name).toString()), 2, "--report names the JSON report");
+        }
+        assertFalse(Files.exists(out) || Files.exists(tmp.resolve("out.html")), "nothing written");
+        assertEquals(0, run("compress", model.toString(), "-o", out.toString(), "--report",
+                tmp.resolve("r.json").toString()).code());
+        assertTrue(Files.exists(tmp.resolve("r.html")) && Files.exists(tmp.resolve("r.md")), "written beside the JSON");
+    }
+
+    @Test
     void checkpointFoldersHoldingInputsOrForeignFilesAreRefused() throws Exception {
         Map<Path, byte[]> before = snapshot();
         String t = "cifar10:" + train;

@@ -49,6 +49,29 @@ class ValidateCliTest {
     }
 
     @Test
+    void anOriginalThatIsMostlyWrongPointsAtThePreprocessing() throws Exception {
+        Path dir = CliTest.testdata();
+        Path m = dir.resolve("fmnist-resnet14.onnx");
+        String data = "idx:" + dir.resolve("fmnist-test2k-images-idx3-ubyte.gz") + ","
+                + dir.resolve("fmnist-test2k-labels-idx1-ubyte.gz");
+        Path json = tmp.resolve("v.json");
+        CliTest.Run right = run("validate", m.toString(), m.toString(), "--data", data, "--json", json.toString());
+        assertEquals(0, right.code(), right.err());
+        double top1 = Json.mapper().readTree(json.toFile()).get("original").get("top1").asDouble();
+        assertTrue(top1 > 0.8, "the demo model with its own preprocessing: " + top1);
+        assertTrue(!right.out().contains("warning:"), right.out());
+        // a common normalization (to -1..1) this model was not trained with: the original itself is mostly wrong
+        CliTest.Run wrong = run("validate", m.toString(), m.toString(), "--data", data, "--mean", "0.5", "--std", "0.5",
+                "--json", json.toString());
+        assertEquals(0, wrong.code(), wrong.err()); // a warning, not an error: the figures are still measured
+        top1 = Json.mapper().readTree(json.toFile()).get("original").get("top1").asDouble();
+        assertTrue(top1 < 0.5, "the wrong normalization should break the model: " + top1);
+        assertTrue(wrong.out().contains(String.format(java.util.Locale.ROOT, "warning: the original model itself is "
+                + "right on only %.1f %% of the 2,000 labelled evaluation images", 100 * top1)), wrong.out());
+        assertTrue(wrong.out().contains("check the preprocessing (--mean, --std, --scale"), wrong.out());
+    }
+
+    @Test
     void cudaFallsBackWithANoticeOrFailsWhenStrict() {
         if (dev.acdc.runtime.Sessions.cudaBuild()) {
             return; // a CUDA build on a GPU machine runs on CUDA instead

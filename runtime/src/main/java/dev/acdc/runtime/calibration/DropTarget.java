@@ -4,6 +4,7 @@ import dev.acdc.AcdcException;
 import dev.acdc.decompose.Refinement;
 import dev.acdc.decompose.Settings;
 import dev.acdc.ir.Model;
+import dev.acdc.runtime.OriginalAccuracy;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -95,8 +96,13 @@ public final class DropTarget {
             progress.accept(String.format(Locale.ROOT, "target drop: trying %.4g of the input's bytes", f));
             Step s;
             try {
+                // of the plan's own lines only each allocation's evaluation, the slow part under the output fit
                 s = new Step(f, SizeTarget.plan(model, inputBytes, f, settings, images, candidates, fineTune, fit,
-                        x -> { }), null);
+                        x -> {
+                            if (x.endsWith(" on the calibration images")) {
+                                progress.accept("target drop: " + x);
+                            }
+                        }), null);
             } catch (AcdcException e) {
                 s = new Step(f, null, e.getMessage());
             }
@@ -105,6 +111,11 @@ public final class DropTarget {
             return s;
         };
         Step hi = at.apply(highest);
+        String original = hi.plan() == null ? null
+                : OriginalAccuracy.warning(hi.plan().referenceTop1(), images.count(), "calibration");
+        if (original != null) {
+            progress.accept("warning: " + original);
+        }
         if (!hi.meets(points)) {
             Step best = hi;
             throw new AcdcException(AcdcException.CHECK_FAILED, String.format(Locale.ROOT, "--target-drop %.2f: "

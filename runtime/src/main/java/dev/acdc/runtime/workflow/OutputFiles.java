@@ -24,10 +24,19 @@ public final class OutputFiles {
     /**
      * Where a job writes its model and reports ({@code report} null: beside the model, as
      * {@code .report.json}, with {@code .report.md} and {@code .report.html} beside it); every path is
-     * checked by {@code guard} before any work (folder exists; none is an input or another output).
+     * checked by {@code guard} before any work (folder exists; none is an input or another output). A
+     * {@code report} named like a page (.html, .htm, .md) is refused: it names the JSON.
      */
     public record Outputs(Path model, Path report, Path markdown, Path html) {
         public static Outputs of(OutputGuard guard, Path model, Path report) {
+            if (report != null) {
+                String name = report.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+                if (name.endsWith(".html") || name.endsWith(".htm") || name.endsWith(".md")) {
+                    // the JSON would land in a file named as a page, with "x.html.md" and "x.html.html" beside it
+                    throw new AcdcException("--report names the JSON report (FILE.json; its .md and .html are written "
+                            + "beside it), not " + report.getFileName());
+                }
+            }
             Path rep = report != null ? report : siblingWithSuffix(model, ".report.json");
             return new Outputs(guard.writes(model), guard.writes(rep), guard.writes(siblingWithSuffix(rep, ".md", ".json")),
                     guard.writes(siblingWithSuffix(rep, ".html", ".json")));

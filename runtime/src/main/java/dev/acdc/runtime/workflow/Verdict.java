@@ -2,6 +2,7 @@ package dev.acdc.runtime.workflow;
 
 import dev.acdc.report.FineTuneSection;
 import dev.acdc.report.OutputFitSection;
+import dev.acdc.runtime.OriginalAccuracy;
 import dev.acdc.runtime.ValidationResult;
 
 import java.util.ArrayList;
@@ -9,7 +10,8 @@ import java.util.List;
 
 /**
  * The one-line verdict of a compression and the warnings a user must not miss: a model that is not
- * smaller than its input, one that agrees with the original on few images, one nobody measured.
+ * smaller than its input, one that agrees with the original on few images, one nobody measured, and
+ * evaluation data on which the original itself is mostly wrong.
  */
 public record Verdict(String line, List<String> warnings) {
     /** Agreement below this, on evaluation or calibration images, is called out. */
@@ -29,6 +31,11 @@ public record Verdict(String line, List<String> warnings) {
         String what = "use more --atoms or a narrower --share"
                 + (fineTuned ? ", or fine-tune longer" : ", or fine-tune it (--train-data SPEC)");
         if (validation != null) {
+            String original = validation.labels()
+                    ? OriginalAccuracy.warning(validation.originalTop1(), validation.samples(), "evaluation") : null;
+            if (original != null) {
+                warnings.add(original);
+            }
             String line = Double.isNaN(validation.drop())
                     ? String.format("agreement %.1f %% with the original, %s", 100 * validation.agreement(), size)
                     : String.format("top-1 %+.1f points, %s", -validation.drop(), size);

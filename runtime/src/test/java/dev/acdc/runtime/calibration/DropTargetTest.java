@@ -102,7 +102,10 @@ class DropTargetTest {
             assertTrue(labelled || low > high, "a smaller model disagrees more: " + low + " vs " + high + " "
                     + SizeTarget.plan(m, input, 0.3, Settings.defaults(), im, COUNTS, x -> { }).planLines());
             double goal = labelled ? Math.max(low, high) : (low + high) / 2;
-            DropTarget.Result r = DropTarget.search(m, input, goal, Settings.defaults(), im, COUNTS, null, null, x -> { });
+            java.util.List<String> progress = new java.util.ArrayList<>();
+            DropTarget.Result r = DropTarget.search(m, input, goal, Settings.defaults(), im, COUNTS, null, null,
+                    progress::add);
+            assertFalse(progress.stream().anyMatch(l -> l.startsWith("warning:")), progress.toString());
             String steps = r.steps().stream().map(DropTarget.Step::line).toList().toString();
             assertTrue(r.plan().predictedDrop() <= goal, steps);
             assertEquals(!labelled, r.plan().predictedDropIsBound());
@@ -137,6 +140,34 @@ class DropTargetTest {
             assertEquals(expected, r.plan().predictedDrop(), 1e-9, steps);
             assertTrue(r.summary().contains("--target-drop"), r.summary());
         }
+    }
+
+    /**
+     * Labels in another class order (each shifted by one class) make the original itself mostly wrong on
+     * the calibration images: the search says so, with the original's top-1 counted here by a plain loop.
+     */
+    @Test
+    void anOriginalThatIsMostlyWrongOnTheCalibrationImagesIsAWarning() throws Exception {
+        Model m = model();
+        long input = OnnxModels.toBytes(m).length;
+        CalibrationImages right = images(true);
+        int[] shifted = new int[right.count()];
+        for (int i = 0; i < shifted.length; i++) {
+            shifted[i] = (right.labels()[i] + 1) % 10;
+        }
+        CalibrationImages im = new CalibrationImages(right.x(), right.count(), right.sampleShape(), right.source(),
+                right.subset(), right.seed(), right.preprocessing(), shifted);
+        float[] a = SensitivityTest.run(OnnxModels.toBytes(m), im);
+        int correct = 0;
+        for (int i = 0; i < im.count(); i++) {
+            correct += dev.acdc.runtime.Validator.argmax(a, i * 10, 10) == shifted[i] ? 1 : 0;
+        }
+        assertTrue(correct < im.count() / 2, "shifted labels: " + correct);
+        java.util.List<String> progress = new java.util.ArrayList<>();
+        DropTarget.search(m, input, 100, Settings.defaults(), im, COUNTS, null, null, progress::add);
+        String expected = String.format(java.util.Locale.ROOT, "warning: the original model itself is right on only "
+                + "%.1f %% of the %d labelled calibration images", 100.0 * correct / im.count(), im.count());
+        assertTrue(progress.stream().anyMatch(l -> l.startsWith(expected)), expected + " in " + progress);
     }
 
     /** A goal no size up to the highest meets is refused with exit 1 (check failed), naming the drop reached. */

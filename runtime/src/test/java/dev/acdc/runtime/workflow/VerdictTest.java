@@ -27,6 +27,17 @@ class VerdictTest {
     }
 
     @Test
+    void anOriginalThatIsMostlyWrongOnTheEvaluationDataIsAWarning() {
+        Verdict v = Verdict.of(1000, 250, validation(0.275, 0.27, 0.9), null, true);
+        assertEquals(1, v.warnings().size(), v.warnings().toString());
+        assertTrue(v.warnings().get(0).startsWith("the original model itself is right on only 27.5 % of the 1,000 "
+                + "labelled evaluation images"), v.warnings().get(0));
+        assertEquals(List.of(), Verdict.of(1000, 250, validation(0.5, 0.49, 0.9), null, true).warnings());
+        assertEquals(null, dev.acdc.runtime.OriginalAccuracy.warning(Double.NaN, 10, "calibration"));
+        assertTrue(dev.acdc.runtime.OriginalAccuracy.warning(0.4999, 10, "calibration").contains("10 labelled calibration"));
+    }
+
+    @Test
     void unmeasuredRunsSaySoAndAFineTunedModelIsNotJudgedByItsStart() {
         var fit = new dev.acdc.report.OutputFitSection(new dev.acdc.report.CalibrationSample("test", 512, "512 images",
                 1, null), 60, "residual sum", 0.2, 0.447, 2, 1, 1, 1, 2);

@@ -67,6 +67,12 @@ final class CompressCommand implements Callable<Integer> {
                     + "widest conv) reproduces the weights exactly.")
     String atoms;
 
+    @Option(names = "--set-atoms", paramLabel = "SET=M[,SET=M...]",
+            description = "Per sharing set (by the id the plan and the report's sets[] give it), M atoms or dense "
+                    + "instead of --atoms; sets not named follow --atoms. A --target-size plan prints its allocation in "
+                    + "this form, so it can be rerun or edited by hand. Excludes --target-size and --target-drop.")
+    String setAtoms;
+
     @Option(names = "--group", paramLabel = "auto|N", defaultValue = "auto",
             description = "Channel-group size of a block (default auto: the largest power of two <= 64 dividing "
                     + "every conv width of 8 or more).")
@@ -203,6 +209,12 @@ final class CompressCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Settings settings = Settings.of(share, atoms, group, form, exclude).allowingNonfinite(allowNonfinite)
                 .withMethod(method);
+        if (setAtoms != null) {
+            if (targetDrop != null) {
+                throw new AcdcException("--set-atoms and --target-drop both choose the atoms per set: give one of them");
+            }
+            settings = settings.withSetAtoms(Settings.parseSetAtoms(setAtoms));
+        }
         if (trainData != null) {
             train.options(trainData); // bad training options fail before any work
         }

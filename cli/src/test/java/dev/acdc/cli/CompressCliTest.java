@@ -115,6 +115,61 @@ class CompressCliTest {
         assertFalse(Files.exists(tmp.resolve("x.onnx")));
     }
 
+    /** A --target-size plan's "by hand" line rebuilds its allocation with --set-atoms; bad --set-atoms are refused. */
+    @Test
+    void setAtomsRebuildsABudgetByHand() throws Exception {
+        Path model = tmp.resolve("tiny.onnx");
+        OnnxModels.save(dev.acdc.testdata.TinyResNet.build(3), model, null);
+        Path data = CliTest.cifar(tmp.resolve("calib.bin"), 40, 4);
+        CliTest.Run planned = run("compress", model.toString(), "-o", tmp.resolve("plan.onnx").toString(), "--fit", "svd",
+                "--target-size", "0.5", "--calibration-data", "cifar10:" + data, "--calibration-images", "20");
+        assertEquals(0, planned.code(), planned.err());
+        String line = planned.err().lines().filter(l -> l.startsWith("acdc: atom budget: by hand: ")).findFirst()
+                .orElseThrow(() -> new AssertionError(planned.err()));
+        String[] byHand = line.substring("acdc: atom budget: by hand: ".length()).split(" ", 2);
+        CliTest.Run hand = run("compress", model.toString(), "-o", tmp.resolve("hand.onnx").toString(), byHand[0],
+                byHand[1]);
+        assertEquals(0, hand.code(), hand.err());
+        var a = Json.mapper().readTree(tmp.resolve("plan.report.json").toFile()).get("sets");
+        var b = Json.mapper().readTree(tmp.resolve("hand.report.json").toFile()).get("sets");
+        assertEquals(a.size(), b.size(), line);
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(a.get(i).get("id").asText(), b.get(i).get("id").asText());
+            assertEquals(a.get(i).get("atoms").asInt(), b.get(i).get("atoms").asInt(), a.get(i).get("id").asText());
+        }
+        // by hand: the first set dense, the second at 1 atom, the rest at --atoms 2
+        assertEquals(0, run("compress", model.toString(), "-o", tmp.resolve("all.onnx").toString()).code());
+        var all = Json.mapper().readTree(tmp.resolve("all.report.json").toFile()).get("sets");
+        if (all.size() < 3) {
+            throw new AssertionError("the tiny ResNet has at least three sets: " + all);
+        }
+        String first = all.get(0).get("id").asText();
+        String second = all.get(1).get("id").asText();
+        CliTest.Run edited = run("compress", model.toString(), "-o", tmp.resolve("edited.onnx").toString(), "--atoms", "2",
+                "--set-atoms", first + "=dense," + second + "=1");
+        assertEquals(0, edited.code(), edited.err());
+        var e = Json.mapper().readTree(tmp.resolve("edited.report.json").toFile()).get("sets");
+        assertEquals(all.size() - 1, e.size());
+        assertEquals(second, e.get(0).get("id").asText());
+        assertEquals(1, e.get(0).get("atoms").asInt());
+        for (int i = 1; i < e.size(); i++) {
+            assertEquals(2, e.get(i).get("atoms").asInt(), e.get(i).toString());
+        }
+        String x = tmp.resolve("x.onnx").toString();
+        assertOneLineError(run("compress", model.toString(), "-o", x, "--set-atoms", "nosuch=3"), 2,
+                "--set-atoms: the model has no sharing set nosuch under --share=layer; its sets are " + first + ", " + second);
+        assertOneLineError(run("compress", model.toString(), "-o", x, "--set-atoms", first + "=0"), 2,
+                "--set-atoms " + first + " must be at least 1");
+        assertOneLineError(run("compress", model.toString(), "-o", x, "--set-atoms", first), 2, "is not SET=M");
+        assertOneLineError(run("compress", model.toString(), "-o", x, "--set-atoms", first + "=2," + first + "=3"), 2,
+                "names set " + first + " twice");
+        assertOneLineError(run("compress", model.toString(), "-o", x, "--set-atoms", first + "=2", "--target-size", "0.5",
+                "--calibration-data", "cifar10:" + data), 2, "--set-atoms and --target-size both choose");
+        assertOneLineError(run("compress", model.toString(), "-o", x, "--set-atoms", first + "=2", "--target-drop", "5",
+                "--calibration-data", "cifar10:" + data), 2, "--set-atoms and --target-drop both choose");
+        assertFalse(Files.exists(tmp.resolve("x.onnx")));
+    }
+
     /**
      * --target-size with the output fit, alone and with a fine-tune in both BatchNormalization modes: the
      * written file, fine-tune record and (training mode) the folded per-conv scales included, is at most the

@@ -245,6 +245,15 @@ public final class Planner {
             set.members.add(d);
             d.setId = id;
         }
+        for (String named : s.setAtoms().keySet()) {
+            if (!sets.containsKey(named)) {
+                List<String> ids = new ArrayList<>(sets.keySet());
+                throw new AcdcException("--set-atoms: the model has no sharing set " + named + " under --share="
+                        + s.share().name().toLowerCase(java.util.Locale.ROOT) + "; its sets are "
+                        + (ids.size() <= 12 ? String.join(", ", ids)
+                        : String.join(", ", ids.subList(0, 12)) + " and " + (ids.size() - 12) + " more (the report's sets[] lists them all)"));
+            }
+        }
         List<SetDraft> kept = new ArrayList<>();
         for (SetDraft set : sets.values()) {
             Integer budget = s.setAtoms().get(set.id);

@@ -85,6 +85,39 @@ public record Settings(Scope share, int atoms, int group, ExportForm form, Patte
                 form == null ? ExportForm.RECONSTRUCT : ExportForm.parse(form), ex);
     }
 
+    /**
+     * {@code --set-atoms SET=M[,SET=M...]}: per sharing set (its id as the plan and the report name it),
+     * M atoms or {@code dense}. Each set named once; whether each names a set of the model is checked
+     * when the sets are formed.
+     */
+    public static java.util.Map<String, Integer> parseSetAtoms(String spec) {
+        java.util.Map<String, Integer> m = new java.util.LinkedHashMap<>();
+        if (spec == null || spec.isBlank()) {
+            throw new AcdcException("--set-atoms needs SET=M[,SET=M...] (M atoms, or dense), got nothing");
+        }
+        for (String part : spec.split(",")) {
+            int eq = part.lastIndexOf('=');
+            if (eq <= 0 || eq == part.length() - 1) {
+                throw new AcdcException("--set-atoms: '" + part.trim() + "' is not SET=M (M atoms, or dense)");
+            }
+            String id = part.substring(0, eq).trim();
+            String v = part.substring(eq + 1).trim();
+            int atoms = v.equalsIgnoreCase("dense") ? DENSE : parsePositive("--set-atoms " + id, v);
+            if (m.put(id, atoms) != null) {
+                throw new AcdcException("--set-atoms names set " + id + " twice");
+            }
+        }
+        return m;
+    }
+
+    /** {@code perSet} as {@code --set-atoms} spells it: "a=4,b=dense". */
+    public static String formatSetAtoms(java.util.Map<String, Integer> perSet) {
+        StringBuilder b = new StringBuilder();
+        perSet.forEach((id, a) -> b.append(b.length() == 0 ? "" : ",").append(id).append('=')
+                .append(a == DENSE ? "dense" : String.valueOf(a)));
+        return b.toString();
+    }
+
     private static int parsePositive(String opt, String v) {
         int x;
         try {

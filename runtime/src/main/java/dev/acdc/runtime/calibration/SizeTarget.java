@@ -101,7 +101,16 @@ public final class SizeTarget {
             for (Tried t : tried) {
                 lines.add("tried " + t.line() + (t == kept ? " (kept)" : ""));
             }
+            lines.add("by hand: " + byHand());
             return lines;
+        }
+
+        /** The kept allocation as options that make it without a plan: "--atoms 6" or "--set-atoms a=4,b=dense". */
+        public String byHand() {
+            if (kept.uniform()) {
+                return "--atoms " + uniformAtoms;
+            }
+            return "--set-atoms " + Settings.formatSetAtoms(settings.setAtoms());
         }
 
         /** The decision in one line. */

@@ -196,6 +196,9 @@ public final class CompressionJob {
                 throw new AcdcException("--target-size needs calibration images for its sensitivity analysis: give "
                         + "--calibration-data SPEC (or --train-data)");
             }
+            if (targetSize != null && !settings.setAtoms().isEmpty()) {
+                throw new AcdcException("--set-atoms and --target-size both choose the atoms per set: give one of them");
+            }
             if (quantize == Quantizer.Mode.STATIC && !calibration) {
                 throw new AcdcException("--quantize int8 needs calibration images for the activation ranges: give "
                         + "--calibration-data SPEC (or --train-data)");

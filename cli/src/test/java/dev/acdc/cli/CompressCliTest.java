@@ -127,6 +127,13 @@ class CompressCliTest {
         String line = planned.err().lines().filter(l -> l.startsWith("acdc: atom budget: by hand: ")).findFirst()
                 .orElseThrow(() -> new AssertionError(planned.err()));
         String[] byHand = line.substring("acdc: atom budget: by hand: ".length()).split(" ", 2);
+        // every allocation tried can be rebuilt so, the kept one with the options of the last line
+        java.util.List<String> tried = planned.err().lines().filter(l -> l.startsWith("acdc: atom budget: tried "))
+                .toList();
+        assertFalse(tried.isEmpty(), planned.err());
+        assertTrue(tried.stream().allMatch(l -> l.contains("; by hand: --")), tried.toString());
+        assertTrue(tried.stream().anyMatch(l -> l.contains("(kept); by hand: " + byHand[0] + " " + byHand[1])),
+                tried.toString());
         CliTest.Run hand = run("compress", model.toString(), "-o", tmp.resolve("hand.onnx").toString(), byHand[0],
                 byHand[1]);
         assertEquals(0, hand.code(), hand.err());

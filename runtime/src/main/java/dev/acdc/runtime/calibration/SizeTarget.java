@@ -99,7 +99,8 @@ public final class SizeTarget {
                     set, o.atoms() == Settings.DENSE ? "dense" : o.atoms() + " atoms", o.params(), denseParams.get(set),
                     Math.max(0, o.error()), convs.get(set))));
             for (Tried t : tried) {
-                lines.add("tried " + t.line() + (t == kept ? " (kept)" : ""));
+                lines.add("tried " + t.line() + (t == kept ? " (kept)" : "") + "; by hand: " + (t.uniform()
+                        ? "--atoms " + uniformAtoms : "--set-atoms " + Settings.formatSetAtoms(atoms(t.choice()))));
             }
             lines.add("by hand: " + byHand());
             return lines;

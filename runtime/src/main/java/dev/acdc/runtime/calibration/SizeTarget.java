@@ -207,7 +207,10 @@ public final class SizeTarget {
         allocations.add(new Candidate(WeightCurves.Weighting.PER_WEIGHT, below));
         Map<String, List<AtomBudget.Option>> perWeight = WeightCurves.of(p, planned.graph(),
                 WeightCurves.Weighting.PER_WEIGHT);
-        Sensitivity.Evaluator eval = new Sensitivity.Evaluator(model, images, fit);
+        // the judge measures what the run will fit: with a training-BN fine-tune the run scales every
+        // conv's filters first, which changes what the fit does with a set's shared coefficients (ResNet-56
+        // stage: uniform 6 atoms agreed on 26.0 % of the images fitted raw, 19.1 % fitted as the run fits it)
+        Sensitivity.Evaluator eval = new Sensitivity.Evaluator(asTheRunFits(model, fineTune), images, fit);
         String how = fit == null ? "SVD fit" : "output fit";
         List<Tried> tried = new ArrayList<>();
         java.util.Set<Map<String, Integer>> seen = new java.util.HashSet<>();
@@ -345,12 +348,22 @@ public final class SizeTarget {
         return a;
     }
 
-    private static long svdBytes(byte[] model, Settings s, FineTune fineTune, String fitId) {
-        Model work = OnnxModels.fromBytes(model, null);
-        if (fineTune != null && fineTune.trainingBatchNorm() && fineTune.filterNorm() > 0) {
-            PassManager.standard().run(work);
-            new PassManager(List.of(new NormalizeFilters(fineTune.filterNorm()))).run(work);
+    /**
+     * {@code model} as the run hands it to the fit: a copy with every conv's filters scaled to the
+     * fine-tune's norm (the function unchanged) when a training-BN fine-tune asks for it, else itself.
+     */
+    static Model asTheRunFits(Model model, FineTune fineTune) {
+        if (fineTune == null || !fineTune.trainingBatchNorm() || !(fineTune.filterNorm() > 0)) {
+            return model;
         }
+        Model work = OnnxModels.fromBytes(OnnxModels.toBytes(model), null);
+        PassManager.standard().run(work);
+        new PassManager(List.of(new NormalizeFilters(fineTune.filterNorm()))).run(work);
+        return work;
+    }
+
+    private static long svdBytes(byte[] model, Settings s, FineTune fineTune, String fitId) {
+        Model work = asTheRunFits(OnnxModels.fromBytes(model, null), fineTune);
         Compressor.compress(work, s, x -> { });
         if (fitId != null) {
             // the fit that will run changes the factors' values, not the file's layout: only its name

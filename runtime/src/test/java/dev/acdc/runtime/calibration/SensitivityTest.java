@@ -112,6 +112,48 @@ class SensitivityTest {
         }
     }
 
+    /**
+     * With a training-BN fine-tune after it the run scales every conv's filters before the fit, so the
+     * judge must score each allocation so fitted: the kept allocation's agreement is recomputed here by
+     * the run's own steps (standard passes, filters scaled to norm 1, compress with the plan's settings,
+     * ONNX Runtime, agreement by a plain loop), and the same allocation fitted to the raw weights, which
+     * the judge used before, agrees on a different number of images.
+     */
+    @Test
+    void theJudgeScoresAllocationsAsTheRunFitsThem() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Path.of("").toAbsolutePath();
+        dir = (java.nio.file.Files.isDirectory(dir.resolve("testdata")) ? dir : dir.getParent()).resolve("testdata");
+        Model m = OnnxModels.load(dir.resolve("fmnist-resnet14.onnx"));
+        long input = OnnxModels.toBytes(m).length;
+        CalibrationImages im;
+        try (var ds = dev.acdc.data.DataSpec.open("idx:" + dir.resolve("fmnist-train5k-images-idx3-ubyte.gz") + ","
+                + dir.resolve("fmnist-train5k-labels-idx1-ubyte.gz"))) {
+            im = CalibrationImages.sample(ds, Preprocessing.defaults(), 128, 1);
+        }
+        SizeTarget.FineTune ft = new SizeTarget.FineTune(true, 1.0, null);
+        SizeTarget.Result r = SizeTarget.plan(m, input, 0.12, Settings.defaults(), im, new int[] {1, 2, 3, 4, 6},
+                ft, null, x -> { });
+        float[] ref = run(OnnxModels.toBytes(m), im);
+        double[] agreement = new double[2];
+        for (int scaled = 0; scaled < 2; scaled++) {
+            Model w = OnnxModels.fromBytes(OnnxModels.toBytes(m), null);
+            if (scaled == 1) {
+                dev.acdc.passes.PassManager.standard().run(w);
+                new dev.acdc.passes.PassManager(List.of(new dev.acdc.passes.NormalizeFilters(1.0))).run(w);
+            }
+            Compressor.compress(w, r.settings(), x -> { });
+            float[] y = run(OnnxModels.toBytes(w), im);
+            int agree = 0;
+            for (int i = 0; i < im.count(); i++) {
+                agree += dev.acdc.runtime.Validator.argmax(ref, i * 10, 10) == dev.acdc.runtime.Validator.argmax(y, i * 10,
+                        10) ? 1 : 0;
+            }
+            agreement[scaled] = (double) agree / im.count();
+        }
+        assertEquals(agreement[1], r.kept().agreement(), 1e-12, "scored as the run fits it: " + r.planLines());
+        assertTrue(agreement[0] != agreement[1], "fitting the raw weights is another model: " + agreement[0]);
+    }
+
     static float[] run(byte[] model, CalibrationImages im) {
         try (ModelIO io = new ModelIO(model, Sessions.Config.cpu(), x -> { })) {
             return io.run(im.x(), im.count(), im.sampleShape());

@@ -70,7 +70,8 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--set-atoms", paramLabel = "SET=M[,SET=M...]",
             description = "Per sharing set (by the id the plan and the report's sets[] give it), M atoms or dense "
                     + "instead of --atoms; sets not named follow --atoms. A --target-size plan prints its allocation in "
-                    + "this form, so it can be rerun or edited by hand. Excludes --target-size and --target-drop.")
+                    + "this form, so it can be rerun (with the same --share) or edited by hand. Excludes --target-size and "
+                    + "--target-drop.")
     String setAtoms;
 
     @Option(names = "--group", paramLabel = "auto|N", defaultValue = "auto",

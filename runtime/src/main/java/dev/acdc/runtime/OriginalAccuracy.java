@@ -7,7 +7,7 @@ import java.util.Locale;
  * the labelled images, the likeliest cause is the preprocessing (a missing --mean/--std, the wrong
  * --scale or --layout) or labels in another class order, and every figure measured on those images,
  * drops included, then means little (measured: ResNet-20 for CIFAR-10 given its images without its
- * --mean/--std is right on 27.5 % of 512 training images, where it is trained to be right on nearly all).
+ * --mean/--std is right on 27.5 % of 512 of its training images, on 85.0 % of the same images with them).
  */
 public final class OriginalAccuracy {
     /** The original's top-1 below this, on labelled images, is called out. */

@@ -99,7 +99,7 @@ public final class DropTarget {
                 // of the plan's own lines only each allocation's evaluation, the slow part under the output fit
                 s = new Step(f, SizeTarget.plan(model, inputBytes, f, settings, images, candidates, fineTune, fit,
                         x -> {
-                            if (x.endsWith(" on the calibration images")) {
+                            if (x.endsWith(SizeTarget.EVALUATING)) {
                                 progress.accept("target drop: " + x);
                             }
                         }), null);

@@ -41,6 +41,8 @@ import java.util.function.Consumer;
  */
 public final class SizeTarget {
     static final double TOLERANCE_PCT = 2;
+    /** How the progress line that starts one allocation's evaluation (the slow step) ends. */
+    static final String EVALUATING = " on the calibration images";
     private static final int ROUNDS = 16;
 
     /**
@@ -99,8 +101,7 @@ public final class SizeTarget {
                     set, o.atoms() == Settings.DENSE ? "dense" : o.atoms() + " atoms", o.params(), denseParams.get(set),
                     Math.max(0, o.error()), convs.get(set))));
             for (Tried t : tried) {
-                lines.add("tried " + t.line() + (t == kept ? " (kept)" : "") + "; by hand: " + (t.uniform()
-                        ? "--atoms " + uniformAtoms : "--set-atoms " + Settings.formatSetAtoms(atoms(t.choice()))));
+                lines.add("tried " + t.line() + (t == kept ? " (kept)" : "") + "; by hand: " + byHand(t));
             }
             lines.add("by hand: " + byHand());
             return lines;
@@ -108,10 +109,11 @@ public final class SizeTarget {
 
         /** The kept allocation as options that make it without a plan: "--atoms 6" or "--set-atoms a=4,b=dense". */
         public String byHand() {
-            if (kept.uniform()) {
-                return "--atoms " + uniformAtoms;
-            }
-            return "--set-atoms " + Settings.formatSetAtoms(settings.setAtoms());
+            return byHand(kept);
+        }
+
+        private String byHand(Tried t) {
+            return t.uniform() ? "--atoms " + uniformAtoms : "--set-atoms " + Settings.formatSetAtoms(atoms(t.choice()));
         }
 
         /** The decision in one line. */
@@ -235,7 +237,7 @@ public final class SizeTarget {
                     .filter(x -> x.atoms() == o.atoms()).findFirst().orElse(o)));
             boolean isUniform = atoms(choice).equals(atoms(u)); // no bytes left over above the floor
             String label = isUniform ? uniformLabel : c.label();
-            progress.accept("size target: " + label + " (" + how + ") on the calibration images");
+            progress.accept("size target: " + label + " (" + how + ")" + EVALUATING);
             double[] e = eval.error(isUniform ? base : base.withSetAtoms(atoms(choice)));
             tried.add(new Tried(label, c.floor(), isUniform, choice, a.bytes(), e[0], e[1], e[2]));
         }

@@ -134,7 +134,8 @@ final class CompressCommand implements Callable<Integer> {
                     + "step below it, the same with each conv's error weighted by its size (more atoms to wide convs), "
                     + "and the largest uniform --atoms that fits are compressed with the run's fit and "
                     + "compared on the calibration images, and the one that agrees with the original most often is "
-                    + "kept. The size counts what a fine-tune adds. Needs --calibration-data or --train-data. --atoms "
+                    + "kept; the plan says whether its lead over the next best is larger than the noise of that many "
+                    + "images. The size counts what a fine-tune adds. Needs --calibration-data or --train-data. --atoms "
                     + "is then ignored; the plan is printed and in the report.")
     Double targetSize;
 

@@ -147,6 +147,7 @@ public final class Sensitivity {
         private final float[] reference;
         private final dev.acdc.decompose.Refinement fit;
         private final Map<Settings, double[]> seen = new java.util.HashMap<>();
+        private final Map<Settings, boolean[]> agrees = new java.util.HashMap<>();
 
         Evaluator(Model model, CalibrationImages images) {
             this(model, images, null);
@@ -180,10 +181,22 @@ public final class Sensitivity {
                     float[] y = run(io, images);
                     double[] ak = compare(reference, y, images.count());
                     e = new double[] {ak[0], ak[1], top1(y, images.labels(), images.count())};
+                    agrees.put(s, agreeing(reference, y, images.count()));
                 }
                 seen.put(s, e);
             }
             return e;
+        }
+
+        /** Per image, whether the model compressed with {@code s} agrees with the original (measures it if needed). */
+        boolean[] agrees(Settings s) {
+            error(s);
+            return agrees.get(s).clone();
+        }
+
+        /** The number of images the scores are over. */
+        int images() {
+            return images.count();
         }
 
         /** The original's top-1 on the images' labels (NaN without labels). */
@@ -251,6 +264,16 @@ public final class Sensitivity {
             right += Validator.argmax(logits, i * classes, classes) == labels[i] ? 1 : 0;
         }
         return (double) right / n;
+    }
+
+    /** Per row of n rows of logits, whether a's and b's top classes agree. */
+    static boolean[] agreeing(float[] a, float[] b, int n) {
+        int classes = a.length / n;
+        boolean[] out = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = Validator.agree(Validator.argmax(a, i * classes, classes), Validator.argmax(b, i * classes, classes));
+        }
+        return out;
     }
 
     /** {agreement, mean KL(a ‖ b)} of n rows of logits. */

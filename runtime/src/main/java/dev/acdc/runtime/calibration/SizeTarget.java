@@ -62,14 +62,50 @@ public final class SizeTarget {
     }
 
     /**
+     * How far the kept allocation leads the best of the others on the same calibration images:
+     * {@code keptOnly} images only the kept one agrees with the original on, {@code runnerUpOnly} only the
+     * other, of {@code images}. The noise is two standard errors of the paired per-image difference, so a
+     * lead at or below it says the sample cannot tell the two apart.
+     */
+    public record Margin(String runnerUp, int keptOnly, int runnerUpOnly, int images) {
+        /** The kept allocation's lead in agreement, in points. */
+        public double leadPoints() {
+            return 100.0 * (keptOnly - runnerUpOnly) / images;
+        }
+
+        /** Two standard errors of the paired difference in agreement, in points. */
+        public double noisePoints() {
+            double d = (double) (keptOnly - runnerUpOnly) / images;
+            double variance = (double) (keptOnly + runnerUpOnly) / images - d * d;
+            return 200 * Math.sqrt(Math.max(0, variance) / images);
+        }
+
+        /** Whether the lead is no larger than the noise: the choice between the two is a guess. */
+        public boolean withinNoise() {
+            return leadPoints() <= noisePoints();
+        }
+
+        /** "3.1 points ahead of uniform 6 atoms (…), beyond the noise of ±2.2 points" and so on. */
+        public String line() {
+            String l = String.format(java.util.Locale.ROOT, "%.1f points ahead of %s in agreement (%d of the %d "
+                    + "images only it agrees on, %d only the other); the noise is ±%.1f points (two standard errors, "
+                    + "paired)", leadPoints(), runnerUp, keptOnly, images, runnerUpOnly, noisePoints());
+            return withinNoise() ? l + ", so the sample cannot tell them apart: more --calibration-images would"
+                    : l + ", a real lead on these images";
+        }
+    }
+
+    /**
      * The allocation: settings to compress with, each set's option with its weight error, the sets'
      * convolution counts and dense parameters, the target and the bytes the kept allocation writes, every
      * allocation tried (the kept one among them), the uniform count that fits, what the comparison ran
-     * under and the original's top-1 on the calibration images (NaN: no labels).
+     * under, the original's top-1 on the calibration images (NaN: no labels) and the kept allocation's
+     * lead over the next best (null: only one was tried).
      */
     public record Result(Settings settings, Map<String, AtomBudget.Option> choice, Map<String, Integer> convs,
                          Map<String, Long> denseParams, long targetBytes, long svdBytes, List<Tried> tried,
-                         Tried kept, int uniformAtoms, long uniformBytes, String judgedBy, double referenceTop1) {
+                         Tried kept, int uniformAtoms, long uniformBytes, String judgedBy, double referenceTop1,
+                         Margin margin) {
         public Result {
             tried = List.copyOf(tried);
         }
@@ -120,8 +156,8 @@ public final class SizeTarget {
         public String summary() {
             return String.format(java.util.Locale.ROOT, "kept %s of %d allocation(s) tried (best top-1 agreement with "
                             + "the original on the calibration images, %s, KL on a tie): agreement %.1f %%, KL %.3f, "
-                            + "%,d bytes", kept.label(), tried.size(), judgedBy, 100 * kept.agreement(), kept.kl(),
-                    svdBytes);
+                            + "%,d bytes%s", kept.label(), tried.size(), judgedBy, 100 * kept.agreement(), kept.kl(),
+                    svdBytes, margin == null ? "" : "; " + margin.line());
         }
     }
 
@@ -215,6 +251,7 @@ public final class SizeTarget {
         Sensitivity.Evaluator eval = new Sensitivity.Evaluator(asTheRunFits(model, fineTune), images, fit);
         String how = fit == null ? "SVD fit" : "output fit";
         List<Tried> tried = new ArrayList<>();
+        List<Settings> scored = new ArrayList<>(); // what each tried allocation was compressed with
         java.util.Set<Map<String, Integer>> seen = new java.util.HashSet<>();
         Map<String, AtomBudget.Option> u = new LinkedHashMap<>();
         for (SharingSet s : p.sets()) {
@@ -238,12 +275,15 @@ public final class SizeTarget {
             boolean isUniform = atoms(choice).equals(atoms(u)); // no bytes left over above the floor
             String label = isUniform ? uniformLabel : c.label();
             progress.accept("size target: " + label + " (" + how + ")" + EVALUATING);
-            double[] e = eval.error(isUniform ? base : base.withSetAtoms(atoms(choice)));
+            Settings with = isUniform ? base : base.withSetAtoms(atoms(choice));
+            double[] e = eval.error(with);
             tried.add(new Tried(label, c.floor(), isUniform, choice, a.bytes(), e[0], e[1], e[2]));
+            scored.add(with);
         }
         if (uniformFits && seen.add(atoms(u))) {
             double[] e = eval.error(base);
             tried.add(new Tried(uniformLabel, uniform, true, u, uniformBytes, e[0], e[1], e[2]));
+            scored.add(base);
         }
         if (tried.isEmpty()) {
             throw new AcdcException(String.format(java.util.Locale.ROOT, "--target-size %.3g: no allocation found "
@@ -258,12 +298,39 @@ public final class SizeTarget {
             }
         }
         Result r = new Result(kept.uniform() ? base : base.withSetAtoms(atoms(kept.choice())), kept.choice(), convs,
-                dense, target, kept.bytes(), tried, kept, uniform, uniformBytes, how, eval.referenceTop1());
+                dense, target, kept.bytes(), tried, kept, uniform, uniformBytes, how, eval.referenceTop1(),
+                margin(tried, scored, kept, eval));
         for (Tried t : tried) {
             progress.accept("size target: tried " + t.line());
         }
         progress.accept("size target: " + r.summary());
         return r;
+    }
+
+    /** The kept allocation against the best of the others (by agreement, then KL), image by image; null: none. */
+    private static Margin margin(List<Tried> tried, List<Settings> scored, Tried kept, Sensitivity.Evaluator eval) {
+        int best = -1;
+        int self = -1;
+        for (int i = 0; i < tried.size(); i++) {
+            Tried t = tried.get(i);
+            self = t == kept ? i : self;
+            if (t != kept && (best < 0 || t.agreement() > tried.get(best).agreement()
+                    || t.agreement() == tried.get(best).agreement() && t.kl() < tried.get(best).kl())) {
+                best = i;
+            }
+        }
+        if (best < 0) {
+            return null;
+        }
+        boolean[] k = eval.agrees(scored.get(self));
+        boolean[] o = eval.agrees(scored.get(best));
+        int keptOnly = 0;
+        int otherOnly = 0;
+        for (int i = 0; i < k.length; i++) {
+            keptOnly += k[i] && !o[i] ? 1 : 0;
+            otherOnly += o[i] && !k[i] ? 1 : 0;
+        }
+        return new Margin(tried.get(best).label(), keptOnly, otherOnly, eval.images());
     }
 
     /** An allocation to try: the weight-error curves it is made from, and the least count per set (0: none). */

@@ -17,6 +17,8 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SensitivityTest {
@@ -136,22 +138,73 @@ class SensitivityTest {
         float[] ref = run(OnnxModels.toBytes(m), im);
         double[] agreement = new double[2];
         for (int scaled = 0; scaled < 2; scaled++) {
-            Model w = OnnxModels.fromBytes(OnnxModels.toBytes(m), null);
-            if (scaled == 1) {
-                dev.acdc.passes.PassManager.standard().run(w);
-                new dev.acdc.passes.PassManager(List.of(new dev.acdc.passes.NormalizeFilters(1.0))).run(w);
-            }
-            Compressor.compress(w, r.settings(), x -> { });
-            float[] y = run(OnnxModels.toBytes(w), im);
+            boolean[] agrees = agreesAsTheRunFits(m, r.settings(), scaled == 1, ref, im);
             int agree = 0;
-            for (int i = 0; i < im.count(); i++) {
-                agree += dev.acdc.runtime.Validator.argmax(ref, i * 10, 10) == dev.acdc.runtime.Validator.argmax(y, i * 10,
-                        10) ? 1 : 0;
+            for (boolean a : agrees) {
+                agree += a ? 1 : 0;
             }
             agreement[scaled] = (double) agree / im.count();
         }
         assertEquals(agreement[1], r.kept().agreement(), 1e-12, "scored as the run fits it: " + r.planLines());
         assertTrue(agreement[0] != agreement[1], "fitting the raw weights is another model: " + agreement[0]);
+
+        // the lead over the runner-up, recounted image by image with the runner-up rebuilt from its atoms
+        SizeTarget.Margin margin = r.margin();
+        assertNotNull(margin, r.planLines().toString());
+        SizeTarget.Tried other = r.tried().stream().filter(t -> t.label().equals(margin.runnerUp())).findFirst()
+                .orElseThrow();
+        Settings otherSettings = other.uniform() ? Settings.defaults().withAtoms(r.uniformAtoms())
+                : Settings.defaults().withAtoms(r.uniformAtoms()).withSetAtoms(other.choice().entrySet().stream()
+                        .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().atoms())));
+        boolean[] k = agreesAsTheRunFits(m, r.settings(), true, ref, im);
+        boolean[] o = agreesAsTheRunFits(m, otherSettings, true, ref, im);
+        int keptOnly = 0;
+        int otherOnly = 0;
+        for (int i = 0; i < im.count(); i++) {
+            keptOnly += k[i] && !o[i] ? 1 : 0;
+            otherOnly += o[i] && !k[i] ? 1 : 0;
+        }
+        assertEquals(keptOnly, margin.keptOnly(), margin.line());
+        assertEquals(otherOnly, margin.runnerUpOnly(), margin.line());
+        assertEquals(im.count(), margin.images());
+        assertEquals(100 * (r.kept().agreement() - other.agreement()), margin.leadPoints(), 1e-9,
+                "the lead is the difference of the two agreements");
+        assertTrue(r.summary().contains(margin.line()), r.summary());
+    }
+
+    /** The paired noise by hand: 30 images only one agrees on and 10 only the other, of 200. */
+    @Test
+    void theJudgesMarginIsTwoPairedStandardErrors() {
+        SizeTarget.Margin m = new SizeTarget.Margin("uniform 6 atoms", 30, 10, 200);
+        // d = 0.1, per-image variance 40/200 - 0.01 = 0.19, SE = sqrt(0.19/200) = 0.030822
+        assertEquals(10.0, m.leadPoints(), 1e-12);
+        assertEquals(200 * Math.sqrt(0.19 / 200), m.noisePoints(), 1e-12);
+        assertFalse(m.withinNoise(), m.line());
+        SizeTarget.Margin close = new SizeTarget.Margin("uniform 6 atoms", 12, 8, 200);
+        // d = 0.02, variance 0.1 - 0.0004, SE = 0.022316: a 2-point lead under a 4.5-point noise
+        assertEquals(2.0, close.leadPoints(), 1e-12);
+        assertEquals(200 * Math.sqrt(0.0996 / 200), close.noisePoints(), 1e-12);
+        assertTrue(close.withinNoise(), close.line());
+        assertTrue(close.line().contains("cannot tell them apart"), close.line());
+        SizeTarget.Margin same = new SizeTarget.Margin("uniform 6 atoms", 0, 0, 200);
+        assertTrue(same.withinNoise(), "the same images: no lead, no noise, no evidence either way");
+    }
+
+    /** Per image, whether {@code settings}' compression (filters scaled to norm 1 first when asked) agrees. */
+    private static boolean[] agreesAsTheRunFits(Model m, Settings settings, boolean scaled, float[] ref,
+                                                CalibrationImages im) {
+        Model w = OnnxModels.fromBytes(OnnxModels.toBytes(m), null);
+        if (scaled) {
+            dev.acdc.passes.PassManager.standard().run(w);
+            new dev.acdc.passes.PassManager(List.of(new dev.acdc.passes.NormalizeFilters(1.0))).run(w);
+        }
+        Compressor.compress(w, settings, x -> { });
+        float[] y = run(OnnxModels.toBytes(w), im);
+        boolean[] out = new boolean[im.count()];
+        for (int i = 0; i < im.count(); i++) {
+            out[i] = dev.acdc.runtime.Validator.argmax(ref, i * 10, 10) == dev.acdc.runtime.Validator.argmax(y, i * 10, 10);
+        }
+        return out;
     }
 
     static float[] run(byte[] model, CalibrationImages im) {

@@ -85,13 +85,13 @@ public final class SizeTarget {
             return leadPoints() <= noisePoints();
         }
 
-        /** "3.1 points ahead of uniform 6 atoms (…), beyond the noise of ±2.2 points" and so on. */
+        /** "3.1 points more agreement than the next best (uniform 6 atoms): …; the noise is ±2.2 points …". */
         public String line() {
-            String l = String.format(java.util.Locale.ROOT, "%.1f points ahead of %s in agreement (%d of the %d "
-                    + "images only it agrees on, %d only the other); the noise is ±%.1f points (two standard errors, "
-                    + "paired)", leadPoints(), runnerUp, keptOnly, images, runnerUpOnly, noisePoints());
-            return withinNoise() ? l + ", so the sample cannot tell them apart: more --calibration-images would"
-                    : l + ", a real lead on these images";
+            String l = String.format(java.util.Locale.ROOT, "%.1f points more agreement than the next best (%s): "
+                    + "%d of the %d images only it agrees on, %d only the other; the noise is ±%.1f points (two "
+                    + "standard errors, paired)", leadPoints(), runnerUp, keptOnly, images, runnerUpOnly, noisePoints());
+            return withinNoise() ? l + ", so this sample cannot tell the two apart (more --calibration-images can)"
+                    : l + ", a lead beyond it";
         }
     }
 

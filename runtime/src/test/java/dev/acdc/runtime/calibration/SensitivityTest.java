@@ -185,7 +185,7 @@ class SensitivityTest {
         assertEquals(2.0, close.leadPoints(), 1e-12);
         assertEquals(200 * Math.sqrt(0.0996 / 200), close.noisePoints(), 1e-12);
         assertTrue(close.withinNoise(), close.line());
-        assertTrue(close.line().contains("cannot tell them apart"), close.line());
+        assertTrue(close.line().contains("cannot tell the two apart"), close.line());
         SizeTarget.Margin same = new SizeTarget.Margin("uniform 6 atoms", 0, 0, 200);
         assertTrue(same.withinNoise(), "the same images: no lead, no noise, no evidence either way");
     }

@@ -280,10 +280,11 @@ public final class Sensitivity {
     static double[] compare(float[] a, float[] b, int n) {
         int classes = a.length / n;
         long agree = 0;
+        for (boolean x : agreeing(a, b, n)) {
+            agree += x ? 1 : 0;
+        }
         double kl = 0;
         for (int i = 0; i < n; i++) {
-            agree += Validator.agree(Validator.argmax(a, i * classes, classes), Validator.argmax(b, i * classes, classes))
-                    ? 1 : 0;
             double d = OutputFitter.kl(a, b, i * classes, classes);
             kl += Double.isFinite(d) ? d : Double.MAX_VALUE / n;
         }

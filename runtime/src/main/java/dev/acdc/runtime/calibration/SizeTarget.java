@@ -44,6 +44,9 @@ public final class SizeTarget {
     /** How the progress line that starts one allocation's evaluation (the slow step) ends. */
     static final String EVALUATING = " on the calibration images";
     private static final int ROUNDS = 16;
+    /** The judge's order: more agreement with the original first (top-1 is what it predicts), then lower KL. */
+    private static final java.util.Comparator<Tried> BETTER_FIRST = java.util.Comparator
+            .comparingDouble(Tried::agreement).reversed().thenComparingDouble(Tried::kl);
 
     /**
      * One allocation that was tried: how it was made ({@code label}; {@code floor} 0: no least count, F: no
@@ -292,8 +295,8 @@ public final class SizeTarget {
         // agreement first (top-1 is what it predicts), KL on a tie; uniform on a full tie, else the first
         Tried kept = tried.get(0);
         for (Tried t : tried) {
-            if (t.agreement() > kept.agreement() || t.agreement() == kept.agreement() && t.kl() < kept.kl()
-                    || t.uniform() && t.agreement() == kept.agreement() && t.kl() == kept.kl()) {
+            int c = BETTER_FIRST.compare(t, kept);
+            if (c < 0 || c == 0 && t.uniform()) {
                 kept = t;
             }
         }
@@ -314,8 +317,7 @@ public final class SizeTarget {
         for (int i = 0; i < tried.size(); i++) {
             Tried t = tried.get(i);
             self = t == kept ? i : self;
-            if (t != kept && (best < 0 || t.agreement() > tried.get(best).agreement()
-                    || t.agreement() == tried.get(best).agreement() && t.kl() < tried.get(best).kl())) {
+            if (t != kept && (best < 0 || BETTER_FIRST.compare(t, tried.get(best)) < 0)) {
                 best = i;
             }
         }

@@ -62,10 +62,16 @@ final class CompressCommand implements Callable<Integer> {
     String share;
 
     @Option(names = "--atoms", paramLabel = "M", defaultValue = "auto",
-            description = "Atoms per block (default auto: 6 for 3x3, 14 for 5x5, 38 for 7x7, ceil(2/3*kh*kw) "
-                    + "otherwise; capped by each set's rank). kh*kw with one block per conv (--group of the "
+            description = "Atoms per block of a spatial kernel (default auto: 6 for 3x3, 14 for 5x5, 38 for 7x7, "
+                    + "ceil(2/3*kh*kw) otherwise; capped by each set's rank; 1x1 convs follow --pointwise). kh*kw with one block per conv (--group of the "
                     + "widest conv) reproduces the weights exactly.")
     String atoms;
+
+    @Option(names = "--pointwise", paramLabel = "F|dense", defaultValue = "0.25",
+            description = "1x1 convs are factored into a rank-r product whose input side the convs of a sharing set "
+                    + "that read the same width share; r keeps about F of their weights (default ${DEFAULT-VALUE}; "
+                    + "--set-atoms sets a set's rank by hand). dense keeps every 1x1 conv as it is.")
+    String pointwise;
 
     @Option(names = "--set-atoms", paramLabel = "SET=M[,SET=M...]",
             description = "Per sharing set (by the id the plan and the report's sets[] give it), M atoms or dense "
@@ -210,7 +216,7 @@ final class CompressCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Settings settings = Settings.of(share, atoms, group, form, exclude).allowingNonfinite(allowNonfinite)
-                .withMethod(method);
+                .withMethod(method).withPointwise(Settings.parsePointwise(pointwise));
         if (setAtoms != null) {
             if (targetDrop != null) {
                 throw new AcdcException("--set-atoms and --target-drop both choose the atoms per set: give one of them");

@@ -55,6 +55,7 @@ public final class AcdcMethod implements DecompositionMethod {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("acdc.share", s.share().id());
         m.put("acdc.atoms", s.atoms() > 0 ? Integer.toString(s.atoms()) : "default");
+        m.put("acdc.pointwise", s.pointwise() == 0 ? "dense" : Double.toString(s.pointwise()));
         m.put("acdc.group", Integer.toString(plan.group()));
         m.put("acdc.form", s.form().id());
         m.put("acdc.fit", fit);

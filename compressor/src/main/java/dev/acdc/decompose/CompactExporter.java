@@ -22,7 +22,7 @@ import java.util.Set;
  * <li>{@code factorized}: a per-input-channel atom Conv (group = I, I·nbo·m outputs), a channel
  * reorder (i,bo,j) → (bo,i,j) when nbo &gt; 1, then a 1×1 coefficient Conv with group = nbo.
  * Used for group-1 convolutions with known output size; others (and every ConvTranspose) fall back to
- * reconstruct, with a note.</li>
+ * reconstruct, with a note. A pointwise set's conv becomes two 1×1 convs, coefficients then atoms.</li>
  * </ul>
  * Each set's α is stored once ({@code acdc/<set>/coefficients}), each conv's atoms under
  * {@code acdc/<conv>/atoms}.
@@ -54,7 +54,7 @@ public final class CompactExporter {
                 notes.add(cp.name() + ": grouped convolution exported in reconstruct form");
                 factorize = false;
             }
-            if (factorize && cp.nbo() > 1 && (cp.outShape[1] < 0 || cp.outShape[2] < 0)) {
+            if (factorize && !s.pointwise() && cp.nbo() > 1 && (cp.outShape[1] < 0 || cp.outShape[2] < 0)) {
                 notes.add(cp.name() + ": output size unknown, exported in reconstruct form");
                 factorize = false;
             }
@@ -68,7 +68,9 @@ public final class CompactExporter {
                 g.putInitializer(Tensor.ofFloats(biasName, new long[] {bias.length}, bias));
                 cp.node().setOrAddInput(2, biasName);
             }
-            if (factorize) {
+            if (factorize && s.pointwise()) {
+                pointwiseFactorized(g, d, cp, alphaName, mAtoms);
+            } else if (factorize) {
                 factorized(g, d, cp, s, alphaName, mAtoms);
             } else {
                 reconstruct(g, d, cp, s, alphaName, mAtoms);
@@ -154,9 +156,47 @@ public final class CompactExporter {
         conv.setAttribute(Attribute.ofInts("kernel_shape", 1, 1));
     }
 
+    /**
+     * A pointwise conv W ≈ atomsᵀ·αᵀ as two 1×1 convs: {@code Conv(x, αᵀ as [m, I, 1, 1])} with the conv's own
+     * strides and pads, then the conv itself reading the m channels with weight atomsᵀ [O, m, 1, 1] and its bias.
+     * Both weights are built in the graph from the stored factors (folded at load).
+     */
+    private static void pointwiseFactorized(Graph g, Decomposition d, ConvPlan cp, String alphaName, int mAtoms) {
+        Node conv = cp.node();
+        GraphBuilder b = new GraphBuilder(g).insertingAt(g.nodes().indexOf(conv));
+        String base = "acdc/" + cp.name();
+        String atoms = base + "/atoms";
+        g.putInitializer(Tensor.ofFloats(atoms, new long[] {mAtoms, cp.out}, d.atoms(cp)));
+        String ct = b.op("Transpose", base + "/coefficients_t", List.of(alphaName), Attribute.ofInts("perm", 1, 0));
+        String cw = b.op("Reshape", base + "/coefficient_kernel", ct,
+                b.initializer(base + "/coefficient_kernel_shape", new long[] {4}, new long[] {mAtoms, cp.inPerGroup, 1, 1}));
+        List<Attribute> attrs = new ArrayList<>();
+        for (Attribute a : conv.attributes().values()) {
+            if (!a.name().equals("group") && !a.name().equals("kernel_shape")) {
+                attrs.add(a);
+            }
+        }
+        String z = b.op("Conv", base + "/coefficient_conv", List.of(conv.input(0), cw), attrs.toArray(new Attribute[0]));
+        String at = b.op("Transpose", base + "/atoms_t", List.of(atoms), Attribute.ofInts("perm", 1, 0));
+        String aw = b.op("Reshape", base + "/atom_kernel", at,
+                b.initializer(base + "/atom_kernel_shape", new long[] {4}, new long[] {cp.out, mAtoms, 1, 1}));
+        List<String> ins = new ArrayList<>(List.of(z, aw));
+        if (conv.inputs().size() > 2 && !conv.input(2).isEmpty()) {
+            ins.add(conv.input(2));
+        }
+        conv.setInputs(ins);
+        for (String a : new ArrayList<>(conv.attributes().keySet())) {
+            conv.removeAttribute(a);
+        }
+        conv.setAttribute(Attribute.ofInts("kernel_shape", 1, 1));
+    }
+
     /** Multiply-adds of one conv in factorized form at its output size: atom conv + 1×1 conv. */
     public static long factorizedMacs(ConvPlan cp, int mAtoms) {
         long hw = Math.max(1, cp.outShape[1]) * Math.max(1, cp.outShape[2]);
+        if (!cp.spatial()) {
+            return (cp.inPerGroup + cp.out) * mAtoms * hw;
+        }
         long atomConv = cp.inPerGroup * cp.nbo() * mAtoms * cp.kh * cp.kw * hw;
         long coefConv = cp.out * cp.inPerGroup * mAtoms * hw;
         return atomConv + coefConv;

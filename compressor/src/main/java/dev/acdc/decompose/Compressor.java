@@ -55,7 +55,8 @@ public final class Compressor {
             inConvs += k[1];
             String what = switch (e.getKey()) {
                 case "depthwise" -> "one input channel per group: no channel blocks to share coefficients over";
-                case "pointwise 1x1" -> "no spatial kernel to factor into atoms";
+                case "pointwise 1x1" -> plan.settings().pointwise() == 0 ? "kept dense by --pointwise dense"
+                        : "too narrow to factor, e.g. " + example.get(e.getKey());
                 default -> "refused, e.g. " + example.get(e.getKey());
             };
             parts.add(percent(k[1] / total) + " in " + k[0] + " " + e.getKey() + " conv" + (k[0] == 1 ? "" : "s")
@@ -66,7 +67,8 @@ public final class Compressor {
         }
         return "no convolution can be decomposed: of the model's " + String.format(java.util.Locale.ROOT, "%,d", totalParams)
                 + " weights, " + String.join(", ", parts)
-                + ". ACDC factors the spatial kernels (3x3 and larger) of convs with several input channels per group; "
+                + ". ACDC factors the spatial kernels (3x3 and larger) of convs with several input channels per group, "
+                + "and 1x1 convs wide enough to gain from a low rank (--pointwise); "
                 + "what acdc can do for this model is int8 (acdc quantize)";
     }
 
@@ -86,7 +88,7 @@ public final class Compressor {
     public static Result compress(Model m, Settings s, DecompositionMethod method, Consumer<String> progress,
                                   Refinement refinement) {
         s = new Settings(s.share(), s.atoms(), s.group(), s.form(), s.exclude(), s.allowNonfinite(), s.setAtoms(),
-                method.id());
+                method.id(), s.pointwise());
         Map<String, Double> timings = new LinkedHashMap<>();
         List<String> notes = new ArrayList<>();
         long t = System.nanoTime();

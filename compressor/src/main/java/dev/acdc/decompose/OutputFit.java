@@ -43,6 +43,9 @@ public final class OutputFit {
      */
     public static Result fit(SharingSet s, Map<ConvPlan, ConvStatistics> stats, float[] alpha0,
                              Map<ConvPlan, float[]> atoms0, Map<ConvPlan, float[]> bias0, int iterations) {
+        if (s.pointwise()) {
+            return PointwiseFit.fit(s, stats, alpha0, atoms0, bias0, iterations);
+        }
         int m = alpha0.length / (s.go * s.gi);
         List<ConvPlan> members = s.members;
         Map<ConvPlan, double[]> cc = new LinkedHashMap<>();
@@ -89,6 +92,14 @@ public final class OutputFit {
                 break;
             }
         }
+        return result(s, m, stats, alpha0, atoms0, bias0, bestAlpha, bestAtoms, objective);
+    }
+
+    /** The result of fitted factors: each member's mean-correcting bias and its errors before and after. */
+    static Result result(SharingSet s, int m, Map<ConvPlan, ConvStatistics> stats, float[] alpha0,
+                         Map<ConvPlan, float[]> atoms0, Map<ConvPlan, float[]> bias0, double[] bestAlpha,
+                         Map<ConvPlan, double[]> bestAtoms, List<Double> objective) {
+        List<ConvPlan> members = s.members;
         float[] a = toFloat(bestAlpha);
         Map<ConvPlan, float[]> outAtoms = new LinkedHashMap<>();
         Map<ConvPlan, float[]> biases = new LinkedHashMap<>();
@@ -126,7 +137,8 @@ public final class OutputFit {
         Map<ConvPlan, double[]> ccm = Map.of(cp, cc);
         Map<ConvPlan, double[]> rcm = Map.of(cp, rc);
         double e0 = objective(single, m, a, start, ccm, rcm, yyc);
-        double[] atoms = solveAtoms(s, cp, m, a, cc, rc, new double[1]);
+        double[] atoms = s.pointwise() ? PointwiseFit.solveAtoms(s.gi, m, (int) cp.out, a, cc, rc)
+                : solveAtoms(s, cp, m, a, cc, rc, new double[1]);
         double e1 = objective(single, m, a, Map.of(cp, atoms), ccm, rcm, yyc);
         float[] d = toFloat(e1 <= e0 ? atoms : start.get(cp));
         float[] w = kernel(s, cp, m, alpha, d);
@@ -136,7 +148,7 @@ public final class OutputFit {
         return new Result(alpha.clone(), Map.of(cp, d), Map.of(cp, b), Map.of(cp, err), List.of(e0, Math.min(e0, e1)));
     }
 
-    private static double centeredEnergy(ConvStatistics st) {
+    static double centeredEnergy(ConvStatistics st) {
         double e = 0;
         for (int o = 0; o < st.outs; o++) {
             e += st.sumYY[o] - st.sumY[o] * st.sumY[o] / Math.max(1, st.rows);

@@ -71,8 +71,11 @@ public final class Planner {
             drafts.add(d);
         }
         List<ConvShape> spatial = census.stream().filter(c -> c.twoD() && c.spatial()).toList();
-        if (spatial.isEmpty()) {
-            throw new AcdcException("the model has no spatial convolution (kernel larger than 1x1) to decompose");
+        if (spatial.isEmpty() && (s.pointwise() == 0 || census.stream().noneMatch(ConvShape::twoD))) {
+            throw new AcdcException(s.pointwise() == 0 && census.stream().anyMatch(ConvShape::twoD)
+                    ? "the model has no spatial convolution (kernel larger than 1x1) to decompose, and --pointwise dense "
+                    + "keeps its 1x1 convolutions dense"
+                    : "the model has no 2-D convolution to decompose");
         }
         List<String> notes = new ArrayList<>();
         int gsize;
@@ -124,8 +127,8 @@ public final class Planner {
         }
         ConvShape c = d.shape;
         Node n = c.node();
-        if (!c.spatial()) {
-            d.reason = c.kh() + "x" + c.kw() + " convolution (not spatial)";
+        if (!c.spatial() && s.pointwise() == 0) {
+            d.reason = c.kh() + "x" + c.kw() + " convolution, kept dense by --pointwise dense";
             return;
         }
         if (s.exclude() != null && s.exclude().matcher(n.label()).find()) {
@@ -153,12 +156,20 @@ public final class Planner {
         }
         if (c.inPerGroup() < MIN_WIDTH) {
             d.reason = prefix + c.inPerGroup() + " " + c.columnsName() + (c.group() > 1 ? " per group" : "")
-                    + (c.inPerGroup() < gsize ? " < group size " + gsize : " < the minimum of " + MIN_WIDTH);
+                    + (c.inPerGroup() < gsize && c.spatial() ? " < group size " + gsize : " < the minimum of " + MIN_WIDTH);
             return;
         }
         if (c.out() < MIN_WIDTH) {
             d.reason = prefix + c.out() + " " + c.rowsName()
-                    + (c.out() < gsize ? " < group size " + gsize : " < the minimum of " + MIN_WIDTH);
+                    + (c.out() < gsize && c.spatial() ? " < group size " + gsize : " < the minimum of " + MIN_WIDTH);
+            return;
+        }
+        if (!c.spatial()) {
+            // pointwise: W ≈ atomsᵀ·coefficientsᵀ, a low-rank factorization in the method's own terms — one block
+            // per output channel (go = 1) spanning the whole input width, so the coefficients [I, r] are shared by
+            // every output channel of the set's members and each conv's atoms [r, O] are its own
+            d.go = 1;
+            d.gi = (int) c.inPerGroup();
             return;
         }
         d.go = (int) Math.min(gsize, c.out());
@@ -264,7 +275,18 @@ public final class Planner {
                 }
                 continue;
             }
-            int want = budget != null ? budget : s.atomsFor(set.kh, set.kw);
+            int want = budget != null ? budget
+                    : set.kh * set.kw == 1 ? s.defaultPointwiseRank(set.gi, set.blocks()) : s.atomsFor(set.kh, set.kw);
+            if (budget == null && set.kh * set.kw == 1 && want < MIN_WIDTH) {
+                // a narrow 1×1 conv (a projection shortcut of a small net) holds few weights and its few ranks carry
+                // a large share of its function: not worth factoring by default
+                for (Draft d : set.members) {
+                    d.reason = "1x1 too narrow to factor: rank " + want + " < " + MIN_WIDTH + " at --pointwise "
+                            + s.pointwise() + " (--set-atoms can still set it)";
+                    d.setId = null;
+                }
+                continue;
+            }
             set.atoms = (int) Math.max(1, Math.min(want, Math.min((long) set.go * set.gi, set.blocks() * set.kh * set.kw)));
             kept.add(set);
         }

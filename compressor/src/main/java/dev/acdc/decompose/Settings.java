@@ -10,36 +10,51 @@ import java.util.regex.PatternSyntaxException;
  * kernel size ({@link #defaultAtoms}). {@code setAtoms}: per sharing set (by its id), the atoms it gets
  * instead of {@code atoms}, or {@link #DENSE} to keep its convolutions dense (an atom budget); sets it
  * does not name follow {@code atoms}. {@code method}: the {@link DecompositionMethod} by id (null: ACDC).
+ * {@code pointwise}: the size a pointwise (1×1) conv's low-rank factors get by default, as a fraction of the
+ * dense weights of their set ({@link #defaultPointwiseRank}); 0 keeps every 1×1 conv dense. {@code atoms}
+ * applies to spatial kernels only; a pointwise set's rank is set by hand through {@code setAtoms}.
  */
 public record Settings(Scope share, int atoms, int group, ExportForm form, Pattern exclude, boolean allowNonfinite,
-                       java.util.Map<String, Integer> setAtoms, String method) {
+                       java.util.Map<String, Integer> setAtoms, String method, double pointwise) {
     /** A {@link #setAtoms} value: the set's convolutions stay dense. */
     public static final int DENSE = 0;
+    /** The default {@link #pointwise} fraction: a factored 1×1 conv keeps about a quarter of its weights. */
+    public static final double DEFAULT_POINTWISE = 0.25;
 
     public Settings(Scope share, int atoms, int group, ExportForm form, Pattern exclude) {
-        this(share, atoms, group, form, exclude, false, java.util.Map.of(), AcdcMethod.ID);
+        this(share, atoms, group, form, exclude, false, java.util.Map.of(), AcdcMethod.ID, DEFAULT_POINTWISE);
+    }
+
+    public Settings(Scope share, int atoms, int group, ExportForm form, Pattern exclude, boolean allowNonfinite,
+                    java.util.Map<String, Integer> setAtoms, String method) {
+        this(share, atoms, group, form, exclude, allowNonfinite, setAtoms, method, DEFAULT_POINTWISE);
+    }
+
+    /** These settings with pointwise convs factored to {@code fraction} of their weights (0: kept dense). */
+    public Settings withPointwise(double fraction) {
+        return new Settings(share, atoms, group, form, exclude, allowNonfinite, setAtoms, method, fraction);
     }
 
     /** These settings, going on past weights with NaN/Inf (those convolutions stay dense) when {@code allow}. */
     public Settings allowingNonfinite(boolean allow) {
-        return new Settings(share, atoms, group, form, exclude, allow, setAtoms, method);
+        return new Settings(share, atoms, group, form, exclude, allow, setAtoms, method, pointwise);
     }
 
     /** These settings with the decomposition method {@code id} (checked: one {@link DecompositionMethods} knows). */
     public Settings withMethod(String id) {
         DecompositionMethods.get(id);
-        return new Settings(share, atoms, group, form, exclude, allowNonfinite, setAtoms, id);
+        return new Settings(share, atoms, group, form, exclude, allowNonfinite, setAtoms, id, pointwise);
     }
 
     /** These settings with {@code m} atoms for every set (0: each kernel size's default) and no per-set counts. */
     public Settings withAtoms(int m) {
-        return new Settings(share, m, group, form, exclude, allowNonfinite, java.util.Map.of(), method);
+        return new Settings(share, m, group, form, exclude, allowNonfinite, java.util.Map.of(), method, pointwise);
     }
 
     /** These settings with per-set atom counts ({@link #DENSE}: keep dense) replacing any before. */
     public Settings withSetAtoms(java.util.Map<String, Integer> perSet) {
         return new Settings(share, atoms, group, form, exclude, allowNonfinite,
-                java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(perSet)), method);
+                java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(perSet)), method, pointwise);
     }
 
     public Settings {
@@ -50,6 +65,10 @@ public record Settings(Scope share, int atoms, int group, ExportForm form, Patte
                 throw new AcdcException("set " + e.getKey() + ": atoms must be at least 1 (or 0: dense), got "
                         + e.getValue());
             }
+        }
+        if (!(pointwise >= 0 && pointwise < 1)) {
+            throw new AcdcException("--pointwise must be a fraction of the weights in [0, 1) (0 or 'dense': keep 1x1 convs "
+                    + "dense), got " + pointwise);
         }
         if (atoms < 0) {
             throw new AcdcException("--atoms must be at least 1, got " + atoms);
@@ -151,5 +170,37 @@ public record Settings(Scope share, int atoms, int group, ExportForm form, Patte
 
     public int atomsFor(long kh, long kw) {
         return atoms > 0 ? atoms : defaultAtoms(kh, kw);
+    }
+
+    /**
+     * {@code --pointwise F}: a fraction in (0, 1), or 0 / "dense" (1×1 convs stay dense). Null: the default.
+     */
+    public static double parsePointwise(String v) {
+        if (v == null) {
+            return DEFAULT_POINTWISE;
+        }
+        if (v.trim().equalsIgnoreCase("dense")) {
+            return 0;
+        }
+        double f;
+        try {
+            f = Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            throw new AcdcException("--pointwise must be a fraction of the weights such as 0.25, or 'dense', got '" + v + "'");
+        }
+        if (!(f >= 0 && f < 1)) {
+            throw new AcdcException("--pointwise must be a fraction of the weights in [0, 1) such as 0.25, or 'dense', got " + v);
+        }
+        return f;
+    }
+
+    /**
+     * The default rank of a pointwise set whose members read {@code in} channels and write {@code outs}
+     * channels in all: its factors (in + outs)·r then hold about {@link #pointwise} of the dense in·outs
+     * weights, r = round(F · in·outs / (in + outs)), at least 1. A fraction of 0 is never asked here.
+     */
+    public int defaultPointwiseRank(long in, long outs) {
+        double useful = (double) in * outs / (in + outs);
+        return (int) Math.max(1, Math.round(pointwise * useful));
     }
 }

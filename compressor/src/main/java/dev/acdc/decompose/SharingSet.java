@@ -38,6 +38,15 @@ public final class SharingSet {
         return members;
     }
 
+    /**
+     * Whether this is a pointwise set: 1×1 kernels tiled one output channel by the whole input width, so that
+     * each member's kernel is its atoms' transpose times α's transpose, a rank-m factorization whose input side
+     * (α, [I, m]) the members share.
+     */
+    public boolean pointwise() {
+        return kh * kw == 1 && go == 1;
+    }
+
     /** S: the number of blocks in the set. */
     public int blocks() {
         int s = 0;

@@ -54,6 +54,62 @@ public final class Cholesky {
         throw new IllegalStateException("normal equations of size " + n + " are not positive definite");
     }
 
+    /** L (n×n row-major, lower triangular) with L·Lᵀ = A + λI. */
+    public record Factor(double[] l, int n, double lambda) {
+        /** L⁻¹·B in place for B n×k row-major (forward substitution down each column). */
+        public void solveLower(double[] b, int k) {
+            for (int i = 0; i < n; i++) {
+                int li = i * n;
+                for (int j = 0; j < i; j++) {
+                    double lij = l[li + j];
+                    if (lij != 0) {
+                        for (int c = 0; c < k; c++) {
+                            b[i * k + c] -= lij * b[j * k + c];
+                        }
+                    }
+                }
+                double inv = 1 / l[li + i];
+                for (int c = 0; c < k; c++) {
+                    b[i * k + c] *= inv;
+                }
+            }
+        }
+
+        /** L⁻ᵀ·B in place for B n×k row-major (back substitution up each column). */
+        public void solveUpper(double[] b, int k) {
+            for (int i = n - 1; i >= 0; i--) {
+                for (int j = i + 1; j < n; j++) {
+                    double lji = l[j * n + i];
+                    if (lji != 0) {
+                        for (int c = 0; c < k; c++) {
+                            b[i * k + c] -= lji * b[j * k + c];
+                        }
+                    }
+                }
+                double inv = 1 / l[i * n + i];
+                for (int c = 0; c < k; c++) {
+                    b[i * k + c] *= inv;
+                }
+            }
+        }
+    }
+
+    /** The factor of A + λI, λ as in {@link #solve} (raised tenfold until the factorisation succeeds). */
+    public static Factor factorWithRidge(double[] a, int n, double ridge) {
+        double trace = 0;
+        for (int i = 0; i < n; i++) {
+            trace += a[i * n + i];
+        }
+        double lambda = ridge * (trace > 0 ? trace / n : 1);
+        for (int attempt = 0; attempt < 12; attempt++, lambda *= 10) {
+            double[] l = factor(a, n, lambda);
+            if (l != null) {
+                return new Factor(l, n, lambda);
+            }
+        }
+        throw new IllegalStateException("a matrix of size " + n + " is not positive definite");
+    }
+
     /** Lower-triangular L with L·Lᵀ = A + λI, or null when a pivot is not positive. */
     private static double[] factor(double[] a, int n, double lambda) {
         double[] l = new double[n * n];

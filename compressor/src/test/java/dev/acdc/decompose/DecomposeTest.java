@@ -272,7 +272,7 @@ class DecomposeTest {
     @Test
     void modelWithoutSpatialConvolutionIsRefused() {
         AcdcException e = assertThrows(AcdcException.class, () -> Planner.plan(simpleGemmOnly(), Settings.defaults()));
-        assertTrue(e.getMessage().contains("no spatial convolution"), e.getMessage());
+        assertTrue(e.getMessage().contains("no 2-D convolution"), e.getMessage());
     }
 
     private static Model simpleGemmOnly() {
@@ -294,8 +294,9 @@ class DecomposeTest {
     }
 
     /**
-     * A MobileNet (depthwise and pointwise convs only) is refused with where its weights sit by kind of conv,
-     * the shares counted here from the graph itself, and what acdc can do instead.
+     * A MobileNet (depthwise and pointwise convs only) with its 1x1 convs kept dense (--pointwise dense) is
+     * refused with where its weights sit by kind of conv, the shares counted here from the graph itself, and
+     * what acdc can do instead.
      */
     @Test
     void aDepthwiseOnlyNetworkIsRefusedWithWhereItsWeightsSit() {
@@ -317,8 +318,9 @@ class DecomposeTest {
             }
         }
         AcdcException e = assertThrows(AcdcException.class,
-                () -> Compressor.compress(m, Settings.of("layer", null, null, null, null), x -> { }));
+                () -> Compressor.compress(m, Settings.of("layer", null, null, null, null).withPointwise(0), x -> { }));
         String msg = e.getMessage();
+        assertTrue(msg.contains("pointwise 1x1 convs (kept dense by --pointwise dense)"), msg);
         assertTrue(msg.contains(String.format(java.util.Locale.ROOT, "%,d weights", total)), msg);
         assertTrue(msg.contains(String.format(java.util.Locale.ROOT, "%.1f %% in 17 depthwise convs", 100.0 * depthwise / total)), msg);
         assertTrue(msg.contains(String.format(java.util.Locale.ROOT, "%.1f %% in 34 pointwise 1x1 convs", 100.0 * pointwise / total)), msg);

@@ -106,6 +106,30 @@ public final class ModelGenerators {
         return Model.of(b.graph(), 13);
     }
 
+    /**
+     * A MobileNetV2-like CNN on [N,c,s,s]: a stride-2 stem (c→w, 3x3), one inverted residual block (1x1 expand
+     * w→e, BatchNormalization, Relu; depthwise 3x3 e; 1x1 project e→w, BatchNormalization; Add), a 1x1 head conv
+     * w→h with Relu, and the classifier. Its weights sit in 1x1 convs, as a mobile network's do.
+     */
+    public static Model invertedResidual(int c, int s, int w, int e, int h, int classes, long seed) {
+        Random r = new Random(seed);
+        GraphBuilder b = GraphBuilder.create("tiny_inverted_residual");
+        String x = strideTwoStem(b, r, c, s, w);
+        String we = b.initializer("expand.weight", new long[] {e, w, 1, 1}, randn(r, e * w, Math.sqrt(2.0 / w)));
+        String y = b.conv("expand", x, we, null, 1, new long[] {1, 1}, new long[] {0, 0, 0, 0});
+        y = b.op("Relu", "expand_relu", batchNorm(b, r, "expand_bn", y, e));
+        String wd = b.initializer("depthwise.weight", new long[] {e, 1, 3, 3}, randn(r, e * 9, Math.sqrt(2.0 / 9)));
+        y = b.op("Relu", "depthwise_relu", b.conv("depthwise", y, wd, null, e, new long[] {1, 1}, new long[] {1, 1, 1, 1}));
+        String wp = b.initializer("project.weight", new long[] {w, e, 1, 1}, randn(r, w * e, Math.sqrt(1.0 / e)));
+        y = batchNorm(b, r, "project_bn", b.conv("project", y, wp, null, 1, new long[] {1, 1}, new long[] {0, 0, 0, 0}), w);
+        y = b.op("Add", "block_add", y, x);
+        String wh = b.initializer("head.weight", new long[] {h, w, 1, 1}, randn(r, h * w, Math.sqrt(2.0 / w)));
+        String bh = b.initializer("head.bias", new long[] {h}, randn(r, h, 0.1));
+        y = b.op("Relu", "head_relu", b.conv("head", y, wh, bh, 1, new long[] {1, 1}, new long[] {0, 0, 0, 0}));
+        classifier(b, r, y, h, classes);
+        return Model.of(b.graph(), 13);
+    }
+
     /** The input [N, c, s, s], a 3x3 conv c→w of stride 2 named "stem" and its Relu. */
     static String strideTwoStem(GraphBuilder b, Random r, int c, int s, int w) {
         String x = b.input("input", DataType.FLOAT, -1, c, s, s);

@@ -117,9 +117,14 @@ public record CompressReport(int schemaVersion, String kind, ReportSchema.Proven
 
     /** The parameters decomposed and kept, and the model's parameter and byte ratios (null: input has none). */
     @JsonInclude(JsonInclude.Include.ALWAYS)
+    /**
+     * Over all decomposed convs, then per kind: the spatial convs' weights kept (decomposed or dense) and, when
+     * the model has pointwise (1×1, not depthwise) convs, theirs ({@code pointwiseConvs} 0 and the fraction null
+     * otherwise).
+     */
     public record Totals(int decomposedConvs, long spatialConvs, long denseParamsOfDecomposed, long acdcParams,
                          double fractionOfDecomposedWeights, double fractionOfSpatialWeights, Double paramRatio,
-                         Double byteRatio) {
+                         Double byteRatio, int decomposedPointwise, long pointwiseConvs, Double fractionOfPointwiseWeights) {
     }
 
     /** What the decomposition itself determines: the models, the settings, the convs, the sets, the totals. */
@@ -147,7 +152,12 @@ public record CompressReport(int schemaVersion, String kind, ReportSchema.Proven
         List<SetEntry> sets = new ArrayList<>();
         long dense = 0;
         long acdc = 0;
+        long[] kindDense = new long[2]; // spatial, pointwise: dense weights of the decomposed sets
+        long[] kindAcdc = new long[2];
         for (SharingSet set : plan.sets()) {
+            int kind = set.pointwise() ? 1 : 0;
+            kindDense[kind] += set.denseParams();
+            kindAcdc[kind] += set.acdcParams();
             LowRank.Fit f = d.fit(set.id());
             List<Double> objective = d.objective(set.id());
             sets.add(new SetEntry(set.id(), set.members().stream().map(ConvPlan::name).toList(), set.blocks(),
@@ -158,11 +168,16 @@ public record CompressReport(int schemaVersion, String kind, ReportSchema.Proven
         }
         long spatial = plan.convs().stream().filter(ConvPlan::spatial).count();
         long spatialDense = plan.convs().stream().filter(ConvPlan::spatial).mapToLong(ConvPlan::denseParams).sum();
-        long keptSpatial = spatialDense - dense;
+        long keptSpatial = spatialDense - kindDense[0];
+        java.util.function.Predicate<ConvPlan> pointwise = c -> !c.spatial() && !(c.kernel()[1] == 1 && c.group() > 1);
+        long pw = plan.convs().stream().filter(pointwise).count();
+        long pwDense = plan.convs().stream().filter(pointwise).mapToLong(ConvPlan::denseParams).sum();
+        int pwDecomposed = (int) plan.decomposed().stream().filter(pointwise).count();
         Totals totals = new Totals(plan.decomposed().size(), spatial, dense, acdc,
                 dense == 0 ? 1.0 : (double) acdc / dense,
-                spatialDense == 0 ? 1.0 : (double) (acdc + keptSpatial) / spatialDense,
-                ratioOrNull(after.params(), before.params()), ratioOrNull(after.bytes(), before.bytes()));
+                spatialDense == 0 ? 1.0 : (double) (kindAcdc[0] + keptSpatial) / spatialDense,
+                ratioOrNull(after.params(), before.params()), ratioOrNull(after.bytes(), before.bytes()),
+                pwDecomposed, pw, pwDense == 0 ? null : (double) (kindAcdc[1] + pwDense - kindDense[1]) / pwDense);
         return new Decomposed(ModelStats.of(input, before, null),
                 ModelStats.of(output, after, factorizedMacs(before, plan, r.method())), settings, convs, sets, totals);
     }

@@ -18,7 +18,7 @@ public final class TextReport {
                         "output err svd", "output err fit", "note").leftAligned(1, 2, 9)
                 : new Table("conv", "kernel", "set", "blocks", "atoms", "rel.error", "note").leftAligned(1, 2, 6);
         for (CompressReport.Conv c : r.convs()) {
-            if (!c.spatial()) {
+            if (!c.spatial() && !c.decomposed()) {
                 continue;
             }
             String kernel = c.kernelString("x");
@@ -65,9 +65,14 @@ public final class TextReport {
         }
         sb.append(ba);
         int sets = r.sets().size();
-        sb.append(String.format("%nspatial conv weights kept: %.1f %% (%d of %d convs decomposed into %d sharing set%s, group %d)%n",
-                100 * r.totals().fractionOfSpatialWeights(), r.totals().decomposedConvs(), r.totals().spatialConvs(),
+        CompressReport.Totals tt = r.totals();
+        sb.append(String.format("%nspatial conv weights kept: %.1f %% (%d of %d convs decomposed, %d sharing set%s, group %d)%n",
+                100 * tt.fractionOfSpatialWeights(), tt.decomposedConvs() - tt.decomposedPointwise(), tt.spatialConvs(),
                 sets, sets == 1 ? "" : "s", r.settings().group()));
+        if (tt.fractionOfPointwiseWeights() != null) {
+            sb.append(String.format("1x1 conv weights kept: %.1f %% (%d of %d factored to low rank, --pointwise)%n",
+                    100 * tt.fractionOfPointwiseWeights(), tt.decomposedPointwise(), tt.pointwiseConvs()));
+        }
         for (String n : r.notes()) {
             if (!n.startsWith(WARNING)) {
                 sb.append("note: ").append(n).append('\n');

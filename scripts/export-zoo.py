@@ -18,6 +18,9 @@ import torchvision
 # name -> (constructor, input size): small inputs every architecture accepts
 ZOO = {
     "resnet18": (lambda: torchvision.models.resnet18(num_classes=10), 64),
+    # ImageNet-size, 1000 classes, for sizes and costs at the scale users bring (exported only when --only names them)
+    "resnet50_imagenet": (lambda: torchvision.models.resnet50(), 224),
+    "mobilenet_v2_imagenet": (lambda: torchvision.models.mobilenet_v2(), 224),
     "resnext50_32x4d": (lambda: torchvision.models.resnext50_32x4d(num_classes=10), 64),
     "regnet_x_400mf": (lambda: torchvision.models.regnet_x_400mf(num_classes=10), 64),
     "vgg11_bn": (lambda: small_head_vgg(), 64),
@@ -81,7 +84,7 @@ def main():
     ap.add_argument("--opset", type=int, default=13)
     ap.add_argument("--only", default="")
     a = ap.parse_args()
-    names = [n for n in a.only.split(",") if n] or list(ZOO)
+    names = [n for n in a.only.split(",") if n] or [n for n in ZOO if not n.endswith("_imagenet")]
     os.makedirs(a.out, exist_ok=True)
     torch.manual_seed(0)
     for name in names:

@@ -70,7 +70,8 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--pointwise", paramLabel = "F|dense", defaultValue = "0.25",
             description = "1x1 convs are factored into a rank-r product whose input side the convs of a sharing set "
                     + "that read the same width share; r keeps about F of their weights (default ${DEFAULT-VALUE}; "
-                    + "--set-atoms sets a set's rank by hand). dense keeps every 1x1 conv as it is.")
+                    + "--set-atoms sets a set's rank by hand). dense keeps every 1x1 conv as it is; full factors each at "
+                    + "its full rank, which reproduces it exactly.")
     String pointwise;
 
     @Option(names = "--set-atoms", paramLabel = "SET=M[,SET=M...]",

@@ -2,6 +2,7 @@ package dev.acdc.decompose;
 
 import dev.acdc.ir.Model;
 import dev.acdc.ir.OpSchema;
+import dev.acdc.passes.GemmAsPointwiseConv;
 import dev.acdc.passes.PassManager;
 import dev.acdc.passes.UpgradeOpset;
 
@@ -76,6 +77,20 @@ public final class Compressor {
         return f > 0 && f < 0.001 ? "<0.1 %" : String.format(java.util.Locale.ROOT, "%.1f %%", 100 * f);
     }
 
+    /**
+     * Makes {@code m} ready for planning, in place: the standard passes, opset {@link #EXPORT_OPSET}, and — unless
+     * 1×1 convs stay dense — every fully connected layer wide enough to be factored written as the 1×1 conv it
+     * is ({@link GemmAsPointwiseConv}). Every place that plans a model prepares it so, so set ids agree.
+     */
+    public static void prepare(Model m, Settings s) {
+        PassManager.standard().run(m);
+        new PassManager(List.of(new UpgradeOpset(EXPORT_OPSET))).run(m);
+        if (s.pointwise() > 0) {
+            new PassManager(List.of(new GemmAsPointwiseConv((in, out) -> in >= Planner.MIN_WIDTH && out >= Planner.MIN_WIDTH
+                    && s.defaultPointwiseRank(in, out) >= Planner.MIN_WIDTH))).run(m);
+        }
+    }
+
     /** As {@link #compress(Model, Settings, Consumer)}, with {@code refinement} (may be null) run after the fit. */
     public static Result compress(Model m, Settings s, Consumer<String> progress, Refinement refinement) {
         return compress(m, s, DecompositionMethods.get(s.method()), progress, refinement);
@@ -102,8 +117,7 @@ public final class Compressor {
             }
             notes.add("weights with non-finite values, left as they are: " + String.join(", ", nonFinite));
         }
-        PassManager.standard().run(m);
-        new PassManager(List.of(new UpgradeOpset(EXPORT_OPSET))).run(m);
+        prepare(m, s);
         t = lap(timings, "passes", t);
         Plan plan = method.plan(m, s, progress);
         notes.addAll(plan.notes());

@@ -20,6 +20,8 @@ public record Settings(Scope share, int atoms, int group, ExportForm form, Patte
     public static final int DENSE = 0;
     /** The default {@link #pointwise} fraction: a factored 1×1 conv keeps about a quarter of its weights. */
     public static final double DEFAULT_POINTWISE = 0.25;
+    /** The {@link #pointwise} value of {@code --pointwise full}: every pointwise set at its full rank (exact). */
+    public static final double FULL_RANK = Double.POSITIVE_INFINITY;
 
     public Settings(Scope share, int atoms, int group, ExportForm form, Pattern exclude) {
         this(share, atoms, group, form, exclude, false, java.util.Map.of(), AcdcMethod.ID, DEFAULT_POINTWISE);
@@ -66,7 +68,7 @@ public record Settings(Scope share, int atoms, int group, ExportForm form, Patte
                         + e.getValue());
             }
         }
-        if (!(pointwise >= 0 && pointwise < 1)) {
+        if (!(pointwise >= 0 && pointwise < 1) && pointwise != FULL_RANK) {
             throw new AcdcException("--pointwise must be a fraction of the weights in [0, 1) (0 or 'dense': keep 1x1 convs "
                     + "dense), got " + pointwise);
         }
@@ -173,7 +175,8 @@ public record Settings(Scope share, int atoms, int group, ExportForm form, Patte
     }
 
     /**
-     * {@code --pointwise F}: a fraction in (0, 1), or 0 / "dense" (1×1 convs stay dense). Null: the default.
+     * {@code --pointwise F}: a fraction in (0, 1), 0 / "dense" (1×1 convs stay dense) or "full" (every pointwise
+     * set at its full rank, which reproduces the weights). Null: the default.
      */
     public static double parsePointwise(String v) {
         if (v == null) {
@@ -182,14 +185,17 @@ public record Settings(Scope share, int atoms, int group, ExportForm form, Patte
         if (v.trim().equalsIgnoreCase("dense")) {
             return 0;
         }
+        if (v.trim().equalsIgnoreCase("full")) {
+            return FULL_RANK;
+        }
         double f;
         try {
             f = Double.parseDouble(v.trim());
         } catch (NumberFormatException e) {
-            throw new AcdcException("--pointwise must be a fraction of the weights such as 0.25, or 'dense', got '" + v + "'");
+            throw new AcdcException("--pointwise must be a fraction of the weights such as 0.25, 'dense' or 'full', got '" + v + "'");
         }
         if (!(f >= 0 && f < 1)) {
-            throw new AcdcException("--pointwise must be a fraction of the weights in [0, 1) such as 0.25, or 'dense', got " + v);
+            throw new AcdcException("--pointwise must be a fraction of the weights in [0, 1) such as 0.25, 'dense' or 'full', got " + v);
         }
         return f;
     }
@@ -200,6 +206,9 @@ public record Settings(Scope share, int atoms, int group, ExportForm form, Patte
      * weights, r = round(F · in·outs / (in + outs)), at least 1. A fraction of 0 is never asked here.
      */
     public int defaultPointwiseRank(long in, long outs) {
+        if (pointwise == FULL_RANK) {
+            return (int) Math.min(in, outs);
+        }
         double useful = (double) in * outs / (in + outs);
         return (int) Math.max(1, Math.round(pointwise * useful));
     }

@@ -57,7 +57,8 @@ class PointwiseTest {
     /** Every set at its full rank min(I, S): the factorization is exact. */
     static Map<String, Integer> fullRank(Model m, Settings s) {
         Map<String, Integer> atoms = new LinkedHashMap<>();
-        for (SharingSet set : Planner.plan(cleaned(m), s).sets()) {
+        Compressor.prepare(m, s);
+        for (SharingSet set : Planner.plan(m, s).sets()) {
             atoms.put(set.id(), set.maxAtoms());
         }
         return atoms;
@@ -192,6 +193,59 @@ class PointwiseTest {
         assertTrue(dense.convs().stream().filter(c -> !c.spatial()).allMatch(c -> c.reason().contains("--pointwise dense")));
         assertThrows(AcdcException.class, () -> Settings.parsePointwise("1.5"));
         assertEquals(0, Settings.parsePointwise("dense"));
+    }
+
+    @Test
+    void aWideClassifierIsFactoredAsAPointwiseConv() {
+        // a 256 → 100 Gemm head: rank round(0.25·256·100/356) = 18, so it becomes the 1x1 conv it is
+        Model original = ModelGenerators.invertedResidual(3, 16, 64, 256, 256, 100, 9);
+        byte[] originalBytes = OnnxModels.toBytes(original);
+        Model prepared = ModelGenerators.invertedResidual(3, 16, 64, 256, 256, 100, 9);
+        Compressor.prepare(prepared, Settings.defaults());
+        assertTrue(prepared.graph().nodes().stream().noneMatch(n -> n.is("Gemm")));
+        long[] shape = {3, 3, 16, 16};
+        float[] x = Ort.randomInput(shape, 4);
+        float[] a = Ort.run(originalBytes, x, shape);
+        assertTrue(Ort.relDiff(a, Ort.run(prepared, x, shape)) < 1e-6, "the rewrite computes the same");
+        // the small head of the 10-class model stays one Gemm, and --pointwise dense leaves every Gemm alone
+        Model small = mobile();
+        Compressor.prepare(small, Settings.defaults());
+        assertEquals(1, small.graph().nodes().stream().filter(n -> n.is("Gemm")).count());
+        Model kept = ModelGenerators.invertedResidual(3, 16, 64, 256, 256, 100, 9);
+        Compressor.prepare(kept, Settings.defaults().withPointwise(0));
+        assertEquals(1, kept.graph().nodes().stream().filter(n -> n.is("Gemm")).count());
+
+        Compressor.Result r = Compressor.compress(ModelGenerators.invertedResidual(3, 16, 64, 256, 256, 100, 9),
+                Settings.defaults(), p -> { });
+        SharingSet fc = r.plan().set("fc");
+        assertNotNull(fc, "sets: " + r.plan().sets().stream().map(SharingSet::id).toList());
+        assertEquals(18, fc.atoms());
+        assertEquals(18 * (256 + 100), fc.acdcParams());
+        Map<String, Integer> full = fullRank(ModelGenerators.invertedResidual(3, 16, 64, 256, 256, 100, 9), Settings.defaults());
+        assertEquals(100, full.get("fc"));
+        Compressor.Result exact = Compressor.compress(ModelGenerators.invertedResidual(3, 16, 64, 256, 256, 100, 9),
+                Settings.defaults().withSetAtoms(full), p -> { });
+        assertTrue(Ort.relDiff(a, Ort.run(exact.model(), x, shape)) < 1e-4);
+    }
+
+    @Test
+    void aGemmWithAnUntransposedWeightAndARowBiasIsRewrittenExactly() {
+        Random rnd = new Random(2);
+        var b = dev.acdc.ir.GraphBuilder.create("fc");
+        String in = b.input("x", dev.acdc.ir.DataType.FLOAT, -1, 64);
+        String w = b.initializer("w", new long[] {64, 96}, ModelGenerators.randn(rnd, 64 * 96, 0.2));
+        String c = b.initializer("c", new long[] {1, 96}, ModelGenerators.randn(rnd, 96, 0.5));
+        String y = b.op("Gemm", "fc", List.of(in, w, c));
+        b.output(y, dev.acdc.ir.DataType.FLOAT, -1, 96);
+        Model m = Model.of(b.graph(), 13);
+        byte[] before = OnnxModels.toBytes(m);
+        int changed = new PassManager(List.of(new dev.acdc.passes.GemmAsPointwiseConv((i, o) -> true))).run(m).get(0).changes();
+        assertEquals(1, changed);
+        assertEquals(List.of("Reshape", "Conv", "Flatten"), m.graph().nodes().stream().map(Node::opType).toList());
+        assertEquals(y, m.graph().nodes().get(2).output(0), "the output keeps its name");
+        long[] shape = {5, 64};
+        float[] x = Ort.randomInput(shape, 1);
+        assertTrue(Ort.relDiff(Ort.run(before, x, shape), Ort.run(m, x, shape)) < 1e-6);
     }
 
     // ------------------------------------------------------------------ output fit of a pointwise set

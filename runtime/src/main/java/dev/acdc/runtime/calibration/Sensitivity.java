@@ -9,7 +9,6 @@ import dev.acdc.decompose.SharingSet;
 import dev.acdc.ir.Model;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.report.SensitivitySection;
-import dev.acdc.passes.PassManager;
 import dev.acdc.runtime.ModelIO;
 import dev.acdc.runtime.Sessions;
 import dev.acdc.runtime.Validator;
@@ -56,13 +55,25 @@ public final class Sensitivity {
      * similar spread; each capped by the set's rank, duplicates dropped.
      */
     static List<Integer> candidates(SharingSet s, int[] candidates3x3) {
-        int[] base = s.shape()[2] == 3 && s.shape()[3] == 3 ? candidates3x3 : spread(s.shape()[2] * s.shape()[3]);
+        int[] base = s.pointwise() ? pointwiseSpread(s) : s.shape()[2] == 3 && s.shape()[3] == 3 ? candidates3x3
+                : spread(s.shape()[2] * s.shape()[3]);
         List<Integer> out = new ArrayList<>();
         for (int m : base) {
             int c = Math.min(m, s.maxAtoms());
             if (c >= 1 && !out.contains(c)) {
                 out.add(c);
             }
+        }
+        return out;
+    }
+
+    /** A pointwise set's ranks: 1/16, 1/8, 1/4, 1/2 and 3/4 of the rank at which its factors hold as many weights as it. */
+    private static int[] pointwiseSpread(SharingSet s) {
+        double useful = (double) s.shape()[1] * s.blocks() / (s.shape()[1] + s.blocks());
+        double[] fractions = {0.0625, 0.125, 0.25, 0.5, 0.75};
+        int[] out = new int[fractions.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (int) Math.max(1, Math.round(fractions[i] * useful));
         }
         return out;
     }
@@ -135,7 +146,7 @@ public final class Sensitivity {
     record Planned(Model model, Plan plan) {
         static Planned of(byte[] model, Settings settings) {
             Model m = OnnxModels.fromBytes(model, null);
-            PassManager.standard().run(m);
+            dev.acdc.decompose.Compressor.prepare(m, settings);
             return new Planned(m, DecompositionMethods.get(settings.method()).plan(m, settings.withSetAtoms(Map.of()),
                     line -> { }));
         }

@@ -14,6 +14,8 @@ import dev.acdc.testing.ModelGenerators;
 import dev.acdc.testing.Ort;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -71,6 +73,26 @@ class TrainerTest {
         float[] sd = g.output(Nd4j.create(x, shape, 'c')).dup('c').data().asFloat();
         assertTrue(Ort.maxAbsDiff(ort, sd) <= 1e-4, "forward: max |SameDiff - ONNX Runtime| " + Ort.maxAbsDiff(ort, sd));
         assertEquals(2, g.variables().size(), "the transposed conv's coefficients and atoms: " + g.variables());
+        checkGradients(g, 1e-3, 0.03);
+    }
+
+    /**
+     * Through factored 1x1 convs (a MobileNetV2-like block: expand, depthwise, project, and a 1x1 head), in both
+     * written forms: the forward equals ONNX Runtime's and the gradients of each pointwise set's coefficients and
+     * atoms equal central differences.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"reconstruct", "factorized"})
+    void gradientsOfFactoredPointwiseConvsMatchFiniteDifferences(String form) {
+        Model m = ModelGenerators.invertedResidual(3, 8, 64, 256, 256, 5, 4);
+        Compressor.compress(m, Settings.of("layer", null, null, form, null), s -> { });
+        long[] shape = {4, 3, 8, 8};
+        float[] x = Ort.randomInput(shape, 2);
+        float[] ort = Ort.run(OnnxModels.toBytes(m), x, shape);
+        SameDiffGraph g = SameDiffGraph.build(m, n -> n.endsWith("/coefficients") || n.endsWith("/atoms"));
+        float[] sd = g.output(Nd4j.create(x, shape, 'c')).dup('c').data().asFloat();
+        assertTrue(Ort.maxAbsDiff(ort, sd) <= 1e-4, "forward: max |SameDiff - ONNX Runtime| " + Ort.maxAbsDiff(ort, sd));
+        assertEquals(6, g.variables().size(), "expand, project and head: coefficients and atoms each: " + g.variables());
         checkGradients(g, 1e-3, 0.03);
     }
 

@@ -75,7 +75,9 @@ public final class Planner {
             throw new AcdcException(s.pointwise() == 0 && census.stream().anyMatch(ConvShape::twoD)
                     ? "the model has no spatial convolution (kernel larger than 1x1) to decompose, and --pointwise dense "
                     + "keeps its 1x1 convolutions dense"
-                    : "the model has no 2-D convolution to decompose");
+                    : "the model has no 2-D convolution to decompose (acdc factors the convolutions of a CNN and the wide "
+                    + "classifier after them); acdc quantize --mode int8-weights stores any model's weights in about a "
+                    + "quarter of the bytes");
         }
         List<String> notes = new ArrayList<>();
         int gsize;

@@ -130,6 +130,26 @@ public final class ModelGenerators {
         return Model.of(b.graph(), 13);
     }
 
+    /**
+     * A bottleneck CNN on [N,c,s,s] (ResNet-50's block, small): a stride-2 stem (c→w, 3x3), one block of a 1x1
+     * reduce w→mid, a 3x3 mid→mid and a 1x1 expand mid→w (each with Relu but the last), Add, Relu, and the
+     * classifier. Its weights sit in 1x1 and 3x3 convs alike.
+     */
+    public static Model bottleneck(int c, int s, int w, int mid, int classes, long seed) {
+        Random r = new Random(seed);
+        GraphBuilder b = GraphBuilder.create("tiny_bottleneck");
+        String x = strideTwoStem(b, r, c, s, w);
+        String w1 = b.initializer("reduce.weight", new long[] {mid, w, 1, 1}, randn(r, mid * w, Math.sqrt(2.0 / w)));
+        String y = b.op("Relu", "reduce_relu", b.conv("reduce", x, w1, null, 1, new long[] {1, 1}, new long[] {0, 0, 0, 0}));
+        String w2 = b.initializer("spatial.weight", new long[] {mid, mid, 3, 3}, randn(r, mid * mid * 9, Math.sqrt(2.0 / (mid * 9))));
+        y = b.op("Relu", "spatial_relu", b.conv("spatial", y, w2, null, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1}));
+        String w3 = b.initializer("expand.weight", new long[] {w, mid, 1, 1}, randn(r, w * mid, Math.sqrt(1.0 / mid)));
+        y = b.conv("expand", y, w3, null, 1, new long[] {1, 1}, new long[] {0, 0, 0, 0});
+        y = b.op("Relu", "block_relu", b.op("Add", "block_add", y, x));
+        classifier(b, r, y, w, classes);
+        return Model.of(b.graph(), 13);
+    }
+
     /** The input [N, c, s, s], a 3x3 conv c→w of stride 2 named "stem" and its Relu. */
     static String strideTwoStem(GraphBuilder b, Random r, int c, int s, int w) {
         String x = b.input("input", DataType.FLOAT, -1, c, s, s);

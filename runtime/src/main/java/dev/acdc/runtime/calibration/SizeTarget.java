@@ -108,9 +108,36 @@ public final class SizeTarget {
     public record Result(Settings settings, Map<String, AtomBudget.Option> choice, Map<String, Integer> convs,
                          Map<String, Long> denseParams, long targetBytes, long svdBytes, List<Tried> tried,
                          Tried kept, int uniformAtoms, long uniformBytes, String judgedBy, double referenceTop1,
-                         Margin margin) {
+                         Margin margin, java.util.Set<String> pointwiseSets) {
         public Result {
             tried = List.copyOf(tried);
+            pointwiseSets = java.util.Set.copyOf(pointwiseSets);
+        }
+
+        /**
+         * What each kind of conv got: "spatial kernels: 4 set(s), 9,321 of 148,032 dense params (6.3 %); 1x1 convs:
+         * 3 set(s), 20,304 of 81,920 (24.8 %)" (a kind the model has no set of is left out).
+         */
+        public String kindLine() {
+            List<String> parts = new ArrayList<>();
+            for (boolean pw : new boolean[] {false, true}) {
+                long kept = 0;
+                long all = 0;
+                int n = 0;
+                for (Map.Entry<String, AtomBudget.Option> e : choice.entrySet()) {
+                    if (pointwiseSets.contains(e.getKey()) == pw) {
+                        n++;
+                        long d = denseParams.get(e.getKey());
+                        all += d;
+                        kept += e.getValue().atoms() == Settings.DENSE ? d : e.getValue().params();
+                    }
+                }
+                if (n > 0) {
+                    parts.add(String.format(java.util.Locale.ROOT, "%s: %d set(s), %,d of %,d dense params (%.1f %%)",
+                            pw ? "1x1 convs" : "spatial kernels", n, kept, all, 100.0 * kept / Math.max(1, all)));
+                }
+            }
+            return "by kind: " + String.join("; ", parts);
         }
 
         /**
@@ -139,6 +166,7 @@ public final class SizeTarget {
                     "%s: %s, %,d of %,d dense params, weight error %.3f (squared, relative, summed over %d conv(s))",
                     set, o.atoms() == Settings.DENSE ? "dense" : o.atoms() + " atoms", o.params(), denseParams.get(set),
                     Math.max(0, o.error()), convs.get(set))));
+            lines.add(kindLine());
             for (Tried t : tried) {
                 lines.add("tried " + t.line() + (t == kept ? " (kept)" : "") + "; by hand: " + byHand(t));
             }
@@ -258,7 +286,8 @@ public final class SizeTarget {
         java.util.Set<Map<String, Integer>> seen = new java.util.HashSet<>();
         Map<String, AtomBudget.Option> u = new LinkedHashMap<>();
         for (SharingSet s : p.sets()) {
-            int m = Math.min(uniform, s.maxAtoms());
+            // --atoms sets spatial kernels only: under "uniform" a pointwise set keeps its default rank
+            int m = s.pointwise() ? s.atoms() : Math.min(uniform, s.maxAtoms());
             u.put(s.id(), options.get(s.id()).stream().filter(o -> o.atoms() == m).findFirst()
                     .orElse(new AtomBudget.Option(m, AtomBudget.params(s, m), Double.NaN)));
         }
@@ -302,7 +331,8 @@ public final class SizeTarget {
         }
         Result r = new Result(kept.uniform() ? base : base.withSetAtoms(atoms(kept.choice())), kept.choice(), convs,
                 dense, target, kept.bytes(), tried, kept, uniform, uniformBytes, how, eval.referenceTop1(),
-                margin(tried, scored, kept, eval));
+                margin(tried, scored, kept, eval), p.sets().stream().filter(SharingSet::pointwise).map(SharingSet::id)
+                .collect(java.util.stream.Collectors.toSet()));
         for (Tried t : tried) {
             progress.accept("size target: tried " + t.line());
         }

@@ -238,4 +238,38 @@ class SensitivityTest {
         }
         return kl;
     }
+
+    /**
+     * A model whose weights sit in 1x1 and 3x3 convs alike: the size plan allocates over both kinds, says what
+     * each kind got (the figures recounted here from the plan's own sets), and the file it plans is what compress
+     * writes, under the target.
+     */
+    @Test
+    void theSizePlanAllocatesAcrossSpatialAndPointwiseConvs() {
+        Model m = ModelGenerators.bottleneck(3, 8, 256, 64, 5, 2);
+        byte[] model = OnnxModels.toBytes(m);
+        long input = model.length;
+        SizeTarget.Result r = SizeTarget.plan(m, input, 0.2, Settings.defaults(), images(24, 3), new int[] {1, 2, 4, 6, 9},
+                x -> { });
+        assertEquals(java.util.Set.of("reduce", "expand"), r.pointwiseSets());
+        assertTrue(r.choice().keySet().containsAll(List.of("reduce", "expand", "spatial")), r.choice().toString());
+        long pwKept = 0;
+        long pwDense = 0;
+        for (String id : List.of("reduce", "expand")) {
+            pwDense += r.denseParams().get(id);
+            var o = r.choice().get(id);
+            pwKept += o.atoms() == Settings.DENSE ? r.denseParams().get(id) : o.params();
+        }
+        assertEquals(2 * 256 * 64, pwDense);
+        String line = r.kindLine();
+        assertTrue(line.contains(String.format(java.util.Locale.ROOT, "1x1 convs: 2 set(s), %,d of %,d dense params", pwKept,
+                pwDense)), line);
+        assertTrue(line.contains("spatial kernels: 1 set(s)"), line);
+        assertTrue(r.planLines().contains(line));
+        Model w = OnnxModels.fromBytes(model, null);
+        Compressor.compress(w, r.settings(), x -> { });
+        long bytes = OnnxModels.toBytes(w).length;
+        assertEquals(r.svdBytes(), bytes, "the plan's size is what compress writes");
+        assertTrue(bytes <= 0.2 * input, bytes + " bytes for a target of " + (long) (0.2 * input));
+    }
 }

@@ -28,7 +28,8 @@ import java.util.concurrent.Callable;
 /** {@code acdc compress} / {@code acdc-compress}: decompose, export, verify, report. */
 @Command(name = "compress", mixinStandardHelpOptions = true,
         description = "Decompose every spatial convolution of an ONNX CNN into per-block atoms and shared "
-                + "coefficients (ACDC), fitted by truncated SVD or, with calibration images, to reproduce the "
+                + "coefficients (ACDC), and every 1x1 conv and wide classifier into a low-rank product in the same "
+                + "terms (--pointwise), fitted by truncated SVD or, with calibration images, to reproduce the "
                 + "original's convolution outputs (--fit output), and write a compact standard ONNX model "
                 + "plus a JSON report. The output is loaded in ONNX Runtime and compared with the original "
                 + "on a random probe batch before anything is written.")
@@ -67,7 +68,7 @@ final class CompressCommand implements Callable<Integer> {
                     + "widest conv) reproduces the weights exactly.")
     String atoms;
 
-    @Option(names = "--pointwise", paramLabel = "F|dense", defaultValue = "0.25",
+    @Option(names = "--pointwise", paramLabel = "F|dense|full", defaultValue = "0.25",
             description = "1x1 convs are factored into a rank-r product whose input side the convs of a sharing set "
                     + "that read the same width share; r keeps about F of their weights (default ${DEFAULT-VALUE}; "
                     + "--set-atoms sets a set's rank by hand). dense keeps every 1x1 conv as it is; full factors each at "

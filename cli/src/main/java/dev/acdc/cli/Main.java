@@ -10,7 +10,8 @@ import java.io.PrintWriter;
 /** The {@code acdc} command: subcommands over the library. */
 @Command(name = "acdc", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Compress pretrained ONNX CNNs with Atom-Coefficient Decomposed Convolution (ACDC).", "",
-                "Each spatial convolution becomes per-block atoms and shared coefficients; the result is a "
+                "Each spatial convolution becomes per-block atoms and shared coefficients, each 1x1 conv and wide "
+                        + "classifier a low-rank product in the same terms; the result is a "
                         + "standard ONNX file that ONNX Runtime loads unchanged."},
         subcommands = {InspectCommand.class, CompressCommand.class, SensitivityCommand.class, QuantizeCommand.class, FinetuneCommand.class, TrainCommand.class,
                 ValidateCommand.class,

@@ -326,4 +326,23 @@ class DecomposeTest {
         assertTrue(msg.contains(String.format(java.util.Locale.ROOT, "%.1f %% in 34 pointwise 1x1 convs", 100.0 * pointwise / total)), msg);
         assertTrue(msg.contains("first conv: 3 input channels") && msg.contains("acdc quantize"), msg);
     }
+
+    /**
+     * The same MobileNetV2 by default: its 1x1 convs and classifier factored, at most half the bytes, and at full
+     * rank (--pointwise full) the same outputs in ONNX Runtime.
+     */
+    @Test
+    void mobileNetV2IsFactoredThroughItsPointwiseConvs() {
+        byte[] original = OnnxModels.toBytes(OnnxModels.load(SharedFiles.model("mobilenet_v2-imagenet-random.onnx")));
+        Compressor.Result r = Compressor.compress(OnnxModels.fromBytes(original, null), Settings.defaults(), x -> { });
+        long bytes = OnnxModels.toBytes(r.model()).length;
+        assertTrue(bytes <= 0.5 * original.length, bytes + " of " + original.length + " bytes");
+        assertTrue(r.plan().decomposed().stream().anyMatch(c -> c.name().contains("classifier")), "the head too");
+        Compressor.Result full = Compressor.compress(OnnxModels.fromBytes(original, null),
+                Settings.defaults().withPointwise(Settings.FULL_RANK), x -> { });
+        long[] shape = {1, 3, 224, 224};
+        float[] in = Ort.randomInput(shape, 3);
+        double d = Ort.relDiff(Ort.run(original, in, shape), Ort.run(full.model(), in, shape));
+        assertTrue(d < 1e-4, "relative difference at full rank " + d);
+    }
 }

@@ -8,6 +8,25 @@ public final class NonFiniteWeights {
     private NonFiniteWeights() {
     }
 
+    /** Whether {@code t} holds no NaN and every reader is a Clip reading it as min or max. */
+    static boolean onlyABound(Graph g, Tensor t) {
+        for (float v : t.floats()) {
+            if (Float.isNaN(v)) {
+                return false;
+            }
+        }
+        List<Node> readers = g.consumers(t.name());
+        if (readers.isEmpty()) {
+            return false;
+        }
+        for (Node n : readers) {
+            if (!n.is("Clip") || n.input(0).equals(t.name())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Whether a tensor holds a NaN or an infinity (false for non-float tensors). */
     public static boolean has(Tensor t) {
         if (t == null || !t.isFloat()) {
@@ -21,11 +40,15 @@ public final class NonFiniteWeights {
         return false;
     }
 
-    /** "name (k NaN, j Inf of n values)" for every float initializer with non-finite values, in graph order. */
+    /**
+     * "name (k NaN, j Inf of n values)" for every float initializer with non-finite values, in graph order — but
+     * an infinite bound is not a weight: a tensor without NaN that only Clip reads as its min or max
+     * ({@code torch.clamp(min=0)} exports max = +Inf) is left out.
+     */
     public static List<String> describe(Graph g) {
         List<String> found = new ArrayList<>();
         for (Tensor t : g.initializers().values()) {
-            if (!has(t)) {
+            if (!has(t) || onlyABound(g, t)) {
                 continue;
             }
             int nan = 0;

@@ -5,6 +5,7 @@ import dev.acdc.linalg.LowRankTest;
 
 import dev.acdc.AcdcException;
 import dev.acdc.ir.Model;
+import dev.acdc.ir.Node;
 import dev.acdc.ir.Tensor;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.passes.PassManager;
@@ -344,5 +345,33 @@ class DecomposeTest {
         float[] in = Ort.randomInput(shape, 3);
         double d = Ort.relDiff(Ort.run(original, in, shape), Ort.run(full.model(), in, shape));
         assertTrue(d < 1e-4, "relative difference at full rank " + d);
+    }
+
+    /** torch.clamp(min=0) exports Clip(x, 0, +Inf): an infinite bound, not a non-finite weight. */
+    @Test
+    void aClipWithAnInfiniteBoundCompresses() {
+        java.util.function.Supplier<Model> make = () -> {
+            Model m = ModelGenerators.residual(3, 8, 16, 5, 4);
+            var g = m.graph();
+            Node relu = g.nodes().stream().filter(n -> n.is("Relu")).findFirst().orElseThrow();
+            int at = g.nodes().indexOf(relu);
+            var b = new dev.acdc.ir.GraphBuilder(g).insertingAt(at);
+            String lo = b.initializer("clamp.min", new long[] {}, new float[] {0f});
+            String hi = b.initializer("clamp.max", new long[] {}, new float[] {Float.POSITIVE_INFINITY});
+            g.nodes().set(g.nodes().indexOf(relu), new Node(relu.name(), "Clip", List.of(relu.input(0), lo, hi),
+                    relu.outputs(), List.of()));
+            return m;
+        };
+        long[] shape = {2, 3, 8, 8};
+        float[] x = Ort.randomInput(shape, 1);
+        float[] a = Ort.run(make.get(), x, shape);
+        assertTrue(dev.acdc.ir.NonFiniteWeights.describe(make.get().graph()).isEmpty());
+        Compressor.Result r = Compressor.compress(make.get(), Settings.of("layer", "9", "16", null, null), s -> { });
+        assertTrue(r.model().graph().nodes().stream().anyMatch(n -> n.is("Clip")));
+        assertTrue(Ort.relDiff(a, Ort.run(r.model(), x, shape)) < 1e-4, "full rank, the Clip kept");
+        // a NaN bound, or an Inf that a conv reads, is still refused
+        Model bad = make.get();
+        bad.graph().putInitializer(Tensor.ofFloats("clamp.max", new long[] {}, new float[] {Float.NaN}));
+        assertEquals(1, dev.acdc.ir.NonFiniteWeights.describe(bad.graph()).size());
     }
 }

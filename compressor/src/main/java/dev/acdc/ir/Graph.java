@@ -17,6 +17,7 @@ public final class Graph {
     private final List<ValueInfo> outputs = new ArrayList<>();
     private final List<ValueInfo> valueInfo = new ArrayList<>();
     private final Object source;
+    private int sortedOnRead;
 
     public Graph(String name, Object source) {
         this.name = name == null ? "" : name;
@@ -37,6 +38,77 @@ public final class Graph {
 
     public Object source() {
         return source;
+    }
+
+    /**
+     * Puts the nodes in a topological order, keeping the file's order wherever it already is one (Kahn's
+     * algorithm taking the earliest ready node first); returns how many nodes moved. Leaves the order as it is
+     * (returns 0) when no order exists — a cycle, or a value nothing defines — for {@link Validity} to name.
+     */
+    public int sortTopologically() {
+        Map<String, Integer> producerOf = new HashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            for (String o : nodes.get(i).outputs()) {
+                if (!o.isEmpty()) {
+                    producerOf.putIfAbsent(o, i);
+                }
+            }
+        }
+        int n = nodes.size();
+        int[] waiting = new int[n];
+        List<List<Integer>> readers = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            readers.add(new ArrayList<>());
+        }
+        for (int i = 0; i < n; i++) {
+            Set<Integer> from = new HashSet<>();
+            for (String in : nodes.get(i).inputs()) {
+                Integer p = in.isEmpty() || initializers.containsKey(in) ? null : producerOf.get(in);
+                if (p != null && p != i && from.add(p)) {
+                    readers.get(p).add(i);
+                }
+            }
+            waiting[i] = from.size();
+        }
+        java.util.PriorityQueue<Integer> ready = new java.util.PriorityQueue<>();
+        for (int i = 0; i < n; i++) {
+            if (waiting[i] == 0) {
+                ready.add(i);
+            }
+        }
+        List<Node> order = new ArrayList<>(n);
+        while (!ready.isEmpty()) {
+            int i = ready.poll();
+            order.add(nodes.get(i));
+            for (int r : readers.get(i)) {
+                if (--waiting[r] == 0) {
+                    ready.add(r);
+                }
+            }
+        }
+        if (order.size() != n) {
+            return 0;
+        }
+        int moved = 0;
+        for (int i = 0; i < n; i++) {
+            moved += order.get(i) != nodes.get(i) ? 1 : 0;
+        }
+        if (moved > 0) {
+            nodes.clear();
+            nodes.addAll(order);
+        }
+        return moved;
+    }
+
+    /** How many nodes reading the file moved into a topological order (0: the file's order was one). */
+    public int nodesSortedOnRead() {
+        return sortedOnRead;
+    }
+
+    /** Sorts the nodes as read ({@link #sortTopologically}) and remembers how many moved. */
+    public int sortOnRead() {
+        sortedOnRead = sortTopologically();
+        return sortedOnRead;
     }
 
     /** The nodes, in order; the list is live (passes edit it). */

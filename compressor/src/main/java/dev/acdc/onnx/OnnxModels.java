@@ -276,6 +276,8 @@ public final class OnnxModels {
         for (TensorProto t : gp.getInitializerList()) {
             initializerNames.add(t.getName());
         }
+        // some writers (onnxconverter-common's float16 pass) leave nodes out of order; ONNX Runtime sorts them
+        g.sortOnRead();
         dev.acdc.ir.Validity.check(g, initializerNames);
         return g;
     }

@@ -275,6 +275,12 @@ public final class CompressionJob {
         listener.note("loading " + model);
         byte[] originalBytes = OutputFiles.readAll(model);
         Model m = OnnxModels.load(model);
+        String sortNote = m.graph().nodesSortedOnRead() == 0 ? null : m.graph().nodesSortedOnRead()
+                + " node(s) of the file were out of topological order and were sorted (ONNX Runtime does the same); "
+                + "the written model is sorted";
+        if (sortNote != null) {
+            listener.note(sortNote);
+        }
         Quantizer.requireFloat(m, "compress");
         if (r.fineTune() != null) {
             FineTuneJob.requireTrainable(m, "fine-tuning (--train-data)");
@@ -353,6 +359,9 @@ public final class CompressionJob {
         }
         Compressor.Result c = Compressor.compress(m, settings, progress, fitter);
         c.notes().addAll(budgetLines);
+        if (sortNote != null) {
+            c.notes().add(sortNote);
+        }
         if (r.strict()) {
             // before a fine-tune spends hours on it: what a fine-tune or int8 changes is small next to this
             requireSmaller(OnnxModels.toBytes(c.model()).length, originalBytes.length, "the compressed model");

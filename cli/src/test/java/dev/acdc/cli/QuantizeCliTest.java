@@ -56,6 +56,30 @@ class QuantizeCliTest {
         }
     }
 
+    /**
+     * A model whose batch is fixed to 1 (most device exports), with an operator acdc has no rule for (Softplus):
+     * quantize in both modes and compress run on batches of one, where they probed at two and ONNX Runtime refused.
+     */
+    @Test
+    void aFixedBatchOfOneQuantizesAndCompresses() throws Exception {
+        Model m = ModelGenerators.withUpsample(3, 32, 16, 10, 3, 13);
+        m.graph().inputs().set(0, dev.acdc.ir.ValueInfo.tensor(m.graph().inputs().get(0).name(), DataType.FLOAT, 1, 3, 32, 32));
+        m.graph().outputs().set(0, dev.acdc.ir.ValueInfo.tensor(m.graph().outputs().get(0).name(), DataType.FLOAT, 1, 10));
+        Path model = tmp.resolve("batch1.onnx");
+        OnnxModels.save(m, model, null);
+        Path data = CliTest.cifar(tmp.resolve("d.bin"), 40, 2);
+        CliTest.Run w = run("quantize", model.toString(), "--mode", "int8-weights", "-o", tmp.resolve("w.onnx").toString());
+        assertEquals(0, w.code(), w.err());
+        assertTrue(w.out().contains("probe batch [1, 3, 32, 32]") || w.err().contains("probe batch [1, 3, 32, 32]"),
+                w.out() + w.err());
+        CliTest.Run q = run("quantize", model.toString(), "--mode", "int8", "--calibration-data", "cifar10:" + data,
+                "--eval-data", "cifar10:" + data, "-o", tmp.resolve("q.onnx").toString());
+        assertEquals(0, q.code(), q.err());
+        CliTest.Run c = run("compress", model.toString(), "--group", "8", "--calibration-data", "cifar10:" + data,
+                "-o", tmp.resolve("c.onnx").toString());
+        assertEquals(0, c.code(), c.err());
+    }
+
     /** acdc quantize in both modes: written, reported, recorded in the metadata, accepted by the ONNX checker. */
     @Test
     void quantizeWritesVerifiedReportedInt8Models() throws Exception {

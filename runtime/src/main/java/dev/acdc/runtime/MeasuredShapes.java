@@ -26,7 +26,8 @@ import java.util.Map;
  * The shapes acdc's rules cannot infer — of the values an operator without a rule computes, and of those
  * after it — measured in ONNX Runtime and declared in the model's value_info, so that compression passes
  * such operators through unchanged. The model runs twice, on random inputs of batch 1 and 2, with those
- * values exposed as outputs; a dimension that differs between the runs is the batch (declared symbolic).
+ * values exposed as outputs; a dimension that differs between the runs is the batch (declared symbolic). A model
+ * whose input fixes the batch (a device export) runs once, at that batch.
  */
 public final class MeasuredShapes {
     private MeasuredShapes() {
@@ -69,9 +70,12 @@ public final class MeasuredShapes {
         Map<String, long[]> one;
         Map<String, long[]> two;
         Map<String, DataType> types = new HashMap<>();
+        long[] declaredShape = m.graph().dataInputs().get(0).shape();
+        boolean fixedBatch = declaredShape != null && declaredShape.length > 0 && declaredShape[0] > 0;
         try (Sessions.Opened s = Sessions.open(bytes, Probe.CONFIG, q -> { })) {
-            one = run(s.session(), withBatch(inputShape, 1), wanted, types);
-            two = run(s.session(), withBatch(inputShape, 2), wanted, types);
+            one = run(s.session(), withBatch(inputShape, fixedBatch ? declaredShape[0] : 1), wanted, types);
+            // a batch the model fixes takes one run: every dimension is then as measured
+            two = fixedBatch ? one : run(s.session(), withBatch(inputShape, 2), wanted, types);
         }
         Map<String, ValueInfo> declared = new LinkedHashMap<>();
         for (String w : wanted) {

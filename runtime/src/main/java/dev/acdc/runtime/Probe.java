@@ -24,6 +24,20 @@ public final class Probe {
     }
 
     /** Runs a session on one float input; returns the first output flattened. */
+    /**
+     * The probe batch's shape for model {@code m} whose input shape (batch included) is {@code inputShape}: two
+     * samples where the model's batch is open, so batch-mixing bugs show; the declared batch where it is fixed (a
+     * model exported for a device takes exactly one).
+     */
+    public static long[] shape(dev.acdc.ir.Model m, long[] inputShape) {
+        long[] shape = inputShape.clone();
+        long[] declared = m.graph().dataInputs().isEmpty() ? null : m.graph().dataInputs().get(0).shape();
+        if (declared != null && declared.length > 0 && declared[0] < 0) {
+            shape[0] = 2;
+        }
+        return shape;
+    }
+
     public static float[] run(OrtSession s, float[] x, long[] shape) {
         try (OnnxTensor t = OnnxTensor.createTensor(Sessions.env(), FloatBuffer.wrap(x), shape);
              OrtSession.Result r = s.run(Map.of(s.getInputNames().iterator().next(), t))) {

@@ -50,9 +50,10 @@ public final class QuantizationCalibration {
         byte[] bytes = ActivationModels.exposing(m, tensors);
         String input = m.graph().dataInputs().get(0).name();
         try (Sessions.Opened s = Sessions.open(bytes, Sessions.Config.cpu(), x -> { })) {
-            int batch = batchSize(s.session(), input, images);
+            int fixed = fixedBatch(m);
+            int batch = fixed > 0 ? fixed : batchSize(s.session(), input, images);
             for (int pass = 0; pass < (histograms ? 2 : 1); pass++) {
-                for (int start = 0; start < images.count(); start += batch) {
+                for (int start = 0; start + (fixed > 0 ? fixed : 1) <= images.count(); start += batch) {
                     int n = Math.min(batch, images.count() - start);
                     Map<String, float[]> out = run(s.session(), input, images, start, n, "calibrating the int8 ranges");
                     for (String t : tensors) {
@@ -118,8 +119,9 @@ public final class QuantizationCalibration {
         int count = Math.min(limit, images.count());
         try (Sessions.Opened fs = Sessions.open(ActivationModels.exposing(floatModel, fNames), Sessions.Config.cpu(), x -> { });
              Sessions.Opened qs = Sessions.open(ActivationModels.exposing(quantized, qNames), Sessions.Config.cpu(), x -> { })) {
-            int batch = batchSize(fs.session(), input, images);
-            for (int start = 0; start < count; start += batch) {
+            int fixed = fixedBatch(floatModel);
+            int batch = fixed > 0 ? fixed : batchSize(fs.session(), input, images);
+            for (int start = 0; start + (fixed > 0 ? fixed : 1) <= count; start += batch) {
                 int n = Math.min(batch, count - start);
                 Map<String, float[]> f = run(fs.session(), input, images, start, n, "measuring the int8 error");
                 Map<String, float[]> q = run(qs.session(), input, images, start, n, "measuring the int8 error");
@@ -142,6 +144,15 @@ public final class QuantizationCalibration {
             i++;
         }
         return out;
+    }
+
+    /**
+     * The batch a model's input fixes (most device exports take exactly 1), or 0 where it is open; with a fixed
+     * batch of k > 1 the last images short of a whole batch are left out.
+     */
+    static int fixedBatch(Model m) {
+        long[] declared = m.graph().dataInputs().get(0).shape();
+        return declared != null && declared.length > 0 && declared[0] > 0 ? (int) declared[0] : 0;
     }
 
     /** Images per call so that the exposed outputs stay under {@link #MAX_VALUES_PER_CALL}. */

@@ -397,10 +397,7 @@ public final class CompressionJob {
         long t1 = System.nanoTime();
         byte[] bytes = written == c.model() ? floatBytes : OnnxModels.toBytes(written);
         ModelSummary after = ModelSummary.of(written, r.inputShape(), bytes.length);
-        long[] probeShape = before.inputShape().clone();
-        if (m.graph().dataInputs().get(0).shape() != null && m.graph().dataInputs().get(0).shape()[0] < 0) {
-            probeShape[0] = 2;
-        }
+        long[] probeShape = Probe.shape(m, before.inputShape());
         listener.note("verifying the output in ONNX Runtime on a probe batch " + Arrays.toString(probeShape));
         Probe.Comparison probe = Probe.compare(originalBytes, bytes, probeShape, 1234);
         c.timings().put("verify", (System.nanoTime() - t1) / 1e9);

@@ -80,8 +80,7 @@ public final class QuantizeJob {
         ModelSummary after = ModelSummary.of(q.model(), null, bytes.length);
         double quantizeSeconds = (System.nanoTime() - t0) / 1e9;
 
-        long[] probeShape = before.inputShape().clone();
-        probeShape[0] = Math.max(2, probeShape[0]);
+        long[] probeShape = Probe.shape(original, before.inputShape());
         listener.note("checking the output in ONNX Runtime on a probe batch " + java.util.Arrays.toString(probeShape));
         Probe.Comparison probe = Probe.compare(originalBytes, bytes, probeShape, 1234);
 

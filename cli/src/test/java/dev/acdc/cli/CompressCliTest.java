@@ -549,6 +549,40 @@ class CompressCliTest {
         assertTrue(Files.exists(tmp.resolve("tiny.acdc.report.json")));
     }
 
+    /**
+     * An audio-shaped model with two inputs: [N, 400] samples (not an image) reshaped to a 16×25 map, and a gain
+     * [1] beside them. inspect needs no --input-shape, and compress runs its probe with the gain at ones: both
+     * models see the same inputs, and at full rank they agree.
+     */
+    @Test
+    void aModelWithTwoInputsAndANonImageFirstInputCompresses() throws Exception {
+        java.util.Random r = new java.util.Random(4);
+        GraphBuilder b = GraphBuilder.create("audio");
+        String x = b.input("samples", DataType.FLOAT, -1, 400);
+        String gain = b.input("gain", DataType.FLOAT, 1);
+        String map = b.op("Reshape", "as_map", x, b.initializer("map_shape", new long[] {4}, new long[] {0, 1, 16, 25}));
+        String y = b.op("Mul", "scale", map, gain);
+        String w1 = b.initializer("c1.weight", new long[] {16, 1, 3, 3}, ModelGenerators.randn(r, 144, 0.5));
+        y = b.op("Relu", "r1", b.conv("c1", y, w1, null, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1}));
+        String w2 = b.initializer("c2.weight", new long[] {16, 16, 3, 3}, ModelGenerators.randn(r, 16 * 144, 0.1));
+        y = b.op("Relu", "r2", b.conv("c2", y, w2, null, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1}));
+        y = b.op("Flatten", "flat", List.of(b.op("GlobalAveragePool", "pool", y)), Attribute.ofInt("axis", 1));
+        String fw = b.initializer("fc.weight", new long[] {5, 16}, ModelGenerators.randn(r, 80, 0.3));
+        y = b.op("Gemm", "fc", List.of(y, fw), Attribute.ofInt("transB", 1));
+        b.output(y, DataType.FLOAT, -1, 5);
+        Path model = tmp.resolve("audio.onnx");
+        OnnxModels.save(Model.of(b.graph(), 13), model, null);
+        CliTest.Run i = run("inspect", model.toString());
+        assertEquals(0, i.code(), i.err());
+        assertTrue(i.out().contains("2 spatial"), i.out());
+        Path out = tmp.resolve("audio.full.onnx");
+        CliTest.Run c = run("compress", model.toString(), "--group", "16", "--atoms", "9", "-o", out.toString());
+        assertEquals(0, c.code(), c.err());
+        var v = Json.mapper().readTree(tmp.resolve("audio.full.report.json").toFile()).get("verification");
+        assertTrue(v.get("maxAbsDiff").asDouble() <= 1e-4 * Math.max(1, v.get("outputScale").asDouble()), v.toString());
+        assertEquals(2, OnnxModels.load(out).graph().dataInputs().size(), "both inputs kept");
+    }
+
     @Test
     void noSpatialConvolutionExitsTwo() throws Exception {
         GraphBuilder b = GraphBuilder.create("fc");

@@ -60,7 +60,8 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
         long[] shape = inputShape;
         List<ValueInfo> data = g.dataInputs();
         List<String> symbolic = new ArrayList<>(); // non-batch dims the declaration leaves open
-        if (shape == null && data.size() == 1 && data.get(0).shape() != null) {
+        // several inputs (an image and a gain, say): the first sets the shape the convs are counted at
+        if (shape == null && !data.isEmpty() && data.get(0).shape() != null) {
             shape = data.get(0).shape();
             for (int i = 0; i < shape.length; i++) {
                 if (shape[i] < 0) {

@@ -3,9 +3,12 @@ package dev.acdc.runtime;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtUtil;
 import dev.acdc.AcdcException;
 
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -23,7 +26,6 @@ public final class Probe {
     private Probe() {
     }
 
-    /** Runs a session on one float input; returns the first output flattened. */
     /**
      * The probe batch's shape for model {@code m} whose input shape (batch included) is {@code inputShape}: two
      * samples where the model's batch is open, so batch-mixing bugs show; the declared batch where it is fixed (a
@@ -38,16 +40,74 @@ public final class Probe {
         return shape;
     }
 
+    /**
+     * Runs a session on float input {@code x} of {@code shape} for its first input; returns the first output
+     * flattened. Any further input (a gain, a length, a flag beside the image) gets ones of its declared shape, its
+     * open dimensions taken as the batch (first) or 1, so two models probed alike see the same inputs.
+     */
     public static float[] run(OrtSession s, float[] x, long[] shape) {
-        try (OnnxTensor t = OnnxTensor.createTensor(Sessions.env(), FloatBuffer.wrap(x), shape);
-             OrtSession.Result r = s.run(Map.of(s.getInputNames().iterator().next(), t))) {
-            FloatBuffer fb = ((OnnxTensor) r.get(0)).getFloatBuffer();
-            float[] f = new float[fb.remaining()];
-            fb.get(f);
-            return f;
+        List<OnnxTensor> extra = new ArrayList<>();
+        try (OnnxTensor t = OnnxTensor.createTensor(Sessions.env(), FloatBuffer.wrap(x), shape)) {
+            Map<String, OnnxTensor> feed = new java.util.LinkedHashMap<>();
+            java.util.Iterator<String> names = s.getInputNames().iterator();
+            feed.put(names.next(), t);
+            Map<String, ai.onnxruntime.NodeInfo> info = s.getInputInfo();
+            while (names.hasNext()) {
+                String n = names.next();
+                OnnxTensor o = ones(info.get(n), shape[0]);
+                extra.add(o);
+                feed.put(n, o);
+            }
+            try (OrtSession.Result r = s.run(feed)) {
+                FloatBuffer fb = ((OnnxTensor) r.get(0)).getFloatBuffer();
+                float[] f = new float[fb.remaining()];
+                fb.get(f);
+                return f;
+            }
         } catch (OrtException e) {
             throw new AcdcException("ONNX Runtime failed to run the model: " + Sessions.firstLine(e.getMessage()));
+        } finally {
+            extra.forEach(OnnxTensor::close);
         }
+    }
+
+    /** Ones (1, true) of an input's declared shape and type; open dimensions are the batch (first) or 1. */
+    private static OnnxTensor ones(ai.onnxruntime.NodeInfo info, long batch) throws OrtException {
+        if (!(info.getInfo() instanceof ai.onnxruntime.TensorInfo ti)) {
+            throw new AcdcException("input '" + info.getName() + "' is not a tensor; acdc probes models whose inputs "
+                    + "are tensors");
+        }
+        long[] dims = ti.getShape().clone();
+        long n = 1;
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = dims[i] >= 0 ? dims[i] : i == 0 ? batch : 1;
+            n *= dims[i];
+        }
+        var env = Sessions.env();
+        return switch (ti.type) {
+            case FLOAT -> {
+                float[] v = new float[(int) n];
+                java.util.Arrays.fill(v, 1f);
+                yield OnnxTensor.createTensor(env, FloatBuffer.wrap(v), dims);
+            }
+            case INT64 -> {
+                long[] v = new long[(int) n];
+                java.util.Arrays.fill(v, 1L);
+                yield OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(v), dims);
+            }
+            case INT32 -> {
+                int[] v = new int[(int) n];
+                java.util.Arrays.fill(v, 1);
+                yield OnnxTensor.createTensor(env, java.nio.IntBuffer.wrap(v), dims);
+            }
+            case BOOL -> {
+                boolean[] v = new boolean[(int) n];
+                java.util.Arrays.fill(v, true);
+                yield OnnxTensor.createTensor(env, OrtUtil.reshape(v, dims));
+            }
+            default -> throw new AcdcException("input '" + info.getName() + "' is " + ti.type + "; acdc probes "
+                    + "extra inputs of float, int64, int32 or bool");
+        };
     }
 
     public static float[] randomInput(long[] shape, long seed) {

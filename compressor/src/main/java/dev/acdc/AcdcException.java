@@ -33,22 +33,7 @@ public class AcdcException extends RuntimeException {
      * sequences) written as {@code \\uXXXX}, so it stays one line and cannot drive a terminal.
      */
     static String oneLine(String message) {
-        if (message == null) {
-            return "(no message)";
-        }
-        StringBuilder b = null;
-        for (int i = 0; i < message.length(); i++) {
-            char c = message.charAt(i);
-            if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029') {
-                if (b == null) {
-                    b = new StringBuilder(message.length() + 8).append(message, 0, i);
-                }
-                b.append(String.format("\\u%04x", (int) c));
-            } else if (b != null) {
-                b.append(c);
-            }
-        }
-        return b == null ? message : b.toString();
+        return message == null ? "(no message)" : dev.acdc.util.Text.printable(message);
     }
 
     public int exitCode() {

@@ -29,7 +29,7 @@ final class CliListener implements JobListener {
     @Override
     public void note(String line) {
         Interrupts.checkpoint();
-        err.println("acdc: " + line);
+        err.println("acdc: " + dev.acdc.util.Text.printable(line));
         err.flush();
     }
 

@@ -21,7 +21,7 @@ final class QuantizationText {
             sb.append("kept float: ").append(k).append('\n');
         }
         for (String n : q.result().notes()) {
-            sb.append("note: ").append(n).append('\n');
+            sb.append("note: ").append(dev.acdc.util.Text.printable(n)).append('\n');
         }
         if (!q.layerErrors().isEmpty()) {
             Table t = new Table("layer", "relative error", "SQNR dB");

@@ -583,6 +583,38 @@ class CompressCliTest {
         assertEquals(2, OnnxModels.load(out).graph().dataInputs().size(), "both inputs kept");
     }
 
+    /**
+     * A crafted node name (a newline, a fake "wrote" line, a clear-screen escape, table syntax) is printed escaped
+     * on the console and in the Markdown and HTML reports: it cannot break a line, fake output or drive a terminal.
+     */
+    @Test
+    void aControlCharacterInANodeNameIsEscapedEverywhereItIsShown() throws Exception {
+        Model m = ModelGenerators.residual(3, 8, 16, 5, 1);
+        String evil = "conv\nwrote /tmp/x.onnx\u001b[2J|`";
+        var nodes = m.graph().nodes();
+        for (int i = 0; i < nodes.size(); i++) {
+            var n = nodes.get(i);
+            if (n.label().equals("block_conv1")) {
+                nodes.set(i, new dev.acdc.ir.Node(evil, n.opType(), n.inputs(), n.outputs(),
+                        List.copyOf(n.attributes().values())));
+            }
+        }
+        Path model = tmp.resolve("evil.onnx");
+        OnnxModels.save(m, model, null);
+        CliTest.Run r = run("compress", model.toString(), "--group", "8", "--atoms", "4");
+        assertEquals(0, r.code(), r.err());
+        String all = r.out() + r.err();
+        assertTrue(all.contains("conv\\u000awrote /tmp/x.onnx\\u001b[2J"), all);
+        assertFalse(all.contains("\u001b"), "no raw escape on the console");
+        assertFalse(all.contains("\nwrote /tmp/x.onnx"), "no faked line");
+        for (String ext : List.of(".md", ".html")) {
+            String page = Files.readString(tmp.resolve("evil.acdc.report" + ext));
+            assertFalse(page.contains("\u001b"), ext + ": no raw escape");
+            assertFalse(page.contains("\nwrote /tmp/x.onnx"), ext + ": no faked line");
+            assertTrue(page.contains("conv\\u000awrote /tmp/x.onnx\\u001b[2J"), ext);
+        }
+    }
+
     @Test
     void noSpatialConvolutionExitsTwo() throws Exception {
         GraphBuilder b = GraphBuilder.create("fc");

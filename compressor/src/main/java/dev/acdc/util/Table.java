@@ -26,7 +26,7 @@ public final class Table {
     public Table row(Object... cells) {
         List<String> r = new ArrayList<>();
         for (Object c : cells) {
-            r.add(String.valueOf(c));
+            r.add(Text.printable(String.valueOf(c)));
         }
         rows.add(r);
         return this;

@@ -1,5 +1,7 @@
 package dev.acdc.report;
 
+import dev.acdc.util.Text;
+
 import java.util.List;
 import java.util.Map;
 
@@ -40,9 +42,10 @@ public final class MarkdownReport {
         Map<String, Double> after = r.paramsAfter();
         for (CompressReport.Conv c : r.convs()) {
             boolean dec = c.decomposed();
-            sb.append(String.format("| `%s` | %s | %s | %,.0f | %,.0f | %s | %s |%n", c.name(), c.kernelString("×"),
-                    dec ? "`" + c.set() + "`" : "-", (double) c.denseParams(), after.get(c.name()),
-                    dec ? Finite.format("%.4f", c.relError()) : "-", dec ? "" : "dense: " + c.reason()));
+            sb.append(String.format("| `%s` | %s | %s | %,.0f | %,.0f | %s | %s |%n", Text.markdownCell(c.name()),
+                    c.kernelString("×"), dec ? "`" + Text.markdownCell(c.set()) + "`" : "-", (double) c.denseParams(),
+                    after.get(c.name()), dec ? Finite.format("%.4f", c.relError()) : "-",
+                    dec ? "" : "dense: " + Text.markdownCell(c.reason())));
         }
         sb.append("\n_params after_: a decomposed conv's atoms plus its share of the set's coefficients.\n");
         OutputFitSection of = r.outputFit();
@@ -60,7 +63,7 @@ public final class MarkdownReport {
                     .append("|---|---:|---:|---:|---:|\n");
             for (CompressReport.Conv c : r.convs()) {
                 if (c.decomposed() && c.outputError() != null) {
-                    sb.append(String.format("| `%s` | %s | %s | %s | %s |%n", c.name(),
+                    sb.append(String.format("| `%s` | %s | %s | %s | %s |%n", Text.markdownCell(c.name()),
                             Finite.format("%.4f", c.relErrorSvd()), Finite.format("%.4f", c.relError()),
                             Finite.format("%.4f", c.outputErrorSvd()), Finite.format("%.4f", c.outputError())));
                 }
@@ -94,7 +97,8 @@ public final class MarkdownReport {
         }
         sb.append("\n|---|---|---:|---:|").append("---:|".repeat(cols.size())).append('\n');
         for (SensitivitySection.SetCurve c : s.sets()) {
-            sb.append(String.format("| `%s` | %s | %,d | %s |", c.set(), c.shape(), c.denseParams(), c.atomsUsed()));
+            sb.append(String.format("| `%s` | %s | %,d | %s |", Text.markdownCell(c.set()), c.shape(), c.denseParams(),
+                    c.atomsUsed()));
             for (String col : cols) {
                 SensitivitySection.Point p = c.at(col);
                 String cell = p == null ? "-" : String.format("%.3f / %.0f %%", p.kl(), 100 * p.agreement());
@@ -217,7 +221,7 @@ public final class MarkdownReport {
 
     private static void appendNotes(StringBuilder sb, List<String> notes) {
         for (String n : notes) {
-            sb.append("\nnote: ").append(n).append('\n');
+            sb.append("\nnote: ").append(Text.printable(n)).append('\n');
         }
     }
 

@@ -75,7 +75,7 @@ public final class TextReport {
         }
         for (String n : r.notes()) {
             if (!n.startsWith(WARNING)) {
-                sb.append("note: ").append(n).append('\n');
+                sb.append("note: ").append(dev.acdc.util.Text.printable(n)).append('\n');
             }
         }
         return sb.toString();

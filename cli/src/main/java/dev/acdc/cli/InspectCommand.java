@@ -72,7 +72,8 @@ final class InspectCommand implements Callable<Integer> {
         }
         out.print(t);
         out.printf("%nmodel        %s%n", model);
-        out.printf("input shape  %s%n", s.inputShape() == null ? "?" : Arrays.toString(s.inputShape()));
+        out.printf("input shape  %s%s%n", s.inputShape() == null ? "?" : Arrays.toString(s.inputShape()),
+                s.openSpatialNote() == null ? "" : " (" + s.openSpatialNote() + ")");
         out.printf("params       %d (%s)%n", s.params(), Table.human(s.params()));
         out.printf("MACs         %s%d (%s)%s%n", s.macsComplete() ? "" : ">= ", s.macs(), Table.human(s.macs()),
                 s.macsComplete() ? "" : "; " + s.unsized() + " Conv/Gemm/MatMul after unsupported operators not counted");

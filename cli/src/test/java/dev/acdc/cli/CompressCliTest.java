@@ -615,6 +615,32 @@ class CompressCliTest {
         }
     }
 
+    /**
+     * A model whose input leaves H and W open (a detector exported for any size): counted and probed at 224×224,
+     * which inspect and compress say, never at 1×1 (MACs 50 000× too low, a probe that proves nothing).
+     */
+    @Test
+    void anOpenHeightAndWidthAreSizedAndSaidSo() throws Exception {
+        Model open = ModelGenerators.residual(3, 8, 16, 5, 1);
+        open.graph().inputs().set(0, new dev.acdc.ir.ValueInfo("input", DataType.FLOAT, List.of(
+                dev.acdc.ir.ValueInfo.Dim.symbol("N"), dev.acdc.ir.ValueInfo.Dim.of(3), dev.acdc.ir.ValueInfo.Dim.symbol("H"),
+                dev.acdc.ir.ValueInfo.Dim.symbol("W")), null));
+        Path model = tmp.resolve("open.onnx");
+        OnnxModels.save(open, model, null);
+        Model fixed = ModelGenerators.residual(3, 224, 16, 5, 1);
+        long macsAt224 = dev.acdc.inspect.ModelSummary.of(fixed, null, 0).macs();
+        var s = dev.acdc.inspect.ModelSummary.of(OnnxModels.load(model), null, 0);
+        assertArrayEquals(new long[] {1, 3, 224, 224}, s.inputShape());
+        assertEquals(macsAt224, s.macs());
+        CliTest.Run i = run("inspect", model.toString());
+        assertEquals(0, i.code(), i.err());
+        assertTrue(i.out().contains("[1, 3, 224, 224] (the model's input leaves H, W open: counted and probed at 224"),
+                i.out());
+        CliTest.Run c = run("compress", model.toString(), "--group", "8", "--atoms", "4");
+        assertEquals(0, c.code(), c.err());
+        assertTrue(c.err().contains("probe batch [2, 3, 224, 224]") && c.err().contains("leaves H, W open"), c.err());
+    }
+
     @Test
     void noSpatialConvolutionExitsTwo() throws Exception {
         GraphBuilder b = GraphBuilder.create("fc");

@@ -23,7 +23,25 @@ import java.util.TreeMap;
  */
 public record ModelSummary(long params, long macs, long bytes, Map<String, Integer> ops, List<ConvInfo> convs,
                            long[] inputShape, List<String> nonFinite, ResidualStructure residual,
-                           Map<String, List<Node>> unsupported, int unsized) {
+                           Map<String, List<Node>> unsupported, int unsized, List<String> openSpatial) {
+    /**
+     * The size an input's open spatial dimension (H or W, declared symbolic) is counted and probed at when no
+     * --input-shape gives one: ImageNet's, never 1 (a 1×1 image would count a fraction of the MACs and make the
+     * probe prove nothing).
+     */
+    public static final int OPEN_SPATIAL_SIZE = 224;
+
+    /**
+     * "input 'x' leaves H, W open: counted and probed at 224x224 (give --input-shape N,C,H,W for the size it
+     * runs at)", or null when the input's spatial size is declared or given.
+     */
+    public String openSpatialNote() {
+        if (openSpatial.isEmpty()) {
+            return null;
+        }
+        return "the model's input leaves " + String.join(", ", openSpatial) + " open: counted and probed at "
+                + OPEN_SPATIAL_SIZE + " (give --input-shape N,C,H,W for the size it runs at)";
+    }
 
     /** Whether {@link #macs} counts every Conv/Gemm/MatMul: false when some sit after an operator acdc has no rule for. */
     public boolean macsComplete() {
@@ -60,15 +78,23 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
         long[] shape = inputShape;
         List<ValueInfo> data = g.dataInputs();
         List<String> symbolic = new ArrayList<>(); // non-batch dims the declaration leaves open
+        List<String> openSpatial = new ArrayList<>(); // of those, the spatial ones (sized OPEN_SPATIAL_SIZE)
         // several inputs (an image and a gain, say): the first sets the shape the convs are counted at
         if (shape == null && !data.isEmpty() && data.get(0).shape() != null) {
             shape = data.get(0).shape();
+            // an image's spatial axes: 2.. of [N, C, H, W] (or [N, C, L]); open ones get a real size, not 1
+            boolean image = shape.length >= 3 && shape[1] > 0;
             for (int i = 0; i < shape.length; i++) {
                 if (shape[i] < 0) {
                     shape[i] = 1;
                     if (i > 0) {
                         ValueInfo.Dim d = data.get(0).dims().get(i);
-                        symbolic.add(d.param() != null && !d.param().isEmpty() ? d.param() : "dim " + i);
+                        String name = d.param() != null && !d.param().isEmpty() ? d.param() : "dim " + i;
+                        symbolic.add(name);
+                        if (image && i >= 2) {
+                            shape[i] = OPEN_SPATIAL_SIZE;
+                            openSpatial.add(name);
+                        }
                     }
                 }
             }
@@ -83,7 +109,8 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
                 throw e;
             }
             throw new dev.acdc.AcdcException("input '" + data.get(0).name() + "' declares " + data.get(0).shapeString()
-                    + " with " + String.join(", ", symbolic) + " left open; taken as 1: " + e.getMessage()
+                    + " with " + String.join(", ", symbolic) + " left open; taken as " + (openSpatial.isEmpty() ? "1"
+                    : OPEN_SPATIAL_SIZE + " (spatial) or 1") + ": " + e.getMessage()
                     + ". Give the size the model runs at with --input-shape N,C,H,W (inspect, compress), "
                     + "e.g. --input-shape 1,3,224,224");
         }
@@ -122,7 +149,7 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
             }
         }
         return new ModelSummary(g.parameterCount(), macs, fileBytes, ops, convs, shape,
-                dev.acdc.ir.NonFiniteWeights.describe(g), residual, unsupported, unsized);
+                dev.acdc.ir.NonFiniteWeights.describe(g), residual, unsupported, unsized, List.copyOf(openSpatial));
     }
 
     /** Whether the node's first two inputs and its output have known shapes (not after an unknown operator). */

@@ -287,6 +287,9 @@ public final class CompressionJob {
         }
         PassThrough.prepare(m, originalBytes, r.inputShape(), listener);
         ModelSummary before = ModelSummary.of(m, r.inputShape(), originalBytes.length);
+        if (before.openSpatialNote() != null) {
+            listener.note(before.openSpatialNote());
+        }
         double loadSeconds = (System.nanoTime() - t0) / 1e9;
 
         OutputFitter fitter = null;

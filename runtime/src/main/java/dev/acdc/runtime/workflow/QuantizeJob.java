@@ -68,6 +68,9 @@ public final class QuantizeJob {
         Model original = OnnxModels.load(model);
         PassThrough.prepare(original, originalBytes, null, listener);
         ModelSummary before = ModelSummary.of(original, null, originalBytes.length);
+        if (before.openSpatialNote() != null) {
+            listener.note(before.openSpatialNote());
+        }
         CalibrationImages images = null;
         CompressionJob.Calibration cal = r.calibration();
         if (cal != null) {

@@ -210,7 +210,8 @@ final class CompressCommand implements Callable<Integer> {
     QuantizeOptions quantize;
 
     @Option(names = "--input-shape", paramLabel = "N,C,H,W",
-            description = "Input shape for MAC counts and the probe (default: declared, symbolic batch = 1).")
+            description = "Input shape for MAC counts and the probe (default: declared; a symbolic batch = 1, an open H "
+                    + "or W = 224).")
     String inputShape;
 
     @Override

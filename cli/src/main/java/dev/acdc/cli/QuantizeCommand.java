@@ -82,6 +82,11 @@ final class QuantizeCommand implements Callable<Integer> {
     @Mixin
     DataOptions dataOptions;
 
+    @Option(names = "--input-shape", paramLabel = "N,C,H,W",
+            description = "Input shape for MAC counts and the probe, as compress takes it (default: declared; a symbolic "
+                    + "batch = 1, an open H or W = 224).")
+    String inputShape;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -117,7 +122,7 @@ final class QuantizeCommand implements Callable<Integer> {
                     calib == null ? null : new CompressionJob.Calibration(calib, pre, calibrationImages, calibrationSeed,
                             0, true),
                     eval == null ? null : new CompressionJob.Evaluation(eval, pre, ValidationText.options(dataOptions)),
-                    outs, Reports.provenance(spec, pre)), new CliListener(err));
+                    outs, Reports.provenance(spec, pre), Options.parseShape(inputShape)), new CliListener(err));
         }
         ValidationResult validation = o.validation();
         byte[] bytes = o.bytes();

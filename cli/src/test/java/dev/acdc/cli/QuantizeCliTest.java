@@ -80,6 +80,24 @@ class QuantizeCliTest {
         assertEquals(0, c.code(), c.err());
     }
 
+    /** quantize takes --input-shape as compress does: a model with open H and W is probed at the size given. */
+    @Test
+    void quantizeTakesTheInputShape() throws Exception {
+        Model m = ModelGenerators.residual(3, 8, 16, 5, 1);
+        m.graph().inputs().set(0, new dev.acdc.ir.ValueInfo("input", DataType.FLOAT, java.util.List.of(
+                dev.acdc.ir.ValueInfo.Dim.symbol("N"), dev.acdc.ir.ValueInfo.Dim.of(3), dev.acdc.ir.ValueInfo.Dim.symbol("H"),
+                dev.acdc.ir.ValueInfo.Dim.symbol("W")), null));
+        Path model = tmp.resolve("open.onnx");
+        OnnxModels.save(m, model, null);
+        CliTest.Run q = run("quantize", model.toString(), "--mode", "int8-weights", "--input-shape", "1,3,16,16",
+                "-o", tmp.resolve("q.onnx").toString());
+        assertEquals(0, q.code(), q.err());
+        assertTrue(q.err().contains("probe batch [2, 3, 16, 16]"), q.err());
+        CliTest.Run d = run("quantize", model.toString(), "--mode", "int8-weights", "-o", tmp.resolve("d.onnx").toString());
+        assertEquals(0, d.code(), d.err());
+        assertTrue(d.err().contains("probe batch [2, 3, 224, 224]") && d.err().contains("leaves H, W open"), d.err());
+    }
+
     /** acdc quantize in both modes: written, reported, recorded in the metadata, accepted by the ONNX checker. */
     @Test
     void quantizeWritesVerifiedReportedInt8Models() throws Exception {

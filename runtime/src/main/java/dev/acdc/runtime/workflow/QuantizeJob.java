@@ -37,7 +37,7 @@ public final class QuantizeJob {
      */
     public record Request(Path model, Quantization.Request quantize, CompressionJob.Calibration calibration,
                           CompressionJob.Evaluation evaluation, OutputFiles.Outputs outputs,
-                          ReportSchema.Provenance provenance) {
+                          ReportSchema.Provenance provenance, long[] inputShape) {
         public Request {
             if (model == null || quantize == null || outputs == null) {
                 throw new IllegalArgumentException("model, quantize and outputs are required");
@@ -66,8 +66,8 @@ public final class QuantizeJob {
         listener.note("loading " + model);
         byte[] originalBytes = OutputFiles.readAll(model);
         Model original = OnnxModels.load(model);
-        PassThrough.prepare(original, originalBytes, null, listener);
-        ModelSummary before = ModelSummary.of(original, null, originalBytes.length);
+        PassThrough.prepare(original, originalBytes, r.inputShape(), listener);
+        ModelSummary before = ModelSummary.of(original, r.inputShape(), originalBytes.length);
         if (before.openSpatialNote() != null) {
             listener.note(before.openSpatialNote());
         }
@@ -80,7 +80,7 @@ public final class QuantizeJob {
         }
         Quantization.Outcome q = Quantization.run(original, r.quantize(), images, progress);
         byte[] bytes = OnnxModels.toBytes(q.model());
-        ModelSummary after = ModelSummary.of(q.model(), null, bytes.length);
+        ModelSummary after = ModelSummary.of(q.model(), r.inputShape(), bytes.length);
         double quantizeSeconds = (System.nanoTime() - t0) / 1e9;
 
         long[] probeShape = Probe.shape(original, before.inputShape());

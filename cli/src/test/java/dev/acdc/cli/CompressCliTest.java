@@ -641,6 +641,19 @@ class CompressCliTest {
         assertTrue(c.err().contains("probe batch [2, 3, 224, 224]") && c.err().contains("leaves H, W open"), c.err());
     }
 
+    /** A data spec that names a folder, and an empty -o, are named as what they are; nothing is written. */
+    @Test
+    void aFolderAsADataFileAndAnEmptyOutputAreNamed() throws Exception {
+        Path model = tiny();
+        Path folder = Files.createDirectory(tmp.resolve("images"));
+        for (String kind : List.of("cifar10:", "idx:")) {
+            assertOneLineError(run("compress", model.toString(), "--calibration-data", kind + folder), 2,
+                    folder + " is a folder, not a data file (a folder of images is read as folder:DIR)");
+        }
+        assertOneLineError(run("compress", model.toString(), "-o", ""), 2, "the output name is empty");
+        assertEquals(List.of(folder, model), files(), "nothing written");
+    }
+
     @Test
     void noSpatialConvolutionExitsTwo() throws Exception {
         GraphBuilder b = GraphBuilder.create("fc");

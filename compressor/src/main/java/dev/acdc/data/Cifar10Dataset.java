@@ -28,7 +28,8 @@ public final class Cifar10Dataset implements Dataset {
         for (int i = 0; i < files.size(); i++) {
             Path f = files.get(i);
             if (!Files.isRegularFile(f)) {
-                throw new AcdcException("no such data file: " + f);
+                throw new AcdcException(Files.isDirectory(f) ? f + " is a folder, not a data file (a folder of images "
+                        + "is read as folder:DIR)" : "no such data file: " + f);
             }
             long bytes;
             try {

@@ -79,7 +79,8 @@ public final class IdxDataset implements Dataset {
 
     private static DataInputStream open(Path p) throws IOException {
         if (!Files.isRegularFile(p)) {
-            throw new AcdcException("no such data file: " + p);
+            throw new AcdcException(Files.isDirectory(p) ? p + " is a folder, not a data file (a folder of images "
+                        + "is read as folder:DIR)" : "no such data file: " + p);
         }
         InputStream raw = new BufferedInputStream(Files.newInputStream(p), 1 << 16);
         raw.mark(2);

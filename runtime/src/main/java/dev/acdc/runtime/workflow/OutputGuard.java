@@ -42,6 +42,9 @@ public final class OutputGuard {
         if (out == null) {
             return null;
         }
+        if (out.toString().isBlank()) {
+            throw new AcdcException("the output name is empty; name a file with -o OUT.onnx");
+        }
         OutputFiles.checkFolder(out);
         if (Files.isDirectory(out)) {
             throw new AcdcException("output " + out + " is a folder; name a file");

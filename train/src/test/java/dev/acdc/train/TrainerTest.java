@@ -94,6 +94,13 @@ class TrainerTest {
         assertTrue(Ort.maxAbsDiff(ort, sd) <= 1e-4, "forward: max |SameDiff - ONNX Runtime| " + Ort.maxAbsDiff(ort, sd));
         assertEquals(6, g.variables().size(), "expand, project and head: coefficients and atoms each: " + g.variables());
         checkGradients(g, 1e-3, 0.03);
+        // a 100-class head is written as a 1x1 conv (Reshape, Conv, Flatten) and factored: it lowers too
+        Model wide = ModelGenerators.invertedResidual(3, 8, 64, 256, 256, 100, 4);
+        Compressor.compress(wide, Settings.of("layer", null, null, form, null), s -> { });
+        assertTrue(wide.graph().nodes().stream().noneMatch(n -> n.is("Gemm")));
+        float[] ortWide = Ort.run(OnnxModels.toBytes(wide), x, shape);
+        float[] sdWide = SameDiffGraph.build(wide, n -> false).output(Nd4j.create(x, shape, 'c')).dup('c').data().asFloat();
+        assertTrue(Ort.maxAbsDiff(ortWide, sdWide) <= 1e-4, "head: max |SameDiff - ONNX Runtime| " + Ort.maxAbsDiff(ortWide, sdWide));
     }
 
     /** The same with training-mode BatchNormalization after every conv: batch statistics are differentiated too. */

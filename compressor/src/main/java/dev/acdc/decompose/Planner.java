@@ -75,7 +75,8 @@ public final class Planner {
             throw new AcdcException(s.pointwise() == 0 && census.stream().anyMatch(ConvShape::twoD)
                     ? "the model has no spatial convolution (kernel larger than 1x1) to decompose, and --pointwise dense "
                     + "keeps its 1x1 convolutions dense"
-                    : "the model has no 2-D convolution to decompose (acdc factors the convolutions of a CNN and the wide "
+                    : "the model has no 2-D convolution to decompose" + otherConvs(census, facts)
+                    + " (acdc factors the 2-D convolutions of a CNN and the wide "
                     + "classifier after them); acdc quantize --mode int8-weights stores any model's weights in about a "
                     + "quarter of the bytes");
         }
@@ -105,6 +106,23 @@ public final class Planner {
                     sd.atoms));
         }
         return new Plan(s, gsize, gReason, List.copyOf(frozen.values()), List.copyOf(kept), List.copyOf(notes));
+    }
+
+    /** ": its 3 convolutions are 1-D" (or 3-D, or of unknown weight), for the refusal; "" without convs. */
+    private static String otherConvs(List<ConvShape> census, Map<String, ShapeInference.Facts> facts) {
+        Map<String, Integer> kinds = new LinkedHashMap<>();
+        for (ConvShape c : census) {
+            ShapeInference.Facts wf = facts.get(c.node().input(1));
+            int rank = wf == null || wf.shape() == null ? -1 : wf.shape().length;
+            String kind = rank == 3 ? "1-D" : rank == 5 ? "3-D" : rank < 0 ? "of a computed weight" : rank - 2 + "-D";
+            kinds.merge(kind, 1, Integer::sum);
+        }
+        if (kinds.isEmpty()) {
+            return "";
+        }
+        List<String> parts = new ArrayList<>();
+        kinds.forEach((k, n) -> parts.add(n + " " + k + " convolution" + (n == 1 ? "" : "s")));
+        return ": it has " + String.join(", ", parts);
     }
 
     static int autoGroup(List<ConvShape> spatial) {

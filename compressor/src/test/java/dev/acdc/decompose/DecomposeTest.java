@@ -276,6 +276,21 @@ class DecomposeTest {
         assertTrue(e.getMessage().contains("no 2-D convolution"), e.getMessage());
     }
 
+    /** A model of 1-D convolutions (speech, time series) is refused naming them, and int8 as what works. */
+    @Test
+    void oneDimensionalConvolutionsAreNamed() {
+        var b = dev.acdc.ir.GraphBuilder.create("vad");
+        String x = b.input("x", dev.acdc.ir.DataType.FLOAT, -1, 1, 64);
+        String w1 = b.initializer("c1.weight", new long[] {16, 1, 3}, ModelGenerators.randn(new java.util.Random(1), 48, 0.5));
+        String w2 = b.initializer("c2.weight", new long[] {16, 16, 3}, ModelGenerators.randn(new java.util.Random(2), 768, 0.1));
+        String y = b.op("Conv", "c1", List.of(x, w1), dev.acdc.ir.Attribute.ofInts("pads", 1, 1));
+        y = b.op("Conv", "c2", List.of(y, w2), dev.acdc.ir.Attribute.ofInts("pads", 1, 1));
+        b.output(y, dev.acdc.ir.DataType.FLOAT, -1, 16, 64);
+        AcdcException e = assertThrows(AcdcException.class, () -> Planner.plan(Model.of(b.graph(), 13), Settings.defaults()));
+        assertTrue(e.getMessage().contains("no 2-D convolution to decompose: it has 2 1-D convolutions")
+                && e.getMessage().contains("acdc quantize"), e.getMessage());
+    }
+
     private static Model simpleGemmOnly() {
         var b = dev.acdc.ir.GraphBuilder.create("fc");
         String x = b.input("x", dev.acdc.ir.DataType.FLOAT, -1, 4);

@@ -294,8 +294,17 @@ final class CompressCommand implements Callable<Integer> {
         Probe.Comparison probe = o.probe();
         ValidationResult validation = o.validation();
         out.print(TextReport.render(o.report()));
-        out.printf("probe (ONNX Runtime, random batch %s): max |logit diff| %.3g (output scale %.3g), top-1 agreement %.0f %%%n",
-                java.util.Arrays.toString(probeShape), probe.maxAbsDiff(), probe.outputScale(), 100 * probe.agreement());
+        if (probe.perOutput()) {
+            // a detector's or segmenter's outputs: each compared, argmax over its class axis (not over the whole row)
+            out.printf("probe (ONNX Runtime, random batch %s), %d output(s) compared:%n",
+                    java.util.Arrays.toString(probeShape), probe.outputs().size());
+            for (Probe.OutputDiff d : probe.outputs()) {
+                out.println("  " + d.line());
+            }
+        } else {
+            out.printf("probe (ONNX Runtime, random batch %s): max |logit diff| %.3g (output scale %.3g), top-1 agreement %.0f %%%n",
+                    java.util.Arrays.toString(probeShape), probe.maxAbsDiff(), probe.outputScale(), 100 * probe.agreement());
+        }
         if (validation != null) {
             out.println();
             out.print(ValidationText.render(validation, model.getFileName().toString(), out1.getFileName().toString()));

@@ -654,6 +654,42 @@ class CompressCliTest {
         assertEquals(List.of(folder, model), files(), "nothing written");
     }
 
+    /**
+     * A detector-like model with two outputs, scores [N, 16, 2] per anchor and boxes [N, 16, 4]: both compared,
+     * the scores' argmax over their class axis (every anchor agrees at full rank), where the whole-row argmax
+     * said 0 % or compared only the first output.
+     */
+    @Test
+    void everyOutputOfADetectorIsCompared() throws Exception {
+        java.util.Random r = new java.util.Random(6);
+        GraphBuilder b = GraphBuilder.create("detector");
+        String x = b.input("input", DataType.FLOAT, -1, 3, 8, 8);
+        String w0 = b.initializer("stem.weight", new long[] {16, 3, 3, 3}, ModelGenerators.randn(r, 432, 0.3));
+        String h = b.op("Relu", "stem_relu", b.conv("stem", x, w0, null, 1, new long[] {2, 2}, new long[] {1, 1, 1, 1}));
+        String w1 = b.initializer("body.weight", new long[] {16, 16, 3, 3}, ModelGenerators.randn(r, 2304, 0.1));
+        h = b.op("Relu", "body_relu", b.conv("body", h, w1, null, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1}));
+        String ws = b.initializer("score.weight", new long[] {2, 16, 1, 1}, ModelGenerators.randn(r, 32, 0.3));
+        String wb = b.initializer("box.weight", new long[] {4, 16, 1, 1}, ModelGenerators.randn(r, 64, 0.3));
+        String perm = "perm";
+        String scores = b.op("Transpose", "scores_t", List.of(b.op("Reshape", "scores_r",
+                b.conv("score", h, ws, null, 1, new long[] {1, 1}, new long[] {0, 0, 0, 0}),
+                b.initializer("s_shape", new long[] {3}, new long[] {0, 2, 16}))), Attribute.ofInts(perm, 0, 2, 1));
+        String boxes = b.op("Transpose", "boxes_t", List.of(b.op("Reshape", "boxes_r",
+                b.conv("box", h, wb, null, 1, new long[] {1, 1}, new long[] {0, 0, 0, 0}),
+                b.initializer("b_shape", new long[] {3}, new long[] {0, 4, 16}))), Attribute.ofInts(perm, 0, 2, 1));
+        b.output(scores, DataType.FLOAT, -1, 16, 2);
+        b.output(boxes, DataType.FLOAT, -1, 16, 4);
+        Path model = tmp.resolve("det.onnx");
+        OnnxModels.save(Model.of(b.graph(), 13), model, null);
+        CliTest.Run c = run("compress", model.toString(), "--group", "16", "--atoms", "9");
+        assertEquals(0, c.code(), c.err());
+        assertTrue(c.out().contains("2 output(s) compared"), c.out());
+        assertTrue(c.out().contains("[2, 16, 2]: max |diff|") && c.out().contains("argmax agreement 100.0 % over axis 2"),
+                c.out());
+        assertTrue(c.out().contains("[2, 16, 4]: max |diff|"), c.out());
+        assertFalse(c.out().contains("top-1 agreement 0 %"), c.out());
+    }
+
     @Test
     void noSpatialConvolutionExitsTwo() throws Exception {
         GraphBuilder b = GraphBuilder.create("fc");

@@ -16,7 +16,36 @@ import java.util.Random;
 public final class Probe {
     /** Differences between two models' outputs on one probe batch. */
     public record Comparison(long[] inputShape, double maxAbsDiff, double meanAbsDiff, double outputScale,
-                             double agreement, float[] input, float[] candidateOutput) {
+                             double agreement, float[] input, float[] candidateOutput, List<OutputDiff> outputs) {
+        public Comparison(long[] inputShape, double maxAbsDiff, double meanAbsDiff, double outputScale,
+                          double agreement, float[] input, float[] candidateOutput) {
+            this(inputShape, maxAbsDiff, meanAbsDiff, outputScale, agreement, input, candidateOutput, List.of());
+        }
+
+        /** Whether the lines of {@link #outputs} say more than the first output's figures: several, or not [N, classes]. */
+        public boolean perOutput() {
+            return outputs.size() > 1 || outputs.size() == 1 && outputs.get(0).shape().length != 2;
+        }
+    }
+
+    /**
+     * One output of a probe: its largest difference and its scale (largest |value| of the original), and the
+     * share of positions whose argmax over {@code classAxis} agrees (NaN where the axis has fewer than 2 entries):
+     * the last axis of [N, classes] or [N, anchors, classes], the channels of [N, C, H, W].
+     */
+    public record OutputDiff(String name, long[] shape, double maxAbsDiff, double outputScale, int classAxis,
+                             double agreement) {
+        /** "'boxes' [1, 4420, 4]: max |diff| 1.2e-06 (scale 3.1), argmax agreement 100 % over axis 2". */
+        public String line() {
+            return String.format(java.util.Locale.ROOT, "'%s' %s: max |diff| %.3g (scale %.3g)%s",
+                    dev.acdc.util.Text.printable(name), java.util.Arrays.toString(shape), maxAbsDiff, outputScale,
+                    Double.isNaN(agreement) ? "" : String.format(java.util.Locale.ROOT,
+                            ", argmax agreement %.1f %% over axis %d", 100 * agreement, classAxis));
+        }
+    }
+
+    /** One output of a run: its name, shape and values. */
+    public record Output(String name, long[] shape, float[] values) {
     }
 
     /** The sessions of a probe: CPU, one thread, basic optimisation (constant folding included). */
@@ -46,6 +75,23 @@ public final class Probe {
      * open dimensions taken as the batch (first) or 1, so two models probed alike see the same inputs.
      */
     public static float[] run(OrtSession s, float[] x, long[] shape) {
+        List<Output> outs = runAll(s, x, shape, false);
+        if (outs.isEmpty()) {
+            throw new AcdcException("the model's first output is not a float tensor; acdc compares float outputs");
+        }
+        return outs.get(0).values();
+    }
+
+    private static List<String> namesOf(OrtSession.Result r) {
+        List<String> names = new ArrayList<>();
+        for (Map.Entry<String, ai.onnxruntime.OnnxValue> e : r) {
+            names.add(e.getKey());
+        }
+        return names;
+    }
+
+    /** As {@link #run}, every float output (or only the first, {@code all} false), with its shape. */
+    public static List<Output> runAll(OrtSession s, float[] x, long[] shape, boolean all) {
         List<OnnxTensor> extra = new ArrayList<>();
         try (OnnxTensor t = OnnxTensor.createTensor(Sessions.env(), FloatBuffer.wrap(x), shape)) {
             Map<String, OnnxTensor> feed = new java.util.LinkedHashMap<>();
@@ -59,10 +105,19 @@ public final class Probe {
                 feed.put(n, o);
             }
             try (OrtSession.Result r = s.run(feed)) {
-                FloatBuffer fb = ((OnnxTensor) r.get(0)).getFloatBuffer();
-                float[] f = new float[fb.remaining()];
-                fb.get(f);
-                return f;
+                List<Output> outs = new ArrayList<>();
+                List<String> outNames = namesOf(r);
+                for (int i = 0; i < r.size() && (all || i == 0); i++) {
+                    OnnxTensor o = (OnnxTensor) r.get(i);
+                    if (o.getInfo().type != ai.onnxruntime.OnnxJavaType.FLOAT) {
+                        continue; // an index or a mask beside the float outputs: not compared
+                    }
+                    FloatBuffer fb = o.getFloatBuffer();
+                    float[] f = new float[fb.remaining()];
+                    fb.get(f);
+                    outs.add(new Output(outNames.get(i), o.getInfo().getShape(), f));
+                }
+                return outs;
             }
         } catch (OrtException e) {
             throw new AcdcException("ONNX Runtime failed to run the model: " + Sessions.firstLine(e.getMessage()));
@@ -110,6 +165,51 @@ public final class Probe {
         };
     }
 
+    /** One output of both models compared: differences, scale, argmax agreement over its class axis. */
+    static OutputDiff diff(Output a, Output b) {
+        if (a.values().length != b.values().length) {
+            throw new AcdcException("the models' output '" + dev.acdc.util.Text.printable(a.name()) + "' differs in size: "
+                    + a.values().length + " vs " + b.values().length);
+        }
+        double max = 0;
+        double scale = 0;
+        for (int i = 0; i < a.values().length; i++) {
+            max = Math.max(max, Math.abs(a.values()[i] - b.values()[i]));
+            scale = Math.max(scale, Math.abs(a.values()[i]));
+        }
+        long[] sh = a.shape();
+        int axis = sh.length == 4 ? 1 : sh.length - 1;
+        if (axis < 1 || sh[axis] < 2) {
+            return new OutputDiff(a.name(), sh, max, scale, axis, Double.NaN);
+        }
+        long classes = sh[axis];
+        long inner = 1;
+        for (int i = axis + 1; i < sh.length; i++) {
+            inner *= sh[i];
+        }
+        long outer = a.values().length / (classes * inner);
+        long agree = 0;
+        for (long o = 0; o < outer; o++) {
+            for (long in = 0; in < inner; in++) {
+                int ba = 0;
+                int bb = 0;
+                for (int c = 1; c < classes; c++) {
+                    int idx = (int) ((o * classes + c) * inner + in);
+                    int ia = (int) ((o * classes + ba) * inner + in);
+                    int ib = (int) ((o * classes + bb) * inner + in);
+                    if (a.values()[idx] > a.values()[ia]) {
+                        ba = c;
+                    }
+                    if (b.values()[idx] > b.values()[ib]) {
+                        bb = c;
+                    }
+                }
+                agree += ba == bb ? 1 : 0;
+            }
+        }
+        return new OutputDiff(a.name(), sh, max, scale, axis, (double) agree / (outer * inner));
+    }
+
     public static float[] randomInput(long[] shape, long seed) {
         long n = 1;
         for (long d : shape) {
@@ -128,14 +228,14 @@ public final class Probe {
         // basic optimisation (constant folding included) is all a correctness probe needs; the two
         // sessions are created and run side by side
         Sessions.Config cfg = CONFIG;
-        java.util.concurrent.CompletableFuture<float[]> fa = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        java.util.concurrent.CompletableFuture<List<Output>> fa = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             try (Sessions.Opened sa = Sessions.open(a, cfg, s -> { })) {
-                return run(sa.session(), x, shape);
+                return runAll(sa.session(), x, shape, true);
             }
         });
-        float[] yb;
+        List<Output> outsB;
         try (Sessions.Opened sb = Sessions.open(b, cfg, s -> { })) {
-            yb = run(sb.session(), x, shape);
+            outsB = runAll(sb.session(), x, shape, true);
         } catch (RuntimeException e) {
             // the other session must finish before the error ends the command: a JVM exiting while ONNX Runtime
             // still runs it aborts in native code (exit 134, no message)
@@ -146,11 +246,20 @@ public final class Probe {
             }
             throw e;
         }
-        float[] ya;
+        List<Output> outsA;
         try {
-            ya = fa.join();
+            outsA = fa.join();
         } catch (java.util.concurrent.CompletionException e) {
             throw e.getCause() instanceof RuntimeException re ? re : e;
+        }
+        if (outsA.isEmpty() || outsA.size() != outsB.size()) {
+            throw new AcdcException("the models have " + outsA.size() + " and " + outsB.size() + " float outputs");
+        }
+        float[] ya = outsA.get(0).values();
+        float[] yb = outsB.get(0).values();
+        List<OutputDiff> diffs = new ArrayList<>();
+        for (int k = 0; k < outsA.size(); k++) {
+            diffs.add(diff(outsA.get(k), outsB.get(k)));
         }
         if (ya.length != yb.length) {
             throw new AcdcException("the models' outputs differ in size: " + ya.length + " vs " + yb.length);
@@ -170,6 +279,6 @@ public final class Probe {
         for (int i = 0; i < batch; i++) {
             agree += Validator.agree(Validator.argmax(ya, i * classes, classes), Validator.argmax(yb, i * classes, classes)) ? 1 : 0;
         }
-        return new Comparison(shape, max, sum / ya.length, scale, (double) agree / batch, x, yb);
+        return new Comparison(shape, max, sum / ya.length, scale, (double) agree / batch, x, yb, List.copyOf(diffs));
     }
 }

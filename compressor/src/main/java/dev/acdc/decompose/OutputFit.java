@@ -48,15 +48,10 @@ public final class OutputFit {
         }
         int m = alpha0.length / (s.go * s.gi);
         List<ConvPlan> members = s.members;
-        Map<ConvPlan, double[]> cc = new LinkedHashMap<>();
-        Map<ConvPlan, double[]> rc = new LinkedHashMap<>();
-        double yyc = 0;
-        for (ConvPlan cp : members) {
-            ConvStatistics st = stats.get(cp);
-            cc.put(cp, st.centeredC());
-            rc.put(cp, st.centeredR());
-            yyc += centeredEnergy(st);
-        }
+        Centered cs = Centered.of(s, stats);
+        Map<ConvPlan, double[]> cc = cs.c();
+        Map<ConvPlan, double[]> rc = cs.r();
+        double yyc = cs.yy();
         double[] alpha = toDouble(alpha0);
         Map<ConvPlan, double[]> atoms = new LinkedHashMap<>();
         for (ConvPlan cp : members) {
@@ -93,6 +88,22 @@ public final class OutputFit {
             }
         }
         return result(s, m, stats, alpha0, atoms0, bias0, bestAlpha, bestAtoms, objective);
+    }
+
+    /** A set's centred statistics: per member C and R, and the summed centred output energy. */
+    record Centered(Map<ConvPlan, double[]> c, Map<ConvPlan, double[]> r, double yy) {
+        static Centered of(SharingSet s, Map<ConvPlan, ConvStatistics> stats) {
+            Map<ConvPlan, double[]> cc = new LinkedHashMap<>();
+            Map<ConvPlan, double[]> rc = new LinkedHashMap<>();
+            double yyc = 0;
+            for (ConvPlan cp : s.members) {
+                ConvStatistics st = stats.get(cp);
+                cc.put(cp, st.centeredC());
+                rc.put(cp, st.centeredR());
+                yyc += centeredEnergy(st);
+            }
+            return new Centered(cc, rc, yyc);
+        }
     }
 
     /** The result of fitted factors: each member's mean-correcting bias and its errors before and after. */

@@ -43,15 +43,10 @@ final class PointwiseFit {
         int in = s.gi;
         int m = alpha0.length / in;
         List<ConvPlan> members = s.members;
-        Map<ConvPlan, double[]> cc = new LinkedHashMap<>();
-        Map<ConvPlan, double[]> rc = new LinkedHashMap<>();
-        double yyc = 0;
-        for (ConvPlan cp : members) {
-            ConvStatistics st = stats.get(cp);
-            cc.put(cp, st.centeredC());
-            rc.put(cp, st.centeredR());
-            yyc += OutputFit.centeredEnergy(st);
-        }
+        OutputFit.Centered cs = OutputFit.Centered.of(s, stats);
+        Map<ConvPlan, double[]> cc = cs.c();
+        Map<ConvPlan, double[]> rc = cs.r();
+        double yyc = cs.yy();
         double[] alpha = OutputFit.toDouble(alpha0);
         Map<ConvPlan, double[]> atoms = new LinkedHashMap<>();
         for (ConvPlan cp : members) {

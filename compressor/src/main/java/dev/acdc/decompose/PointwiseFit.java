@@ -92,31 +92,13 @@ final class PointwiseFit {
 
     /** One member's atoms with α fixed: the exact least-squares optimum (B C Bᵀ)·atoms = B·R. */
     static double[] solveAtoms(int in, int m, int outs, double[] alpha, double[] c, double[] r) {
-        // B = αᵀ (m × in); CB = C·α (in × m)
-        double[] ca = multiply(c, in, in, alpha, m);
-        double[] lhs = new double[m * m];
-        for (int i = 0; i < in; i++) {
-            for (int j1 = 0; j1 < m; j1++) {
-                double a = alpha[i * m + j1];
-                if (a == 0) {
-                    continue;
-                }
-                for (int j2 = 0; j2 < m; j2++) {
-                    lhs[j1 * m + j2] += a * ca[i * m + j2];
-                }
-            }
-        }
-        // rhs rows: one per output o (Cholesky takes right-hand sides as rows): (B·R)[:, o]
+        // B = αᵀ (m × in): the normal matrix B C Bᵀ = αᵀ(Cα), and the right-hand sides (B·R)ᵀ, one row per output o
+        double[] lhs = transposeTimes(alpha, in, m, multiply(c, in, in, alpha, m), m);
+        double[] br = transposeTimes(alpha, in, m, r, outs);
         double[] rhs = new double[outs * m];
-        for (int i = 0; i < in; i++) {
+        for (int j = 0; j < m; j++) {
             for (int o = 0; o < outs; o++) {
-                double rv = r[i * outs + o];
-                if (rv == 0) {
-                    continue;
-                }
-                for (int j = 0; j < m; j++) {
-                    rhs[o * m + j] += alpha[i * m + j] * rv;
-                }
+                rhs[o * m + j] = br[j * outs + o];
             }
         }
         double[] x = Cholesky.solve(lhs, m, rhs, outs, OutputFit.RIDGE);
@@ -258,6 +240,23 @@ final class PointwiseFit {
                 int oo = i * cols;
                 for (int j = 0; j < cols; j++) {
                     out[oo + j] += v * b[bo + j];
+                }
+            }
+        }
+        return out;
+    }
+
+    /** aᵀ·b for a (rows × ca) and b (rows × cb), row-major: ca × cb. */
+    private static double[] transposeTimes(double[] a, int rows, int ca, double[] b, int cb) {
+        double[] out = new double[ca * cb];
+        for (int i = 0; i < rows; i++) {
+            for (int x = 0; x < ca; x++) {
+                double v = a[i * ca + x];
+                if (v == 0) {
+                    continue;
+                }
+                for (int y = 0; y < cb; y++) {
+                    out[x * cb + y] += v * b[i * cb + y];
                 }
             }
         }

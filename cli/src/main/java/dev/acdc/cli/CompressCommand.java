@@ -188,6 +188,15 @@ final class CompressCommand implements Callable<Integer> {
                     + "${DEFAULT-VALUE}; 0: skip it, which saves a compression and an ONNX Runtime pass per point).")
     int sensitivityImages;
 
+    @Option(names = "--recovery", paramLabel = "off|on|KEY=V,..", defaultValue = "off",
+            description = "Block recovery between the fit and the fine-tune: the model is cut where all data flow "
+                    + "through one tensor, and each cut segment holding decomposed convs is trained to reproduce the "
+                    + "original's output of that segment on the calibration images (no labels). on: the defaults; "
+                    + "or keys mode=sequential|original (segment inputs from the recovered prefix or the original), "
+                    + "epochs=N (passes over the images per segment), batch=N, lr=R, holdout=N (one image in N "
+                    + "judges each segment). Default ${DEFAULT-VALUE}.")
+    String recovery;
+
     @Option(names = "--fit-iterations", paramLabel = "N", defaultValue = "" + OutputFitter.ITERATIONS,
             description = "Alternating least-squares iterations per sharing set of the output fit, at most "
                     + "(default ${DEFAULT-VALUE}; it stops early when the error improves by less than 1e-5).")
@@ -269,7 +278,12 @@ final class CompressCommand implements Callable<Integer> {
             guard.checkpointFolder(train.checkpoint, dev.acdc.train.Checkpoint.FILES);
         }
         long[] shape = Options.parseShape(inputShape);
-        boolean calibrate = fitMode == CompressionJob.Fit.OUTPUT || targetSize != null || targetDrop != null
+        dev.acdc.runtime.recovery.BlockRecovery.Options recoveryOptions =
+                dev.acdc.runtime.recovery.BlockRecovery.Options.parse(recovery);
+        if (recoveryOptions != null && calibSpec == null) {
+            throw new AcdcException("--recovery needs calibration images: give --calibration-data SPEC (or --train-data)");
+        }
+        boolean calibrate = recoveryOptions != null || fitMode == CompressionJob.Fit.OUTPUT || targetSize != null || targetDrop != null
                 || (quantizeRequest != null && calibSpec != null);
         Preprocessing pre = trainData != null || evalData != null || calibrate ? dataOptions.preprocessing() : null;
 
@@ -285,7 +299,7 @@ final class CompressCommand implements Callable<Integer> {
                     trainAll == null ? null : FineTuning.settings(trainAll, eval, pre, train, dataOptions, outs.model()),
                     quantizeRequest,
                     eval == null ? null : new CompressionJob.Evaluation(eval, pre, ValidationText.options(dataOptions)),
-                    shape, outs, Reports.provenance(spec, pre), encoding, targetDrop, dataOptions.runtime.strict);
+                    shape, outs, Reports.provenance(spec, pre), encoding, targetDrop, dataOptions.runtime.strict, recoveryOptions);
             o = CompressionJob.run(request, new CliListener(err).batch(train.batch));
         }
 

@@ -150,6 +150,27 @@ public final class ModelGenerators {
         return Model.of(b.graph(), 13);
     }
 
+    /**
+     * An Inception-like CNN on [N,c,s,s]: a stride-2 stem (c→w, 3x3), two branches (a 3x3 conv w→w with Relu,
+     * a 1x1 conv w→w with Relu) joined by Concat (2w channels), a 3x3 conv 2w→w with Relu, and the classifier.
+     * No value inside the module carries all the data: the branches are live together until the Concat.
+     */
+    public static Model branchy(int c, int s, int w, int classes, long seed) {
+        Random r = new Random(seed);
+        GraphBuilder b = GraphBuilder.create("tiny_branchy");
+        String x = strideTwoStem(b, r, c, s, w);
+        String wa = b.initializer("branch3.weight", new long[] {w, w, 3, 3}, randn(r, w * w * 9, Math.sqrt(2.0 / (w * 9))));
+        String ya = b.op("Relu", "branch3_relu", b.conv("branch3", x, wa, null, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1}));
+        String wb = b.initializer("branch1.weight", new long[] {w, w, 1, 1}, randn(r, w * w, Math.sqrt(2.0 / w)));
+        String yb = b.op("Relu", "branch1_relu", b.conv("branch1", x, wb, null, 1, new long[] {1, 1}, new long[] {0, 0, 0, 0}));
+        String cat = b.op("Concat", "concat", List.of(ya, yb), Attribute.ofInt("axis", 1));
+        String wm = b.initializer("merge.weight", new long[] {w, 2 * w, 3, 3},
+                randn(r, w * 2 * w * 9, Math.sqrt(2.0 / (2 * w * 9))));
+        String y = b.op("Relu", "merge_relu", b.conv("merge", cat, wm, null, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1}));
+        classifier(b, r, y, w, classes);
+        return Model.of(b.graph(), 13);
+    }
+
     /** The input [N, c, s, s], a 3x3 conv c→w of stride 2 named "stem" and its Relu. */
     static String strideTwoStem(GraphBuilder b, Random r, int c, int s, int w) {
         String x = b.input("input", DataType.FLOAT, -1, c, s, s);

@@ -18,7 +18,7 @@ import java.util.Map;
 import java.util.Set;
 
 /** Serialized variants of a model that output chosen intermediate values and compute nothing else. */
-final class ActivationModels {
+public final class ActivationModels {
     private ActivationModels() {
     }
 
@@ -26,12 +26,12 @@ final class ActivationModels {
      * The bytes of {@code m} with {@code values} as its only outputs and every node they do not depend
      * on removed. {@code m} is left as it was.
      */
-    static byte[] exposing(Model m, Collection<String> values) {
+    public static byte[] exposing(Model m, Collection<String> values) {
         return exposing(m, values, true);
     }
 
     /** As {@link #exposing(Model, Collection)}; {@code keepDataInputs} false drops the data inputs (for constants). */
-    static byte[] exposing(Model m, Collection<String> values, boolean keepDataInputs) {
+    public static byte[] exposing(Model m, Collection<String> values, boolean keepDataInputs) {
         Graph g = m.graph();
         List<Node> nodes = new ArrayList<>(g.nodes());
         List<ValueInfo> outputs = new ArrayList<>(g.outputs());

@@ -36,6 +36,7 @@ import dev.acdc.runtime.calibration.OutputFitter;
 import dev.acdc.runtime.calibration.Sensitivity;
 import dev.acdc.runtime.calibration.SizeTarget;
 import dev.acdc.runtime.quantize.Quantization;
+import dev.acdc.runtime.recovery.BlockRecovery;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -135,14 +136,14 @@ public final class CompressionJob {
                           double filterNorm, FineTuneJob.Settings fineTune, Quantization.Request quantize,
                           Evaluation evaluation, long[] inputShape, OutputFiles.Outputs outputs,
                           ReportSchema.Provenance provenance, FileEncoding encoding, Double targetDrop,
-                          boolean strict) {
+                          boolean strict, BlockRecovery.Options recovery) {
         /** Without a drop target, not strict. */
         public Request(Path model, Settings settings, Fit fit, Calibration calibration, Double targetSize,
                        double filterNorm, FineTuneJob.Settings fineTune, Quantization.Request quantize,
                        Evaluation evaluation, long[] inputShape, OutputFiles.Outputs outputs,
                        ReportSchema.Provenance provenance, FileEncoding encoding) {
             this(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, evaluation, inputShape,
-                    outputs, provenance, encoding, null, false);
+                    outputs, provenance, encoding, null, false, null);
         }
 
         public Request {
@@ -221,36 +222,42 @@ public final class CompressionJob {
 
         public Request withCalibration(Calibration c) {
             return new Request(model, settings, c == null ? Fit.SVD : Fit.OUTPUT, c, targetSize, filterNorm, fineTune,
-                    quantize, evaluation, inputShape, outputs, provenance, encoding, targetDrop, strict);
+                    quantize, evaluation, inputShape, outputs, provenance, encoding, targetDrop, strict, recovery);
         }
 
         /** Fine-tunes after the fit, filters scaled to norm 1 first (the command's default). */
         public Request withFineTune(FineTuneJob.Settings f) {
             return new Request(model, settings, fit, calibration, targetSize, f == null ? 0 : 1, f, quantize, evaluation,
-                    inputShape, outputs, provenance, encoding, targetDrop, strict);
+                    inputShape, outputs, provenance, encoding, targetDrop, strict, recovery);
         }
 
         public Request withEvaluation(Evaluation e) {
             return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, e,
-                    inputShape, outputs, provenance, encoding, targetDrop, strict);
+                    inputShape, outputs, provenance, encoding, targetDrop, strict, recovery);
         }
 
         /** Writes the float model with {@code e}'s names and functions (with int8, the quantize request's apply). */
         public Request withEncoding(FileEncoding e) {
             return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, evaluation,
-                    inputShape, outputs, provenance, e, targetDrop, strict);
+                    inputShape, outputs, provenance, e, targetDrop, strict, recovery);
         }
 
         /** Searches the smallest size whose predicted drop is at most {@code points} (null: none). */
         public Request withTargetDrop(Double points) {
             return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, evaluation,
-                    inputShape, outputs, provenance, encoding, points, strict);
+                    inputShape, outputs, provenance, encoding, points, strict, recovery);
+        }
+
+        /** Runs block recovery between the fit and the fine-tune with {@code o} (null: none). */
+        public Request withRecovery(BlockRecovery.Options o) {
+            return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, evaluation,
+                    inputShape, outputs, provenance, encoding, targetDrop, strict, o);
         }
 
         /** Refuses (exit 1, nothing written) an output that is not smaller than the input. */
         public Request withStrict(boolean s) {
             return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, evaluation,
-                    inputShape, outputs, provenance, encoding, targetDrop, s);
+                    inputShape, outputs, provenance, encoding, targetDrop, s, recovery);
         }
     }
 
@@ -299,7 +306,7 @@ public final class CompressionJob {
         boolean trainingBn = r.fineTune() != null && r.fineTune().options().trainingBatchNorm();
         Calibration cal = r.calibration();
         if (cal != null && (r.fit() == Fit.OUTPUT || r.targetSize() != null || r.targetDrop() != null
-                || r.quantize() != null)) {
+                || r.quantize() != null || r.recovery() != null)) {
             Validator.checkImagesFit(OutputFiles.declaredInput(m, before), cal.data(), cal.pre());
             images = CalibrationImages.sample(cal.data(), cal.pre(), cal.images(), cal.seed());
             listener.note("calibration images: " + images.subset().describe() + " of " + cal.data().describe());
@@ -354,7 +361,8 @@ public final class CompressionJob {
                     + cal.sensitivityImages() + ")");
             curves = Sensitivity.measure(m, r.settings(), sensImages, Sensitivity.CANDIDATES_3X3, progress);
         }
-        if (trainingBn && r.filterNorm() > 0) {
+        boolean recover = r.recovery() != null && images != null;
+        if (trainingBn && r.filterNorm() > 0 && !recover) { // recovery mimics the original's activations, unscaled
             PassManager.standard().run(m);
             int n = new PassManager(List.of(new NormalizeFilters(r.filterNorm()))).run(m).get(0).changes();
             listener.note("filters of " + n + " conv(s) scaled to norm " + r.filterNorm()
@@ -373,6 +381,17 @@ public final class CompressionJob {
             sensitivity = Sensitivity.section(curves, sensImages, c.plan());
         }
         c.timings().put("load", loadSeconds);
+        if (recover) {
+            long tr = System.nanoTime();
+            Model teacher = OnnxModels.fromBytes(originalBytes, model.toAbsolutePath().getParent());
+            Compressor.prepare(teacher, settings);
+            BlockRecovery.Result rec = BlockRecovery.run(c.model(), teacher, images, r.recovery(), progress);
+            c.notes().add("block recovery (" + r.recovery().spec() + "): " + rec.segments().size() + " segment(s)");
+            for (BlockRecovery.SegmentResult s : rec.segments()) {
+                c.notes().add("block recovery: " + s.line());
+            }
+            c.timings().put("recovery", (System.nanoTime() - tr) / 1e9);
+        }
         FineTuneJob.Outcome finetune = null;
         if (r.fineTune() != null) {
             long tf = System.nanoTime();
@@ -404,7 +423,7 @@ public final class CompressionJob {
         listener.note("verifying the output in ONNX Runtime on a probe batch " + Arrays.toString(probeShape));
         Probe.Comparison probe = Probe.compare(originalBytes, bytes, probeShape, 1234);
         c.timings().put("verify", (System.nanoTime() - t1) / 1e9);
-        requireExactWhereItShouldBe(c, fitter == null && finetune == null && quantized == null, probe);
+        requireExactWhereItShouldBe(c, fitter == null && !recover && finetune == null && quantized == null, probe);
 
         CompressReport.Decomposed decomposed = CompressReport.decomposed(model, before, out1, after, c);
         Verification verification = Verification.of(probe,

@@ -1,0 +1,286 @@
+package dev.acdc.runtime.recovery;
+
+import dev.acdc.AcdcException;
+import dev.acdc.analysis.Segments;
+import dev.acdc.decompose.WeightRoles;
+import dev.acdc.ir.Model;
+import dev.acdc.ir.Tensor;
+import dev.acdc.runtime.ModelIO;
+import dev.acdc.runtime.Sessions;
+import dev.acdc.runtime.calibration.ActivationModels;
+import dev.acdc.runtime.calibration.CalibrationImages;
+import dev.acdc.train.SegmentTrainer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Block recovery: the stage between the fit and the end-to-end fine-tune. The compressed model is cut
+ * into segments at values through which all data flow ({@link Segments}); each segment holding
+ * decomposed convs is trained to reproduce the original's output of the same segment on calibration
+ * images (feature mimicking, no labels). Its inputs are the original's activations
+ * ({@link Mode#ORIGINAL}: segments independent) or the already-recovered compressed prefix's
+ * ({@link Mode#SEQUENTIAL}: each segment also learns to undo the error it is handed). A factor read by
+ * convs of several segments (coefficients shared across blocks or stages) is left as fitted, so that no
+ * segment undoes another's recovery; per-segment atoms, coefficients and dense weights train.
+ * <p>
+ * Activations are computed by ONNX Runtime once per segment (the original's, and in sequential mode the
+ * compressed prefix's), held in memory within {@link Options#memoryCapValues()} floats: a segment whose
+ * activations would not fit uses fewer images, and says so.
+ */
+public final class BlockRecovery {
+    /** Where a segment's inputs come from. */
+    public enum Mode {
+        ORIGINAL, SEQUENTIAL;
+
+        public static Mode parse(String s) {
+            return switch (s.toLowerCase(Locale.ROOT)) {
+                case "original" -> ORIGINAL;
+                case "sequential" -> SEQUENTIAL;
+                default -> throw new AcdcException("recovery mode must be original or sequential, got '" + s + "'");
+            };
+        }
+    }
+
+    /**
+     * The stage's options: input mode, passes over the images per segment, batch, Adam's peak rate, one
+     * image in {@code holdoutEvery} held out to judge each segment, and the floats of activations held.
+     */
+    public record Options(Mode mode, int epochs, int batch, double lr, int holdoutEvery, long memoryCapValues) {
+        public static Options defaults() {
+            return new Options(Mode.SEQUENTIAL, 20, 32, 1e-3, 8, 1L << 27);
+        }
+
+        public Options {
+            if (mode == null || epochs < 0 || batch < 1 || !(lr > 0) || holdoutEvery < 2 || memoryCapValues < 1) {
+                throw new AcdcException("block recovery options out of range");
+            }
+        }
+
+        /**
+         * "off" (null), "on" (the defaults) or comma-separated {@code key=value} settings over the defaults:
+         * mode=original|sequential, epochs=N, batch=N, lr=R, holdout=N (one image in N held out).
+         */
+        public static Options parse(String spec) {
+            String s = spec.trim().toLowerCase(Locale.ROOT);
+            if (s.equals("off") || s.equals("none")) {
+                return null;
+            }
+            Options o = defaults();
+            if (s.equals("on") || s.equals("default")) {
+                return o;
+            }
+            for (String kv : s.split(",")) {
+                int eq = kv.indexOf('=');
+                if (eq < 0) {
+                    throw new AcdcException("--recovery takes off, on or key=value pairs (mode, epochs, batch, lr, "
+                            + "holdout), got '" + kv + "'");
+                }
+                String k = kv.substring(0, eq).trim();
+                String v = kv.substring(eq + 1).trim();
+                try {
+                    o = switch (k) {
+                        case "mode" -> o.withMode(Mode.parse(v));
+                        case "epochs" -> o.withEpochs(Integer.parseInt(v));
+                        case "batch" -> new Options(o.mode, o.epochs, Integer.parseInt(v), o.lr, o.holdoutEvery,
+                                o.memoryCapValues);
+                        case "lr" -> o.withLr(Double.parseDouble(v));
+                        case "holdout" -> new Options(o.mode, o.epochs, o.batch, o.lr, Integer.parseInt(v),
+                                o.memoryCapValues);
+                        default -> throw new AcdcException("--recovery: unknown key '" + k
+                                + "' (keys: mode, epochs, batch, lr, holdout)");
+                    };
+                } catch (NumberFormatException e) {
+                    throw new AcdcException("--recovery: " + k + " must be a number, got '" + v + "'");
+                }
+            }
+            return o;
+        }
+
+        /** The settings as {@link #parse} reads them. */
+        public String spec() {
+            return "mode=" + mode.name().toLowerCase(Locale.ROOT) + ",epochs=" + epochs + ",batch=" + batch + ",lr=" + lr
+                    + ",holdout=" + holdoutEvery;
+        }
+
+        public Options withMode(Mode m) {
+            return new Options(m, epochs, batch, lr, holdoutEvery, memoryCapValues);
+        }
+
+        public Options withEpochs(int e) {
+            return new Options(mode, e, batch, lr, holdoutEvery, memoryCapValues);
+        }
+
+        public Options withLr(double r) {
+            return new Options(mode, epochs, batch, r, holdoutEvery, memoryCapValues);
+        }
+    }
+
+    /** One segment's outcome: its ends, convs, images used, held-out relative error before and after. */
+    public record SegmentResult(String input, String output, int convs, int images, SegmentTrainer.Result fit,
+                                List<String> frozen) {
+        public String line() {
+            return String.format(Locale.ROOT, "%s -> %s: %d conv(s), %d images, held-out error %.4f -> %.4f%s (%.1f s)",
+                    input, output, convs, images, fit.before(), fit.after(),
+                    fit.kept() ? "" : " (not lowered: kept as fitted)", fit.seconds());
+        }
+    }
+
+    /** The stage's outcome. */
+    public record Result(Options options, List<SegmentResult> segments, double seconds) {
+    }
+
+    private BlockRecovery() {
+    }
+
+    /**
+     * Recovers {@code student} (the compressed model, reconstruct form) in place from {@code original}
+     * (prepared as the compressor prepared it, so the values of the cut points carry the same names).
+     */
+    public static Result run(Model student, Model original, CalibrationImages images, Options o,
+                             Consumer<String> progress) {
+        long t0 = System.nanoTime();
+        Map<String, WeightRoles.Role> roles = WeightRoles.of(student);
+        Set<String> factors = new HashSet<>();
+        roles.forEach((k, v) -> {
+            if (v == WeightRoles.Role.ATOMS || v == WeightRoles.Role.COEFFICIENTS) {
+                factors.add(k);
+            }
+        });
+        List<Segments.Segment> segments = Segments.of(student.graph(), factors::contains);
+        Set<String> teacherValues = original.graph().valueNames();
+        List<Segments.Segment> usable = new ArrayList<>();
+        for (Segments.Segment s : segments) {
+            if (teacherValues.contains(s.output()) && (s.input().equals(student.graph().dataInputs().get(0).name())
+                    || teacherValues.contains(s.input()))) {
+                usable.add(s);
+            }
+        }
+        List<String> ends = new ArrayList<>();
+        for (Segments.Segment s : usable) {
+            ends.add(s.input());
+            ends.add(s.output());
+        }
+        Map<String, long[]> shapes = Segments.shapes(student, ends);
+        // which initializers each segment reads; one read by several segments stays as fitted
+        List<Model> parts = new ArrayList<>();
+        Map<String, Integer> readers = new HashMap<>();
+        for (Segments.Segment s : usable) {
+            Model part = Segments.extract(student, s, shapes.get(s.input()));
+            parts.add(part);
+            for (String k : part.graph().initializers().keySet()) {
+                readers.merge(k, 1, Integer::sum);
+            }
+        }
+        progress.accept(String.format(Locale.ROOT, "block recovery: %d segment(s), inputs from the %s, %d passes over "
+                        + "%d images (1 in %d held out to judge each)", usable.size(),
+                o.mode() == Mode.ORIGINAL ? "original" : "recovered compressed prefix", o.epochs(), images.count(),
+                o.holdoutEvery()));
+        List<SegmentResult> out = new ArrayList<>();
+        for (int k = 0; k < usable.size(); k++) {
+            Segments.Segment s = usable.get(k);
+            Model part = parts.get(k);
+            long[] inShape = sample(shapes.get(s.input()));
+            long[] outShape = sample(shapes.get(s.output()));
+            if (inShape == null || outShape == null) {
+                continue;
+            }
+            long per = count(inShape) + count(outShape);
+            int n = (int) Math.min(images.count(), o.memoryCapValues() / per);
+            if (n < 2 * o.holdoutEvery()) {
+                progress.accept("block recovery: segment " + s.input() + " -> " + s.output() + " skipped: "
+                        + "its activations of " + n + " images would exceed the memory cap");
+                continue;
+            }
+            boolean fromInput = s.input().equals(student.graph().dataInputs().get(0).name());
+            float[] x = fromInput ? Arrays.copyOf(images.x(), n * images.perSample())
+                    : activations(o.mode() == Mode.ORIGINAL ? original : student, s.input(), images, n);
+            float[] y = activations(original, s.output(), images, n);
+            List<String> frozen = new ArrayList<>();
+            Set<String> trainable = new HashSet<>();
+            for (String name : part.graph().initializers().keySet()) {
+                WeightRoles.Role r = roles.get(name);
+                if (r == null || r == WeightRoles.Role.STATISTICS) {
+                    continue;
+                }
+                if (readers.getOrDefault(name, 0) > 1) {
+                    frozen.add(name);
+                } else {
+                    trainable.add(name);
+                }
+            }
+            int convs = (int) s.nodes().stream().filter(nd -> nd.is("Conv")).count();
+            final int seg = k + 1;
+            SegmentTrainer.Result r = SegmentTrainer.train(part, trainable::contains, x, inShape, y, outShape, n,
+                    new SegmentTrainer.Options(o.epochs(), o.batch(), o.lr(), 1000L + k, o.holdoutEvery()),
+                    (step, total, err) -> {
+                        if (step == total || step % 50 == 0) {
+                            progress.accept(String.format(Locale.ROOT, "block recovery: segment %d/%d step %d/%d, "
+                                    + "batch error %.4f", seg, usable.size(), step, total, err));
+                        }
+                    });
+            if (r.kept()) {
+                for (String name : trainable) {
+                    Tensor t = part.graph().initializer(name);
+                    student.graph().putInitializer(t);
+                }
+            }
+            SegmentResult sr = new SegmentResult(s.input(), s.output(), convs, n, r, frozen);
+            out.add(sr);
+            progress.accept("block recovery: segment " + seg + "/" + usable.size() + " " + sr.line());
+        }
+        return new Result(o, out, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** {@code value} of model {@code m} on the first {@code n} calibration images, by ONNX Runtime. */
+    private static float[] activations(Model m, String value, CalibrationImages images, int n) {
+        byte[] bytes = ActivationModels.exposing(m, List.of(value));
+        try (ModelIO io = new ModelIO(bytes, Sessions.Config.cpu(), s -> { })) {
+            int fixed = io.fixedBatch();
+            int batch = fixed > 0 ? fixed : 64;
+            int per = images.perSample();
+            float[] out = null;
+            int outPer = 0;
+            for (int s = 0; s < n; s += batch) {
+                int m1 = Math.min(batch, n - s);
+                float[] chunk = new float[(fixed > 0 ? fixed : m1) * per];
+                System.arraycopy(images.x(), s * per, chunk, 0, m1 * per);
+                float[] yv = io.run(chunk, fixed > 0 ? fixed : m1, images.sampleShape());
+                if (out == null) {
+                    outPer = yv.length / (fixed > 0 ? fixed : m1);
+                    out = new float[n * outPer];
+                }
+                System.arraycopy(yv, 0, out, s * outPer, m1 * outPer);
+            }
+            return out;
+        }
+    }
+
+    private static long[] sample(long[] shape) {
+        if (shape == null || shape.length < 2) {
+            return null;
+        }
+        long[] s = Arrays.copyOfRange(shape, 1, shape.length);
+        for (long d : s) {
+            if (d <= 0) {
+                return null;
+            }
+        }
+        return s;
+    }
+
+    private static long count(long[] s) {
+        long p = 1;
+        for (long d : s) {
+            p *= d;
+        }
+        return p;
+    }
+}

@@ -106,6 +106,32 @@ public final class Segments {
     }
 
     /**
+     * The model's tail after the last of {@code segments}: from its output to the graph's (first) output,
+     * e.g. a classifier's pooling and fully connected head; null when there is none.
+     */
+    public static Segment tail(Graph g, List<Segment> segments) {
+        if (segments.isEmpty() || g.outputs().isEmpty()) {
+            return null;
+        }
+        String start = segments.get(segments.size() - 1).output();
+        String end = g.outputs().get(0).name();
+        if (start.equals(end)) {
+            return null;
+        }
+        Set<Node> taken = new HashSet<>();
+        for (Segment s : segments) {
+            taken.addAll(s.nodes());
+        }
+        List<Node> rest = new ArrayList<>();
+        for (Node n : dataNodes(g, cutPoints(g).get(0))) {
+            if (!taken.contains(n)) {
+                rest.add(n);
+            }
+        }
+        return rest.isEmpty() ? null : new Segment(start, end, List.copyOf(rest));
+    }
+
+    /**
      * The segment as a model of its own: {@code seg.input()} (of {@code inputShape}, batch symbolic) in,
      * {@code seg.output()} out, its nodes plus the initializer-only nodes they need, and the initializers
      * they read (shared, not copied). The file-level facts are {@code m}'s.

@@ -119,4 +119,15 @@ class SegmentsTest {
         var shapes = Segments.shapes(m, List.of(s.output()));
         assertEquals(List.of(-1L, 8L, 8L, 8L), java.util.Arrays.stream(shapes.get(s.output())).boxed().toList());
     }
+
+    @Test
+    void theTailRunsFromTheLastSegmentToTheOutput() {
+        Graph g = ModelGenerators.residual(3, 8, 8, 10, 1).graph();
+        List<Segments.Segment> segs = Segments.of(g, Set.of("block.conv1.weight")::contains);
+        Segments.Segment tail = Segments.tail(g, segs);
+        assertEquals(out(g, "block_add"), tail.input());
+        assertEquals(g.outputs().get(0).name(), tail.output());
+        assertEquals(List.of("block_relu2", "pool", "flatten", "fc"), tail.nodes().stream().map(Node::name).toList());
+        assertEquals(null, Segments.tail(g, List.of()));
+    }
 }

@@ -53,9 +53,9 @@ public final class BlockRecovery {
      * The stage's options: input mode, passes over the images per segment, batch, Adam's peak rate, one
      * image in {@code holdoutEvery} held out to judge each segment, and the floats of activations held.
      */
-    public record Options(Mode mode, int epochs, int batch, double lr, int holdoutEvery, long memoryCapValues) {
+    public record Options(Mode mode, int epochs, int batch, double lr, int holdoutEvery, long memoryCapValues, boolean tail) {
         public static Options defaults() {
-            return new Options(Mode.SEQUENTIAL, 20, 32, 1e-3, 8, 1L << 27);
+            return new Options(Mode.SEQUENTIAL, 20, 32, 1e-2, 8, 1L << 27, true);
         }
 
         public Options {
@@ -81,7 +81,7 @@ public final class BlockRecovery {
                 int eq = kv.indexOf('=');
                 if (eq < 0) {
                     throw new AcdcException("--recovery takes off, on or key=value pairs (mode, epochs, batch, lr, "
-                            + "holdout), got '" + kv + "'");
+                            + "holdout, tail), got '" + kv + "'");
                 }
                 String k = kv.substring(0, eq).trim();
                 String v = kv.substring(eq + 1).trim();
@@ -90,12 +90,14 @@ public final class BlockRecovery {
                         case "mode" -> o.withMode(Mode.parse(v));
                         case "epochs" -> o.withEpochs(Integer.parseInt(v));
                         case "batch" -> new Options(o.mode, o.epochs, Integer.parseInt(v), o.lr, o.holdoutEvery,
-                                o.memoryCapValues);
+                                o.memoryCapValues, o.tail);
                         case "lr" -> o.withLr(Double.parseDouble(v));
+                        case "tail" -> new Options(o.mode, o.epochs, o.batch, o.lr, o.holdoutEvery, o.memoryCapValues,
+                                parseOnOff(v));
                         case "holdout" -> new Options(o.mode, o.epochs, o.batch, o.lr, Integer.parseInt(v),
-                                o.memoryCapValues);
+                                o.memoryCapValues, o.tail);
                         default -> throw new AcdcException("--recovery: unknown key '" + k
-                                + "' (keys: mode, epochs, batch, lr, holdout)");
+                                + "' (keys: mode, epochs, batch, lr, holdout, tail)");
                     };
                 } catch (NumberFormatException e) {
                     throw new AcdcException("--recovery: " + k + " must be a number, got '" + v + "'");
@@ -104,22 +106,30 @@ public final class BlockRecovery {
             return o;
         }
 
+        private static boolean parseOnOff(String v) {
+            return switch (v) {
+                case "on", "true" -> true;
+                case "off", "false" -> false;
+                default -> throw new AcdcException("--recovery: tail must be on or off, got '" + v + "'");
+            };
+        }
+
         /** The settings as {@link #parse} reads them. */
         public String spec() {
             return "mode=" + mode.name().toLowerCase(Locale.ROOT) + ",epochs=" + epochs + ",batch=" + batch + ",lr=" + lr
-                    + ",holdout=" + holdoutEvery;
+                    + ",holdout=" + holdoutEvery + ",tail=" + (tail ? "on" : "off");
         }
 
         public Options withMode(Mode m) {
-            return new Options(m, epochs, batch, lr, holdoutEvery, memoryCapValues);
+            return new Options(m, epochs, batch, lr, holdoutEvery, memoryCapValues, tail);
         }
 
         public Options withEpochs(int e) {
-            return new Options(mode, e, batch, lr, holdoutEvery, memoryCapValues);
+            return new Options(mode, e, batch, lr, holdoutEvery, memoryCapValues, tail);
         }
 
         public Options withLr(double r) {
-            return new Options(mode, epochs, batch, r, holdoutEvery, memoryCapValues);
+            return new Options(mode, epochs, batch, r, holdoutEvery, memoryCapValues, tail);
         }
     }
 
@@ -154,7 +164,12 @@ public final class BlockRecovery {
                 factors.add(k);
             }
         });
-        List<Segments.Segment> segments = Segments.of(student.graph(), factors::contains);
+        List<Segments.Segment> segments = new ArrayList<>(Segments.of(student.graph(), factors::contains));
+        // in original mode the tail, dense and fed the original's features, computes the original exactly
+        Segments.Segment tail = o.tail() && o.mode() == Mode.SEQUENTIAL ? Segments.tail(student.graph(), segments) : null;
+        if (tail != null && student.graph().outputs().size() == 1) {
+            segments.add(tail); // the head learns the recovered features; its loss is on the logits
+        }
         Set<String> teacherValues = original.graph().valueNames();
         List<Segments.Segment> usable = new ArrayList<>();
         for (Segments.Segment s : segments) {

@@ -27,7 +27,8 @@ import java.util.function.Predicate;
  * coefficients) are not data and never block a cut.
  * <p>
  * A {@link Segment} runs from one cut point to a later one and is closed at the first cut after it
- * contains a node that {@code reads} a chosen initializer (e.g. a decomposed conv's factors), so every
+ * contains a node that {@code reads} a chosen initializer (e.g. a decomposed conv's factors), or after
+ * the element-wise activation that directly follows that cut (a block's final Relu), so every
  * segment but the last holds something to recover; the model's tail after the last such node is not a
  * segment.
  */
@@ -35,6 +36,10 @@ public final class Segments {
     /** A segment: its input and output values and its data-dependent nodes, in graph order. */
     public record Segment(String input, String output, List<Node> nodes) {
     }
+
+    /** Element-wise activations a segment absorbs after its cut (the next segment reads their output). */
+    private static final Set<String> ACTIVATIONS = Set.of("Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish",
+            "HardSigmoid", "Elu", "Selu", "Softplus");
 
     private Segments() {
     }
@@ -91,11 +96,19 @@ public final class Segments {
         String start = cuts.get(0);
         List<Node> current = new ArrayList<>();
         boolean holds = false;
-        for (Node n : data) {
+        for (int i = 0; i < data.size(); i++) {
+            Node n = data.get(i);
             current.add(n);
             holds |= n.inputs().stream().anyMatch(marked::contains);
             String cut = n.outputs().stream().filter(cutSet::contains).findFirst().orElse(null);
             if (cut != null && holds) {
+                // an activation right after the cut joins the segment: its output is what the next one reads
+                while (i + 1 < data.size() && ACTIVATIONS.contains(data.get(i + 1).opType())
+                        && data.get(i + 1).input(0).equals(cut) && cutSet.contains(data.get(i + 1).output(0))) {
+                    i++;
+                    current.add(data.get(i));
+                    cut = data.get(i).output(0);
+                }
                 out.add(new Segment(start, cut, List.copyOf(current)));
                 start = cut;
                 current = new ArrayList<>();

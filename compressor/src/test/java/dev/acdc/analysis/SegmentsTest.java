@@ -58,7 +58,7 @@ class SegmentsTest {
         List<Segments.Segment> segs = Segments.of(g, name -> name.endsWith(".weight"));
         assertEquals(3, segs.size());
         for (int k = 0; k < 3; k++) {
-            assertEquals(out(g, "conv" + k), segs.get(k).output());
+            assertEquals(out(g, "relu" + k), segs.get(k).output()); // the conv's activation joins its segment
         }
     }
 
@@ -86,7 +86,7 @@ class SegmentsTest {
         assertEquals(2, segs.size());
         assertEquals(out(g, "concat"), segs.get(0).output());
         assertEquals(out(g, "concat"), segs.get(1).input());
-        assertEquals(out(g, "merge"), segs.get(1).output());
+        assertEquals(out(g, "merge_relu"), segs.get(1).output());
     }
 
     @Test
@@ -95,13 +95,13 @@ class SegmentsTest {
         List<Segments.Segment> segs = Segments.of(g, Set.of("stem.weight", "block.conv1.weight")::contains);
         assertEquals(2, segs.size());
         assertEquals("input", segs.get(0).input());
-        assertEquals(out(g, "stem"), segs.get(0).output());
-        assertEquals(out(g, "stem"), segs.get(1).input());
-        assertEquals(out(g, "block_add"), segs.get(1).output());
-        // the block's segment holds the stem's Relu and every node of the block, in graph order
+        assertEquals(out(g, "stem_relu"), segs.get(0).output());
+        assertEquals(out(g, "stem_relu"), segs.get(1).input());
+        assertEquals(out(g, "block_relu2"), segs.get(1).output());
+        // the block's segment holds every node of the block and its final Relu, in graph order
         List<String> names = segs.get(1).nodes().stream().map(Node::name).toList();
-        assertEquals(List.of("stem_relu", "block_conv1", "block_bn1", "block_relu1", "block_conv2", "block_bn2",
-                "block_add"), names);
+        assertEquals(List.of("block_conv1", "block_bn1", "block_relu1", "block_conv2", "block_bn2", "block_add",
+                "block_relu2"), names);
     }
 
     @Test
@@ -125,9 +125,9 @@ class SegmentsTest {
         Graph g = ModelGenerators.residual(3, 8, 8, 10, 1).graph();
         List<Segments.Segment> segs = Segments.of(g, Set.of("block.conv1.weight")::contains);
         Segments.Segment tail = Segments.tail(g, segs);
-        assertEquals(out(g, "block_add"), tail.input());
+        assertEquals(out(g, "block_relu2"), tail.input());
         assertEquals(g.outputs().get(0).name(), tail.output());
-        assertEquals(List.of("block_relu2", "pool", "flatten", "fc"), tail.nodes().stream().map(Node::name).toList());
+        assertEquals(List.of("pool", "flatten", "fc"), tail.nodes().stream().map(Node::name).toList());
         assertEquals(null, Segments.tail(g, List.of()));
     }
 }

@@ -41,7 +41,8 @@ public final class Main {
         // a mistyped, missing or repeated option: one line naming it and where help is, not the whole usage
         cl.setParameterExceptionHandler((ex, cmdArgs) -> {
             CommandLine c = ex.getCommandLine();
-            err.println("acdc: error: " + ex.getMessage() + " (see: " + c.getCommandSpec().qualifiedName() + " --help)");
+            err.println("acdc: error: " + ex.getMessage() + hint(ex, cmdArgs) + " (see: "
+                    + c.getCommandSpec().qualifiedName() + " --help)");
             return AcdcException.BAD_INPUT;
         });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
@@ -86,5 +87,36 @@ public final class Main {
             String v = Main.class.getPackage().getImplementationVersion();
             return new String[] {"acdc " + (v == null ? "dev" : v)};
         }
+    }
+
+    /**
+     * A hint for a common slip: an option misspelt ("did you mean --epochs?") or a list given with
+     * spaces where acdc takes commas ("--mean 0.485 0.456 0.406").
+     */
+    static String hint(CommandLine.ParameterException ex, String[] args) {
+        if (!(ex instanceof CommandLine.UnmatchedArgumentException u)) {
+            return "";
+        }
+        java.util.List<String> unmatched = u.getUnmatched();
+        if (unmatched.isEmpty()) {
+            return "";
+        }
+        String first = unmatched.get(0);
+        if (first.startsWith("-") && !first.matches("-?[0-9.]+")) {
+            java.util.List<String> s = u.getSuggestions();
+            return s.isEmpty() ? "" : "; did you mean " + s.get(0) + "?";
+        }
+        // a value after an option's value: was it a list written with spaces?
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].equals(first) && i >= 2 && args[i - 2].startsWith("--")) {
+                java.util.List<String> values = new java.util.ArrayList<>();
+                values.add(args[i - 1]);
+                for (int j = i; j < args.length && !args[j].startsWith("--"); j++) {
+                    values.add(args[j]);
+                }
+                return "; lists are comma-separated: " + args[i - 2] + " " + String.join(",", values);
+            }
+        }
+        return "";
     }
 }

@@ -201,6 +201,13 @@ class CliTest {
     }
 
     @Test
+    void commonSlipsGetAHint() {
+        assertOneLineError(run("compress", "m.onnx", "--epoch", "3"), 2, "did you mean --epochs?");
+        assertOneLineError(run("compress", "m.onnx", "--mean", "0.485", "0.456", "0.406"), 2,
+                "lists are comma-separated: --mean 0.485,0.456,0.406");
+    }
+
+    @Test
     void helpExplains() {
         Run r = run("--help");
         assertEquals(0, r.code());

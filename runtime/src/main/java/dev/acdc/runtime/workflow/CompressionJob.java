@@ -386,7 +386,8 @@ public final class CompressionJob {
             Model teacher = OnnxModels.fromBytes(originalBytes, model.toAbsolutePath().getParent());
             Compressor.prepare(teacher, settings);
             BlockRecovery.Result rec = BlockRecovery.run(c.model(), teacher, images, r.recovery(), progress);
-            c.notes().add("block recovery (" + r.recovery().spec() + "): " + rec.segments().size() + " segment(s)");
+            c.notes().add(rec.skipped() != null ? rec.skipped()
+                    : "block recovery (" + r.recovery().spec() + "): " + rec.segments().size() + " segment(s)");
             for (BlockRecovery.SegmentResult s : rec.segments()) {
                 c.notes().add("block recovery: " + s.line());
             }

@@ -105,4 +105,24 @@ class BlockRecoveryTest {
         assertEquals(java.util.Arrays.hashCode(before), java.util.Arrays.hashCode(OnnxModels.toBytes(m[0])),
                 "weights left as fitted when not lowered");
     }
+
+    @Test
+    void overItsBudgetTheStageSaysSoAndChangesNothing() {
+        Model[] m = compressed();
+        byte[] before = OnnxModels.toBytes(m[0]);
+        List<String> lines = new ArrayList<>();
+        // 1 000 passes over 64 images of an 8x8 CNN: far more than a budget of a thousandth of a minute
+        BlockRecovery.Result r = BlockRecovery.run(m[0], m[1], images(64, 4),
+                BlockRecovery.Options.defaults().withEpochs(1000).withBudget(0.001), lines::add);
+        assertTrue(r.segments().isEmpty());
+        assertTrue(r.skipped().startsWith("block recovery skipped: about"), r.skipped());
+        assertEquals(List.of(r.skipped()), lines);
+        assertTrue(java.util.Arrays.equals(before, OnnxModels.toBytes(m[0])));
+        assertEquals(BlockRecovery.Options.defaults().withBudget(BlockRecovery.AUTO_BUDGET_MINUTES),
+                BlockRecovery.Options.parse("auto"));
+        assertEquals(null, BlockRecovery.Options.parse("off"));
+        BlockRecovery.Options o = BlockRecovery.Options.parse("mode=original,epochs=3,lr=0.5,tail=off");
+        assertEquals(BlockRecovery.Mode.ORIGINAL, o.mode());
+        assertEquals(o, BlockRecovery.Options.parse(o.spec()));
+    }
 }

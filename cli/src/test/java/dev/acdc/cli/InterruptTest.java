@@ -52,7 +52,8 @@ class InterruptTest {
     }
 
     @ParameterizedTest(name = "Ctrl-C at \"{0}\"")
-    @ValueSource(strings = {"planning sharing sets", "output fit: set 2/", "verifying the output", "validate "})
+    @ValueSource(strings = {"planning sharing sets", "output fit: set 2/", "block recovery: segment 1/", "verifying the output",
+        "validate "})
     void ctrlCAtAnyStageExits130AndLeavesNothing(String trigger) throws Exception {
         Path model = SharedFiles.model("resnet20-cifar10.onnx");
         Path data = SharedFiles.require("data/cifar10/test-jpeg.bin");

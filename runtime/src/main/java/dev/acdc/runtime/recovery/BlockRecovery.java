@@ -156,8 +156,20 @@ public final class BlockRecovery {
         }
     }
 
-    /** The stage's outcome; {@code skipped} (null when it ran) says why it did not run. */
-    public record Result(Options options, List<SegmentResult> segments, double seconds, String skipped) {
+    /**
+     * The stage's outcome; {@code skipped} (null when it ran) says why it did not run. Agreements: top-1
+     * agreement with the original on the calibration images before and after, all of them and the
+     * held-out ones (no segment trained on those); NaN when skipped or the output is not one tensor.
+     */
+    public record Result(Options options, List<SegmentResult> segments, double seconds, String skipped,
+                         double agreementBefore, double agreementAfter, double heldOutBefore, double heldOutAfter) {
+        /** One line for the console and the report. */
+        public String agreementLine() {
+            return String.format(Locale.ROOT, "block recovery: top-1 agreement with the original on the calibration "
+                    + "images %.1f %% -> %.1f %% (on the 1 in %d held out, which no segment trained on: %.1f %% -> "
+                    + "%.1f %%)", 100 * agreementBefore, 100 * agreementAfter, options.holdoutEvery(), 100 * heldOutBefore,
+                    100 * heldOutAfter);
+        }
     }
 
     /** The default budget: by default the stage runs where it takes at most this long (estimated). */
@@ -194,7 +206,7 @@ public final class BlockRecovery {
                         + "images (over the default's %.0f min); --recovery on runs it, --recovery epochs=N shortens it",
                         est / 60, images.count(), o.budgetMinutes());
                 progress.accept(why);
-                return new Result(o, List.of(), 0, why);
+                return new Result(o, List.of(), 0, why, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
             }
         }
         Map<String, WeightRoles.Role> roles = WeightRoles.of(student);
@@ -238,6 +250,10 @@ public final class BlockRecovery {
                         + "%d images (1 in %d held out to judge each)", usable.size(),
                 o.mode() == Mode.ORIGINAL ? "original" : "recovered compressed prefix", o.epochs(), images.count(),
                 o.holdoutEvery()));
+        String logits = original.graph().outputs().get(0).name();
+        float[] reference = activations(original, logits, images, images.count());
+        double[] before = agreement(reference, activations(student, logits, images, images.count()), images.count(),
+                o.holdoutEvery());
         List<SegmentResult> out = new ArrayList<>();
         for (int k = 0; k < usable.size(); k++) {
             Segments.Segment s = usable.get(k);
@@ -291,7 +307,30 @@ public final class BlockRecovery {
             out.add(sr);
             progress.accept("block recovery: segment " + seg + "/" + usable.size() + " " + sr.line());
         }
-        return new Result(o, out, (System.nanoTime() - t0) / 1e9, null);
+        double[] after = agreement(reference, activations(student, logits, images, images.count()), images.count(),
+                o.holdoutEvery());
+        Result result = new Result(o, out, (System.nanoTime() - t0) / 1e9, null, before[0], after[0], before[1],
+                after[1]);
+        progress.accept(result.agreementLine());
+        return result;
+    }
+
+    /** Top-1 agreement of two [n, classes] outputs: over all rows, and over the held-out rows. */
+    private static double[] agreement(float[] a, float[] b, int n, int holdoutEvery) {
+        int classes = a.length / n;
+        int all = 0;
+        int held = 0;
+        int heldCount = 0;
+        for (int i = 0; i < n; i++) {
+            boolean same = dev.acdc.runtime.Validator.argmax(a, i * classes, classes)
+                    == dev.acdc.runtime.Validator.argmax(b, i * classes, classes);
+            all += same ? 1 : 0;
+            if (i % holdoutEvery == holdoutEvery - 1) {
+                heldCount++;
+                held += same ? 1 : 0;
+            }
+        }
+        return new double[] {(double) all / n, heldCount == 0 ? Double.NaN : (double) held / heldCount};
     }
 
     /** {@code value} of model {@code m} on the first {@code n} calibration images, by ONNX Runtime. */

@@ -391,6 +391,9 @@ public final class CompressionJob {
             for (BlockRecovery.SegmentResult s : rec.segments()) {
                 c.notes().add("block recovery: " + s.line());
             }
+            if (rec.skipped() == null) {
+                c.notes().add(rec.agreementLine());
+            }
             c.timings().put("recovery", (System.nanoTime() - tr) / 1e9);
         }
         FineTuneJob.Outcome finetune = null;

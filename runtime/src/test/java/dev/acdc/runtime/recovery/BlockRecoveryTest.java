@@ -75,6 +75,7 @@ class BlockRecoveryTest {
             }
             BlockRecovery.Result r = BlockRecovery.run(student, teacher, train, o, lines::add);
             assertEquals(outputs.size(), r.segments().size());
+            assertTrue(r.agreementAfter() >= 0 && r.agreementAfter() <= 1 && r.agreementBefore() >= 0, r.agreementLine());
             assertTrue(!outputs.isEmpty(), "the block of decomposed convs is a segment");
             for (int k = 0; k < outputs.size(); k++) {
                 BlockRecovery.SegmentResult s = r.segments().get(k);

@@ -188,13 +188,16 @@ final class CompressCommand implements Callable<Integer> {
                     + "${DEFAULT-VALUE}; 0: skip it, which saves a compression and an ONNX Runtime pass per point).")
     int sensitivityImages;
 
-    @Option(names = "--recovery", paramLabel = "off|on|KEY=V,..", defaultValue = "off",
+    @Option(names = "--recovery", paramLabel = "auto|on|off|KEY=V,..", defaultValue = "auto",
             description = "Block recovery between the fit and the fine-tune: the model is cut where all data flow "
-                    + "through one tensor, and each cut segment holding decomposed convs is trained to reproduce the "
-                    + "original's output of that segment on the calibration images (no labels). on: the defaults; "
-                    + "or keys mode=sequential|original (segment inputs from the recovered prefix or the original), "
-                    + "epochs=N (passes over the images per segment), batch=N, lr=R, holdout=N (one image in N "
-                    + "judges each segment). Default ${DEFAULT-VALUE}.")
+                    + "through one tensor (a ResNet's block outputs), and each segment holding decomposed convs is "
+                    + "trained to reproduce the original's output of that segment on the calibration images (no "
+                    + "labels); one image in 8 judges each segment, which keeps its fitted weights unless recovery "
+                    + "lowered its error. auto: on when calibration images are given and no fine-tune follows, where "
+                    + "it is estimated to take at most 10 minutes; on: always, with the defaults; or keys over the defaults: mode=sequential|original (inputs from the recovered prefix "
+                    + "or the original), epochs=N (passes per segment, 20), batch=N (32), lr=R (0.01), holdout=N (8), "
+                    + "tail=on|off (the classifier after the last segment, on the logits), budget=MIN. "
+                    + "Default ${DEFAULT-VALUE}.")
     String recovery;
 
     @Option(names = "--fit-iterations", paramLabel = "N", defaultValue = "" + OutputFitter.ITERATIONS,
@@ -278,8 +281,12 @@ final class CompressCommand implements Callable<Integer> {
             guard.checkpointFolder(train.checkpoint, dev.acdc.train.Checkpoint.FILES);
         }
         long[] shape = Options.parseShape(inputShape);
-        dev.acdc.runtime.recovery.BlockRecovery.Options recoveryOptions =
-                dev.acdc.runtime.recovery.BlockRecovery.Options.parse(recovery);
+        boolean autoRecovery = recovery.trim().equalsIgnoreCase("auto");
+        // auto: where calibration images reach the output fit and no fine-tune follows (with one, recovery's
+        // gain after 2 epochs was within the noise of the fine-tune given the same time; docs/results.md)
+        dev.acdc.runtime.recovery.BlockRecovery.Options recoveryOptions = autoRecovery
+                && (calibSpec == null || trainData != null || fitMode != CompressionJob.Fit.OUTPUT) ? null
+                : dev.acdc.runtime.recovery.BlockRecovery.Options.parse(recovery);
         if (recoveryOptions != null && calibSpec == null) {
             throw new AcdcException("--recovery needs calibration images: give --calibration-data SPEC (or --train-data)");
         }

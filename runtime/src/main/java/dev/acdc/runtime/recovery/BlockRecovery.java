@@ -197,9 +197,15 @@ public final class BlockRecovery {
      */
     public static Result run(Model student, Model original, CalibrationImages images, Options o,
                              Consumer<String> progress) {
+        return run(student, original, images, o, progress, () -> { });
+    }
+
+    /** As {@link #run(Model, Model, CalibrationImages, Options, Consumer)}, calling {@code safePoint} after every step. */
+    public static Result run(Model student, Model original, CalibrationImages images, Options o,
+                             Consumer<String> progress, Runnable safePoint) {
         long t0 = System.nanoTime();
         if (o.budgetMinutes() > 0) {
-            long macs = dev.acdc.inspect.ModelSummary.of(original, null, 0).macs();
+            long macs = dev.acdc.inspect.ModelSummary.whatCanBeSeen(original, null, 0).macs();
             double est = estimateSeconds(macs, images.count(), o);
             if (est > o.budgetMinutes() * 60) {
                 String why = String.format(Locale.ROOT, "block recovery skipped: about %.0f min estimated for %d "
@@ -289,14 +295,26 @@ public final class BlockRecovery {
             }
             int convs = (int) s.nodes().stream().filter(nd -> nd.is("Conv")).count();
             final int seg = k + 1;
-            SegmentTrainer.Result r = SegmentTrainer.train(part, trainable::contains, x, inShape, y, outShape, n,
-                    new SegmentTrainer.Options(o.epochs(), o.batch(), o.lr(), 1000L + k, o.holdoutEvery()),
-                    (step, total, err) -> {
-                        if (step == total || step % 50 == 0) {
-                            progress.accept(String.format(Locale.ROOT, "block recovery: segment %d/%d step %d/%d, "
-                                    + "batch error %.4f", seg, usable.size(), step, total, err));
-                        }
-                    });
+            SegmentTrainer.Result r;
+            try {
+                r = SegmentTrainer.train(part, trainable::contains, x, inShape, y, outShape, n,
+                        new SegmentTrainer.Options(o.epochs(), o.batch(), o.lr(), 1000L + k, o.holdoutEvery()),
+                        (step, total, err) -> {
+                            safePoint.run(); // where a stop asked for (Ctrl-C) is taken
+                            if (step == total || step % 50 == 0) {
+                                progress.accept(String.format(Locale.ROOT, "block recovery: segment %d/%d step %d/%d, "
+                                        + "batch error %.4f", seg, usable.size(), step, total, err));
+                            }
+                        });
+            } catch (AcdcException e) {
+                if (e.exitCode() != AcdcException.BAD_INPUT) {
+                    throw e; // a stop asked for (Ctrl-C) or a failed check is not the segment's
+                }
+                // e.g. an operator the trainer has no gradient for: this segment keeps its fitted weights
+                progress.accept("block recovery: segment " + seg + "/" + usable.size() + " " + s.input() + " -> "
+                        + s.output() + " kept as fitted: " + e.getMessage());
+                continue;
+            }
             if (r.kept()) {
                 for (String name : trainable) {
                     Tensor t = part.graph().initializer(name);

@@ -362,6 +362,9 @@ public final class CompressionJob {
             curves = Sensitivity.measure(m, r.settings(), sensImages, Sensitivity.CANDIDATES_3X3, progress);
         }
         boolean recover = r.recovery() != null && images != null;
+        // the original as the compressor will see it (measured shapes of pass-through operators declared),
+        // before filters are scaled: recovery's teacher, whose cut points carry the student's names
+        Model teacher = recover ? OnnxModels.fromBytes(OnnxModels.toBytes(m), model.toAbsolutePath().getParent()) : null;
         if (trainingBn && r.filterNorm() > 0 && !recover) { // recovery mimics the original's activations, unscaled
             PassManager.standard().run(m);
             int n = new PassManager(List.of(new NormalizeFilters(r.filterNorm()))).run(m).get(0).changes();
@@ -383,9 +386,9 @@ public final class CompressionJob {
         c.timings().put("load", loadSeconds);
         if (recover) {
             long tr = System.nanoTime();
-            Model teacher = OnnxModels.fromBytes(originalBytes, model.toAbsolutePath().getParent());
             Compressor.prepare(teacher, settings);
-            BlockRecovery.Result rec = BlockRecovery.run(c.model(), teacher, images, r.recovery(), progress);
+            BlockRecovery.Result rec = BlockRecovery.run(c.model(), teacher, images, r.recovery(), progress,
+                    listener::checkpoint);
             c.notes().add(rec.skipped() != null ? rec.skipped()
                     : "block recovery (" + r.recovery().spec() + "): " + rec.segments().size() + " segment(s)");
             for (BlockRecovery.SegmentResult s : rec.segments()) {

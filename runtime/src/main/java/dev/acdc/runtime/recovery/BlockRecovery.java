@@ -222,12 +222,14 @@ public final class BlockRecovery {
                 factors.add(k);
             }
         });
-        List<Segments.Segment> segments = new ArrayList<>(Segments.of(student.graph(), factors::contains));
+        List<Segments.Segment> segments = Segments.of(student.graph(), factors::contains);
         // in original mode the tail, dense and fed the original's features, computes the original exactly
         Segments.Segment tail = o.tail() && o.mode() == Mode.SEQUENTIAL ? Segments.tail(student.graph(), segments) : null;
         if (tail != null && student.graph().outputs().size() == 1) {
+            segments = new ArrayList<>(segments);
             segments.add(tail); // the head learns the recovered features; its loss is on the logits
         }
+        segments = joinSharing(student, segments, factors);
         Set<String> teacherValues = original.graph().valueNames();
         List<Segments.Segment> usable = new ArrayList<>();
         for (Segments.Segment s : segments) {
@@ -331,6 +333,30 @@ public final class BlockRecovery {
                 after[1]);
         progress.accept(result.agreementLine());
         return result;
+    }
+
+    /**
+     * Joins neighbouring segments that read a factor in common (coefficients shared by the convs of a
+     * stage or of the network), so that every factor trains in one segment with all the convs it serves.
+     */
+    static List<Segments.Segment> joinSharing(Model student, List<Segments.Segment> segments, Set<String> factors) {
+        List<Segments.Segment> out = new ArrayList<>();
+        Set<String> previous = null;
+        for (Segments.Segment s : segments) {
+            Set<String> reads = new HashSet<>(Segments.extract(student, s, new long[] {1}).graph().initializers().keySet());
+            reads.retainAll(factors);
+            if (previous != null && !java.util.Collections.disjoint(previous, reads)) {
+                Segments.Segment last = out.remove(out.size() - 1);
+                List<dev.acdc.ir.Node> nodes = new ArrayList<>(last.nodes());
+                nodes.addAll(s.nodes());
+                out.add(new Segments.Segment(last.input(), s.output(), List.copyOf(nodes)));
+                previous.addAll(reads);
+            } else {
+                out.add(s);
+                previous = reads;
+            }
+        }
+        return out;
     }
 
     /** Top-1 agreement of two [n, classes] outputs: over all rows, and over the held-out rows. */

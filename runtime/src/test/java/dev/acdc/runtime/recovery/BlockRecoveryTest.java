@@ -126,4 +126,30 @@ class BlockRecoveryTest {
         assertEquals(BlockRecovery.Mode.ORIGINAL, o.mode());
         assertEquals(o, BlockRecovery.Options.parse(o.spec()));
     }
+
+    @Test
+    void segmentsThatShareCoefficientsAreJoinedSoEachFactorTrainsWithAllItsConvs() {
+        java.nio.file.Path path = dev.acdc.testing.SharedFiles.model("resnet20-cifar10.onnx");
+        for (String share : List.of("layer", "block", "stage", "net")) {
+            Model student = OnnxModels.load(path);
+            student = Compressor.compress(student, Settings.of(share, null, null, null, null), x -> { }, null).model();
+            java.util.Set<String> factors = new java.util.HashSet<>();
+            dev.acdc.decompose.WeightRoles.of(student).forEach((k, v) -> {
+                if (v == dev.acdc.decompose.WeightRoles.Role.ATOMS || v == dev.acdc.decompose.WeightRoles.Role.COEFFICIENTS) {
+                    factors.add(k);
+                }
+            });
+            var blocks = dev.acdc.analysis.Segments.of(student.graph(), factors::contains);
+            var joined = BlockRecovery.joinSharing(student, blocks, factors);
+            assertEquals(9, blocks.size(), share); // the stem with the first block, then one per block
+            // layer and block share nothing across blocks; stage shares within each of the 3 stages; net all
+            int expected = switch (share) {
+                case "stage" -> 3;
+                case "net" -> 1;
+                default -> 9;
+            };
+            assertEquals(expected, joined.size(), share);
+            assertEquals(blocks.get(blocks.size() - 1).output(), joined.get(joined.size() - 1).output());
+        }
+    }
 }

@@ -194,9 +194,12 @@ final class CompressCommand implements Callable<Integer> {
                     + "trained to reproduce the original's output of that segment on the calibration images (no "
                     + "labels); one image in 8 judges each segment, which keeps its fitted weights unless recovery "
                     + "lowered its error. auto: on when calibration images are given and no fine-tune follows, where "
-                    + "it is estimated to take at most 10 minutes; on: always, with the defaults; or keys over the defaults: mode=sequential|original (inputs from the recovered prefix "
-                    + "or the original), epochs=N (passes per segment, 20), batch=N (32), lr=R (0.01), holdout=N (8), "
-                    + "tail=on|off (the classifier after the last segment, on the logits), budget=MIN. "
+                    + "it is estimated to take at most 10 minutes; on: always, with the defaults; or keys over "
+                    + "the defaults: mode=sequential|original|graft (inputs from the recovered prefix or the "
+                    + "original; graft: from the prefix, with the original's rest of the network after the "
+                    + "segment and the loss on the logits), epochs=N (passes per segment, 20), batch=N (32), "
+                    + "lr=R (0.01), holdout=N (8), tail=on|off (the classifier after the last segment, on the "
+                    + "logits), budget=MIN. "
                     + "Default ${DEFAULT-VALUE}.")
     String recovery;
 

@@ -144,6 +144,23 @@ public final class Segments {
         return rest.isEmpty() ? null : new Segment(start, end, List.copyOf(rest));
     }
 
+    /** Everything after cut point {@code cut}: to the graph's (first) output; null when nothing follows. */
+    public static Segment after(Graph g, String cut) {
+        List<String> cuts = cutPoints(g);
+        if (cuts.isEmpty() || !cuts.contains(cut) || g.outputs().isEmpty()) {
+            return null;
+        }
+        List<Node> data = dataNodes(g, cuts.get(0));
+        int from = 0;
+        for (int i = 0; i < data.size(); i++) {
+            if (data.get(i).outputs().contains(cut)) {
+                from = i + 1;
+            }
+        }
+        List<Node> rest = data.subList(from, data.size());
+        return rest.isEmpty() ? null : new Segment(cut, g.outputs().get(0).name(), List.copyOf(rest));
+    }
+
     /**
      * The segment as a model of its own: {@code seg.input()} (of {@code inputShape}, batch symbolic) in,
      * {@code seg.output()} out, its nodes plus the initializer-only nodes they need, and the initializers

@@ -38,13 +38,14 @@ import java.util.function.Consumer;
 public final class BlockRecovery {
     /** Where a segment's inputs come from. */
     public enum Mode {
-        ORIGINAL, SEQUENTIAL;
+        ORIGINAL, SEQUENTIAL, GRAFT;
 
         public static Mode parse(String s) {
             return switch (s.toLowerCase(Locale.ROOT)) {
                 case "original" -> ORIGINAL;
                 case "sequential" -> SEQUENTIAL;
-                default -> throw new AcdcException("recovery mode must be original or sequential, got '" + s + "'");
+                case "graft" -> GRAFT;
+                default -> throw new AcdcException("recovery mode must be sequential, original or graft, got '" + s + "'");
             };
         }
     }
@@ -224,7 +225,7 @@ public final class BlockRecovery {
         });
         List<Segments.Segment> segments = Segments.of(student.graph(), factors::contains);
         // in original mode the tail, dense and fed the original's features, computes the original exactly
-        Segments.Segment tail = o.tail() && o.mode() == Mode.SEQUENTIAL ? Segments.tail(student.graph(), segments) : null;
+        Segments.Segment tail = o.tail() && o.mode() != Mode.ORIGINAL ? Segments.tail(student.graph(), segments) : null;
         if (tail != null && student.graph().outputs().size() == 1) {
             segments = new ArrayList<>(segments);
             segments.add(tail); // the head learns the recovered features; its loss is on the logits
@@ -295,11 +296,23 @@ public final class BlockRecovery {
                     trainable.add(name);
                 }
             }
+            Model trained = part;
+            if (o.mode() == Mode.GRAFT) {
+                // the segment grafted into the original: the original's rest of the network after it, frozen,
+                // and the loss on the logits (progressive grafting: inputs from the recovered prefix)
+                Model grafted = graft(part, original, s.output(), shapes.get(s.output()));
+                if (grafted != null) {
+                    trained = grafted;
+                    y = reference.length == n * (reference.length / images.count()) ? reference
+                            : Arrays.copyOf(reference, n * (reference.length / images.count()));
+                    outShape = sample(new long[] {-1, reference.length / images.count()});
+                }
+            }
             int convs = (int) s.nodes().stream().filter(nd -> nd.is("Conv")).count();
             final int seg = k + 1;
             SegmentTrainer.Result r;
             try {
-                r = SegmentTrainer.train(part, trainable::contains, x, inShape, y, outShape, n,
+                r = SegmentTrainer.train(trained, trainable::contains, x, inShape, y, outShape, n,
                         new SegmentTrainer.Options(o.epochs(), o.batch(), o.lr(), 1000L + k, o.holdoutEvery()),
                         (step, total, err) -> {
                             safePoint.run(); // where a stop asked for (Ctrl-C) is taken
@@ -319,7 +332,7 @@ public final class BlockRecovery {
             }
             if (r.kept()) {
                 for (String name : trainable) {
-                    Tensor t = part.graph().initializer(name);
+                    Tensor t = trained.graph().initializer(name);
                     student.graph().putInitializer(t);
                 }
             }
@@ -333,6 +346,32 @@ public final class BlockRecovery {
                 after[1]);
         progress.accept(result.agreementLine());
         return result;
+    }
+
+    /**
+     * {@code part} followed by the original's network after {@code cut}: one model whose output is the
+     * original's logits; null when nothing follows or an initializer name is in both (it would train twice).
+     */
+    static Model graft(Model part, Model original, String cut, long[] cutShape) {
+        Segments.Segment rest = Segments.after(original.graph(), cut);
+        if (rest == null || cutShape == null) {
+            return null;
+        }
+        Model suffix = Segments.extract(original, rest, cutShape);
+        for (String name : suffix.graph().initializers().keySet()) {
+            if (part.graph().isInitializer(name)) {
+                return null;
+            }
+        }
+        dev.acdc.ir.Graph g = new dev.acdc.ir.Graph(part.graph().name() + "+original");
+        g.inputs().addAll(part.graph().inputs());
+        g.nodes().addAll(part.graph().nodes());
+        g.nodes().addAll(suffix.graph().nodes());
+        part.graph().initializers().values().forEach(g::putInitializer);
+        suffix.graph().initializers().values().forEach(g::putInitializer);
+        g.outputs().add(new dev.acdc.ir.ValueInfo(rest.output(), dev.acdc.ir.DataType.FLOAT, null, null));
+        return new Model(part.irVersion(), part.opsets(), part.producerName(), part.producerVersion(),
+                new java.util.LinkedHashMap<>(), g, null);
     }
 
     /**

@@ -257,7 +257,11 @@ public final class BlockRecovery {
         }
         progress.accept(String.format(Locale.ROOT, "block recovery: %d segment(s), inputs from the %s, %d passes over "
                         + "%d images (1 in %d held out to judge each)", usable.size(),
-                o.mode() == Mode.ORIGINAL ? "original" : "recovered compressed prefix", o.epochs(), images.count(),
+                switch (o.mode()) {
+                    case ORIGINAL -> "original";
+                    case SEQUENTIAL -> "recovered compressed prefix";
+                    case GRAFT -> "recovered compressed prefix, grafted into the original (loss on the logits)";
+                }, o.epochs(), images.count(),
                 o.holdoutEvery()));
         String logits = original.graph().outputs().get(0).name();
         float[] reference = activations(original, logits, images, images.count());

@@ -3,7 +3,6 @@ package dev.acdc.cli;
 import dev.acdc.AcdcException;
 import dev.acdc.data.Dataset;
 import dev.acdc.data.Preprocessing;
-import dev.acdc.runtime.OriginalAccuracy;
 import dev.acdc.runtime.ValidationResult;
 import dev.acdc.runtime.Validator;
 import dev.acdc.runtime.workflow.OutputFiles;
@@ -76,13 +75,18 @@ final class ValidateCommand implements Callable<Integer> {
             err.println("acdc: " + pre);
             ValidationResult r = ValidationText.run(a, b, ds, pre, dataOptions, err);
             out.print(ValidationText.render(r, original.getFileName().toString(), candidate.getFileName().toString()));
-            String low = r.labels() ? OriginalAccuracy.warning(r.originalTop1(), r.samples(), "evaluation") : null;
-            if (low != null) {
-                out.println("warning: " + low);
+            // one verdict line, as compress ends with, and its warnings
+            dev.acdc.runtime.workflow.Verdict verdict = dev.acdc.runtime.workflow.Verdict.ofComparison(a.length,
+                    b.length, r);
+            for (String w : verdict.warnings()) {
+                out.println("warning: " + w);
             }
+            out.println("verdict: " + verdict.line());
             @SuppressWarnings("unchecked")
             Map<String, Object> j = new java.util.LinkedHashMap<>(
                     Json.mapper().convertValue(dev.acdc.report.ValidationSection.of(r), Map.class));
+            j.put("verdict", verdict.line());
+            j.put("warnings", verdict.warnings());
             if (measureOverhead) {
                 double bare = Validator.bareLoop(a, b, ds, pre, ValidationText.options(dataOptions));
                 out.printf("throughput: validate %.0f img/s, bare ONNX Runtime loop %.0f img/s (ratio %.2f)%n",

@@ -43,6 +43,12 @@ class ValidateCliTest {
         for (String k : new String[] {"provider", "agreement", "maxAbsDiff"}) {
             assertTrue(j.has(k), k);
         }
+        // one verdict line, as compress ends with: the drop, the agreement and the size, measured
+        String verdict = String.format(java.util.Locale.ROOT, "top-1 %+.1f points, agreement %.1f %%, ",
+                -j.get("drop").asDouble(), 100 * j.get("agreement").asDouble());
+        assertTrue(j.get("verdict").asText().startsWith(verdict), j.get("verdict").asText() + " / " + verdict);
+        assertTrue(j.get("verdict").asText().endsWith("x smaller"), j.get("verdict").asText());
+        assertTrue(lenient.out().contains("verdict: " + j.get("verdict").asText()), lenient.out());
         CliTest.Run strict = run(args("--max-drop", "1"));
         assertEquals(1, strict.code(), strict.err());
         assertTrue(strict.err().contains("more than --max-drop"), strict.err());
@@ -60,6 +66,7 @@ class ValidateCliTest {
         double top1 = Json.mapper().readTree(json.toFile()).get("original").get("top1").asDouble();
         assertTrue(top1 > 0.8, "the demo model with its own preprocessing: " + top1);
         assertTrue(!right.out().contains("warning:"), right.out());
+        assertTrue(right.out().contains("verdict: top-1 +0.0 points, agreement 100.0 %, the same size"), right.out());
         // a common normalization (to -1..1) this model was not trained with: the original itself is mostly wrong
         CliTest.Run wrong = run("validate", m.toString(), m.toString(), "--data", data, "--mean", "0.5", "--std", "0.5",
                 "--json", json.toString());

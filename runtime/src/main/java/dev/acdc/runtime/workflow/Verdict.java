@@ -66,6 +66,32 @@ public record Verdict(String line, List<String> warnings) {
     }
 
     /**
+     * The verdict of comparing two models on data ({@code acdc validate}): the drop (or agreement), the
+     * agreement and the size ratio in one line, with the warnings that apply to any pair of models (the
+     * original mostly wrong on these data, low agreement).
+     */
+    public static Verdict ofComparison(long bytesOriginal, long bytesCandidate, ValidationResult v) {
+        List<String> warnings = new ArrayList<>();
+        double ratio = (double) bytesOriginal / Math.max(1, bytesCandidate);
+        String size = bytesCandidate < bytesOriginal ? String.format(java.util.Locale.ROOT, "%.1fx smaller", ratio)
+                : bytesCandidate == bytesOriginal ? "the same size"
+                : String.format(java.util.Locale.ROOT, "%.2fx the original's size", 1 / ratio);
+        String original = v.labels() ? OriginalAccuracy.warning(v.originalTop1(), v.samples(), "evaluation") : null;
+        if (original != null) {
+            warnings.add(original);
+        }
+        if (v.agreement() < LOW_AGREEMENT) {
+            warnings.add(String.format("the candidate agrees with the original on only %.1f %% of the %d images",
+                    100 * v.agreement(), v.samples()));
+        }
+        String line = Double.isNaN(v.drop())
+                ? String.format("agreement %.1f %% with the original, %s", 100 * v.agreement(), size)
+                : String.format(java.util.Locale.ROOT, "top-1 %+.1f points, agreement %.1f %%, %s",
+                        Math.abs(v.drop()) < 0.05 ? 0.0 : -v.drop(), 100 * v.agreement(), size);
+        return new Verdict(line, warnings);
+    }
+
+    /**
      * The verdict of a fine-tune ({@code teacher}) or a training run: the validation against the teacher
      * where there is one, else the kept epoch's top-1 on the evaluation data, else "not validated".
      */

@@ -107,7 +107,19 @@ public record Preprocessing(double scale, double[] mean, double[] std, boolean n
 
     @Override
     public String toString() {
-        return "scale " + scale + ", mean " + Arrays.toString(mean) + ", std " + Arrays.toString(std) + ", "
+        return "scale " + spellScale(scale) + ", mean " + Arrays.toString(mean) + ", std " + Arrays.toString(std) + ", "
                 + (nhwc ? "nhwc" : "nchw");
+    }
+
+    /** A pixel scale as a person writes it: 1/255 rather than 0.00392156862745098. */
+    static String spellScale(double scale) {
+        if (scale > 0 && scale < 1) {
+            double inverse = 1 / scale;
+            long rounded = Math.round(inverse);
+            if (Math.abs(inverse - rounded) < 1e-9 * inverse) {
+                return "1/" + rounded;
+            }
+        }
+        return scale == Math.rint(scale) ? Long.toString((long) scale) : Double.toString(scale);
     }
 }

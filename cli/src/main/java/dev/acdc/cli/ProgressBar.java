@@ -53,16 +53,22 @@ final class ProgressBar {
         return String.format("%dh%02dm", s / 3600, (s % 3600) / 60);
     }
 
+    /** Below this much elapsed time a rate (and an estimate from it) is noise. */
+    static final double MIN_SECONDS_FOR_RATE = 0.5;
+
     void update(int done, int total) {
         Interrupts.checkpoint();
         double secs = (System.nanoTime() - start) / 1e9;
         double rate = done / Math.max(secs, 1e-9);
         double eta = rate > 0 ? (total - done) / rate : 0;
+        // the first batch often finishes before the bar's clock has run: no rate until it means something
+        boolean measured = secs >= MIN_SECONDS_FOR_RATE;
         if (tty) {
             int width = 30;
             int fill = (int) ((long) width * done / Math.max(1, total));
-            err.printf("\r%s [%s%s] %3d%% %d/%d  %.0f img/s  ETA %s ", label, "#".repeat(fill), " ".repeat(width - fill),
-                    100L * done / Math.max(1, total), done, total, rate, duration(eta));
+            err.printf("\r%s [%s%s] %3d%% %d/%d  %s  ETA %s ", label, "#".repeat(fill), " ".repeat(width - fill),
+                    100L * done / Math.max(1, total), done, total,
+                    measured ? String.format("%.0f img/s", rate) : "-- img/s", measured ? duration(eta) : "--");
             if (done >= total) {
                 err.println();
             }
@@ -71,7 +77,11 @@ final class ProgressBar {
             int decile = (int) (10L * done / Math.max(1, total));
             if (decile != lastDecile) {
                 lastDecile = decile;
-                err.printf("acdc: %s %d/%d (%.0f img/s)%n", label, done, total, rate);
+                if (measured) {
+                    err.printf("acdc: %s %d/%d (%.0f img/s)%n", label, done, total, rate);
+                } else {
+                    err.printf("acdc: %s %d/%d%n", label, done, total);
+                }
                 err.flush();
             }
         }

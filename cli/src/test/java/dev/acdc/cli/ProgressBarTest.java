@@ -34,5 +34,16 @@ class ProgressBarTest {
         assertFalse(out.contains("\r"), out);
         assertEquals(11, out.lines().count(), out);
         assertTrue(out.lines().allMatch(l -> l.startsWith("acdc: validate ")), out);
+        // all within a few milliseconds: no rate is shown, where it would have read hundreds of thousands
+        assertFalse(out.contains("img/s"), out);
+    }
+
+    @Test
+    void aRateIsShownOnceItMeansSomething() throws Exception {
+        StringWriter s = new StringWriter();
+        ProgressBar bar = new ProgressBar(new PrintWriter(s), "validate");
+        Thread.sleep((long) (1000 * ProgressBar.MIN_SECONDS_FOR_RATE) + 50);
+        bar.update(100, 200);
+        assertTrue(s.toString().matches("acdc: validate 100/200 \\(\\d+ img/s\\)\\R"), s.toString());
     }
 }

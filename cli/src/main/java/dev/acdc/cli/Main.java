@@ -35,6 +35,7 @@ public final class Main {
     }
 
     public static int run(PrintWriter out, PrintWriter err, String... args) {
+        dev.acdc.runtime.Sessions.showRuntimeWarnings(java.util.Arrays.asList(args).contains("--verbose"));
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
         cl.setErr(err);

@@ -40,6 +40,14 @@ public final class Sessions {
     private Sessions() {
     }
 
+    /** Whether ONNX Runtime's own warnings are shown (the command's --verbose); errors always are. */
+    private static volatile boolean ortWarnings = false;
+
+    /** Shows ONNX Runtime's warnings (a command run with --verbose) or only its errors (the default). */
+    public static void showRuntimeWarnings(boolean on) {
+        ortWarnings = on;
+    }
+
     public static OrtEnvironment env() {
         return OrtEnvironment.getEnvironment();
     }
@@ -55,6 +63,10 @@ public final class Sessions {
         try {
             OrtSession.SessionOptions o = new OrtSession.SessionOptions();
             o.setOptimizationLevel(cfg.optLevel());
+            // ONNX Runtime's warnings (unused initializers, shape merges, ...) are about its graph optimiser, not
+            // the user's model; they pass through with --verbose
+            o.setSessionLogLevel(ortWarnings ? ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING
+                    : ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
             if (cfg.threads() > 0) {
                 o.setIntraOpNumThreads(cfg.threads());
             }

@@ -158,7 +158,8 @@ public final class BlockRecovery {
     }
 
     /**
-     * The stage's outcome; {@code skipped} (null when it ran) says why it did not run. Agreements: top-1
+     * The stage's outcome; {@code skipped} (null when it ran and was kept) says why it did not run or was
+     * undone (the model then is as fitted). Agreements: top-1
      * agreement with the original on the calibration images before and after, all of them and the
      * held-out ones (no segment trained on those); NaN when skipped or the output is not one tensor.
      */
@@ -268,6 +269,7 @@ public final class BlockRecovery {
         double[] before = agreement(reference, activations(student, logits, images, images.count()), images.count(),
                 o.holdoutEvery());
         List<SegmentResult> out = new ArrayList<>();
+        Map<String, Tensor> fitted = new java.util.LinkedHashMap<>(student.graph().initializers());
         for (int k = 0; k < usable.size(); k++) {
             Segments.Segment s = usable.get(k);
             Model part = parts.get(k);
@@ -346,9 +348,21 @@ public final class BlockRecovery {
         }
         double[] after = agreement(reference, activations(student, logits, images, images.count()), images.count(),
                 o.holdoutEvery());
-        Result result = new Result(o, out, (System.nanoTime() - t0) / 1e9, null, before[0], after[0], before[1],
+        String reverted = null;
+        if (after[1] < before[1]) {
+            // each segment came closer to the original, yet the network agrees with it less on the images no
+            // segment trained on (seen with shared coefficients, --share stage): the stage keeps the fitted model
+            student.graph().initializers().clear();
+            student.graph().initializers().putAll(fitted);
+            reverted = String.format(Locale.ROOT, "block recovery undone: the network's agreement on the held-out "
+                    + "images fell (%.1f %% -> %.1f %%), so the model stays as fitted", 100 * before[1], 100 * after[1]);
+        }
+        Result result = new Result(o, out, (System.nanoTime() - t0) / 1e9, reverted, before[0], after[0], before[1],
                 after[1]);
         progress.accept(result.agreementLine());
+        if (reverted != null) {
+            progress.accept(reverted);
+        }
         return result;
     }
 

@@ -389,13 +389,17 @@ public final class CompressionJob {
             Compressor.prepare(teacher, settings);
             BlockRecovery.Result rec = BlockRecovery.run(c.model(), teacher, images, r.recovery(), progress,
                     listener::checkpoint);
-            c.notes().add(rec.skipped() != null ? rec.skipped()
-                    : "block recovery (" + r.recovery().spec() + "): " + rec.segments().size() + " segment(s)");
+            if (!rec.segments().isEmpty()) {
+                c.notes().add("block recovery (" + r.recovery().spec() + "): " + rec.segments().size() + " segment(s)");
+            }
             for (BlockRecovery.SegmentResult s : rec.segments()) {
                 c.notes().add("block recovery: " + s.line());
             }
-            if (rec.skipped() == null) {
+            if (!rec.segments().isEmpty()) {
                 c.notes().add(rec.agreementLine());
+            }
+            if (rec.skipped() != null) {
+                c.notes().add(rec.skipped());
             }
             c.timings().put("recovery", (System.nanoTime() - tr) / 1e9);
         }

@@ -2,7 +2,6 @@ package dev.acdc.train;
 
 import dev.acdc.AcdcException;
 import dev.acdc.ir.Model;
-import dev.acdc.ir.Tensor;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
@@ -187,16 +186,5 @@ public final class SegmentTrainer {
             p *= d;
         }
         return Math.toIntExact(p);
-    }
-
-    /** The trained values of the segment's initializers, for the caller to copy into the whole model. */
-    public static Map<String, Tensor> initializers(Model segment, Predicate<String> trainable) {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        segment.graph().initializers().forEach((k, v) -> {
-            if (trainable.test(k)) {
-                out.put(k, v);
-            }
-        });
-        return out;
     }
 }

@@ -63,7 +63,8 @@ public final class BlockRecovery {
         public Options {
             if (mode == null || epochs < 0 || batch < 1 || !(lr > 0) || holdoutEvery < 2 || memoryCapValues < 1
                     || !(budgetMinutes >= 0)) {
-                throw new AcdcException("block recovery options out of range");
+                throw new AcdcException("--recovery: epochs must be 0 or more, batch 1 or more, lr a positive "
+                        + "number, holdout 2 or more and budget 0 or more minutes");
             }
         }
 
@@ -288,7 +289,6 @@ public final class BlockRecovery {
             boolean fromInput = s.input().equals(student.graph().dataInputs().get(0).name());
             float[] x = fromInput ? Arrays.copyOf(images.x(), n * images.perSample())
                     : activations(o.mode() == Mode.ORIGINAL ? original : student, s.input(), images, n);
-            float[] y = activations(original, s.output(), images, n);
             List<String> frozen = new ArrayList<>();
             Set<String> trainable = new HashSet<>();
             for (String name : part.graph().initializers().keySet()) {
@@ -302,17 +302,17 @@ public final class BlockRecovery {
                     trainable.add(name);
                 }
             }
-            Model trained = part;
-            if (o.mode() == Mode.GRAFT) {
-                // the segment grafted into the original: the original's rest of the network after it, frozen,
-                // and the loss on the logits (progressive grafting: inputs from the recovered prefix)
-                Model grafted = graft(part, original, s.output(), shapes.get(s.output()));
-                if (grafted != null) {
-                    trained = grafted;
-                    y = reference.length == n * (reference.length / images.count()) ? reference
-                            : Arrays.copyOf(reference, n * (reference.length / images.count()));
-                    outShape = sample(new long[] {-1, reference.length / images.count()});
-                }
+            // graft: the segment inside the original's rest of the network (frozen), the loss on the logits
+            // (progressive grafting: inputs from the recovered prefix); otherwise the original's activation
+            Model grafted = o.mode() == Mode.GRAFT ? graft(part, original, s.output(), shapes.get(s.output())) : null;
+            Model trained = grafted != null ? grafted : part;
+            float[] y;
+            if (grafted != null) {
+                int classes = reference.length / images.count();
+                y = Arrays.copyOf(reference, n * classes);
+                outShape = new long[] {classes};
+            } else {
+                y = activations(original, s.output(), images, n);
             }
             int convs = (int) s.nodes().stream().filter(nd -> nd.is("Conv")).count();
             final int seg = k + 1;

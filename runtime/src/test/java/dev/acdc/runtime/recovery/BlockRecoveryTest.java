@@ -125,6 +125,11 @@ class BlockRecoveryTest {
         BlockRecovery.Options o = BlockRecovery.Options.parse("mode=original,epochs=3,lr=0.5,tail=off");
         assertEquals(BlockRecovery.Mode.ORIGINAL, o.mode());
         assertEquals(o, BlockRecovery.Options.parse(o.spec()));
+        for (String bad : List.of("epochs=-1", "lr=NaN", "lr=0", "holdout=1", "budget=-2", "batch=0")) {
+            dev.acdc.AcdcException e = org.junit.jupiter.api.Assertions.assertThrows(dev.acdc.AcdcException.class,
+                    () -> BlockRecovery.Options.parse(bad), bad);
+            assertTrue(e.getMessage().startsWith("--recovery: "), e.getMessage());
+        }
     }
 
     @Test

@@ -43,6 +43,7 @@ final class CompressCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL.onnx", description = "The pretrained model to compress.")
     Path model;
 
+    @Setting(stage = Setting.Stage.PLAN)
     @Option(names = "--method", paramLabel = "ID", defaultValue = "acdc", completionCandidates = Methods.class,
             description = "Decomposition method (registered: ${COMPLETION-CANDIDATES}; default ${DEFAULT-VALUE}: "
                     + "atoms per conv, coefficients shared across a sharing set). Others are added by a jar on the "
@@ -57,17 +58,20 @@ final class CompressCommand implements Callable<Integer> {
         }
     }
 
+    @Setting(stage = Setting.Stage.PLAN, level = Setting.Level.BASIC)
     @Option(names = "--share", paramLabel = "SCOPE", defaultValue = "layer",
             description = "Which blocks share one coefficient tensor: layer (one conv), block (one residual block), "
                     + "stage (blocks of equal width and resolution) or net. Default: ${DEFAULT-VALUE}.")
     String share;
 
+    @Setting(stage = Setting.Stage.PLAN, level = Setting.Level.BASIC)
     @Option(names = "--atoms", paramLabel = "M", defaultValue = "auto",
             description = "Atoms per block of a spatial kernel (default auto: 6 for 3x3, 14 for 5x5, 38 for 7x7, "
                     + "ceil(2/3*kh*kw) otherwise; capped by each set's rank; 1x1 convs follow --pointwise). kh*kw with one block per conv (--group of the "
                     + "widest conv) reproduces the weights exactly.")
     String atoms;
 
+    @Setting(stage = Setting.Stage.PLAN, level = Setting.Level.BASIC)
     @Option(names = "--pointwise", paramLabel = "F|dense|full", defaultValue = "0.25",
             description = "1x1 convs are factored into a rank-r product whose input side the convs of a sharing set "
                     + "that read the same width share; r keeps about F of their weights (default ${DEFAULT-VALUE}; "
@@ -75,6 +79,7 @@ final class CompressCommand implements Callable<Integer> {
                     + "its full rank, which reproduces it exactly.")
     String pointwise;
 
+    @Setting(stage = Setting.Stage.PLAN)
     @Option(names = "--set-atoms", paramLabel = "SET=M[,SET=M...]",
             description = "Per sharing set (by the id the plan and the report's sets[] give it), M atoms or dense "
                     + "instead of --atoms; sets not named follow --atoms. A --target-size plan prints its allocation in "
@@ -82,36 +87,44 @@ final class CompressCommand implements Callable<Integer> {
                     + "--target-drop.")
     String setAtoms;
 
+    @Setting(stage = Setting.Stage.PLAN)
     @Option(names = "--group", paramLabel = "auto|N", defaultValue = "auto",
             description = "Channel-group size of a block (default auto: the largest power of two <= 64 dividing "
                     + "every conv width of 8 or more).")
     String group;
 
+    @Setting(stage = Setting.Stage.PLAN)
     @Option(names = "--form", paramLabel = "FORM", defaultValue = "reconstruct",
             description = "reconstruct (kernel rebuilt from the factors, folded by the runtime at load: same speed) "
                     + "or factorized (atom conv + 1x1 coefficient conv: fewer MACs when m/g + m/(kh*kw) < 1). "
                     + "Default: ${DEFAULT-VALUE}.")
     String form;
 
+    @Setting(stage = Setting.Stage.PLAN)
     @Option(names = "--exclude", paramLabel = "REGEX", description = "Keep convolutions whose name matches dense.")
     String exclude;
 
+    @Setting(stage = Setting.Stage.INPUT)
     @Option(names = "--allow-nonfinite", description = "Go on when weights hold NaN or Inf: those convolutions stay "
             + "dense and the values are left as they are (default: refuse, naming the tensors).")
     boolean allowNonfinite;
 
+    @Setting(stage = Setting.Stage.WRITE, level = Setting.Level.BASIC, recorded = false)
     @Option(names = {"-o", "--output"}, paramLabel = "OUT.onnx", description = "Output model (default: MODEL.acdc.onnx).")
     Path output;
 
+    @Setting(stage = Setting.Stage.WRITE, recorded = false)
     @Option(names = "--report", paramLabel = "FILE.json",
             description = "JSON report (default: the output's name with .report.json).")
     Path report;
 
+    @Setting(stage = Setting.Stage.VALIDATE, level = Setting.Level.BASIC)
     @Option(names = "--max-drop", paramLabel = "PTS", description = "With --eval-data: exit 1 when the written "
             + "model's top-1 is more than PTS points below the original's (the model and reports are still written, "
             + "as acdc validate judges a model it is given).")
     Double maxDrop;
 
+    @Setting(stage = Setting.Stage.VALIDATE, level = Setting.Level.BASIC)
     @Option(names = "--eval-data", paramLabel = "SPEC",
             description = "After compressing, validate against the original on this data set (same SPEC and "
                     + "preprocessing options as acdc validate) and put the result in the report.")
@@ -120,6 +133,7 @@ final class CompressCommand implements Callable<Integer> {
     @Mixin
     DataOptions dataOptions;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.BASIC)
     @Option(names = "--train-data", paramLabel = "SPEC",
             description = "Fine-tune the compressed model on this data by distillation from the original "
                     + "(fit -> fine-tune -> export -> validate in one go); see the training options.")
@@ -128,6 +142,7 @@ final class CompressCommand implements Callable<Integer> {
     @Mixin
     TrainCliOptions train;
 
+    @Setting(stage = Setting.Stage.FIT)
     @Option(names = "--fit", paramLabel = "svd|output",
             description = "How the factors are fitted: svd (truncated SVD of the weights, no data) or output (match "
                     + "each conv's output on calibration images, in order through the network, starting from the SVD "
@@ -135,6 +150,7 @@ final class CompressCommand implements Callable<Integer> {
                     + "(--calibration-data, or --train-data), else svd.")
     String fit;
 
+    @Setting(stage = Setting.Stage.PLAN, level = Setting.Level.BASIC)
     @Option(names = "--target-size", paramLabel = "F",
             description = "Allocate atoms per sharing set (or keep a set dense) so that the output has at most F times "
                     + "the input's bytes (within 2 %% below), minimising the summed SVD error of the convolutions (each "
@@ -147,6 +163,7 @@ final class CompressCommand implements Callable<Integer> {
                     + "is then ignored; the plan is printed and in the report.")
     Double targetSize;
 
+    @Setting(stage = Setting.Stage.PLAN, level = Setting.Level.BASIC)
     @Option(names = "--target-drop", paramLabel = "PTS",
             description = "Search the smallest --target-size (fractions 0.02 to 0.8 of the input's bytes, by bisection, "
                     + "up to 8 sizes, each a whole --target-size plan) whose kept allocation's predicted top-1 drop on the "
@@ -158,6 +175,7 @@ final class CompressCommand implements Callable<Integer> {
                     + "written). Needs --calibration-data or --train-data; excludes --target-size.")
     Double targetDrop;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--filter-norm", paramLabel = "R", defaultValue = "1",
             description = "With --train-data and --batch-norm train: before the fit, scale every conv's output filters "
                     + "to L2 norm R and let the training BN carry the scale (the function is unchanged), so that neither "
@@ -166,20 +184,24 @@ final class CompressCommand implements Callable<Integer> {
                     + "see docs/finetune.md).")
     double filterNorm;
 
+    @Setting(stage = Setting.Stage.DATA, level = Setting.Level.BASIC)
     @Option(names = "--calibration-data", paramLabel = "SPEC",
             description = "Images for the output fit (any data spec; labels, if any, only stratify the sample). "
                     + "Default: --train-data when given. Same preprocessing options as the other data.")
     String calibrationData;
 
+    @Setting(stage = Setting.Stage.DATA)
     @Option(names = "--calibration-images", paramLabel = "N", defaultValue = "512",
             description = "Images the output fit uses: a seeded sample, stratified by class when labelled "
                     + "(default ${DEFAULT-VALUE}; all of them if the set is smaller).")
     int calibrationImages;
 
+    @Setting(stage = Setting.Stage.DATA)
     @Option(names = "--calibration-seed", paramLabel = "S", defaultValue = "1",
             description = "Seed of the calibration sample (default ${DEFAULT-VALUE}).")
     long calibrationSeed;
 
+    @Setting(stage = Setting.Stage.PLAN)
     @Option(names = "--sensitivity-images", paramLabel = "N",
             defaultValue = "" + CompressionJob.Calibration.SENSITIVITY_IMAGES,
             description = "With calibration data, the report's per-set sensitivity table and chart (each set alone "
@@ -188,6 +210,7 @@ final class CompressCommand implements Callable<Integer> {
                     + "${DEFAULT-VALUE}; 0: skip it, which saves a compression and an ONNX Runtime pass per point).")
     int sensitivityImages;
 
+    @Setting(stage = Setting.Stage.RECOVERY, level = Setting.Level.BASIC)
     @Option(names = "--recovery", paramLabel = "auto|on|off|KEY=V,..", defaultValue = "auto",
             description = "Block recovery between the fit and the fine-tune: the model is cut where all data flow "
                     + "through one tensor (a ResNet's block outputs), and each segment holding decomposed convs is "
@@ -203,17 +226,20 @@ final class CompressCommand implements Callable<Integer> {
                     + "Default ${DEFAULT-VALUE}.")
     String recovery;
 
+    @Setting(stage = Setting.Stage.FIT, level = Setting.Level.RESEARCH)
     @Option(names = "--fit-iterations", paramLabel = "N", defaultValue = "" + OutputFitter.ITERATIONS,
             description = "Alternating least-squares iterations per sharing set of the output fit, at most "
                     + "(default ${DEFAULT-VALUE}; it stops early when the error improves by less than 1e-5).")
     int fitIterations;
 
+    @Setting(stage = Setting.Stage.FIT, level = Setting.Level.RESEARCH)
     @Option(names = "--fit-target", paramLabel = "sum|conv", defaultValue = "sum",
             description = "What the output fit matches: conv (each conv's own output) or sum (a conv that feeds a "
                     + "residual Add matches that sum, so it also corrects the error the shortcut carries; other convs "
                     + "match their output). Default: ${DEFAULT-VALUE}.")
     String fitTarget;
 
+    @Setting(stage = Setting.Stage.QUANTIZE, level = Setting.Level.BASIC)
     @Option(names = "--quantize", paramLabel = "int8-weights|int8",
             description = "After the fit (and fine-tune), quantize the model to int8 as acdc quantize does: int8-weights "
                     + "(the ACDC coefficients and atoms and every dense weight as int8) or int8 (activations too, "
@@ -224,6 +250,7 @@ final class CompressCommand implements Callable<Integer> {
     @Mixin
     QuantizeOptions quantize;
 
+    @Setting(stage = Setting.Stage.INPUT)
     @Option(names = "--input-shape", paramLabel = "N,C,H,W",
             description = "Input shape for MAC counts and the probe (default: declared; a symbolic batch = 1, an open H "
                     + "or W = 224).")
@@ -263,14 +290,14 @@ final class CompressCommand implements Callable<Integer> {
             throw new AcdcException("--filter-norm must be a finite norm, 0 (off) or more, got " + filterNorm);
         }
         Quantization.Request quantizeRequest = null;
-        dev.acdc.passes.FileEncoding encoding = dev.acdc.passes.FileEncoding.PLAIN;
+        dev.acdc.decompose.FileEncoding encoding = dev.acdc.decompose.FileEncoding.PLAIN;
         if (quantizeMode != null) {
             quantizeRequest = quantize.request(Quantizer.Mode.parse(quantizeMode));
         } else if (quantize.anyInt8Given()) {
             throw new AcdcException("--calibration-method, --percentile, --quantize-exclude and --coefficient-scales "
                     + "apply with --quantize only");
         } else {
-            encoding = new dev.acdc.passes.FileEncoding(quantize.compactNames, quantize.localFunctions);
+            encoding = quantize.encoding();
         }
         CompressionJob.Calibration.check(calibrationImages, fitIterations);
         CompressionJob.Calibration.checkSensitivity(sensitivityImages);

@@ -6,13 +6,16 @@ import dev.acdc.runtime.Sessions;
 import picocli.CommandLine.Option;
 
 /** Preprocessing and ONNX Runtime options shared by validate, compress --eval-data and finetune. */
+@Setting(stage = Setting.Stage.DATA)
 final class DataOptions {
     @Option(names = "--scale", paramLabel = "S", description = "Pixel scale before mean/std (default 1/255; 1 keeps 0..255).")
     String scale;
 
+    @Setting(stage = Setting.Stage.DATA, level = Setting.Level.BASIC)
     @Option(names = "--mean", paramLabel = "M[,M,M]", description = "Per-channel mean subtracted after scaling (default 0).")
     String mean;
 
+    @Setting(stage = Setting.Stage.DATA, level = Setting.Level.BASIC)
     @Option(names = "--std", paramLabel = "S[,S,S]", description = "Per-channel standard deviation divided by (default 1).")
     String std;
 
@@ -31,6 +34,7 @@ final class DataOptions {
             + "over 3 channels), gray (luma of colour images) or auto (by the first image; default).")
     String color;
 
+    @Setting(stage = Setting.Stage.DATA, level = Setting.Level.BASIC)
     @Option(names = "--preset", paramLabel = "imagenet", description = "imagenet: torchvision's evaluation recipe "
             + "for ImageNet models: --resize 256 --crop 224x224 --color rgb --scale 1/255 --mean 0.485,0.456,0.406 "
             + "--std 0.229,0.224,0.225 (options given explicitly win).")
@@ -50,6 +54,7 @@ final class DataOptions {
             description = "Seed of the --limit samples and of the --select-split hold-out (default ${DEFAULT-VALUE}).")
     long sampleSeed;
 
+    @Setting(stage = Setting.Stage.RUNTIME)
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "100",
             description = "Images per ONNX Runtime call for models with a symbolic batch (default ${DEFAULT-VALUE}); "
                     + "models with a fixed batch get theirs.")

@@ -45,18 +45,23 @@ final class FinetuneCommand implements Callable<Integer> {
     @Parameters(paramLabel = "COMPRESSED.onnx", description = "The model to fine-tune (e.g. acdc-compress output).")
     Path model;
 
+    @Setting(stage = Setting.Stage.INPUT, level = Setting.Level.BASIC)
     @Option(names = "--teacher", required = true, paramLabel = "ORIGINAL.onnx", description = "The model to distil from.")
     Path teacher;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.BASIC)
     @Option(names = "--train-data", required = true, paramLabel = "SPEC", description = "Training data (same SPEC forms as validate).")
     String trainData;
 
+    @Setting(stage = Setting.Stage.VALIDATE, level = Setting.Level.BASIC)
     @Option(names = "--eval-data", paramLabel = "SPEC", description = "Evaluated after every epoch and reported; never used to choose the epoch kept (that is --select-split).")
     String evalData;
 
+    @Setting(stage = Setting.Stage.WRITE, level = Setting.Level.BASIC, recorded = false)
     @Option(names = {"-o", "--output"}, paramLabel = "OUT.onnx", description = "Output (default: MODEL.finetuned.onnx).")
     Path output;
 
+    @Setting(stage = Setting.Stage.WRITE, recorded = false)
     @Option(names = "--report", paramLabel = "FILE.json", description = "JSON report (default: OUT.report.json).")
     Path report;
 

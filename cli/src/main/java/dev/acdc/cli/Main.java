@@ -39,6 +39,7 @@ public final class Main {
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
         cl.setErr(err);
+        StagedHelp.install(cl);
         // a mistyped, missing or repeated option: one line naming it and where help is, not the whole usage
         cl.setParameterExceptionHandler((ex, cmdArgs) -> {
             CommandLine c = ex.getCommandLine();
@@ -67,7 +68,21 @@ public final class Main {
             return AcdcException.INTERNAL;
         });
         try {
-            return cl.execute(args);
+            String[] expanded;
+            try {
+                expanded = Recipe.expand(cl, args);
+            } catch (AcdcException e) {
+                err.println("acdc: error: " + e.getMessage());
+                return AcdcException.BAD_INPUT;
+            }
+            if (java.util.Arrays.asList(expanded).contains("--help-all")) {
+                String[] help = expanded.clone();
+                for (int i = 0; i < help.length; i++) {
+                    help[i] = help[i].equals("--help-all") ? "--help" : help[i];
+                }
+                return StagedHelp.showingAll(() -> cl.execute(help));
+            }
+            return cl.execute(expanded);
         } catch (OutOfMemoryError e) {
             err.println("acdc: error: out of memory; give the JVM more with ACDC_JAVA_OPTS=-Xmx16g");
             return AcdcException.BAD_INPUT;

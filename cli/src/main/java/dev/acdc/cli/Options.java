@@ -6,6 +6,7 @@ import picocli.CommandLine.Option;
 
 /** Options every command shares. */
 final class Options {
+    @Setting(stage = Setting.Stage.GENERAL, level = Setting.Level.BASIC, recorded = false)
     @Option(names = "--verbose", description = "Print stack traces and more detail on errors.")
     boolean verbose;
 

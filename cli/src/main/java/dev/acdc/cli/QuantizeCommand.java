@@ -41,21 +41,25 @@ final class QuantizeCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL.onnx", description = "The float model to quantize.")
     Path model;
 
+    @Setting(stage = Setting.Stage.QUANTIZE, level = Setting.Level.BASIC)
     @Option(names = "--mode", paramLabel = "int8|int8-weights",
             description = "int8 (weights and activations; needs --calibration-data) or int8-weights (weights only). "
                     + "Default: int8 when --calibration-data is given, else int8-weights.")
     String mode;
 
+    @Setting(stage = Setting.Stage.DATA, level = Setting.Level.BASIC)
     @Option(names = "--calibration-data", paramLabel = "SPEC",
             description = "Images whose activation ranges the int8 mode uses (any data spec; labels only stratify the "
                     + "sample); also where each layer's error is measured. Same preprocessing options as --eval-data.")
     String calibrationData;
 
+    @Setting(stage = Setting.Stage.DATA)
     @Option(names = "--calibration-images", paramLabel = "N", defaultValue = "512",
             description = "Images of the calibration sample: seeded, stratified by class when labelled "
                     + "(default ${DEFAULT-VALUE}).")
     int calibrationImages;
 
+    @Setting(stage = Setting.Stage.DATA)
     @Option(names = "--calibration-seed", paramLabel = "S", defaultValue = "1",
             description = "Seed of the calibration sample (default ${DEFAULT-VALUE}).")
     long calibrationSeed;
@@ -63,18 +67,22 @@ final class QuantizeCommand implements Callable<Integer> {
     @Mixin
     QuantizeOptions quantize;
 
+    @Setting(stage = Setting.Stage.WRITE, level = Setting.Level.BASIC, recorded = false)
     @Option(names = {"-o", "--output"}, paramLabel = "OUT.onnx", description = "Output model (default: MODEL.int8.onnx, "
             + "or MODEL.int8-weights.onnx).")
     Path output;
 
+    @Setting(stage = Setting.Stage.WRITE, recorded = false)
     @Option(names = "--report", paramLabel = "FILE.json",
             description = "JSON report (default: the output's name with .report.json; .md and .html beside it).")
     Path report;
 
+    @Setting(stage = Setting.Stage.VALIDATE, level = Setting.Level.BASIC)
     @Option(names = "--eval-data", paramLabel = "SPEC",
             description = "Validate the quantized model against the float one on these data (as acdc validate).")
     String evalData;
 
+    @Setting(stage = Setting.Stage.VALIDATE, level = Setting.Level.BASIC)
     @Option(names = "--max-drop", paramLabel = "PTS", description = "With --eval-data: exit 1 when top-1 is more than "
             + "PTS points below the float model's (the model and reports are still written).")
     Double maxDrop;
@@ -82,6 +90,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Mixin
     DataOptions dataOptions;
 
+    @Setting(stage = Setting.Stage.INPUT)
     @Option(names = "--input-shape", paramLabel = "N,C,H,W",
             description = "Input shape for MAC counts and the probe, as compress takes it (default: declared; a symbolic "
                     + "batch = 1, an open H or W = 224).")

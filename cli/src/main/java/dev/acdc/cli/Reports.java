@@ -4,7 +4,7 @@ import dev.acdc.report.ReportSchema;
 
 import picocli.CommandLine.Model.CommandSpec;
 
-/** The provenance every report of a command carries: acdc's version, this command line, now. */
+/** The provenance every report of a command carries: acdc's version, this command line, now, its recipe. */
 final class Reports {
     private Reports() {
     }
@@ -15,6 +15,6 @@ final class Reports {
         for (String a : parsed == null ? java.util.List.<String>of() : parsed.originalArgs()) {
             b.append(' ').append(a.isEmpty() || a.matches(".*[\\s'\"$`\\\\].*") ? "'" + a.replace("'", "'\\''") + "'" : a);
         }
-        return ReportSchema.Provenance.of(b.toString(), preprocessing);
+        return ReportSchema.Provenance.of(b.toString(), preprocessing).withRecipe(Recipe.of(spec));
     }
 }

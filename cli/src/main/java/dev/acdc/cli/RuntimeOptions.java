@@ -6,11 +6,14 @@ import dev.acdc.runtime.Sessions;
 import picocli.CommandLine.Option;
 
 /** ONNX Runtime options: provider, strictness, threads. */
+@Setting(stage = Setting.Stage.RUNTIME)
 final class RuntimeOptions {
+    @Setting(stage = Setting.Stage.RUNTIME, level = Setting.Level.BASIC)
     @Option(names = "--provider", paramLabel = "cpu|cuda|auto", defaultValue = "auto",
             description = "ONNX Runtime provider (default auto: CUDA when this build and a GPU have it, else CPU).")
     String provider;
 
+    @Setting(stage = Setting.Stage.GENERAL)
     @Option(names = "--strict", description = "Fail instead of falling back or warning: with --provider cuda, fail "
             + "instead of running on the CPU; in compress, an output that would not be smaller than the input is an "
             + "error (exit 1, nothing written; checked after the fit, before any fine-tune, and again before writing).")

@@ -42,34 +42,42 @@ final class SensitivityCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL.onnx", description = "The pretrained model.")
     Path model;
 
+    @Setting(stage = Setting.Stage.DATA, level = Setting.Level.BASIC)
     @Option(names = "--calibration-data", paramLabel = "SPEC", required = true,
             description = "Images to measure on (any data spec; labels only stratify the sample).")
     String calibrationData;
 
+    @Setting(stage = Setting.Stage.DATA)
     @Option(names = "--calibration-images", paramLabel = "N", defaultValue = "256",
             description = "A seeded, stratified sample of this many images (default ${DEFAULT-VALUE}).")
     int calibrationImages;
 
+    @Setting(stage = Setting.Stage.DATA)
     @Option(names = "--calibration-seed", paramLabel = "S", defaultValue = "1",
             description = "Seed of the sample (default ${DEFAULT-VALUE}).")
     long calibrationSeed;
 
+    @Setting(stage = Setting.Stage.PLAN, level = Setting.Level.BASIC)
     @Option(names = "--share", paramLabel = "SCOPE", defaultValue = "layer",
             description = "Sharing scope whose sets are measured (default ${DEFAULT-VALUE}).")
     String share;
 
+    @Setting(stage = Setting.Stage.PLAN)
     @Option(names = "--group", paramLabel = "auto|N", defaultValue = "auto", description = "Channel-group size (default auto).")
     String group;
 
+    @Setting(stage = Setting.Stage.PLAN, level = Setting.Level.BASIC)
     @Option(names = "--candidates", paramLabel = "M,M,...", defaultValue = "1,2,3,4,6,9", split = ",",
             description = "Atom counts tried for 3x3 kernels (default ${DEFAULT-VALUE}; capped by each set's rank).")
     int[] candidates;
 
+    @Setting(stage = Setting.Stage.PLAN, level = Setting.Level.BASIC)
     @Option(names = "--in-context", paramLabel = "M",
             description = "Measure each set with every other set at M atoms instead of dense: the network's error "
                     + "with that one set changed inside the compressed network, where errors compound.")
     Integer inContext;
 
+    @Setting(stage = Setting.Stage.WRITE, level = Setting.Level.BASIC, recorded = false)
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the curves as JSON.")
     Path json;
 

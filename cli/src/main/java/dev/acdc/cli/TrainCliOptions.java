@@ -6,7 +6,9 @@ import dev.acdc.train.TrainOptions;
 import picocli.CommandLine.Option;
 
 /** Fine-tuning options shared by finetune and compress --train-data. */
+@Setting(stage = Setting.Stage.FINETUNE)
 final class TrainCliOptions {
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.BASIC)
     @Option(names = "--epochs", defaultValue = "8", description = "Passes over the training data (default ${DEFAULT-VALUE}).")
     int epochs;
 
@@ -16,15 +18,19 @@ final class TrainCliOptions {
     @Option(names = "--batch", defaultValue = "128", description = "Training batch size (default ${DEFAULT-VALUE}).")
     int batch;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.BASIC)
     @Option(names = "--lr", defaultValue = "0.02", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
     double lr;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--optimizer", defaultValue = "sgd", description = "sgd (Nesterov momentum) or adam (default ${DEFAULT-VALUE}).")
     String optimizer;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--momentum", defaultValue = "0.9", description = "SGD momentum (default ${DEFAULT-VALUE}).")
     double momentum;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--cycle-momentum", description = "With --schedule one-cycle: move the momentum opposite to the "
             + "rate, 0.95 down to 0.85 over the warm-up and back up over the decay, as PyTorch's OneCycleLR does by "
             + "default (and so the reference recipe); --momentum is then ignored. Default: off.")
@@ -34,27 +40,33 @@ final class TrainCliOptions {
             + "decoupled for adam (AdamW) (default ${DEFAULT-VALUE}).")
     double weightDecay;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--schedule", defaultValue = "one-cycle",
             description = "one-cycle, cosine (warm-up + cosine) or constant (default ${DEFAULT-VALUE}).")
     String schedule;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--warmup", paramLabel = "F",
             description = "Fraction of the steps over which the learning rate rises (default: 0.15 for one-cycle, "
                     + "0.05 for cosine).")
     Double warmup;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--select-split", paramLabel = "F", defaultValue = "0.05",
             description = "Hold out this fraction of the training data (seeded by --sample-seed, stratified by class) "
                     + "and keep the epoch that scores best on it; 0 keeps the last epoch. --eval-data is only "
                     + "reported, never used to choose (default ${DEFAULT-VALUE}).")
     double selectSplit;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--temperature", defaultValue = "4", description = "Distillation temperature T (default ${DEFAULT-VALUE}).")
     double temperature;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--kd-weight", defaultValue = "0.9", description = "Weight of the distillation term (default ${DEFAULT-VALUE}).")
     double kdWeight;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--ce-weight", defaultValue = "0.1",
             description = "Weight beta of cross-entropy with the labels, where they exist (default ${DEFAULT-VALUE}).")
     double ceWeight;
@@ -94,24 +106,29 @@ final class TrainCliOptions {
         }
     }
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--augment-mode", defaultValue = "image", paramLabel = "image|batch",
             description = "image (default): each image gets its own shift of up to 4 pixels (zero border) and flip; "
                     + "batch: one shift (reflected border) and one flip for the whole batch, as the PyTorch "
                     + "reference recipe in docs/finetune.md.")
     String augmentMode;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--train", defaultValue = "all",
             description = "Which weights learn: all, atoms (the paper's fast adaptation) or coefficients (default ${DEFAULT-VALUE}).")
     String train;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--clip", paramLabel = "NORM", description = "Clip gradients to this global L2 norm; 0 = off "
             + "(default: off with --batch-norm train, 5 with folded, which diverges without it).")
     Double clip;
 
+    @Setting(stage = Setting.Stage.FINETUNE, recorded = false)
     @Option(names = "--checkpoint", paramLabel = "DIR",
             description = "Write a checkpoint (model, optimizer state, progress) here after every epoch.")
     java.nio.file.Path checkpoint;
 
+    @Setting(stage = Setting.Stage.FINETUNE, recorded = false)
     @Option(names = "--resume", description = "Continue from the checkpoint in --checkpoint DIR (same data order, "
             + "optimizer state and schedule as an uninterrupted run).")
     boolean resume;
@@ -119,6 +136,7 @@ final class TrainCliOptions {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of data order and augmentation (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--batch-norm", defaultValue = "train", paramLabel = "train|folded",
             description = "train (default): put BatchNormalization back after every convolution, train it with batch "
                     + "statistics and fold it away again for export (the written model has no BatchNormalization); "
@@ -126,6 +144,7 @@ final class TrainCliOptions {
                     + "recover; see docs/finetune.md).")
     String batchNorm;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--batch-norm-start", defaultValue = "identity", paramLabel = "identity|teacher",
             description = "How each BatchNormalization of --batch-norm train starts. identity (default): the model "
                     + "computes what it computed before; teacher: its scale and shift restore the teacher's per-channel "

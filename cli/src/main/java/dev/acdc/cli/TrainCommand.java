@@ -43,15 +43,19 @@ final class TrainCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL.onnx", description = "The network with its initial weights.")
     Path model;
 
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.BASIC)
     @Option(names = "--train-data", required = true, paramLabel = "SPEC", description = "Labelled training data.")
     String trainData;
 
+    @Setting(stage = Setting.Stage.VALIDATE, level = Setting.Level.BASIC)
     @Option(names = "--eval-data", paramLabel = "SPEC", description = "Evaluated after every epoch and reported; never used to choose the epoch kept (that is --select-split).")
     String evalData;
 
+    @Setting(stage = Setting.Stage.WRITE, level = Setting.Level.BASIC, recorded = false)
     @Option(names = {"-o", "--output"}, paramLabel = "OUT.onnx", description = "Output (default: MODEL.trained.onnx).")
     Path output;
 
+    @Setting(stage = Setting.Stage.WRITE, recorded = false)
     @Option(names = "--report", paramLabel = "FILE.json", description = "JSON report (default: OUT.report.json).")
     Path report;
 

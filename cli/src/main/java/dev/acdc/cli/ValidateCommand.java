@@ -42,15 +42,18 @@ final class ValidateCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "CANDIDATE.onnx", description = "The model to check (e.g. the compressed one).")
     Path candidate;
 
+    @Setting(stage = Setting.Stage.DATA, level = Setting.Level.BASIC)
     @Option(names = "--data", required = true, paramLabel = "SPEC",
             description = "cifar10:FILE[,FILE...] | idx:IMAGES[,LABELS] (gzip or plain) | folder:DIR "
                     + "(one sub-folder per class, PNG/JPEG/BMP) | list:FILE (image paths, one per line, each optionally "
                     + "followed by its class index).")
     String data;
 
+    @Setting(stage = Setting.Stage.VALIDATE, level = Setting.Level.BASIC)
     @Option(names = "--max-drop", paramLabel = "PTS", description = "Fail (exit 1) when top-1 drops by more points.")
     Double maxDrop;
 
+    @Setting(stage = Setting.Stage.WRITE, level = Setting.Level.BASIC, recorded = false)
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the result as JSON.")
     Path json;
 

@@ -131,13 +131,20 @@ class QuantizeCliTest {
                         + "'), full_check=True)"), "onnx.checker rejects the " + mode + " model");
             }
         }
-        // the smallest form: short names and local functions, smaller still, checked and said so
-        Path fn = tmp.resolve("gray.fn.onnx");
-        CliTest.Run small = run("quantize", model.toString(), "--mode", "int8", "--calibration-data", calib,
-                "--calibration-images", "20", "--compact-names", "--local-functions", "-o", fn.toString());
-        assertEquals(0, small.code(), small.err());
-        assertTrue(Files.size(fn) < Files.size(tmp.resolve("gray.int8.onnx")), Files.size(fn) + " bytes");
-        assertTrue(small.out().contains("model-local functions"), small.out());
+        // the default is the smallest form, short names and local functions; --keep-names --no-local-functions
+        // writes the exporter's names and every node: larger, the same outputs in ONNX Runtime, and said
+        Path fn = tmp.resolve("gray.int8.onnx");
+        Path plain = tmp.resolve("gray.plain.onnx");
+        CliTest.Run big = run("quantize", model.toString(), "--mode", "int8", "--calibration-data", calib,
+                "--calibration-images", "20", "--keep-names", "--no-local-functions", "-o", plain.toString());
+        assertEquals(0, big.code(), big.err());
+        assertTrue(Files.size(fn) < Files.size(plain), Files.size(fn) + " vs " + Files.size(plain) + " bytes");
+        assertTrue(big.out().contains("would store the repeated node chains once"), big.out());
+        long[] shape = {2, 1, 8, 8};
+        float[] x = dev.acdc.testing.Ort.randomInput(shape, 9);
+        assertArrayEquals(dev.acdc.testing.Ort.run(Files.readAllBytes(plain), x, shape),
+                dev.acdc.testing.Ort.run(Files.readAllBytes(fn), x, shape));
+        assertTrue(OnnxModels.load(plain).graph().nodes().stream().anyMatch(n -> !n.name().isEmpty()));
         if (CompressCliTest.python("import onnx") == 0) {
             assertEquals(0, CompressCliTest.python("import onnx; m = onnx.load('" + fn + "'); assert len(m.functions) > 0; "
                     + "onnx.checker.check_model(m, full_check=True)"), "onnx.checker rejects the model with functions");
@@ -205,13 +212,16 @@ class QuantizeCliTest {
         assertTrue(r.out().contains("float model before quantization:"), r.out());
         assertTrue(OnnxModels.load(out).metadata().containsKey("acdc.quantized"));
         assertTrue(OnnxModels.load(out).metadata().containsKey("acdc.share"), "the compression's keys stay");
-        // static int8 of that small ACDC model is larger than its input: said, not hidden
+        // static int8 of that small ACDC model (names kept) is larger than its input: said, not hidden
         Path acdc = tmp.resolve("a.onnx");
         assertEquals(0, run("compress", model.toString(), "--group", "8", "-o", acdc.toString()).code());
-        CliTest.Run q = run("quantize", acdc.toString(), "--mode", "int8", "--calibration-data", calib,
-                "--calibration-images", "20");
+        Path named = tmp.resolve("n.onnx");
+        assertEquals(0, run("compress", model.toString(), "--group", "8", "--keep-names", "--no-local-functions",
+                "-o", named.toString()).code());
+        CliTest.Run q = run("quantize", named.toString(), "--mode", "int8", "--calibration-data", calib,
+                "--calibration-images", "20", "--keep-names", "--no-local-functions");
         assertEquals(0, q.code(), q.err());
-        boolean larger = Files.size(tmp.resolve("a.int8.onnx")) >= Files.size(acdc);
+        boolean larger = Files.size(tmp.resolve("n.int8.onnx")) >= Files.size(named);
         assertTrue(larger, "the case this checks");
         assertTrue(q.out().contains("warning: the int8 model (") && q.out().contains("--mode int8-weights stores less"),
                 q.out());
@@ -223,22 +233,34 @@ class QuantizeCliTest {
         assertEquals(2, stray.code());
         assertTrue(stray.err().contains("apply with --quantize only"), stray.err());
         assertFalse(Files.exists(tmp.resolve("x.onnx")));
-        // the float ACDC model written with short names and local functions: smaller, checked, the same outputs
-        Path small = tmp.resolve("a.small.onnx");
-        CliTest.Run sm = run("compress", model.toString(), "--group", "8", "--compact-names", "--local-functions",
-                "-o", small.toString());
-        assertEquals(0, sm.code(), sm.err());
-        assertTrue(Files.size(small) < Files.size(acdc), Files.size(small) + " vs " + Files.size(acdc));
-        assertTrue(sm.out().contains("short internal names") && sm.out().contains("bytes saved"), sm.out());
+        // the float ACDC model is written by default with short names and local functions: smaller than with
+        // --keep-names --no-local-functions, the same outputs, and the console says what the default chose
+        Path big = tmp.resolve("a.big.onnx");
+        CliTest.Run bg = run("compress", model.toString(), "--group", "8", "--keep-names", "--no-local-functions",
+                "-o", big.toString());
+        assertEquals(0, bg.code(), bg.err());
+        assertFalse(bg.out().contains("bytes saved"), bg.out());
+        assertTrue(Files.size(acdc) < Files.size(big), Files.size(acdc) + " vs " + Files.size(big));
+        // the report names the layers as the input does, whatever the file calls them
+        var convsShort = Json.mapper().readTree(tmp.resolve("a.report.json").toFile()).get("convs");
+        var convsBig = Json.mapper().readTree(tmp.resolve("a.big.report.json").toFile()).get("convs");
+        assertEquals(convsBig.size(), convsShort.size());
+        for (int i = 0; i < convsBig.size(); i++) {
+            assertEquals(convsBig.get(i).get("name").asText(), convsShort.get(i).get("name").asText());
+        }
+        CliTest.Run sm = run("compress", model.toString(), "--group", "8", "-o", tmp.resolve("a2.onnx").toString());
+        assertTrue(sm.out().contains("short internal names") && sm.out().contains("bytes saved")
+                && sm.out().contains("--keep-names, --no-local-functions opt out"), sm.out());
         long[] shape = {2, 1, 8, 8};
         float[] x = dev.acdc.testing.Ort.randomInput(shape, 5);
-        assertArrayEquals(dev.acdc.testing.Ort.run(Files.readAllBytes(acdc), x, shape),
-                dev.acdc.testing.Ort.run(Files.readAllBytes(small), x, shape));
-        // short names: the same model (checked in ONNX Runtime before the write), fewer bytes, the same interface
+        assertArrayEquals(dev.acdc.testing.Ort.run(Files.readAllBytes(big), x, shape),
+                dev.acdc.testing.Ort.run(Files.readAllBytes(acdc), x, shape));
+        // short names (the default): the same model (checked in ONNX Runtime before the write), fewer bytes, the
+        // same interface
         Path full = tmp.resolve("a.full.onnx");
         Path compact = tmp.resolve("a.compact.onnx");
-        assertEquals(0, run("quantize", acdc.toString(), "-o", full.toString()).code());
-        CliTest.Run c = run("quantize", acdc.toString(), "--compact-names", "-o", compact.toString());
+        assertEquals(0, run("quantize", big.toString(), "--keep-names", "-o", full.toString()).code());
+        CliTest.Run c = run("quantize", big.toString(), "-o", compact.toString());
         assertEquals(0, c.code(), c.err());
         assertTrue(Files.size(compact) < Files.size(full), Files.size(compact) + " vs " + Files.size(full));
         var cm = OnnxModels.load(compact);

@@ -45,16 +45,20 @@ public final class ReportSchema {
     }
 
     /**
-     * Where a report comes from: the acdc version, the command line (or "Java API"), when, and the
-     * preprocessing its data went through ("none (no data read)" when it read none).
+     * Where a report comes from: the acdc version, the command line (or "Java API"), when, the
+     * preprocessing its data went through ("none (no data read)" when it read none), and the command's
+     * recipe: every setting of the run as {@code stage.name} → value, which {@code --recipe} reruns (null
+     * from the Java API).
      */
-    public record Provenance(String version, String command, String date, String preprocessing) {
+    public record Provenance(String version, String command, String date, String preprocessing,
+                             java.util.Map<String, String> recipe) {
         static final String NO_DATA = "none (no data read)";
 
         public Provenance {
             if (preprocessing == null) {
                 preprocessing = NO_DATA;
             }
+            recipe = recipe == null ? null : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(recipe));
         }
 
         /** Now, with the version of this build. */
@@ -62,11 +66,15 @@ public final class ReportSchema {
             String v = ReportSchema.class.getPackage().getImplementationVersion();
             return new Provenance(v == null ? "dev" : v, command,
                     OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.SECONDS).toString(),
-                    preprocessing == null ? null : preprocessing.toString());
+                    preprocessing == null ? null : preprocessing.toString(), null);
         }
 
         public Provenance withPreprocessing(Object p) {
-            return new Provenance(version, command, date, p == null ? null : p.toString());
+            return new Provenance(version, command, date, p == null ? null : p.toString(), recipe);
+        }
+
+        public Provenance withRecipe(java.util.Map<String, String> r) {
+            return new Provenance(version, command, date, preprocessing, r);
         }
     }
 

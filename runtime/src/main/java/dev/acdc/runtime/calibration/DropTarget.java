@@ -80,13 +80,13 @@ public final class DropTarget {
      * predicted drop is at most {@code points}; the other arguments are {@link SizeTarget#plan}'s.
      */
     public static Result search(Model model, long inputBytes, double points, Settings settings, CalibrationImages images,
-                                int[] candidates, SizeTarget.FineTune fineTune, Refinement fit, Consumer<String> progress) {
+                                int[] candidates, SizeTarget.Written fineTune, Refinement fit, Consumer<String> progress) {
         return search(model, inputBytes, points, settings, images, candidates, fineTune, fit, LOWEST, HIGHEST, progress);
     }
 
     /** As above, between the fractions {@code lowest} and {@code highest} of the input's bytes. */
     static Result search(Model model, long inputBytes, double points, Settings settings, CalibrationImages images,
-                         int[] candidates, SizeTarget.FineTune fineTune, Refinement fit, double lowest, double highest,
+                         int[] candidates, SizeTarget.Written fineTune, Refinement fit, double lowest, double highest,
                          Consumer<String> progress) {
         if (!(points >= 0 && points <= 100)) {
             throw new AcdcException("--target-drop must be between 0 and 100 points, got " + points);

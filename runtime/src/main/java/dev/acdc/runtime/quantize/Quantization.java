@@ -5,7 +5,7 @@ import dev.acdc.decompose.WeightRoles;
 import dev.acdc.ir.Model;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.passes.CompactNames;
-import dev.acdc.passes.FileEncoding;
+import dev.acdc.decompose.FileEncoding;
 import dev.acdc.passes.PassManager;
 import dev.acdc.passes.ShareEqualConstants;
 import dev.acdc.quantize.Quantizer;
@@ -51,8 +51,10 @@ public final class Quantization {
             java.util.Objects.requireNonNull(coefficientScales, "coefficientScales");
         }
 
+        /** Row scales; short names and local functions, as {@link dev.acdc.decompose.FileEncoding#DEFAULT}. */
         public Request(Quantizer.Mode mode, RangeStatistics.Method method, double percentile, Pattern exclude) {
-            this(mode, method, percentile, exclude, Quantizer.CoefficientScales.ROW, false, false);
+            this(mode, method, percentile, exclude, Quantizer.CoefficientScales.ROW, FileEncoding.DEFAULT.compactNames(),
+                    FileEncoding.DEFAULT.localFunctions());
         }
 
         public static Request weightsOnly() {
@@ -141,7 +143,7 @@ public final class Quantization {
                     + "(IR version 8; ONNX Runtime inlines them at load)", plain - outlined,
                     100.0 * (plain - outlined) / plain));
         } else if (plain - outlined > 0.05 * plain) {
-            r.notes().add(String.format(java.util.Locale.ROOT, "--local-functions would store the repeated node "
+            r.notes().add(String.format(java.util.Locale.ROOT, "local functions (the default) would store the repeated node "
                     + "chains once: %,d bytes (%.0f %%) smaller", plain - outlined, 100.0 * (plain - outlined) / plain));
         }
         Long namesBytes = null;
@@ -153,7 +155,7 @@ public final class Quantization {
             namesBytes = saved;
             if (saved > 0.1 * named) {
                 r.notes().add(String.format(java.util.Locale.ROOT, "the names of values and nodes take %,d of the "
-                        + "%,d bytes (%.0f %%); --compact-names gives them short names", saved, named, 100.0 * saved / named));
+                        + "%,d bytes (%.0f %%); without --keep-names they get short names", saved, named, 100.0 * saved / named));
             }
         }
         QuantizationSection section = new QuantizationSection(req.mode().id(), activations,

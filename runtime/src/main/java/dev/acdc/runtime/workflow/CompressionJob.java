@@ -11,7 +11,7 @@ import dev.acdc.inspect.ModelSummary;
 import dev.acdc.ir.Model;
 import dev.acdc.util.AtomicFiles;
 import dev.acdc.onnx.OnnxModels;
-import dev.acdc.passes.FileEncoding;
+import dev.acdc.decompose.FileEncoding;
 import dev.acdc.passes.NormalizeFilters;
 import dev.acdc.passes.PassManager;
 import dev.acdc.quantize.Quantizer;
@@ -151,7 +151,8 @@ public final class CompressionJob {
                 throw new IllegalArgumentException("model, settings, fit and outputs are required");
             }
             if (encoding == null) {
-                encoding = FileEncoding.PLAIN;
+                // with int8 the quantize request carries the encoding
+                encoding = quantize != null ? FileEncoding.PLAIN : FileEncoding.DEFAULT;
             }
             if (quantize != null && encoding.any()) {
                 throw new IllegalArgumentException("with int8 the encoding is the quantize request's");
@@ -217,7 +218,7 @@ public final class CompressionJob {
             OutputGuard guard = new OutputGuard().reads(model);
             return new Request(model, settings, Fit.SVD, null, null, 0, null, null, null, null,
                     OutputFiles.Outputs.of(guard, output != null ? output : OutputFiles.compressedName(model), null),
-                    null, FileEncoding.PLAIN);
+                    null, null);
         }
 
         public Request withCalibration(Calibration c) {
@@ -313,8 +314,9 @@ public final class CompressionJob {
             if (r.fit() == Fit.OUTPUT) {
                 fitter = new OutputFitter(images, 64, cal.iterations(), cal.matchSum());
             }
-            SizeTarget.FineTune ft = r.fineTune() == null ? null
-                    : new SizeTarget.FineTune(trainingBn, r.filterNorm(), FineTuneJob.recordBound(r.fineTune()));
+            SizeTarget.Written ft = r.fineTune() == null ? SizeTarget.Written.encoded(r.encoding())
+                    : new SizeTarget.Written(trainingBn, r.filterNorm(), FineTuneJob.recordBound(r.fineTune()),
+                    r.encoding());
             List<String> lines = new ArrayList<>();
             SizeTarget.Result plan = null;
             double fraction = r.targetSize() == null ? Double.NaN : r.targetSize();
@@ -411,14 +413,17 @@ public final class CompressionJob {
         }
 
         long plain = r.encoding().any() ? OnnxModels.toBytes(c.model()).length : 0;
-        r.encoding().apply(c.model());
-        byte[] floatBytes = OnnxModels.toBytes(c.model());
+        // the encoding renames a copy: the report names the layers as the input does (its plan holds the nodes)
+        Model encoded = r.encoding().any() ? OnnxModels.fromBytes(OnnxModels.toBytes(c.model()), null) : c.model();
+        r.encoding().apply(encoded);
+        byte[] floatBytes = OnnxModels.toBytes(encoded);
         if (r.encoding().any()) {
             long saved = plain - floatBytes.length;
-            c.notes().add(String.format(Locale.ROOT, "%s: %,d bytes saved (%.1f %% of %,d)", r.encoding().describe(),
-                    saved, 100.0 * saved / plain, plain));
+            c.notes().add(String.format(Locale.ROOT, "file: %s: %,d bytes saved (%.1f %% of %,d)%s", r.encoding().describe(),
+                    saved, 100.0 * saved / plain, plain, r.encoding().equals(FileEncoding.DEFAULT)
+                            ? "; the default, same values (--keep-names, --no-local-functions opt out)" : ""));
         }
-        Model written = c.model();
+        Model written = encoded;
         Quantization.Outcome quantized = null;
         if (r.quantize() != null) {
             long tq = System.nanoTime();
@@ -428,7 +433,7 @@ public final class CompressionJob {
             c.timings().put("quantize", (System.nanoTime() - tq) / 1e9);
         }
         long t1 = System.nanoTime();
-        byte[] bytes = written == c.model() ? floatBytes : OnnxModels.toBytes(written);
+        byte[] bytes = written == encoded ? floatBytes : OnnxModels.toBytes(written);
         ModelSummary after = ModelSummary.of(written, r.inputShape(), bytes.length);
         long[] probeShape = Probe.shape(m, before.inputShape());
         listener.note("verifying the output in ONNX Runtime on a probe batch " + Arrays.toString(probeShape));

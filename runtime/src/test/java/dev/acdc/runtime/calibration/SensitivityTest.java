@@ -132,7 +132,7 @@ class SensitivityTest {
                 + dir.resolve("fmnist-train5k-labels-idx1-ubyte.gz"))) {
             im = CalibrationImages.sample(ds, Preprocessing.defaults(), 128, 1);
         }
-        SizeTarget.FineTune ft = new SizeTarget.FineTune(true, 1.0, null);
+        SizeTarget.Written ft = new SizeTarget.Written(true, 1.0, null);
         SizeTarget.Result r = SizeTarget.plan(m, input, 0.12, Settings.defaults(), im, new int[] {1, 2, 3, 4, 6},
                 ft, null, x -> { });
         float[] ref = run(OnnxModels.toBytes(m), im);

@@ -1,7 +1,9 @@
-package dev.acdc.passes;
+package dev.acdc.decompose;
 
-import dev.acdc.decompose.WeightRoles;
 import dev.acdc.ir.Model;
+import dev.acdc.passes.CompactNames;
+import dev.acdc.passes.DropDefaultAttributes;
+import dev.acdc.passes.PassManager;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,8 +18,15 @@ import java.util.Set;
  * ({@link Model#setLocalFunctions}).
  */
 public record FileEncoding(boolean compactNames, boolean localFunctions) {
-    /** Names as read, no functions. */
+    /** Names as read, no functions ({@code --keep-names --no-local-functions}). */
     public static final FileEncoding PLAIN = new FileEncoding(false, false);
+
+    /**
+     * The default: short names and local functions. Both change bytes only, never a value; ONNX Runtime
+     * (CPU and CUDA, 1.14 and newer, Java and Python) inlines the functions when it loads the graph, before
+     * any optimisation, so the session runs the same kernels at the same speed (docs/deploying.md).
+     */
+    public static final FileEncoding DEFAULT = new FileEncoding(true, true);
 
     /** Whether anything differs from {@link #PLAIN}. */
     public boolean any() {

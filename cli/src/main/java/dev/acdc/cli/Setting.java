@@ -1,0 +1,61 @@
+package dev.acdc.cli;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Where an option belongs: the stage of the job it sets (its recipe key is {@code stage.name}, e.g.
+ * {@code finetune.lr}) and how prominent it is. On an options class it is the default of that class's
+ * fields; a field's own annotation wins. Read by {@link Recipe} (keys, --set, --recipe, the report's
+ * recipe) and {@link StagedHelp} (--help grouped by stage, --help-all).
+ */
+@Retention(RetentionPolicy.RUNTIME)
+@Target({ElementType.FIELD, ElementType.TYPE})
+@interface Setting {
+    /** The stage, one of {@link Stage}'s keys. */
+    Stage stage() default Stage.GENERAL;
+
+    Level level() default Level.ADVANCED;
+
+    /**
+     * Whether the value is part of a run's recipe. Not for where a run writes (-o, --report, a
+     * checkpoint), how it talks (--verbose) or the recipe options themselves.
+     */
+    boolean recorded() default true;
+
+    /** How prominent an option is. */
+    enum Level {
+        /** In the short --help: what most runs set. */
+        BASIC,
+        /** In --help-all only. */
+        ADVANCED,
+        /** In --help-all only, marked: a knob whose default an ablation chose (docs/results.md). */
+        RESEARCH
+    }
+
+    /** The stages of a run, in the order they run; the key prefix and the heading of each group. */
+    enum Stage {
+        INPUT("input", "Input model"),
+        DATA("data", "Data and preprocessing"),
+        PLAN("plan", "Decomposition plan"),
+        FIT("fit", "Fit"),
+        RECOVERY("recovery", "Block recovery"),
+        FINETUNE("finetune", "Fine-tune"),
+        QUANTIZE("quantize", "int8"),
+        VALIDATE("validate", "Validation"),
+        WRITE("write", "Output"),
+        RUNTIME("runtime", "ONNX Runtime"),
+        RECIPE("recipe", "Recipe"),
+        GENERAL("general", "General");
+
+        final String key;
+        final String heading;
+
+        Stage(String key, String heading) {
+            this.key = key;
+            this.heading = heading;
+        }
+    }
+}

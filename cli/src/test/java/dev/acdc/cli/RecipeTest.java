@@ -1,0 +1,159 @@
+package dev.acdc.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.acdc.util.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static dev.acdc.cli.CliTest.run;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Settings as recipe keys: the short and the full help, --set, --recipe, and a report's recipe rerun exactly. */
+class RecipeTest {
+    @TempDir
+    Path tmp;
+
+    private static CommandSpec compressSpec() {
+        CommandLine cl = new CommandLine(new Main());
+        return cl.getSubcommands().get("compress").getCommandSpec();
+    }
+
+    /** The option lines of a help text: lines that start (after the indent) with a dash. */
+    private static long optionLines(String help) {
+        return help.lines().filter(l -> l.matches("^ {2}(-[a-zA-Z], )?--?[a-zA-Z].*|^ {6}--[a-z].*")).count();
+    }
+
+    @Test
+    void shortHelpListsAtMost25OptionsAndHelpAllListsEveryOneWithItsKey() {
+        CliTest.Run h = run("compress", "--help");
+        assertEquals(0, h.code(), h.err());
+        long shown = optionLines(h.out());
+        assertTrue(shown <= StagedHelp.SHORT && shown >= 15, shown + " options in\n" + h.out());
+        assertTrue(h.out().contains("--help-all") && h.out().startsWith("Usage: acdc compress [OPTIONS] MODEL.onnx"),
+                h.out());
+        assertFalse(h.out().contains("--temperature"), "a research knob is not in the short help");
+        CliTest.Run all = run("compress", "--help-all");
+        assertEquals(0, all.code(), all.err());
+        CommandSpec spec = compressSpec();
+        for (OptionSpec o : spec.options()) {
+            if (!o.hidden()) {
+                // a negatable option shows as --[no-]NAME
+                java.util.regex.Pattern n = java.util.regex.Pattern.compile("[-\\]]" + Recipe.name(o) + "([= ]|$)",
+                        java.util.regex.Pattern.MULTILINE);
+                assertTrue(n.matcher(all.out()).find(), o.longestName() + " missing from --help-all");
+            }
+        }
+        assertTrue(optionLines(all.out()) > 60, "every option: " + optionLines(all.out()));
+        // each stage's heading says its key prefix, and every recorded option's key is that prefix + its name
+        for (Map.Entry<String, OptionSpec> e : Recipe.keys(spec).entrySet()) {
+            String prefix = e.getKey().substring(0, e.getKey().indexOf('.'));
+            assertTrue(all.out().contains("(" + prefix + ".NAME)") || all.out().contains("Research knobs"),
+                    e.getKey());
+            assertEquals(prefix + "." + e.getValue().longestName().substring(2), e.getKey());
+        }
+        assertTrue(all.out().contains("Research knobs") && all.out().contains("--temperature"), all.out());
+        // a command with few options lists them all in --help
+        CliTest.Run bench = run("bench", "--help");
+        assertTrue(bench.out().contains("--runs") && !bench.out().contains("--help-all"), bench.out());
+    }
+
+    @Test
+    void theReferenceIsTheFullHelp() throws Exception {
+        Path md = CliTest.testdata().getParent().resolve("docs/cli.md");
+        String doc = Files.readString(md);
+        String all = run("compress", "--help-all").out();
+        assertTrue(doc.contains(all.strip()), "docs/cli.md is stale for compress: run docs/make-cli-md.sh");
+    }
+
+    @Test
+    void aReportsRecipeRerunsToTheSameBytesAndSetChangesOneSetting() throws Exception {
+        Path dir = CliTest.testdata();
+        Path model = dir.resolve("fmnist-resnet14.onnx");
+        String train = CliTest.fmnistTrain();
+        Path a = tmp.resolve("a.onnx");
+        CliTest.Run r = run("compress", model.toString(), "-o", a.toString(), "--share", "block", "--pointwise", "0.5",
+                "--calibration-data", train, "--calibration-images", "48", "--sensitivity-images", "0",
+                "--recovery", "off", "--no-local-functions");
+        assertEquals(0, r.code(), r.err());
+        JsonNode recipe = Json.mapper().readTree(tmp.resolve("a.report.json").toFile()).get("acdc").get("recipe");
+        assertEquals("block", recipe.get("plan.share").asText());
+        assertEquals("48", recipe.get("data.calibration-images").asText());
+        assertEquals(train, recipe.get("data.calibration-data").asText());
+        assertEquals("false", recipe.get("write.local-functions").asText());
+        assertFalse(recipe.has("write.output") || recipe.has("general.verbose"), "where it writes is not a setting");
+
+        Path b = tmp.resolve("b.onnx");
+        CliTest.Run again = run("compress", model.toString(), "--recipe", tmp.resolve("a.report.json").toString(),
+                "-o", b.toString());
+        assertEquals(0, again.code(), again.err());
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b), "the recipe reruns the same model");
+        assertEquals(recipe, Json.mapper().readTree(tmp.resolve("b.report.json").toFile()).get("acdc").get("recipe"));
+
+        // --set over the recipe, and an option given on the command line over both
+        Path c = tmp.resolve("c.onnx");
+        CliTest.Run set = run("compress", model.toString(), "--recipe", tmp.resolve("a.report.json").toString(),
+                "--set", "plan.share=layer", "--calibration-images", "32", "-o", c.toString());
+        assertEquals(0, set.code(), set.err());
+        JsonNode rc = Json.mapper().readTree(tmp.resolve("c.report.json").toFile()).get("acdc").get("recipe");
+        assertEquals("layer", rc.get("plan.share").asText());
+        assertEquals("32", rc.get("data.calibration-images").asText());
+        assertEquals("0.5", rc.get("plan.pointwise").asText());
+        assertFalse(java.util.Arrays.equals(Files.readAllBytes(a), Files.readAllBytes(c)));
+
+        // a recipe of lines, with a comment
+        Path lines = tmp.resolve("small.recipe");
+        Files.writeString(lines, "# the block scope, two atoms\nplan.share = block\nplan.atoms=2\nwrite.local-functions=false\n");
+        Path d = tmp.resolve("d.onnx");
+        assertEquals(0, run("compress", model.toString(), "--recipe", lines.toString(), "-o", d.toString()).code());
+        Path e = tmp.resolve("e.onnx");
+        assertEquals(0, run("compress", model.toString(), "--share", "block", "--atoms", "2", "--no-local-functions",
+                "-o", e.toString()).code());
+        assertArrayEquals(Files.readAllBytes(e), Files.readAllBytes(d), "a recipe binds as the options it stands for");
+    }
+
+    @Test
+    void badKeysAndRecipesAreOneLineErrorsAndWriteNothing() throws Exception {
+        Path model = CliTest.testdata().resolve("tiny-resnet.onnx");
+        String out = tmp.resolve("x.onnx").toString();
+        String[][] cases = {
+            {"--set", "plan.atom=3"}, {"--set", "atoms=3"}, {"--set", "write.output=y.onnx"},
+            {"--set", "plan.atoms=3", "--atoms", "2"}, {"--set", "plan.atoms=3", "--set", "plan.atoms=4"},
+            {"--set", "noequals"}, {"--set", "finetune.augment=maybe"}, {"--recipe", tmp.resolve("none.json").toString()},
+            {"--set", "plan.atoms=zero"},
+        };
+        String[] says = {
+            "did you mean plan.atoms?", "did you mean plan.atoms?", "is not part of a recipe",
+            "both set it", "given twice", "is not KEY=VALUE", "true or false", "recipe not found",
+            "--atoms",
+        };
+        for (int i = 0; i < cases.length; i++) {
+            String[] args = new String[cases[i].length + 4];
+            args[0] = "compress";
+            args[1] = model.toString();
+            args[2] = "-o";
+            args[3] = out;
+            System.arraycopy(cases[i], 0, args, 4, cases[i].length);
+            CliTest.Run r = run(args);
+            assertEquals(2, r.code(), String.join(" ", cases[i]) + ": " + r.err());
+            assertTrue(r.err().contains(says[i]) && r.err().strip().lines().count() == 1,
+                    String.join(" ", cases[i]) + ": " + r.err());
+            assertFalse(Files.exists(Path.of(out)));
+        }
+        Path report = tmp.resolve("old.report.json");
+        Files.writeString(report, "{\"schemaVersion\": 1, \"kind\": \"compress\", \"acdc\": {\"command\": \"acdc compress m\"}}");
+        CliTest.Run old = run("compress", model.toString(), "--recipe", report.toString(), "-o", out);
+        assertEquals(2, old.code());
+        assertTrue(old.err().contains("has no recipe"), old.err());
+    }
+}

@@ -33,7 +33,31 @@ public class AcdcException extends RuntimeException {
      * sequences) written as {@code \\uXXXX}, so it stays one line and cannot drive a terminal.
      */
     static String oneLine(String message) {
-        return message == null ? "(no message)" : dev.acdc.util.Text.printable(message);
+        return message == null ? "(no message)" : printable(message);
+    }
+
+    /**
+     * {@code s} with every control character (and the Unicode line and paragraph separators) written as
+     * {@code \\uXXXX}, so it stays one line and cannot drive a terminal. Here, at the bottom of the package
+     * graph, so that the error type depends on nothing; {@code util.Text} offers it to the rest.
+     */
+    public static String printable(String s) {
+        if (s == null) {
+            return "null";
+        }
+        StringBuilder b = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029') {
+                if (b == null) {
+                    b = new StringBuilder(s.length() + 8).append(s, 0, i);
+                }
+                b.append(String.format("\\u%04x", (int) c));
+            } else if (b != null) {
+                b.append(c);
+            }
+        }
+        return b == null ? s : b.toString();
     }
 
     public int exitCode() {

@@ -145,7 +145,7 @@ public record ModelSummary(long params, long macs, long bytes, Map<String, Integ
                 convs.add(c);
                 macs += c.macs();
             } else if (OpSchema.known(n)) {
-                macs += dev.acdc.ir.ops.Operators.of(n.opType()).macs().of(n, facts);
+                macs += dev.acdc.ir.Operators.of(n.opType()).macs().of(n, facts);
             }
         }
         return new ModelSummary(g.parameterCount(), macs, fileBytes, ops, convs, shape,

@@ -8,7 +8,7 @@ import java.util.TreeMap;
 
 /**
  * The operators acdc understands, with their input and output counts (ONNX default domain), read from
- * the operator registry ({@link dev.acdc.ir.ops.Operators}). Models using anything else are refused with
+ * the operator registry ({@link Operators}). Models using anything else are refused with
  * the operator and node named, and {@link GraphBuilder} checks arity against this table so code cannot
  * build an invalid node.
  */
@@ -16,12 +16,12 @@ public record OpSchema(String op, int minInputs, int maxInputs, int minOutputs, 
     public static final long MIN_OPSET = 7;
     public static final long MAX_OPSET = 21;
 
-    /** Every operator's arity, as its rule in {@link dev.acdc.ir.ops.Operators} states it. */
+    /** Every operator's arity, as its rule in {@link Operators} states it. */
     private static final Map<String, OpSchema> TABLE = new TreeMap<>();
 
     static {
-        for (String op : dev.acdc.ir.ops.Operators.names()) {
-            dev.acdc.ir.ops.OperatorRule r = dev.acdc.ir.ops.Operators.of(op);
+        for (String op : Operators.names()) {
+            OperatorRule r = Operators.of(op);
             TABLE.put(op, new OpSchema(op, r.minInputs(), r.maxInputs(), r.minOutputs(), r.maxOutputs()));
         }
     }

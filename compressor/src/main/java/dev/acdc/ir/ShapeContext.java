@@ -1,7 +1,7 @@
 package dev.acdc.ir;
 
 /**
- * What an operator's shape rule ({@link dev.acdc.ir.ops.OperatorRule}) reads and writes while
+ * What an operator's shape rule ({@link OperatorRule}) reads and writes while
  * {@link ShapeInference} walks a graph: the facts of a node's inputs, the facts it sets on its outputs,
  * constant values, and the model's opset.
  */

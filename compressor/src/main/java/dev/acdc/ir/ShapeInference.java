@@ -1,8 +1,6 @@
 package dev.acdc.ir;
 
 import dev.acdc.AcdcException;
-import dev.acdc.ir.ops.OperatorRule;
-import dev.acdc.ir.ops.Operators;
 
 import java.util.Arrays;
 import java.util.HashMap;
@@ -11,7 +9,7 @@ import java.util.Map;
 
 /**
  * Shape inference for acdc's CNN operator set: a driver that walks the graph in order and applies each
- * node's rule from the operator registry ({@link dev.acdc.ir.ops.Operators}), which holds every
+ * node's rule from the operator registry ({@link Operators}), which holds every
  * operator's shape logic by family; this class holds what they share ({@link ShapeContext}). Dims are longs, {@code -1} for a symbolic or unknown
  * size (typically the batch). Small integer tensors (the Shape → Gather → Concat → Reshape chains of
  * PyTorch exports) also get their values tracked, element by element, {@link #UNKNOWN} where not

@@ -30,7 +30,7 @@ public final class FoldConstants implements Pass {
 
     /** Whether inference knows every value of every output of this integer-valued node. */
     static boolean foldable(Node n, Map<String, ShapeInference.Facts> facts) {
-        dev.acdc.ir.ops.OperatorRule rule = n.isDefaultDomain() ? dev.acdc.ir.ops.Operators.of(n.opType()) : null;
+        dev.acdc.ir.OperatorRule rule = n.isDefaultDomain() ? dev.acdc.ir.Operators.of(n.opType()) : null;
         if (rule == null || !rule.foldable()) {
             return false;
         }

@@ -4,8 +4,8 @@ import dev.acdc.ir.Graph;
 import dev.acdc.ir.Model;
 import dev.acdc.ir.Node;
 import dev.acdc.ir.ShapeInference;
-import dev.acdc.ir.ops.OperatorRule;
-import dev.acdc.ir.ops.Operators;
+import dev.acdc.ir.OperatorRule;
+import dev.acdc.ir.Operators;
 
 import java.util.ArrayList;
 import java.util.List;

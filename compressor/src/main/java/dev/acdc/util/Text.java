@@ -13,22 +13,7 @@ public final class Text {
      * {@code \\uXXXX}, so it stays one line and cannot drive a terminal.
      */
     public static String printable(String s) {
-        if (s == null) {
-            return "null";
-        }
-        StringBuilder b = null;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029') {
-                if (b == null) {
-                    b = new StringBuilder(s.length() + 8).append(s, 0, i);
-                }
-                b.append(String.format("\\u%04x", (int) c));
-            } else if (b != null) {
-                b.append(c);
-            }
-        }
-        return b == null ? s : b.toString();
+        return dev.acdc.AcdcException.printable(s);
     }
 
     /** {@link #printable} for a Markdown table cell: also {@code |} escaped and backticks made quotes. */

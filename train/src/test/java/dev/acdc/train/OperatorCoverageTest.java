@@ -130,7 +130,7 @@ class OperatorCoverageTest {
         }, null));
         CASES.put("ConvTranspose", convTranspose(Attribute.ofInt("group", 2), Attribute.ofInts("strides", 2, 2),
                 Attribute.ofInts("pads", 1, 0, 0, 1), Attribute.ofInts("output_padding", 1, 0)));
-        String int8 = dev.acdc.ir.ops.Operators.of("QuantizeLinear").notTrained();
+        String int8 = dev.acdc.ir.Operators.of("QuantizeLinear").notTrained();
         CASES.put("QuantizeLinear", new Case(X, (b, x, r) -> b.op("QuantizeLinear", "n", x,
                 b.initializer("s", new long[0], new float[] {0.05f})), int8));
         CASES.put("DequantizeLinear", new Case(X, (b, x, r) -> b.op("DequantizeLinear", "n", b.op("QuantizeLinear", "q", x,
@@ -189,7 +189,7 @@ class OperatorCoverageTest {
         assertEquals(new TreeSet<>(OpSchema.supported()), new TreeSet<>(CASES.keySet()),
                 "every operator acdc has a rule for needs a case here, and every case an operator");
         for (Map.Entry<String, Case> e : CASES.entrySet()) {
-            assertEquals(dev.acdc.ir.ops.Operators.of(e.getKey()).notTrained(), e.getValue().notTrained(),
+            assertEquals(dev.acdc.ir.Operators.of(e.getKey()).notTrained(), e.getValue().notTrained(),
                     e.getKey() + ": the registry and this case agree on whether fine-tuning trains through it");
         }
     }

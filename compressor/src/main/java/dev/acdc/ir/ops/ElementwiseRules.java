@@ -1,5 +1,6 @@
 package dev.acdc.ir.ops;
 
+import dev.acdc.ir.OperatorRule;
 import dev.acdc.AcdcException;
 import dev.acdc.ir.Attribute;
 import dev.acdc.ir.ConvTransposeGeometry;

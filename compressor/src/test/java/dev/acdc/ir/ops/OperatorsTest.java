@@ -4,6 +4,8 @@ import dev.acdc.inspect.ConvInfo;
 import dev.acdc.inspect.ModelSummary;
 import dev.acdc.ir.Model;
 import dev.acdc.ir.OpSchema;
+import dev.acdc.ir.OperatorRule;
+import dev.acdc.ir.Operators;
 import dev.acdc.testing.ModelGenerators;
 import org.junit.jupiter.api.Test;
 

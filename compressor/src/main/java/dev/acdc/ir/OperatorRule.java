@@ -1,9 +1,4 @@
-package dev.acdc.ir.ops;
-
-import dev.acdc.ir.Graph;
-import dev.acdc.ir.Node;
-import dev.acdc.ir.ShapeContext;
-import dev.acdc.ir.ShapeInference;
+package dev.acdc.ir;
 
 import java.util.Map;
 
@@ -11,9 +6,8 @@ import java.util.Map;
  * Everything acdc knows about one ONNX operator, in one object: its arity, its shape rule, its
  * multiply-adds per inference, and whether fine-tuning trains through it (the lowering itself is the
  * train module's, which cannot be named here without ND4J; its test requires one for every rule not
- * marked {@link #notTrained}). Rules live in files by family ({@link ConvolutionRules},
- * {@link ElementwiseRules}, {@link TensorRules}, {@link MatrixRules}, {@link ReduceRules},
- * {@link ResizeRules}, {@link QuantizeRules}); {@link Operators} is the registry.
+ * marked {@link #notTrained}). Rules live in package {@code ir.ops}, in files by family
+ * (convolution, elementwise, tensor, matrix, reduce, resize, quantize); {@link Operators} is the registry.
  *
  * @param notTrained why fine-tuning never trains through it, or null when it does
  * @param foldable   whether its shape rule tracks its integer results, so that {@code FoldConstants} may
@@ -72,7 +66,7 @@ public record OperatorRule(String op, int minInputs, int maxInputs, int minOutpu
     }
 
     /** A symbolic (negative) dimension counted as 1. */
-    static long positive(long d) {
+    public static long positive(long d) {
         return d < 0 ? 1 : d;
     }
 }

@@ -313,7 +313,7 @@ final class CompressCommand implements Callable<Integer> {
         long[] shape = Options.parseShape(inputShape);
         boolean autoRecovery = recovery.trim().equalsIgnoreCase("auto");
         // auto: where calibration images reach the output fit and no fine-tune follows (with one, recovery's
-        // gain after 2 epochs was within the noise of the fine-tune given the same time; docs/results.md)
+        // gain after 2 epochs was within the noise of the fine-tune given the same time; docs/lab/results-log.md)
         dev.acdc.runtime.recovery.BlockRecovery.Options recoveryOptions = autoRecovery
                 && (calibSpec == null || trainData != null || fitMode != CompressionJob.Fit.OUTPUT) ? null
                 : dev.acdc.runtime.recovery.BlockRecovery.Options.parse(recovery);

@@ -31,7 +31,7 @@ import java.lang.annotation.Target;
         BASIC,
         /** In --help-all only. */
         ADVANCED,
-        /** In --help-all only, marked: a knob whose default an ablation chose (docs/results.md). */
+        /** In --help-all only, marked: a knob whose default an ablation chose (docs/lab/results-log.md). */
         RESEARCH
     }
 

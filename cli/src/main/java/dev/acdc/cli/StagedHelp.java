@@ -79,7 +79,7 @@ final class StagedHelp {
         StringBuilder b = new StringBuilder();
         groups.forEach((stage, os) -> b.append(group(help, heading(stage, all), os)));
         if (!research.isEmpty()) {
-            b.append(group(help, "Research knobs (defaults chosen by ablations, docs/results.md; keys "
+            b.append(group(help, "Research knobs (defaults chosen by ablations, docs/lab/results-log.md; keys "
                     + "STAGE.NAME as " + Recipe.key(research.get(0)) + ")", research));
         }
         b.append(recipeLines(help, spec, all));

@@ -282,7 +282,7 @@ public final class TrainOptions {
         throw new AcdcException(option + " must be one of " + choices + ", got '" + value + "'");
     }
 
-    /** Settings with their defaults, the recipe measured best on the ResNet-20 benchmark (docs/results.md). */
+    /** Settings with their defaults, the recipe measured best on the ResNet-20 benchmark (docs/lab/results-log.md). */
     public static final class Builder {
         private int epochs = 8;
         private int maxSteps;

@@ -22,7 +22,7 @@ import java.util.function.Consumer;
  * to {@code STEPS + 2} of them; every point tried is kept for the report.
  *
  * <p>What the prediction is: the drop of the model as the fit leaves it, before any fine-tune. A
- * fine-tune recovers most of it (docs/results.md), so after one the search's answer is conservative: a
+ * fine-tune recovers most of it (docs/lab/results-log.md), so after one the search's answer is conservative: a
  * larger model than the goal needed. It assumes that a larger target never predicts a larger drop; where
  * the curve is not monotone the answer is a size that meets the goal, not necessarily the smallest.
  */

@@ -36,7 +36,7 @@ import java.util.function.Consumer;
  *
  * <p>Why weights and not the measured output curves of {@link Sensitivity}: on ResNet-20 at uniform 6
  * atoms' size the knapsack over in-context KL curves agreed with the original on fewer calibration
- * images than uniform (11.9 against 17.0 %), the weight-error one on more (docs/results.md): the SVD-fit
+ * images than uniform (11.9 against 17.0 %), the weight-error one on more (docs/lab/results-log.md): the SVD-fit
  * network is near chance there, so its output error is dominated by a few saturated images and says
  * little about which set deserves the atoms, while each conv's own error does.
  */

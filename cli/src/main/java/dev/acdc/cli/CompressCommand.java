@@ -256,6 +256,14 @@ final class CompressCommand implements Callable<Integer> {
                     + "or W = 224).")
     String inputShape;
 
+    @Setting(stage = Setting.Stage.GENERAL, level = Setting.Level.BASIC, recorded = false)
+    @Option(names = "--dry-run",
+            description = "Print the plan and write nothing: the stages the run would go through, the time of each on "
+                    + "this machine (measured on a few steps where it can be, else estimated from those, and said "
+                    + "which), and the bytes of the file it would write (exact, but for a fine-tune's few bytes of "
+                    + "record and a size target's bound). Takes as long as loading, an SVD fit and a few fine-tuning steps.")
+    boolean dryRun;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -337,6 +345,13 @@ final class CompressCommand implements Callable<Integer> {
                     quantizeRequest,
                     eval == null ? null : new CompressionJob.Evaluation(eval, pre, ValidationText.options(dataOptions)),
                     shape, outs, Reports.provenance(spec, pre), encoding, targetDrop, dataOptions.runtime.strict, recoveryOptions);
+            if (dryRun) {
+                dev.acdc.runtime.workflow.DryRun.Plan plan = dev.acdc.runtime.workflow.DryRun.of(request,
+                        new CliListener(err));
+                out.println("plan (--dry-run: nothing written; times on this machine, each measured or estimated as said):");
+                plan.lines().forEach(out::println);
+                return 0;
+            }
             o = CompressionJob.run(request, new CliListener(err).batch(train.batch));
         }
 

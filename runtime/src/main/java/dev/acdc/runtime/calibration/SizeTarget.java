@@ -250,9 +250,9 @@ public final class SizeTarget {
         int[] counts = candidates.clone();
         java.util.Arrays.sort(counts);
         int uniform = counts[0];
-        long uniformBytes = svdBytes(bytes, settings.withAtoms(uniform), fineTune, fitId);
+        long uniformBytes = writtenBytes(bytes, settings.withAtoms(uniform), fineTune, fitId);
         for (int i = 1; i < counts.length; i++) {
-            long b = svdBytes(bytes, settings.withAtoms(counts[i]), fineTune, fitId);
+            long b = writtenBytes(bytes, settings.withAtoms(counts[i]), fineTune, fitId);
             if (b > aim) {
                 break;
             }
@@ -445,7 +445,7 @@ public final class SizeTarget {
                     throw new AcdcException(String.format(java.util.Locale.ROOT, "--target-size leaves every sharing "
                             + "set dense: nothing to compress at %,d bytes (give a smaller fraction)", target));
                 }
-                written = svdBytes(bytes, base.withSetAtoms(atoms(choice)), fineTune, fitId);
+                written = writtenBytes(bytes, base.withSetAtoms(atoms(choice)), fineTune, fitId);
                 progress.accept(String.format(java.util.Locale.ROOT, "size target: budget %,d params -> %,d bytes "
                         + "(target %,d)", budget, written, target));
                 if (written <= target && (best == null || written > bestWritten)) {
@@ -483,7 +483,17 @@ public final class SizeTarget {
         return work;
     }
 
-    private static long svdBytes(byte[] model, Settings s, Written fineTune, String fitId) {
+    /**
+     * The bytes of the file a run writes from {@code model} with {@code s}: compressed by SVD (the fit the run
+     * uses changes the factors' values, not the file's layout; {@code fitId} its metadata name, null: SVD), with
+     * what {@code fineTune} adds (null: nothing) and the file's encoding.
+     */
+    public static long writtenBytes(byte[] model, Settings s, Written fineTune, String fitId) {
+        return OnnxModels.toBytes(written(model, s, fineTune, fitId)).length;
+    }
+
+    /** The model {@link #writtenBytes} measures. */
+    public static Model written(byte[] model, Settings s, Written fineTune, String fitId) {
         Model work = asTheRunFits(OnnxModels.fromBytes(model, null), fineTune);
         Compressor.compress(work, s, x -> { });
         if (fitId != null) {
@@ -510,6 +520,6 @@ public final class SizeTarget {
         if (fineTune != null) {
             fineTune.encoding().apply(work);
         }
-        return OnnxModels.toBytes(work).length;
+        return work;
     }
 }

@@ -64,6 +64,25 @@ public final class TrainBench {
         return new Result(ips.get(0), ips.get(1), Nd4jSetup.describe());
     }
 
+    /**
+     * Images/s of {@code steps} whole fine-tuning steps of {@code model} (after {@code warmup} untimed ones), as a
+     * run with {@code trainingBn} trains it, with {@code teacher} run by ONNX Runtime: what a fine-tune's time is
+     * estimated from ({@link DryRun}).
+     */
+    public static double imagesPerSecond(byte[] model, byte[] teacher, int batch, int steps, int warmup,
+                                         boolean trainingBn) {
+        Nd4jSetup.init();
+        Model probe = OnnxModels.fromBytes(model, null);
+        long[] shape = probe.graph().dataInputs().get(0).shape();
+        long[] os = FineTuneJob.requireLogits(probe);
+        int classes = (int) os[os.length - 1];
+        SyntheticDataset data = new SyntheticDataset(batch * (warmup + steps), (int) shape[1], (int) shape[2],
+                (int) shape[3], classes, 1);
+        try (OrtTeacher t = new OrtTeacher(teacher, Sessions.Config.cpu(), s -> { })) {
+            return once(probe, t, data, trainingBn, true, batch, steps, warmup);
+        }
+    }
+
     private static double once(Model m, Teacher t, SyntheticDataset data, boolean bn, boolean distil, int batch,
                                int steps, int warmup) {
         TrainOptions o = TrainOptions.builder().epochs(1).maxSteps(warmup + steps).batch(batch).lr(0.01)

@@ -1,0 +1,214 @@
+package dev.acdc.runtime.workflow;
+
+import dev.acdc.decompose.FileEncoding;
+import dev.acdc.inspect.ModelSummary;
+import dev.acdc.ir.Model;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.quantize.Quantizer;
+import dev.acdc.runtime.Probe;
+import dev.acdc.runtime.Sessions;
+import dev.acdc.runtime.calibration.CalibrationImages;
+import dev.acdc.runtime.calibration.SizeTarget;
+import dev.acdc.runtime.quantize.Quantization;
+import dev.acdc.runtime.recovery.BlockRecovery;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What {@link CompressionJob#run} would do with a request, before it does it: the stages that would run,
+ * how long each would take on this machine, and the bytes of the file it would write. Nothing is written.
+ * The size is exact where the fit's values cannot change it (the layout of the written file depends on
+ * the plan, the fine-tune's folded normalisation and the encoding, not on the fitted numbers): the request
+ * is compressed by SVD and encoded as the run would. Times are measured where a few steps show them (the
+ * SVD fit itself, ONNX Runtime's forward rate on the model, fine-tuning steps) and estimated from those
+ * where the stage is too long to sample (the output fit, block recovery), and each line says which.
+ */
+public final class DryRun {
+    /**
+     * The output fit's time per image and decomposed conv, in forward passes of the original (measured:
+     * ResNet-20 4.7, ResNet-56 2.9).
+     */
+    static final double OUTPUT_FIT_FORWARDS_PER_CONV = 4;
+    /** Fine-tuning steps timed after {@link #WARMUP_STEPS} untimed ones. */
+    static final int TIMED_STEPS = 3;
+    static final int WARMUP_STEPS = 2;
+
+    /** One stage: what it does, its time in seconds (NaN: not estimated), and how that time was found. */
+    public record Step(String stage, String what, double seconds, String how) {
+    }
+
+    /**
+     * The plan: the input's bytes, the written file's bytes ({@code exact}: equal to what the run writes;
+     * else a bound, said in {@code sizeNote}), and the stages in order.
+     */
+    public record Plan(long inputBytes, long outputBytes, boolean exact, String sizeNote, List<Step> steps) {
+        public double totalSeconds() {
+            return steps.stream().mapToDouble(s -> Double.isNaN(s.seconds()) ? 0 : s.seconds()).sum();
+        }
+
+        /** The plan as console lines. */
+        public List<String> lines() {
+            List<String> out = new ArrayList<>();
+            for (Step s : steps) {
+                out.add(String.format(Locale.ROOT, "  %-14s %-9s %s (%s)", s.stage(), time(s.seconds()), s.what(),
+                        s.how()));
+            }
+            out.add(String.format(Locale.ROOT, "  %-14s %-9s %,d bytes, %.1f %% of the input's %,d%s", "output",
+                    "", outputBytes, 100.0 * outputBytes / inputBytes, inputBytes,
+                    exact ? " (exact: the run writes this layout)" : " (" + sizeNote + ")"));
+            out.add(String.format(Locale.ROOT, "  %-14s %s", "total", "about " + time(totalSeconds())));
+            return out;
+        }
+
+        static String time(double s) {
+            if (Double.isNaN(s)) {
+                return "?";
+            }
+            if (s < 90) {
+                return String.format(Locale.ROOT, "%.0f s", Math.max(1, s));
+            }
+            if (s < 5400) {
+                return String.format(Locale.ROOT, "%.0f min", s / 60);
+            }
+            return String.format(Locale.ROOT, "%.1f h", s / 3600);
+        }
+    }
+
+    private DryRun() {
+    }
+
+    /** Plans {@code r}; the caller opened (and closes) its data sets. Writes nothing. */
+    public static Plan of(CompressionJob.Request r, JobListener listener) {
+        long t0 = System.nanoTime();
+        byte[] originalBytes = OutputFiles.readAll(r.model());
+        Model m = OnnxModels.load(r.model());
+        Quantizer.requireFloat(m, "compress");
+        if (r.fineTune() != null) {
+            FineTuneJob.requireTrainable(m, "fine-tuning (--train-data)");
+        }
+        PassThrough.prepare(m, originalBytes, r.inputShape(), listener);
+        ModelSummary before = ModelSummary.of(m, r.inputShape(), originalBytes.length);
+        byte[] prepared = OnnxModels.toBytes(m);
+        double load = (System.nanoTime() - t0) / 1e9;
+        List<Step> steps = new ArrayList<>();
+
+        boolean trainingBn = r.fineTune() != null && r.fineTune().options().trainingBatchNorm();
+        FileEncoding encoding = r.quantize() != null ? FileEncoding.PLAIN : r.encoding();
+        SizeTarget.Written written = r.fineTune() == null ? SizeTarget.Written.encoded(encoding)
+                : new SizeTarget.Written(trainingBn, r.filterNorm(), FineTuneJob.recordBound(r.fineTune()), encoding);
+        boolean outputFit = r.fit() == CompressionJob.Fit.OUTPUT;
+        listener.note("dry run: compressing by SVD to measure the file and the fit");
+        long t1 = System.nanoTime();
+        Model svd = SizeTarget.written(prepared, r.settings(), written, outputFit ? "output" : null);
+        double svdSeconds = (System.nanoTime() - t1) / 1e9;
+        int decomposed = Integer.parseInt(svd.metadata().getOrDefault("acdc.decomposed_convs", "0"));
+        int sets = Integer.parseInt(svd.metadata().getOrDefault("acdc.sets", "0"));
+        steps.add(new Step("load, plan", String.format(Locale.ROOT, "%d of %d convs decomposed in %d sharing set(s), "
+                + "--share %s", decomposed, before.convs().size(), sets, r.settings().share().id()), load, "measured"));
+
+        int calImages = r.calibration() == null ? 0 : Math.min(r.calibration().images(), r.calibration().data().size());
+        double forward = calImages > 0 || r.evaluation() != null || r.calibration() != null
+                ? secondsPerImage(originalBytes, m, before, listener) : Double.NaN;
+        if (r.targetSize() != null || r.targetDrop() != null) {
+            int plans = r.targetDrop() != null ? 8 : 1;
+            double each = 6 * (svdSeconds + calImages * forward);
+            steps.add(new Step("size plan", (r.targetDrop() != null ? "up to 8 sizes searched for --target-drop, each "
+                    : "--target-size: ") + "about 6 allocations compressed and compared on " + calImages + " images",
+                    plans * each, "estimated from the SVD fit and the forward rate measured now"));
+        }
+        if (r.calibration() != null && r.calibration().sensitivityImages() > 0) {
+            int n = Math.min(r.calibration().sensitivityImages(), calImages);
+            int points = sets * 6;
+            steps.add(new Step("sensitivity", points + " points (each set at 6 atom counts) on " + n + " images",
+                    points * (n * forward + svdSeconds / Math.max(1, sets)),
+                    "estimated from the forward rate measured now"));
+        }
+        if (outputFit) {
+            steps.add(new Step("fit", "output fit of " + decomposed + " convs on " + calImages + " calibration images",
+                    svdSeconds + OUTPUT_FIT_FORWARDS_PER_CONV * decomposed * calImages * forward,
+                    "estimated: about " + (int) OUTPUT_FIT_FORWARDS_PER_CONV + " forward passes per conv at the rate "
+                            + "measured now"));
+        } else {
+            steps.add(new Step("fit", "truncated SVD", svdSeconds, "measured"));
+        }
+        if (r.recovery() != null && calImages > 0) {
+            double s = BlockRecovery.estimateSeconds(before.macs(), calImages, r.recovery());
+            steps.add(new Step("recovery", "block recovery (" + r.recovery().spec() + ") on " + calImages + " images",
+                    s, "estimated from the network's " + String.format(Locale.ROOT, "%.3g", (double) before.macs())
+                    + " MACs; skipped at run time if over its budget"));
+        }
+        if (r.fineTune() != null) {
+            FineTuneJob.Settings f = r.fineTune();
+            int trainImages = FineTuneJob.split(f.train(), f.selectSplit(), f.splitSeed()).train().size();
+            int epochs = f.options().maxSteps() > 0 ? 1 : f.options().epochs();
+            listener.note("dry run: timing " + (WARMUP_STEPS + TIMED_STEPS) + " fine-tuning steps of batch "
+                    + f.options().batch());
+            // the model as the fine-tune receives it: fitted, before its training BNs are put in
+            byte[] student = OnnxModels.toBytes(SizeTarget.written(prepared, r.settings(), null, null));
+            double ips = TrainBench.imagesPerSecond(student, originalBytes,
+                    f.options().batch(), TIMED_STEPS, WARMUP_STEPS, trainingBn);
+            long stepsTotal = f.options().maxSteps() > 0 ? f.options().maxSteps()
+                    : (long) f.options().epochs() * ((trainImages + f.options().batch() - 1) / f.options().batch());
+            double evalPerEpoch = f.eval() == null ? 0 : f.eval().size() * forward;
+            steps.add(new Step("fine-tune", String.format(Locale.ROOT, "%s, %,d steps of %d images at %.0f images/s",
+                    f.options().maxSteps() > 0 ? "--max-steps " + f.options().maxSteps()
+                            : epochs + " epoch(s) of " + String.format(Locale.ROOT, "%,d", trainImages) + " images",
+                    stepsTotal, f.options().batch(), ips),
+                    stepsTotal * f.options().batch() / ips + epochs * evalPerEpoch,
+                    "measured on " + TIMED_STEPS + " steps"));
+        }
+        long bytes;
+        boolean exact = true;
+        String sizeNote = null;
+        if (r.quantize() != null) {
+            CalibrationImages few = r.quantize().mode() == Quantizer.Mode.STATIC && r.calibration() != null
+                    ? CalibrationImages.sample(r.calibration().data(), r.calibration().pre(),
+                    Math.min(8, r.calibration().data().size()), r.calibration().seed()) : null;
+            long tq = System.nanoTime();
+            bytes = OnnxModels.toBytes(Quantization.run(svd, r.quantize(), few, x -> { }).model()).length;
+            steps.add(new Step("int8", r.quantize().mode().id(), (System.nanoTime() - tq) / 1e9
+                    + (few == null ? 0 : calImages * forward), "measured on 8 images"));
+        } else {
+            bytes = OnnxModels.toBytes(svd).length;
+        }
+        if (r.fineTune() != null) {
+            exact = false;
+            sizeNote = "about: within 0.2 %, as the fine-tune's record and the names of its folded normalisation vary";
+        }
+        if (r.targetSize() != null || r.targetDrop() != null) {
+            exact = false;
+            bytes = (long) Math.floor((r.targetSize() != null ? r.targetSize() : 0.8) * originalBytes.length);
+            sizeNote = r.targetSize() != null ? "at most, by --target-size; the plan chooses the allocation"
+                    : "at most; --target-drop searches the smallest size whose predicted drop fits";
+        }
+        if (r.evaluation() != null) {
+            int n = r.evaluation().data().size();
+            steps.add(new Step("validate", String.format(Locale.ROOT, "both models on %,d images", n),
+                    2 * n * forward, "the forward rate measured now"));
+        }
+        return new Plan(originalBytes.length, bytes, exact, sizeNote, steps);
+    }
+
+    /** ONNX Runtime's seconds per image of the original, median of 3 timed batches after one untimed. */
+    private static double secondsPerImage(byte[] original, Model m, ModelSummary before, JobListener listener) {
+        long[] shape = Probe.shape(m, before.inputShape()).clone();
+        long[] declared = m.graph().dataInputs().isEmpty() ? null : m.graph().dataInputs().get(0).shape();
+        int batch = declared != null && declared.length > 0 && declared[0] > 0 ? (int) declared[0] : 16;
+        shape[0] = batch;
+        float[] x = Probe.randomInput(shape, 7);
+        double[] t = new double[3];
+        try (Sessions.Opened s = Sessions.open(original, Sessions.Config.cpu(), listener::note)) {
+            Probe.run(s.session(), x, shape);
+            for (int i = 0; i < t.length; i++) {
+                long a = System.nanoTime();
+                Probe.run(s.session(), x, shape);
+                t[i] = (System.nanoTime() - a) / 1e9 / batch;
+            }
+        }
+        Arrays.sort(t);
+        return t[1];
+    }
+}

@@ -24,9 +24,13 @@ import java.io.PrintWriter;
 public final class Main {
 
     public static void main(String[] args) {
-        PrintWriter err = new PrintWriter(System.err, true);
+        // the console's lines fit 100 columns unless --wide (tests call run() with writers of their own)
+        int width = java.util.Arrays.asList(args).contains("--wide") ? 0 : WrappingWriter.DEFAULT_WIDTH;
+        PrintWriter err = new PrintWriter(new WrappingWriter(new java.io.OutputStreamWriter(System.err,
+                java.nio.charset.Charset.defaultCharset()), width), true);
         Interrupts.installProcessWide(err);
-        System.exit(run(new PrintWriter(System.out, true), err, args));
+        System.exit(run(new PrintWriter(new WrappingWriter(new java.io.OutputStreamWriter(System.out,
+                java.nio.charset.Charset.defaultCharset()), width), true), err, args));
     }
 
     /** Runs the command line and returns the exit code (for tests). */

@@ -10,6 +10,11 @@ final class Options {
     @Option(names = "--verbose", description = "Print stack traces and more detail on errors.")
     boolean verbose;
 
+    @Setting(stage = Setting.Stage.GENERAL, recorded = false)
+    @Option(names = "--wide", description = "Print lines as long as they come (the full per-conv table, unwrapped notes) "
+            + "instead of fitting them to 100 columns.")
+    boolean wide;
+
     private Options() {
     }
 

@@ -68,26 +68,22 @@ final class StagedHelp {
         CommandSpec spec = help.commandSpec();
         boolean all = ALL.get();
         Map<Setting.Stage, List<OptionSpec>> groups = new EnumMap<>(Setting.Stage.class);
-        List<OptionSpec> research = new ArrayList<>();
+        Map<Setting.Stage, List<OptionSpec>> research = new EnumMap<>(Setting.Stage.class);
         for (OptionSpec o : shown(spec, all)) {
-            if (all && abridged(spec) && Recipe.setting(o).level() == Setting.Level.RESEARCH) {
-                research.add(o);
-            } else {
-                groups.computeIfAbsent(Recipe.setting(o).stage(), s -> new ArrayList<>()).add(o);
-            }
+            boolean knob = all && abridged(spec) && Recipe.setting(o).level() == Setting.Level.RESEARCH;
+            (knob ? research : groups).computeIfAbsent(Recipe.setting(o).stage(), s -> new ArrayList<>()).add(o);
         }
         StringBuilder b = new StringBuilder();
         groups.forEach((stage, os) -> b.append(group(help, heading(stage, all), os)));
-        if (!research.isEmpty()) {
-            b.append(group(help, "Research knobs (defaults chosen by ablations, docs/lab/results-log.md; keys "
-                    + "STAGE.NAME as " + Recipe.key(research.get(0)) + ")", research));
-        }
+        // the knobs whose defaults ablations chose (docs/lab/results-log.md), apart, by stage
+        research.forEach((stage, os) -> b.append(group(help, stage.heading + ", research knobs (" + stage.key
+                + ".NAME)", os)));
         b.append(recipeLines(help, spec, all));
         return b.toString();
     }
 
     private static String heading(Setting.Stage stage, boolean all) {
-        return stage.heading + (all && stage != Setting.Stage.GENERAL ? " (" + stage.key + ".NAME)" : "");
+        return stage.heading + (all ? " (" + stage.key + ".NAME)" : "");
     }
 
     private static String group(Help help, String heading, List<OptionSpec> os) {

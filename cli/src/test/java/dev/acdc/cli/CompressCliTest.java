@@ -50,7 +50,10 @@ class CompressCliTest {
                 "--calibration-data", "cifar10:" + data, "--calibration-images", "20");
         assertEquals(0, c.code(), c.err());
         assertTrue(Files.size(out) <= 0.5 * Files.size(model), Files.size(out) + " of " + Files.size(model));
-        assertTrue(c.err().contains("acdc: atom budget: "), c.err());
+        // the plan: printed once, compactly (its summary and the --set-atoms line), and whole in the report
+        assertTrue(c.out().contains("note: atom budget for --target-size 0.5") && c.out().contains("atom budget: by hand"),
+                c.out());
+        assertFalse(c.err().contains("atom budget: ") || c.out().contains("atom budget: tried"), c.err());
         String md = Files.readString(tmp.resolve("tiny.budget.report.md"));
         assertTrue(md.contains("atom budget: ") && md.contains("## Sensitivity"), md);
         Path json = tmp.resolve("sens.json");
@@ -124,12 +127,14 @@ class CompressCliTest {
         CliTest.Run planned = run("compress", model.toString(), "-o", tmp.resolve("plan.onnx").toString(), "--fit", "svd",
                 "--target-size", "0.5", "--calibration-data", "cifar10:" + data, "--calibration-images", "20");
         assertEquals(0, planned.code(), planned.err());
-        String line = planned.err().lines().filter(l -> l.startsWith("acdc: atom budget: by hand: ")).findFirst()
-                .orElseThrow(() -> new AssertionError(planned.err()));
-        String[] byHand = line.substring("acdc: atom budget: by hand: ".length()).split(" ", 2);
+        java.util.List<String> notes = new java.util.ArrayList<>();
+        Json.mapper().readTree(tmp.resolve("plan.report.json").toFile()).get("notes").forEach(n -> notes.add(n.asText()));
+        String line = notes.stream().filter(l -> l.startsWith("atom budget: by hand: ")).findFirst()
+                .orElseThrow(() -> new AssertionError(notes.toString()));
+        assertTrue(planned.out().contains("note: " + line), "the console says how to rebuild it: " + planned.out());
+        String[] byHand = line.substring("atom budget: by hand: ".length()).split(" ", 2);
         // every allocation tried can be rebuilt so, the kept one with the options of the last line
-        java.util.List<String> tried = planned.err().lines().filter(l -> l.startsWith("acdc: atom budget: tried "))
-                .toList();
+        java.util.List<String> tried = notes.stream().filter(l -> l.startsWith("atom budget: tried ")).toList();
         assertFalse(tried.isEmpty(), planned.err());
         assertTrue(tried.stream().allMatch(l -> l.contains("; by hand: --")), tried.toString());
         assertTrue(tried.stream().anyMatch(l -> l.contains("(kept); by hand: " + byHand[0] + " " + byHand[1])),
@@ -314,7 +319,11 @@ class CompressCliTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("calibration images: 40 images, stratified over 5 classes ("), r.err());
         assertTrue(r.err().contains("output fit: top-1 agreement with the original on the 40 calibration images"), r.err());
-        assertTrue(r.out().contains("output err svd") && r.out().contains("output err fit"), r.out());
+        assertTrue(r.out().contains("weight err") && r.out().contains("output err"), r.out());
+        CliTest.Run wide = run("compress", model.toString(), "--group", "8", "--atoms", "2", "-o",
+                tmp.resolve("wide.onnx").toString(), "--calibration-data", "idx:" + images + "," + labels,
+                "--calibration-images", "40", "--wide");
+        assertTrue(wide.out().contains("output err svd") && wide.out().contains("output err fit"), wide.out());
         var j = Json.mapper().readTree(tmp.resolve("gray.acdc.report.json").toFile());
         assertEquals("output", j.get("settings").get("fit").asText());
         assertEquals(40, j.get("outputFit").get("calibration").get("images").asInt());

@@ -2,6 +2,9 @@ package dev.acdc.report;
 
 import dev.acdc.util.Table;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /** The compression report as the console shows it: the per-conv table and the before/after summary. */
 public final class TextReport {
     /** Notes that start so are the verdict's warnings, which the command prints on their own. */
@@ -10,36 +13,76 @@ public final class TextReport {
     private TextReport() {
     }
 
+    /** The wide form: every column of the per-conv table, names whole. */
     public static String render(CompressReport r) {
+        return render(r, true);
+    }
+
+    /**
+     * The report for the console; {@code wide} false: the per-conv table fits 100 columns (names shortened in
+     * the middle, a set named as its conv shown as {@code =}, the output fit's error columns reduced to the
+     * fitted ones, why a conv stayed dense listed under the table). The report files hold every column.
+     */
+    public static String render(CompressReport r, boolean wide) {
         StringBuilder sb = new StringBuilder();
         boolean outFit = r.outputFitted();
-        Table t = outFit
-                ? new Table("conv", "kernel", "set", "blocks", "atoms", "weight err svd", "weight err fit",
-                        "output err svd", "output err fit", "note").leftAligned(1, 2, 9)
-                : new Table("conv", "kernel", "set", "blocks", "atoms", "rel.error", "note").leftAligned(1, 2, 6);
+        Table t;
+        if (wide) {
+            t = outFit
+                    ? new Table("conv", "kernel", "set", "blocks", "atoms", "weight err svd", "weight err fit",
+                            "output err svd", "output err fit", "note").leftAligned(1, 2, 9)
+                    : new Table("conv", "kernel", "set", "blocks", "atoms", "rel.error", "note").leftAligned(1, 2, 6);
+        } else {
+            t = outFit
+                    ? new Table("conv", "kernel", "set", "blocks", "atoms", "weight err", "output err", "note")
+                            .leftAligned(1, 2, 7)
+                    : new Table("conv", "kernel", "set", "blocks", "atoms", "rel.error", "note").leftAligned(1, 2, 6);
+        }
+        List<String> dense = new ArrayList<>();
         for (CompressReport.Conv c : r.convs()) {
             if (!c.spatial() && !c.decomposed()) {
                 continue;
             }
             String kernel = c.kernelString("x");
+            String name = wide ? c.name() : shorten(c.name(), NAME);
+            String set = c.set() == null ? "-" : wide ? c.set() : c.set().equals(c.name()) ? "=" : shorten(c.set(), SET);
             if (c.decomposed()) {
                 CompressReport.SetEntry s = r.set(c.set());
                 int atoms = s == null ? 0 : s.atoms();
-                if (outFit) {
+                String kept = c.outputError() == null ? "svd fit kept" : "";
+                if (outFit && wide) {
                     Double svd = c.relErrorSvd() != null ? c.relErrorSvd() : c.relError();
-                    t.row(c.name(), kernel, c.set(), c.blocks(), atoms, Finite.format("%.4f", svd),
+                    t.row(name, kernel, set, c.blocks(), atoms, Finite.format("%.4f", svd),
                             Finite.format("%.4f", c.relError()), Finite.format("%.4f", c.outputErrorSvd()),
-                            Finite.format("%.4f", c.outputError()), c.outputError() == null ? "svd fit kept" : "");
+                            Finite.format("%.4f", c.outputError()), kept);
+                } else if (outFit) {
+                    t.row(name, kernel, set, c.blocks(), atoms, Finite.format("%.4f", c.relError()),
+                            Finite.format("%.4f", c.outputError() != null ? c.outputError() : c.outputErrorSvd()),
+                            kept.isEmpty() ? "" : "svd kept");
                 } else {
-                    t.row(c.name(), kernel, c.set(), c.blocks(), atoms, Finite.format("%.4f", c.relError()), "");
+                    t.row(name, kernel, set, c.blocks(), atoms, Finite.format("%.4f", c.relError()), "");
                 }
-            } else if (outFit) {
-                t.row(c.name(), kernel, "-", "-", "-", "-", "-", "-", "-", "dense: " + c.reason());
             } else {
-                t.row(c.name(), kernel, "-", "-", "-", "-", "dense: " + c.reason());
+                String why = wide ? "dense: " + c.reason() : "dense";
+                if (!wide) {
+                    dense.add(c.name() + ": " + c.reason());
+                }
+                if (outFit && wide) {
+                    t.row(name, kernel, "-", "-", "-", "-", "-", "-", "-", why);
+                } else if (outFit) {
+                    t.row(name, kernel, "-", "-", "-", "-", "-", why);
+                } else {
+                    t.row(name, kernel, "-", "-", "-", "-", why);
+                }
             }
         }
         sb.append(t);
+        for (String d : dense) {
+            sb.append("dense: ").append(dev.acdc.util.Text.printable(d)).append('\n');
+        }
+        if (!wide && outFit) {
+            sb.append("(weight and output errors of the fit, relative; --wide or the report for the SVD's)\n");
+        }
         sb.append('\n');
         CompressReport.ModelStats in = r.input();
         CompressReport.ModelStats out = r.output();
@@ -74,11 +117,28 @@ public final class TextReport {
                     100 * tt.fractionOfPointwiseWeights(), tt.decomposedPointwise(), tt.pointwiseConvs()));
         }
         for (String n : r.notes()) {
-            if (!n.startsWith(WARNING)) {
+            // narrow: the size plan's per-set and per-candidate lines are in the report (and the candidates were
+            // printed as they were tried); its summary, totals and --set-atoms line stay
+            boolean planDetail = n.startsWith("atom budget: ") && !n.startsWith("atom budget: by hand")
+                    && !n.startsWith("atom budget: by kind") || n.startsWith("target drop: tried ");
+            if (!n.startsWith(WARNING) && (wide || !planDetail)) {
                 sb.append("note: ").append(dev.acdc.util.Text.printable(n)).append('\n');
             }
         }
         return sb.toString();
+    }
+
+    /** Longest conv name and set id the narrow table shows whole. */
+    static final int NAME = 30;
+    static final int SET = 16;
+
+    /** {@code s} at most {@code max} characters: its start and end around "..". */
+    static String shorten(String s, int max) {
+        if (s == null || s.length() <= max) {
+            return s;
+        }
+        int head = (max - 2) / 3;
+        return s.substring(0, head) + ".." + s.substring(s.length() - (max - 2 - head));
     }
 
     private static String ratio(long a, long b) {

@@ -356,7 +356,7 @@ public final class SizeTarget {
         for (Tried t : tried) {
             progress.accept("size target: tried " + t.line());
         }
-        progress.accept("size target: " + r.summary());
+        // the summary is printed once, with the notes, by whoever reports the plan
         return r;
     }
 

@@ -345,12 +345,7 @@ public final class CompressionJob {
                 for (String l : plan.planLines()) {
                     lines.add("atom budget: " + l);
                 }
-                budgetLines = lines;
-                for (String l : lines) {
-                    if (!l.startsWith("target drop: tried ")) { // the search printed each size as it went
-                        listener.note(l);
-                    }
-                }
+                budgetLines = lines; // printed once, with the report's notes; the sizes tried were shown as they went
             }
         }
         SensitivitySection sensitivity = null;

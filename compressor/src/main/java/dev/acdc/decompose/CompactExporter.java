@@ -28,6 +28,14 @@ import java.util.Set;
  * {@code acdc/<conv>/atoms}.
  */
 public final class CompactExporter {
+    /**
+     * The prefix of the values acdc adds for a conv or a sharing set: {@code acdc/NAME}, without the doubled
+     * slash an exporter's leading one would make ({@code /layer1/conv1/Conv} → {@code acdc/layer1/conv1/Conv}).
+     */
+    public static String scope(String owner) {
+        return "acdc/" + owner.replaceFirst("^/+", "");
+    }
+
     private CompactExporter() {
     }
 
@@ -41,7 +49,7 @@ public final class CompactExporter {
             SharingSet s = d.plan().set(cp.setId());
             float[] alpha = d.coefficients(s.id());
             int mAtoms = alpha.length / (s.go * s.gi);
-            String alphaName = "acdc/" + s.id() + "/coefficients";
+            String alphaName = scope(s.id()) + "/coefficients";
             if (writtenSets.add(s.id())) {
                 g.putInitializer(Tensor.ofFloats(alphaName, new long[] {(long) s.go * s.gi, mAtoms}, alpha));
             }
@@ -64,7 +72,7 @@ public final class CompactExporter {
                 // as the SVD fit's file (a size plan made with the SVD fit stays exact); else a new tensor
                 String own = cp.node().inputs().size() > 2 ? cp.node().inputs().get(2) : "";
                 boolean reuse = !own.isEmpty() && g.initializer(own) != null && g.consumers(own).size() == 1;
-                String biasName = reuse ? own : "acdc/" + cp.name() + "/bias";
+                String biasName = reuse ? own : scope(cp.name()) + "/bias";
                 g.putInitializer(Tensor.ofFloats(biasName, new long[] {bias.length}, bias));
                 cp.node().setOrAddInput(2, biasName);
             }
@@ -76,7 +84,7 @@ public final class CompactExporter {
                 reconstruct(g, d, cp, s, alphaName, mAtoms);
             }
             roles.put(alphaName, WeightRoles.Role.COEFFICIENTS);
-            roles.put("acdc/" + cp.name() + "/atoms", WeightRoles.Role.ATOMS);
+            roles.put(scope(cp.name()) + "/atoms", WeightRoles.Role.ATOMS);
         }
         g.removeUnusedInitializers();
         WeightRoles.record(m, roles);
@@ -87,7 +95,7 @@ public final class CompactExporter {
         Node conv = cp.node();
         int k = s.kh * s.kw;
         GraphBuilder b = new GraphBuilder(g).insertingAt(g.nodes().indexOf(conv));
-        String base = "acdc/" + cp.name();
+        String base = scope(cp.name());
         String atoms = base + "/atoms";
         g.putInitializer(Tensor.ofFloats(atoms, new long[] {mAtoms, (long) cp.blocks() * k}, d.atoms(cp)));
         String shape6 = b.initializer(base + "/block_shape", new long[] {6},
@@ -107,7 +115,7 @@ public final class CompactExporter {
         int nbo = cp.nbo();
         int nbi = cp.nbi();
         GraphBuilder b = new GraphBuilder(g).insertingAt(g.nodes().indexOf(conv));
-        String base = "acdc/" + cp.name();
+        String base = scope(cp.name());
         String atoms = base + "/atoms";
         g.putInitializer(Tensor.ofFloats(atoms, new long[] {mAtoms, (long) cp.blocks() * k}, d.atoms(cp)));
         // atom conv weight [I·nbo·m, 1, kh, kw]: channel (i, bo, j) holds atom j of block (bo, i / gi);
@@ -164,7 +172,7 @@ public final class CompactExporter {
     private static void pointwiseFactorized(Graph g, Decomposition d, ConvPlan cp, String alphaName, int mAtoms) {
         Node conv = cp.node();
         GraphBuilder b = new GraphBuilder(g).insertingAt(g.nodes().indexOf(conv));
-        String base = "acdc/" + cp.name();
+        String base = scope(cp.name());
         String atoms = base + "/atoms";
         g.putInitializer(Tensor.ofFloats(atoms, new long[] {mAtoms, cp.out}, d.atoms(cp)));
         String ct = b.op("Transpose", base + "/coefficients_t", List.of(alphaName), Attribute.ofInts("perm", 1, 0));

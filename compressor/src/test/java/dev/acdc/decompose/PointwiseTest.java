@@ -96,8 +96,8 @@ class PointwiseTest {
             int rank = (int) Math.round(0.25 * in * out / (in + out));
             assertEquals(rank, set.atoms(), conv);
             // the written factors: coefficients [I, r] and atoms [r, O], nothing else per conv
-            Tensor alpha = g.initializer("acdc/" + set.id() + "/coefficients");
-            Tensor atoms = g.initializer("acdc/" + conv + "/atoms");
+            Tensor alpha = g.initializer(CompactExporter.scope(set.id()) + "/coefficients");
+            Tensor atoms = g.initializer(CompactExporter.scope(conv) + "/atoms");
             assertEquals(List.of(in, (long) rank), List.of(alpha.shape()[0], alpha.shape()[1]));
             assertEquals(List.of((long) rank, out), List.of(atoms.shape()[0], atoms.shape()[1]));
             assertEquals(rank * (in + out), set.acdcParams());
@@ -125,6 +125,21 @@ class PointwiseTest {
         }
     }
 
+    /** torch.onnx names nodes "/block/conv/Conv": the values acdc adds are "acdc/block/conv/Conv/...", one slash. */
+    @Test
+    void namesFromAnExporterWithALeadingSlashGetOneSlash() {
+        Model m = mobile();
+        for (Node n : m.graph().nodes()) {
+            n.setName("/" + n.name());
+        }
+        Compressor.Result r = Compressor.compress(m, Settings.defaults(), p -> { });
+        assertTrue(r.plan().decomposed().size() >= 2, "something decomposed");
+        List<String> names = new java.util.ArrayList<>(r.model().graph().initializers().keySet());
+        r.model().graph().nodes().forEach(n -> names.add(n.name()));
+        assertTrue(names.stream().anyMatch(x -> x.startsWith("acdc/expand/")), names.toString());
+        assertTrue(names.stream().noneMatch(x -> x.contains("//")), names.toString());
+    }
+
     @Test
     void convsReadingTheSameWidthShareTheCoefficients() {
         // net scope: expand and head both read 64 channels, so one α [64, r] serves both
@@ -134,7 +149,7 @@ class PointwiseTest {
         assertEquals(List.of("expand", "head"), shared.members().stream().map(ConvPlan::name).toList());
         assertEquals(Math.round(0.25 * 64 * 512 / (64 + 512.0)), shared.atoms());
         Graph g = r.model().graph();
-        String alpha = "acdc/" + shared.id() + "/coefficients";
+        String alpha = CompactExporter.scope(shared.id()) + "/coefficients";
         assertEquals(2, g.consumers(alpha).size(), "one stored α, read by both convs' chains");
         // the shared fit is the truncated SVD of the stacked [W_expand; W_head] (rows: every output channel)
         float[] we = weight(original, "expand");

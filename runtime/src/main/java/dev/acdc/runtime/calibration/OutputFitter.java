@@ -360,11 +360,11 @@ public final class OutputFitter implements Refinement {
     /** In {@code work}, gives conv {@code cp} the kernel {@code w} and (when not null) the bias {@code b}. */
     private static void setWeights(Graph work, Graph orig, ConvPlan cp, float[] w, float[] b) {
         Node n = work.nodes().get(orig.nodes().indexOf(cp.node()));
-        String wname = "acdc/" + cp.name() + "/fitted_kernel";
+        String wname = dev.acdc.decompose.CompactExporter.scope(cp.name()) + "/fitted_kernel";
         work.putInitializer(Tensor.ofFloats(wname, cp.kernel(), w));
         n.setInput(1, wname);
         if (b != null) {
-            String bname = "acdc/" + cp.name() + "/fitted_bias";
+            String bname = dev.acdc.decompose.CompactExporter.scope(cp.name()) + "/fitted_bias";
             work.putInitializer(Tensor.ofFloats(bname, new long[] {b.length}, b));
             n.setOrAddInput(2, bname);
         }

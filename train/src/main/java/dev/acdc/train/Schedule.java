@@ -1,7 +1,6 @@
 package dev.acdc.train;
 
 import dev.acdc.AcdcException;
-import org.nd4j.linalg.schedule.ISchedule;
 
 import java.util.Locale;
 
@@ -9,9 +8,10 @@ import java.util.Locale;
  * Learning-rate schedules by iteration: {@code one-cycle} (cosine rise over the warm-up fraction of the
  * steps from lr/25 to lr, then cosine decay to lr/1e4, as PyTorch's {@code OneCycleLR}) and {@code cosine}
  * (linear warm-up, then cosine decay to 0), or {@code constant}. The warm-up fraction defaults to
- * {@link #defaultWarmup(Kind)}.
+ * {@link #defaultWarmup(Kind)}. Plain arithmetic: the engine-free {@link TrainingLoop} asks it for each step's
+ * rate and momentum and passes them to the backend.
  */
-public final class Schedule implements ISchedule {
+public final class Schedule {
     public enum Kind { ONE_CYCLE, COSINE, CONSTANT }
 
     /** PyTorch OneCycleLR's momentum bounds when it cycles momentum. */
@@ -52,7 +52,7 @@ public final class Schedule implements ISchedule {
         };
     }
 
-    @Override
+    /** The learning rate at {@code iteration} (the epoch is not used: schedules run by step). */
     public double valueAt(int iteration, int epoch) {
         double t = Math.min(1.0, iteration / (double) total);
         return switch (kind) {
@@ -90,10 +90,5 @@ public final class Schedule implements ISchedule {
             return hi + (lo - hi) * (1 - Math.cos(Math.PI * t / warmup)) / 2;
         }
         return lo + (hi - lo) * (1 - Math.cos(Math.PI * (t - warmup) / (1 - warmup))) / 2;
-    }
-
-    @Override
-    public ISchedule clone() {
-        return new Schedule(kind, lr, total, warmup);
     }
 }

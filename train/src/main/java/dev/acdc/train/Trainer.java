@@ -76,6 +76,13 @@ public final class Trainer {
      */
     public static Result train(Model student, Teacher teacher, Dataset data, Preprocessing pre, TrainOptions o,
                                Evaluators eval, Listener listener, Path checkpoint, boolean resume, StopSignal stop) {
+        return train(student, teacher, data, pre, o, eval, listener, checkpoint, resume, stop, TrainingBackend.ND4J);
+    }
+
+    /** As above, on the engine {@code backends} makes (another ND4J backend, another engine; docs/scaling.md). */
+    public static Result train(Model student, Teacher teacher, Dataset data, Preprocessing pre, TrainOptions o,
+                               Evaluators eval, Listener listener, Path checkpoint, boolean resume, StopSignal stop,
+                               TrainingBackend.Factory backends) {
         pre.checkChannels(data.channels());
         dev.acdc.passes.PassManager.standard().run(student); // the model's own BatchNormalization is folded
         List<String> nonFinite = dev.acdc.ir.NonFiniteWeights.describe(student.graph());
@@ -102,7 +109,7 @@ public final class Trainer {
         }
         // a checkpoint's weights replace the model's before the backend copies them
         Checkpoint.Loaded restored = resume && checkpoint != null ? Checkpoint.load(checkpoint, student) : null;
-        TrainingBackend backend = new Nd4jBackend(student, o, data.hasLabels());
+        TrainingBackend backend = backends.create(student, o, data.hasLabels());
         Evaluators ev = eval == null ? Evaluators.none() : eval;
         List<TrainingLoop.Listener> listeners = new ArrayList<>();
         listeners.add(new TrainingLoop.DivergenceGuard());

@@ -13,6 +13,15 @@ import java.util.Map;
  * is the one acdc ships.
  */
 public interface TrainingBackend {
+    /** Makes the backend of a run: the trainable copy of {@code student}, trained as {@code options} say. */
+    @FunctionalInterface
+    interface Factory {
+        TrainingBackend create(dev.acdc.ir.Model student, TrainOptions options, boolean labels);
+    }
+
+    /** The backend acdc ships: ND4J's SameDiff on this machine's ND4J backend. */
+    Factory ND4J = Nd4jBackend::new;
+
     /** One batch: inputs (n × sample, preprocessed and augmented), teacher logits, labels (may be null). */
     record Batch(float[] x, int n, long[] sample, float[] teacher, int[] labels) {
     }

@@ -483,6 +483,38 @@ class TrainerTest {
         assertTrue(Ort.maxAbsDiff(Ort.run(m, x, shape), sd) <= 1e-4);
     }
 
+    /** The engine comes from the factory the caller gives: each step reaches it, and what it writes back is kept. */
+    @Test
+    void theBackendIsTheFactorys() {
+        byte[] teacher = OnnxModels.toBytes(ModelGenerators.residual(3, 8, 16, 5, 11));
+        SyntheticDataset data = new SyntheticDataset(32, 3, 8, 8, 5, 1);
+        TrainOptions o = TrainOptions.builder().epochs(1).batch(16).lr(0.02).augment(false).build();
+        int[] steps = {0};
+        java.util.List<TrainingBackend> made = new java.util.ArrayList<>();
+        TrainingBackend.Factory counting = (student, options, labels) -> {
+            TrainingBackend nd4j = TrainingBackend.ND4J.create(student, options, labels);
+            TrainingBackend b = (TrainingBackend) java.lang.reflect.Proxy.newProxyInstance(
+                    TrainingBackend.class.getClassLoader(), new Class<?>[] {TrainingBackend.class}, (p, m, a) -> {
+                        if (m.getName().equals("step")) {
+                            steps[0]++;
+                        }
+                        try {
+                            return m.invoke(nd4j, a);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            made.add(b);
+            return b;
+        };
+        Model student = compressedTiny(11);
+        Trainer.Result r = Trainer.train(student, ortTeacher(teacher), data, Preprocessing.defaults(), o, null, quiet(),
+                null, false, null, counting);
+        assertEquals(1, made.size());
+        assertEquals(r.steps(), steps[0]);
+        assertEquals(2, steps[0], "32 images in batches of 16");
+    }
+
     @Test
     void resumedRunEndsWithTheSameWeights(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
         byte[] teacher = OnnxModels.toBytes(ModelGenerators.residual(3, 8, 16, 5, 11));

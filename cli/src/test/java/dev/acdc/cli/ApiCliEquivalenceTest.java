@@ -49,5 +49,16 @@ class ApiCliEquivalenceTest {
         }
         assertArrayEquals(Files.readAllBytes(viaCli), Files.readAllBytes(viaApi));
         assertTrue(r.out().contains("verdict: " + o.verdict().line()), r.out());
+        // the report leads with what each stage did, then the diagnostics
+        String md = Files.readString(tmp.resolve("cli.report.md"));
+        int stages = md.indexOf("## Stages");
+        assertTrue(stages > 0 && stages < md.indexOf("## Summary") && md.indexOf("## Summary") < md.indexOf("## Convolutions"),
+                md);
+        String table = md.substring(stages, md.indexOf("## Summary"));
+        for (String row : new String[] {"| SVD fit |", "| output fit |", "| fine-tune |", "| validation |", "| written |"}) {
+            assertTrue(table.contains(row), row + " in\n" + table);
+        }
+        assertTrue(table.contains("kept epoch " + o.report().finetune().bestEpoch()), table);
+        assertTrue(table.contains(String.format(java.util.Locale.ROOT, "%,d bytes", Files.size(viaCli))), table);
     }
 }

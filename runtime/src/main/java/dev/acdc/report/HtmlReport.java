@@ -111,7 +111,8 @@ public final class HtmlReport {
         StringBuilder sb = new StringBuilder();
         sb.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>acdc report</title>\n<style>\n")
                 .append("body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:24px auto;padding:0 16px;color:#222}\n")
-                .append("table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px}")
+                .append("table{border-collapse:collapse;margin:8px 0 16px;display:block;max-width:100%;overflow-x:auto}")
+                .append("td,th{border:1px solid #ccc;padding:3px 8px}td code{white-space:nowrap}")
                 .append("td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}\n")
                 .append(".chart{position:relative;height:320px;margin:8px 0 28px}code{font-size:12px}\n")
                 .append("</style></head><body>\n");

@@ -21,6 +21,7 @@ public final class MarkdownReport {
         sb.append("share **").append(settings.share()).append("**, group ").append(settings.group())
                 .append(", atoms ").append(settings.atoms()).append(", form ").append(settings.form()).append("\n\n");
         sb.append("**Verdict:** ").append(r.verdict()).append("\n\n");
+        stages(sb, r);
         sb.append("## Summary\n\n| | before | after | ratio |\n|---|---:|---:|---:|\n");
         summaryRow(sb, "params", in.params(), out.params());
         summaryRow(sb, "bytes", in.bytes(), out.bytes());
@@ -106,6 +107,77 @@ public final class MarkdownReport {
             }
             sb.append('\n');
         }
+    }
+
+    /**
+     * What each stage did, first: its outcome in the terms a user judges (agreement with the original, top-1,
+     * bytes) and its time; the diagnostics (per-conv errors) follow in their sections.
+     */
+    static void stages(StringBuilder sb, CompressReport r) {
+        Map<String, Double> t = r.timings();
+        java.util.List<String[]> rows = new java.util.ArrayList<>();
+        OutputFitSection of = r.outputFit();
+        if (of != null) {
+            rows.add(new String[] {"SVD fit", String.format(java.util.Locale.ROOT, "agrees with the original on %.1f %% "
+                    + "of the %d calibration images", 100 * of.agreementSvd(), of.calibration().images()),
+                    seconds(t.get("fit"))});
+            rows.add(new String[] {"output fit", String.format(java.util.Locale.ROOT, "**%.1f %%** agreement (KL %.3f "
+                    + "→ %.3f)", 100 * of.agreementOutputFit(), of.klSvd(), of.klOutputFit()), seconds(of.seconds())});
+        } else {
+            rows.add(new String[] {"SVD fit", "from the weights alone (no data)", seconds(t.get("fit"))});
+        }
+        for (String n : r.notes()) {
+            if (n.startsWith("block recovery: top-1 agreement")) {
+                rows.add(new String[] {"block recovery", Text.markdownCell(n.substring("block recovery: ".length())),
+                        seconds(t.get("recovery"))});
+            } else if (n.startsWith("block recovery undone") || n.contains("block recovery skipped")) {
+                rows.add(new String[] {"block recovery", Text.markdownCell(n), seconds(t.get("recovery"))});
+            }
+        }
+        FineTuneSection ft = r.finetune();
+        if (ft != null && !ft.epochs().isEmpty()) {
+            FineTuneSection.Epoch kept = ft.epochs().stream().filter(e -> e.epoch() == ft.bestEpoch()).findFirst()
+                    .orElse(ft.epochs().get(ft.epochs().size() - 1));
+            StringBuilder what = new StringBuilder(String.format(java.util.Locale.ROOT, "%d epoch(s) on %,d images; "
+                    + "kept epoch %d", ft.epochs().size(), ft.trainImages(), kept.epoch()));
+            if (kept.selectTop1() != null) {
+                what.append(String.format(java.util.Locale.ROOT, ", selection top-1 **%.2f %%**", 100 * kept.selectTop1()));
+            }
+            if (kept.evalTop1() != null) {
+                what.append(String.format(java.util.Locale.ROOT, ", evaluation top-1 %.2f %% (reported only)",
+                        100 * kept.evalTop1()));
+            }
+            rows.add(new String[] {"fine-tune", what.toString(), seconds(t.get("finetune"))});
+        }
+        QuantizationSection q = r.quantization();
+        if (q != null && q.floatModel() != null) {
+            QuantizationSection.FloatModel f = q.floatModel();
+            String acc = f.top1() != null && f.quantizedTop1() != null ? String.format(java.util.Locale.ROOT,
+                    "; top-1 %.2f %% → %.2f %%", 100 * f.top1(), 100 * f.quantizedTop1()) : "";
+            rows.add(new String[] {"int8 (" + q.mode() + ")", String.format(java.util.Locale.ROOT, "%,d → %,d bytes%s",
+                    f.bytes(), f.quantizedBytes(), acc), seconds(t.get("quantize"))});
+        }
+        ValidationSection v = r.validation();
+        if (v != null) {
+            String what = v.hasTop1() ? String.format(java.util.Locale.ROOT, "top-1 %.2f %% → **%.2f %%** (%+.2f points), "
+                    + "agreement %.2f %% on %s images", 100 * v.original().top1(), 100 * v.candidate().top1(),
+                    100 * (v.candidate().top1() - v.original().top1()), 100 * v.agreement(), v.samples())
+                    : String.format(java.util.Locale.ROOT, "agreement %.2f %% on %s images (no labels)",
+                    100 * v.agreement(), v.samples());
+            rows.add(new String[] {"validation", what, seconds(t.get("validate"))});
+        }
+        rows.add(new String[] {"written", String.format(java.util.Locale.ROOT, "%,d bytes, %.3f× the input's %,d",
+                r.output().bytes(), (double) r.output().bytes() / r.input().bytes(), r.input().bytes()),
+                seconds(t.get("total")) + " in all"});
+        sb.append("## Stages\n\n| stage | outcome | time |\n|---|---|---:|\n");
+        for (String[] row : rows) {
+            sb.append("| ").append(row[0]).append(" | ").append(row[1]).append(" | ").append(row[2]).append(" |\n");
+        }
+        sb.append('\n');
+    }
+
+    private static String seconds(Double s) {
+        return s == null ? "" : s < 0.05 ? "< 0.1 s" : String.format(java.util.Locale.ROOT, "%.1f s", s);
     }
 
     private static void summaryRow(StringBuilder sb, String what, long before, long after) {

@@ -25,7 +25,8 @@ public final class Main {
 
     public static void main(String[] args) {
         // the console's lines fit 100 columns unless --wide (tests call run() with writers of their own)
-        int width = java.util.Arrays.asList(args).contains("--wide") ? 0 : WrappingWriter.DEFAULT_WIDTH;
+        int width = java.util.Arrays.asList(args).contains("--wide") ? 0
+                : WrappingWriter.width(System.getenv("ACDC_COLUMNS"));
         PrintWriter err = new PrintWriter(new WrappingWriter(new java.io.OutputStreamWriter(System.err,
                 java.nio.charset.Charset.defaultCharset()), width), true);
         Interrupts.installProcessWide(err);

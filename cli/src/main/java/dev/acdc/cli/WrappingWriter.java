@@ -17,6 +17,19 @@ final class WrappingWriter extends Writer {
     private final StringBuilder line = new StringBuilder();
     private boolean raw;
 
+    /**
+     * The width for a terminal of {@code columns} (the launcher passes the terminal's): {@value #DEFAULT_WIDTH},
+     * or fewer on a narrower terminal of at least 60 columns.
+     */
+    static int width(String columns) {
+        try {
+            int c = columns == null ? DEFAULT_WIDTH : Integer.parseInt(columns.trim());
+            return c >= 60 && c < DEFAULT_WIDTH ? c : DEFAULT_WIDTH;
+        } catch (NumberFormatException e) {
+            return DEFAULT_WIDTH;
+        }
+    }
+
     WrappingWriter(Writer out, int width) {
         this.out = out;
         this.width = width;

@@ -29,6 +29,11 @@ class ConsoleWidthTest {
         assertEquals(list, l.lines().map(String::strip).reduce("", (a, b) -> a.isEmpty() ? b
                 : a.endsWith(",") ? a + b : a + " " + b));
         assertEquals(words, WrappingWriter.wrap(words, 0), "0: as it is");
+        assertEquals(100, WrappingWriter.width(null));
+        assertEquals(80, WrappingWriter.width("80"));
+        assertEquals(100, WrappingWriter.width("200"), "never wider than 100 unless --wide");
+        assertEquals(100, WrappingWriter.width("20"), "too narrow to be a terminal acdc can fit");
+        assertEquals(100, WrappingWriter.width("wide"));
         String word = "x".repeat(150);
         assertEquals(word, WrappingWriter.wrap(word, 100), "one word longer than the width stands alone");
     }

@@ -77,8 +77,12 @@ class DryRunTest {
         Matcher m = BYTES.matcher(dry.out());
         assertTrue(m.find());
         long bound = Long.parseLong(m.group(1).replace(",", ""));
-        long real = written(out, a.toArray(new String[0]));
+        CliTest.Run ran = run(a.toArray(new String[0]));
+        assertEquals(0, ran.code(), ran.err());
+        long real = Files.size(out);
         assertTrue(Math.abs(real - bound) <= 0.002 * real, real + " written, " + bound + " planned");
+        // a run says its stages first
+        assertTrue(ran.err().contains("stages: output fit on 32 images -> fine-tune for 2 steps -> write"), ran.err());
         assertTrue(dry.out().contains("within 0.2 %"), dry.out());
     }
 

@@ -298,6 +298,7 @@ public final class CompressionJob {
         if (before.openSpatialNote() != null) {
             listener.note(before.openSpatialNote());
         }
+        listener.note(DryRun.outline(r, before.macs()));
         double loadSeconds = (System.nanoTime() - t0) / 1e9;
 
         OutputFitter fitter = null;

@@ -192,6 +192,44 @@ public final class DryRun {
         return new Plan(originalBytes.length, bytes, exact, sizeNote, steps);
     }
 
+    /**
+     * The stages {@code r} will go through, as one line for the start of a run ("stages: SVD fit -> output fit
+     * on 512 images -> ... -> write"); {@code networkMacs} sizes block recovery's estimate. The times of
+     * the others are {@code --dry-run}'s to measure, and the progress lines show each one's time left.
+     */
+    public static String outline(CompressionJob.Request r, long networkMacs) {
+        List<String> s = new ArrayList<>();
+        int cal = r.calibration() == null ? 0 : Math.min(r.calibration().images(), r.calibration().data().size());
+        if (r.targetDrop() != null) {
+            s.add("size search for --target-drop " + r.targetDrop());
+        } else if (r.targetSize() != null) {
+            s.add("size plan for --target-size " + r.targetSize());
+        }
+        if (r.calibration() != null && r.calibration().sensitivityImages() > 0) {
+            s.add("sensitivity on " + Math.min(cal, r.calibration().sensitivityImages()) + " images");
+        }
+        s.add(r.fit() == CompressionJob.Fit.OUTPUT ? "output fit on " + cal + " images" : "SVD fit");
+        if (r.recovery() != null && cal > 0) {
+            s.add("block recovery (about " + Plan.time(BlockRecovery.estimateSeconds(networkMacs, cal, r.recovery()))
+                    + ", estimated)");
+        }
+        if (r.fineTune() != null) {
+            FineTuneJob.Settings f = r.fineTune();
+            s.add(f.options().maxSteps() > 0 ? "fine-tune for " + f.options().maxSteps() + " steps"
+                    : String.format(Locale.ROOT, "fine-tune %d epoch(s) of %,d images", f.options().epochs(),
+                    f.train().size()));
+        }
+        if (r.quantize() != null) {
+            s.add(r.quantize().mode().id());
+        }
+        if (r.evaluation() != null) {
+            s.add(String.format(Locale.ROOT, "validate on %,d images", r.evaluation().data().size()));
+        }
+        s.add("write");
+        return "stages: " + String.join(" -> ", s) + (r.fineTune() != null || cal > 0
+                ? " (--dry-run measures how long each takes here)" : "");
+    }
+
     /** ONNX Runtime's seconds per image of the original, median of 3 timed batches after one untimed. */
     private static double secondsPerImage(byte[] original, Model m, ModelSummary before, JobListener listener) {
         long[] shape = Probe.shape(m, before.inputShape()).clone();

@@ -384,9 +384,9 @@ final class CompressCommand implements Callable<Integer> {
                         100 * validation.candidateTop1());
             }
         }
-        out.println("verdict: " + o.verdict().line());
+        out.println(Colors.verdict(o.verdict().line(), !o.verdict().warnings().isEmpty()));
         for (String w : o.verdict().warnings()) {
-            out.println("warning: " + w);
+            out.println(Colors.warning(w));
         }
         out.printf("wrote %s (%d bytes); reports %s, %s, %s%n", out1, o.bytes().length, outs.report(),
                 outs.markdown().getFileName(), outs.html().getFileName());

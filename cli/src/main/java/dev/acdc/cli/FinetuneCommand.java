@@ -100,7 +100,7 @@ final class FinetuneCommand implements Callable<Integer> {
         out.printf("fine-tuned %d steps in %.0f s (%.0f img/s, %s); wrote %s; reports %s, %s, %s%n", ft.steps(),
                 ft.seconds(), ft.imagesPerSecond(), ft.backend(), out1, rep, outs.markdown().getFileName(),
                 outs.html().getFileName());
-        out.println("verdict: " + verdict);
+        out.println(Colors.verdict(verdict, false));
         out.flush();
         return 0;
     }

@@ -24,6 +24,7 @@ import java.io.PrintWriter;
 public final class Main {
 
     public static void main(String[] args) {
+        Colors.init(System.getenv("ACDC_COLOR"), System.getenv("NO_COLOR"));
         // the console's lines fit 100 columns unless --wide (tests call run() with writers of their own)
         int width = java.util.Arrays.asList(args).contains("--wide") ? 0
                 : WrappingWriter.width(System.getenv("ACDC_COLUMNS"));

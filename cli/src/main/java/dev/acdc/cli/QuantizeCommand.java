@@ -143,9 +143,9 @@ final class QuantizeCommand implements Callable<Integer> {
             out.print(ValidationText.render(validation, model.getFileName().toString(),
                     outs.model().getFileName().toString()));
         }
-        out.println("verdict: " + verdict);
+        out.println(Colors.verdict(verdict, warning != null));
         if (warning != null) {
-            out.println("warning: " + warning);
+            out.println(Colors.warning(warning));
         }
         out.printf("wrote %s (%d bytes); reports %s, %s, %s%n", outs.model(), bytes.length, outs.report(),
                 outs.markdown().getFileName(), outs.html().getFileName());

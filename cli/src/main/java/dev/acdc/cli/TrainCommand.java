@@ -83,7 +83,7 @@ final class TrainCommand implements Callable<Integer> {
         out.printf("trained %d steps in %.0f s (%.0f img/s, %s); best epoch %s of %d; wrote %s; reports %s, %s, %s%n",
                 t.steps(), t.seconds(), t.imagesPerSecond(), t.backend(), t.bestEpoch(), t.epochs().size(), out1, rep,
                 outs.markdown().getFileName(), outs.html().getFileName());
-        out.println("verdict: " + verdict);
+        out.println(Colors.verdict(verdict, false));
         out.flush();
         return 0;
     }

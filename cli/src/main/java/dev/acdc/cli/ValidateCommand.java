@@ -82,9 +82,9 @@ final class ValidateCommand implements Callable<Integer> {
             dev.acdc.runtime.workflow.Verdict verdict = dev.acdc.runtime.workflow.Verdict.ofComparison(a.length,
                     b.length, r);
             for (String w : verdict.warnings()) {
-                out.println("warning: " + w);
+                out.println(Colors.warning(w));
             }
-            out.println("verdict: " + verdict.line());
+            out.println(Colors.verdict(verdict.line(), !verdict.warnings().isEmpty()));
             @SuppressWarnings("unchecked")
             Map<String, Object> j = new java.util.LinkedHashMap<>(
                     Json.mapper().convertValue(dev.acdc.report.ValidationSection.of(r), Map.class));

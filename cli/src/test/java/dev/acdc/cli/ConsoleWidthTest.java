@@ -38,6 +38,22 @@ class ConsoleWidthTest {
         assertEquals(word, WrappingWriter.wrap(word, 100), "one word longer than the width stands alone");
     }
 
+    /** The verdict's label is coloured only where the launcher saw a terminal, and never with NO_COLOR. */
+    @Test
+    void verdictLabelsAreColouredOnATerminalOnly() {
+        try {
+            Colors.init("1", null);
+            assertEquals("\u001b[32mverdict:\u001b[0m top-1 -1.8 points", Colors.verdict("top-1 -1.8 points", false));
+            assertTrue(Colors.verdict("x", true).startsWith("\u001b[33m") && Colors.warning("w").startsWith("\u001b[33m"));
+            Colors.init("1", "1");
+            assertEquals("verdict: x", Colors.verdict("x", false));
+            Colors.init(null, null);
+            assertEquals("warning: w", Colors.warning("w"));
+        } finally {
+            Colors.set(false);
+        }
+    }
+
     private record Console(int code, String out, String err) {
         List<String> lines() {
             return java.util.stream.Stream.concat(out.lines(), err.lines()).toList();

@@ -7,40 +7,21 @@ import dev.acdc.decompose.Compressor;
 import dev.acdc.decompose.ConvPlan;
 import dev.acdc.decompose.ExportForm;
 import dev.acdc.decompose.Settings;
-import dev.acdc.inspect.ModelSummary;
-import dev.acdc.ir.Model;
-import dev.acdc.util.AtomicFiles;
-import dev.acdc.onnx.OnnxModels;
 import dev.acdc.decompose.FileEncoding;
-import dev.acdc.passes.NormalizeFilters;
-import dev.acdc.passes.PassManager;
 import dev.acdc.quantize.Quantizer;
 import dev.acdc.report.CompressReport;
-import dev.acdc.report.Consistency;
-import dev.acdc.report.FineTuneSection;
-import dev.acdc.report.OutputFitSection;
-import dev.acdc.report.SensitivitySection;
-import dev.acdc.report.QuantizationSection;
 import dev.acdc.report.ReportSchema;
-import dev.acdc.report.TextReport;
-import dev.acdc.report.ValidationSection;
-import dev.acdc.report.Verification;
 import dev.acdc.runtime.Probe;
 import dev.acdc.runtime.Sessions;
 import dev.acdc.runtime.ValidationResult;
 import dev.acdc.runtime.Validator;
-import dev.acdc.runtime.WrittenModelCheck;
-import dev.acdc.runtime.calibration.CalibrationImages;
 import dev.acdc.runtime.calibration.DropTarget;
 import dev.acdc.runtime.calibration.OutputFitter;
 import dev.acdc.runtime.calibration.Sensitivity;
-import dev.acdc.runtime.calibration.SizeTarget;
 import dev.acdc.runtime.quantize.Quantization;
 import dev.acdc.runtime.recovery.BlockRecovery;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -272,250 +253,32 @@ public final class CompressionJob {
                           Quantization.Outcome quantized, Verdict verdict, OutputFiles.Outputs outputs) {
     }
 
+    /**
+     * The stages of a compression, in order; each reads what the ones before it left in the run
+     * ({@link CompressionRun}) and a request goes through those that apply to it.
+     */
+    static final List<CompressionStage> STAGES = List.of(new LoadStage(), new PlanStage(), new FitStage(),
+            new RecoveryStage(), new FineTuneStage(), new EncodeStage(), new VerifyStage(), new ValidateStage(),
+            new WriteStage());
+
     /** Runs {@code r}; the caller opened (and closes) its data sets. */
     public static Outcome run(Request r, JobListener listener) {
         r.outputs().checkAgainst(r.model()); // never over the input, whoever built the request
-        var progress = OutputFiles.checked(listener);
-        Path model = r.model();
-        Path out1 = r.outputs().model();
-        Settings settings = r.settings();
-        long t0 = System.nanoTime();
-        listener.note("loading " + model);
-        byte[] originalBytes = OutputFiles.readAll(model);
-        Model m = OnnxModels.load(model);
-        String sortNote = m.graph().nodesSortedOnRead() == 0 ? null : m.graph().nodesSortedOnRead()
-                + " node(s) of the file were out of topological order and were sorted (ONNX Runtime does the same); "
-                + "the written model is sorted";
-        if (sortNote != null) {
-            listener.note(sortNote);
-        }
-        Quantizer.requireFloat(m, "compress");
-        if (r.fineTune() != null) {
-            FineTuneJob.requireTrainable(m, "fine-tuning (--train-data)");
-        }
-        PassThrough.prepare(m, originalBytes, r.inputShape(), listener);
-        ModelSummary before = ModelSummary.of(m, r.inputShape(), originalBytes.length);
-        if (before.openSpatialNote() != null) {
-            listener.note(before.openSpatialNote());
-        }
-        listener.note(DryRun.outline(r, before.macs()));
-        double loadSeconds = (System.nanoTime() - t0) / 1e9;
-
-        OutputFitter fitter = null;
-        List<String> budgetLines = List.of();
-        SizeTarget.Result dropPlan = null; // the plan --target-drop chose, to set its prediction against the measure
-        CalibrationImages images = null;
-        boolean trainingBn = r.fineTune() != null && r.fineTune().options().trainingBatchNorm();
-        Calibration cal = r.calibration();
-        if (cal != null && (r.fit() == Fit.OUTPUT || r.targetSize() != null || r.targetDrop() != null
-                || r.quantize() != null || r.recovery() != null)) {
-            Validator.checkImagesFit(OutputFiles.declaredInput(m, before), cal.data(), cal.pre());
-            images = CalibrationImages.sample(cal.data(), cal.pre(), cal.images(), cal.seed());
-            listener.note("calibration images: " + images.subset().describe() + " of " + cal.data().describe());
-            if (r.fit() == Fit.OUTPUT) {
-                fitter = new OutputFitter(images, 64, cal.iterations(), cal.matchSum());
-            }
-            SizeTarget.Written ft = r.fineTune() == null ? SizeTarget.Written.encoded(r.encoding())
-                    : new SizeTarget.Written(trainingBn, r.filterNorm(), FineTuneJob.recordBound(r.fineTune()),
-                    r.encoding());
-            List<String> lines = new ArrayList<>();
-            SizeTarget.Result plan = null;
-            double fraction = r.targetSize() == null ? Double.NaN : r.targetSize();
-            if (r.targetDrop() != null) {
-                listener.note("searching the smallest size for --target-drop " + r.targetDrop()
-                        + " (each size tried is a --target-size plan)");
-                DropTarget.Result d = DropTarget.search(m, originalBytes.length, r.targetDrop(), settings, images,
-                        Sensitivity.CANDIDATES_3X3, ft, fitter, progress);
-                plan = d.plan();
-                dropPlan = plan;
-                fraction = d.fraction();
-                lines.add("size for " + d.summary());
-                for (DropTarget.Step s : d.steps()) {
-                    lines.add("target drop: tried " + s.line());
-                }
-            } else if (r.targetSize() != null) {
-                listener.note("atom budget for --target-size " + r.targetSize());
-                plan = SizeTarget.plan(m, originalBytes.length, r.targetSize(), settings, images,
-                        Sensitivity.CANDIDATES_3X3, ft, fitter, progress);
-            }
-            if (plan != null) {
-                settings = plan.settings();
-                lines.add(String.format(Locale.ROOT, "atom budget for --target-size %s (%,d bytes): %s",
-                        r.targetSize() != null ? r.targetSize().toString() : String.format(Locale.ROOT, "%.4g", fraction),
-                        plan.targetBytes(), plan.summary()));
-                for (String l : plan.planLines()) {
-                    lines.add("atom budget: " + l);
-                }
-                budgetLines = lines; // printed once, with the report's notes; the sizes tried were shown as they went
+        CompressionRun run = new CompressionRun(r, listener);
+        for (CompressionStage stage : STAGES) {
+            if (stage.applies(run)) {
+                stage.run(run);
             }
         }
-        SensitivitySection sensitivity = null;
-        List<Sensitivity.Curve> curves = null;
-        CalibrationImages sensImages = null;
-        if (images != null && cal.sensitivityImages() > 0) {
-            sensImages = cal.sensitivityImages() >= images.count() ? images
-                    : CalibrationImages.sample(cal.data(), cal.pre(), cal.sensitivityImages(), cal.seed());
-            listener.note("per-set sensitivity on " + sensImages.subset().describe() + " (--sensitivity-images "
-                    + cal.sensitivityImages() + ")");
-            curves = Sensitivity.measure(m, r.settings(), sensImages, Sensitivity.CANDIDATES_3X3, progress);
-        }
-        boolean recover = r.recovery() != null && images != null;
-        // the original as the compressor will see it (measured shapes of pass-through operators declared),
-        // before filters are scaled: recovery's teacher, whose cut points carry the student's names
-        Model teacher = recover ? OnnxModels.fromBytes(OnnxModels.toBytes(m), model.toAbsolutePath().getParent()) : null;
-        if (trainingBn && r.filterNorm() > 0 && !recover) { // recovery mimics the original's activations, unscaled
-            PassManager.standard().run(m);
-            int n = new PassManager(List.of(new NormalizeFilters(r.filterNorm()))).run(m).get(0).changes();
-            listener.note("filters of " + n + " conv(s) scaled to norm " + r.filterNorm()
-                    + " for the fit and the fine-tune (the training BNs carry the scale)");
-        }
-        Compressor.Result c = Compressor.compress(m, settings, progress, fitter);
-        c.notes().addAll(budgetLines);
-        if (sortNote != null) {
-            c.notes().add(sortNote);
-        }
-        if (r.strict()) {
-            // before a fine-tune spends hours on it: what a fine-tune or int8 changes is small next to this
-            requireSmaller(OnnxModels.toBytes(c.model()).length, originalBytes.length, "the compressed model");
-        }
-        if (curves != null) {
-            sensitivity = Sensitivity.section(curves, sensImages, c.plan());
-        }
-        c.timings().put("load", loadSeconds);
-        if (recover) {
-            long tr = System.nanoTime();
-            Compressor.prepare(teacher, settings);
-            BlockRecovery.Result rec = BlockRecovery.run(c.model(), teacher, images, r.recovery(), progress,
-                    listener::checkpoint);
-            if (!rec.segments().isEmpty()) {
-                c.notes().add("block recovery (" + r.recovery().spec() + "): " + rec.segments().size() + " segment(s)");
-            }
-            for (BlockRecovery.SegmentResult s : rec.segments()) {
-                c.notes().add("block recovery: " + s.line());
-            }
-            if (!rec.segments().isEmpty()) {
-                c.notes().add(rec.agreementLine());
-            }
-            if (rec.skipped() != null) {
-                c.notes().add(rec.skipped());
-            }
-            c.timings().put("recovery", (System.nanoTime() - tr) / 1e9);
-        }
-        FineTuneJob.Outcome finetune = null;
-        if (r.fineTune() != null) {
-            long tf = System.nanoTime();
-            finetune = FineTuneJob.run(c.model(), originalBytes, r.fineTune(), listener);
-            c.timings().put("finetune", (System.nanoTime() - tf) / 1e9);
-        }
-
-        long plain = r.encoding().any() ? OnnxModels.toBytes(c.model()).length : 0;
-        // the encoding renames a copy: the report names the layers as the input does (its plan holds the nodes)
-        Model encoded = r.encoding().any() ? OnnxModels.fromBytes(OnnxModels.toBytes(c.model()), null) : c.model();
-        r.encoding().apply(encoded);
-        byte[] floatBytes = OnnxModels.toBytes(encoded);
-        if (r.encoding().any()) {
-            long saved = plain - floatBytes.length;
-            c.notes().add(String.format(Locale.ROOT, "file: %s: %,d bytes saved (%.1f %% of %,d)%s", r.encoding().describe(),
-                    saved, 100.0 * saved / plain, plain, r.encoding().equals(FileEncoding.DEFAULT)
-                            ? "; the default, same values (--keep-names, --no-local-functions opt out)" : ""));
-        }
-        Model written = encoded;
-        Quantization.Outcome quantized = null;
-        if (r.quantize() != null) {
-            long tq = System.nanoTime();
-            listener.note("quantizing to " + r.quantize().mode().id());
-            quantized = Quantization.run(c.model(), r.quantize(), images, progress);
-            written = quantized.model();
-            c.timings().put("quantize", (System.nanoTime() - tq) / 1e9);
-        }
-        long t1 = System.nanoTime();
-        byte[] bytes = written == encoded ? floatBytes : OnnxModels.toBytes(written);
-        ModelSummary after = ModelSummary.of(written, r.inputShape(), bytes.length);
-        long[] probeShape = Probe.shape(m, before.inputShape());
-        listener.note("verifying the output in ONNX Runtime on a probe batch " + Arrays.toString(probeShape));
-        Probe.Comparison probe = Probe.compare(originalBytes, bytes, probeShape, 1234);
-        c.timings().put("verify", (System.nanoTime() - t1) / 1e9);
-        requireExactWhereItShouldBe(c, fitter == null && !recover && finetune == null && quantized == null, probe);
-
-        CompressReport.Decomposed decomposed = CompressReport.decomposed(model, before, out1, after, c);
-        Verification verification = Verification.of(probe,
-                "random-input probe: the differences measure the approximation, not accuracy");
-        FineTuneSection finetuneSection = finetune == null ? null : finetune.report();
-        Consistency consistency = finetune == null ? null : FineTuneJob.consistency(c.model(), floatBytes, listener);
-
-        ValidationResult validation = null;
-        ValidationResult floatValidation = null;
-        Evaluation ev = r.evaluation();
-        if (ev != null) {
-            long tv = System.nanoTime();
-            listener.note("validating on " + ev.data().describe());
-            validation = validate(originalBytes, bytes, ev, listener);
-            c.timings().put("validate", (System.nanoTime() - tv) / 1e9);
-        }
-        QuantizationSection quantization = null;
-        if (quantized != null) {
-            if (validation != null) {
-                // the float model on the same evaluation images, so the report shows both
-                listener.note("validating the float model before quantization on " + ev.data().describe());
-                floatValidation = validate(originalBytes, floatBytes, ev, listener);
-            }
-            boolean top1 = floatValidation != null && floatValidation.labels();
-            quantization = quantized.section().withFloatModel(new QuantizationSection.FloatModel(floatBytes.length,
-                    bytes.length, floatValidation == null ? null : ValidationSection.of(floatValidation),
-                    top1 ? floatValidation.candidateTop1() : null, top1 ? validation.candidateTop1() : null));
-        }
-
-        if (r.strict()) {
-            requireSmaller(bytes.length, originalBytes.length, "the output");
-        }
-        if (dropPlan != null && validation != null && validation.labels()) {
-            c.notes().add(String.format(Locale.ROOT, "--target-drop %.2f: predicted %.2f points on the calibration "
-                            + "images%s, measured %.2f on the evaluation data%s", r.targetDrop(), dropPlan.predictedDrop(),
-                    r.fineTune() != null ? " (before the fine-tune)" : "", validation.drop(),
-                    validation.drop() <= r.targetDrop() ? "" : ": more than asked for"));
-        }
-        OutputFitSection outputFit = fitter == null ? null : fitter.summary();
-        Verdict verdict = Verdict.of(originalBytes.length, bytes.length, validation, outputFit, finetune != null);
-        List<String> notes = new ArrayList<>(c.notes());
-        for (String w : verdict.warnings()) {
-            notes.add(TextReport.WARNING + w);
-        }
-
-        Preprocessing pre = cal != null ? cal.pre() : r.fineTune() != null ? r.fineTune().pre()
-                : ev != null ? ev.pre() : null;
-        CompressReport report;
-        long t2 = System.nanoTime();
-        // the probe already ran the in-memory model on its batch: the written file must give those outputs.
-        // every output is staged (written, flushed, the model read back) before any takes its name, so a
-        // failure on the last one leaves all earlier files of a previous run as they were
-        try (AtomicFiles.Staged staged = new AtomicFiles.Staged()) {
-            staged.stage(out1, bytes, model, WrittenModelCheck.againstOutputs(probe.input(),
-                    probe.candidateOutput(), probeShape, progress));
-            c.timings().put("write", (System.nanoTime() - t2) / 1e9);
-            c.timings().put("total", (System.nanoTime() - t0) / 1e9);
-            report = CompressReport.of(r.provenance().withPreprocessing(pre), decomposed, notes, c.timings(),
-                    verification, outputFit, finetuneSection, consistency,
-                    validation == null ? null : ValidationSection.of(validation), quantization, sensitivity,
-                    verdict.line());
-            OutputFiles.stageReports(staged, r.outputs(), report);
-            listener.checkpoint(); // the last safe point: after it every output is renamed into place
-            staged.commit();
-        }
-        return new Outcome(report, bytes, floatBytes.length, probeShape, probe, validation, floatValidation, quantized,
-                verdict, r.outputs());
+        return run.outcome;
     }
 
-    private static void requireSmaller(long bytes, long input, String what) {
+    static void requireSmaller(long bytes, long input, String what) {
         if (bytes >= input) {
             throw new AcdcException(AcdcException.CHECK_FAILED, String.format(Locale.ROOT, "--strict: %s (%,d bytes) "
                     + "is not smaller than the input (%,d bytes): the factors hold more numbers than the dense kernels; "
                     + "use fewer --atoms, a wider --share or --target-size F; nothing written", what, bytes, input), null);
         }
-    }
-
-    private static ValidationResult validate(byte[] original, byte[] candidate, Evaluation ev, JobListener listener) {
-        return Validator.validate(original, candidate, ev.data(), ev.pre(), ev.options(), OutputFiles.checked(listener),
-                listener::validated);
     }
 
     /**

@@ -1,0 +1,41 @@
+package dev.acdc.runtime.workflow;
+
+import dev.acdc.decompose.FileEncoding;
+import dev.acdc.inspect.ModelSummary;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.runtime.quantize.Quantization;
+
+import java.util.Locale;
+
+/**
+ * The file's bytes: the float model in the request's encoding (short names, local functions), and with
+ * {@code --quantize} its int8 form, which is then the one written.
+ */
+final class EncodeStage implements CompressionStage {
+    @Override
+    public void run(CompressionRun s) {
+        CompressionJob.Request r = s.r;
+        FileEncoding enc = r.encoding();
+        long plain = enc.any() ? OnnxModels.toBytes(s.c.model()).length : 0;
+        // the encoding renames a copy: the report names the layers as the input does (its plan holds the nodes)
+        s.encoded = enc.any() ? OnnxModels.fromBytes(OnnxModels.toBytes(s.c.model()), null) : s.c.model();
+        enc.apply(s.encoded);
+        s.floatBytes = OnnxModels.toBytes(s.encoded);
+        if (enc.any()) {
+            long saved = plain - s.floatBytes.length;
+            s.c.notes().add(String.format(Locale.ROOT, "file: %s: %,d bytes saved (%.1f %% of %,d)%s", enc.describe(),
+                    saved, 100.0 * saved / plain, plain, enc.equals(FileEncoding.DEFAULT)
+                            ? "; the default, same values (--keep-names, --no-local-functions opt out)" : ""));
+        }
+        s.written = s.encoded;
+        if (r.quantize() != null) {
+            long t = System.nanoTime();
+            s.listener.note("quantizing to " + r.quantize().mode().id());
+            s.quantized = Quantization.run(s.c.model(), r.quantize(), s.images, s.progress);
+            s.written = s.quantized.model();
+            s.c.timings().put("quantize", s.seconds(t));
+        }
+        s.bytes = s.written == s.encoded ? s.floatBytes : OnnxModels.toBytes(s.written);
+        s.after = ModelSummary.of(s.written, r.inputShape(), s.bytes.length);
+    }
+}

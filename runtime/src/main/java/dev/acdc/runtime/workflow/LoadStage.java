@@ -1,0 +1,33 @@
+package dev.acdc.runtime.workflow;
+
+import dev.acdc.inspect.ModelSummary;
+import dev.acdc.onnx.OnnxModels;
+import dev.acdc.quantize.Quantizer;
+
+/** Reads the model, refuses what the run cannot do with it, measures pass-through operators, and says the plan. */
+final class LoadStage implements CompressionStage {
+    @Override
+    public void run(CompressionRun s) {
+        CompressionJob.Request r = s.r;
+        s.listener.note("loading " + r.model());
+        s.originalBytes = OutputFiles.readAll(r.model());
+        s.m = OnnxModels.load(r.model());
+        int sorted = s.m.graph().nodesSortedOnRead();
+        s.sortNote = sorted == 0 ? null : sorted + " node(s) of the file were out of topological order and were "
+                + "sorted (ONNX Runtime does the same); the written model is sorted";
+        if (s.sortNote != null) {
+            s.listener.note(s.sortNote);
+        }
+        Quantizer.requireFloat(s.m, "compress");
+        if (r.fineTune() != null) {
+            FineTuneJob.requireTrainable(s.m, "fine-tuning (--train-data)");
+        }
+        PassThrough.prepare(s.m, s.originalBytes, r.inputShape(), s.listener);
+        s.before = ModelSummary.of(s.m, r.inputShape(), s.originalBytes.length);
+        if (s.before.openSpatialNote() != null) {
+            s.listener.note(s.before.openSpatialNote());
+        }
+        s.listener.note(DryRun.outline(r, s.before.macs()));
+        s.loadSeconds = s.seconds(s.t0);
+    }
+}

@@ -1,0 +1,77 @@
+package dev.acdc.runtime.workflow;
+
+import dev.acdc.runtime.Validator;
+import dev.acdc.runtime.calibration.CalibrationImages;
+import dev.acdc.runtime.calibration.DropTarget;
+import dev.acdc.runtime.calibration.OutputFitter;
+import dev.acdc.runtime.calibration.Sensitivity;
+import dev.acdc.runtime.calibration.SizeTarget;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * With calibration images: their sample, the output fitter, the atom allocation of a size or drop target,
+ * and the per-set sensitivity curves for the report.
+ */
+final class PlanStage implements CompressionStage {
+    @Override
+    public boolean applies(CompressionRun s) {
+        CompressionJob.Request r = s.r;
+        return r.calibration() != null && (r.fit() == CompressionJob.Fit.OUTPUT || r.targetSize() != null
+                || r.targetDrop() != null || r.quantize() != null || r.recovery() != null);
+    }
+
+    @Override
+    public void run(CompressionRun s) {
+        CompressionJob.Request r = s.r;
+        CompressionJob.Calibration cal = r.calibration();
+        Validator.checkImagesFit(OutputFiles.declaredInput(s.m, s.before), cal.data(), cal.pre());
+        s.images = CalibrationImages.sample(cal.data(), cal.pre(), cal.images(), cal.seed());
+        s.listener.note("calibration images: " + s.images.subset().describe() + " of " + cal.data().describe());
+        if (r.fit() == CompressionJob.Fit.OUTPUT) {
+            s.fitter = new OutputFitter(s.images, 64, cal.iterations(), cal.matchSum());
+        }
+        boolean trainingBn = r.fineTune() != null && r.fineTune().options().trainingBatchNorm();
+        SizeTarget.Written ft = r.fineTune() == null ? SizeTarget.Written.encoded(r.encoding())
+                : new SizeTarget.Written(trainingBn, r.filterNorm(), FineTuneJob.recordBound(r.fineTune()), r.encoding());
+        List<String> lines = new ArrayList<>();
+        SizeTarget.Result plan = null;
+        double fraction = r.targetSize() == null ? Double.NaN : r.targetSize();
+        if (r.targetDrop() != null) {
+            s.listener.note("searching the smallest size for --target-drop " + r.targetDrop()
+                    + " (each size tried is a --target-size plan)");
+            DropTarget.Result d = DropTarget.search(s.m, s.originalBytes.length, r.targetDrop(), s.settings, s.images,
+                    Sensitivity.CANDIDATES_3X3, ft, s.fitter, s.progress);
+            plan = d.plan();
+            s.dropPlan = plan;
+            fraction = d.fraction();
+            lines.add("size for " + d.summary());
+            for (DropTarget.Step step : d.steps()) {
+                lines.add("target drop: tried " + step.line());
+            }
+        } else if (r.targetSize() != null) {
+            s.listener.note("atom budget for --target-size " + r.targetSize());
+            plan = SizeTarget.plan(s.m, s.originalBytes.length, r.targetSize(), s.settings, s.images,
+                    Sensitivity.CANDIDATES_3X3, ft, s.fitter, s.progress);
+        }
+        if (plan != null) {
+            s.settings = plan.settings();
+            lines.add(String.format(Locale.ROOT, "atom budget for --target-size %s (%,d bytes): %s",
+                    r.targetSize() != null ? r.targetSize().toString() : String.format(Locale.ROOT, "%.4g", fraction),
+                    plan.targetBytes(), plan.summary()));
+            for (String l : plan.planLines()) {
+                lines.add("atom budget: " + l);
+            }
+            s.budgetLines = lines; // printed once, with the report's notes; the sizes tried were shown as they went
+        }
+        if (cal.sensitivityImages() > 0) {
+            s.sensImages = cal.sensitivityImages() >= s.images.count() ? s.images
+                    : CalibrationImages.sample(cal.data(), cal.pre(), cal.sensitivityImages(), cal.seed());
+            s.listener.note("per-set sensitivity on " + s.sensImages.subset().describe() + " (--sensitivity-images "
+                    + cal.sensitivityImages() + ")");
+            s.curves = Sensitivity.measure(s.m, r.settings(), s.sensImages, Sensitivity.CANDIDATES_3X3, s.progress);
+        }
+    }
+}

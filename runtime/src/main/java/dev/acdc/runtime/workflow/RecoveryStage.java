@@ -1,0 +1,33 @@
+package dev.acdc.runtime.workflow;
+
+import dev.acdc.decompose.Compressor;
+import dev.acdc.runtime.recovery.BlockRecovery;
+
+/** Block recovery: each segment trained to reproduce the original's output of it on the calibration images. */
+final class RecoveryStage implements CompressionStage {
+    @Override
+    public boolean applies(CompressionRun s) {
+        return s.recover;
+    }
+
+    @Override
+    public void run(CompressionRun s) {
+        long t = System.nanoTime();
+        Compressor.prepare(s.teacher, s.settings);
+        BlockRecovery.Result rec = BlockRecovery.run(s.c.model(), s.teacher, s.images, s.r.recovery(), s.progress,
+                s.listener::checkpoint);
+        if (!rec.segments().isEmpty()) {
+            s.c.notes().add("block recovery (" + s.r.recovery().spec() + "): " + rec.segments().size() + " segment(s)");
+        }
+        for (BlockRecovery.SegmentResult seg : rec.segments()) {
+            s.c.notes().add("block recovery: " + seg.line());
+        }
+        if (!rec.segments().isEmpty()) {
+            s.c.notes().add(rec.agreementLine());
+        }
+        if (rec.skipped() != null) {
+            s.c.notes().add(rec.skipped());
+        }
+        s.c.timings().put("recovery", s.seconds(t));
+    }
+}

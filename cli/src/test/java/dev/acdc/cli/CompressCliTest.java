@@ -336,6 +336,9 @@ class CompressCliTest {
                 conv.get("outputError").asDouble())), md);
         String html = Files.readString(tmp.resolve("gray.acdc.report.html"));
         assertTrue(html.contains("<canvas id=\"chart-output\">"), "output-error chart");
+        // the output errors the fit lowers come before the weight errors it may raise, each chart once
+        assertTrue(html.indexOf("<canvas id=\"chart-output\">") < html.indexOf("<canvas id=\"chart-error\">"), html);
+        assertEquals(html.indexOf("<canvas id=\"chart-output\">"), html.lastIndexOf("<canvas id=\"chart-output\">"));
         assertEquals("output", OnnxModels.load(out).metadata().get("acdc.fit"));
         if (python("import onnx") == 0) {
             assertEquals(0, python("import onnx; onnx.checker.check_model(onnx.load('" + out + "'), full_check=True)"),

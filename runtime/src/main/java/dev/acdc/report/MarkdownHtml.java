@@ -10,6 +10,8 @@ final class MarkdownHtml {
     }
 
     static String toHtml(String md, boolean curve) {
+        boolean stages = md.contains("\n## Stages\n");
+        boolean outputFit = md.contains("\n## Output fit\n");
         StringBuilder out = new StringBuilder();
         String[] lines = md.split("\n", -1);
         boolean inTable = false;
@@ -46,15 +48,17 @@ final class MarkdownHtml {
             } else if (line.startsWith("## ")) {
                 String h = line.substring(3);
                 out.append("<h2>").append(inline(h)).append("</h2>\n");
-                if (h.equals("Convolutions")) {
-                    out.append("<div class=\"chart\"><canvas id=\"chart-error\"></canvas></div>\n")
-                            .append("<div class=\"chart\"><canvas id=\"chart-params\"></canvas></div>\n");
+                // outcomes first: the fine-tuning curve with the stages when the report has them, and after an
+                // output fit the output errors (which it lowers) before the weight errors (which it may raise)
+                if (h.equals("Stages") && curve) {
+                    out.append(chart("chart-curve"));
+                } else if (h.equals("Convolutions")) {
+                    out.append(outputFit ? chart("chart-output") : "").append(chart("chart-params"))
+                            .append(chart("chart-error"));
                 } else if (h.equals("Sensitivity")) {
-                    out.append("<div class=\"chart\"><canvas id=\"chart-sensitivity\"></canvas></div>\n");
-                } else if (h.equals("Output fit")) {
-                    out.append("<div class=\"chart\"><canvas id=\"chart-output\"></canvas></div>\n");
-                } else if (h.equals("Fine-tuning") && curve) {
-                    out.append("<div class=\"chart\"><canvas id=\"chart-curve\"></canvas></div>\n");
+                    out.append(chart("chart-sensitivity"));
+                } else if (h.equals("Fine-tuning") && curve && !stages) {
+                    out.append(chart("chart-curve"));
                 }
             } else if (!line.isBlank()) {
                 out.append("<p>").append(inline(line.endsWith("  ") ? line.strip() : line)).append("</p>\n");
@@ -64,6 +68,10 @@ final class MarkdownHtml {
             out.append("</table>\n");
         }
         return out.toString();
+    }
+
+    private static String chart(String id) {
+        return "<div class=\"chart\"><canvas id=\"" + id + "\"></canvas></div>\n";
     }
 
     /** Escapes HTML, then renders `code`, **bold** and _emphasis_. */

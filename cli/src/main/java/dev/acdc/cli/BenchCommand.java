@@ -39,9 +39,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--vs", paramLabel = "OTHER.onnx", description = "A second model, run interleaved with the first.")
     Path vs;
 
-    @Option(names = "--batch", paramLabel = "1,8,32", defaultValue = "1,8,32", split = ",",
-            description = "Batch sizes (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch-sizes", paramLabel = "1,8,32", defaultValue = "1,8,32", split = ",",
+            description = "Batch sizes to time (default ${DEFAULT-VALUE}).")
     List<Integer> batches;
+
+    /** The option's name before --batch meant the training batch in every command; still accepted, not shown. */
+    @Option(names = "--batch", hidden = true, split = ",")
+    List<Integer> oldBatches;
 
     @Option(names = "--warmup", defaultValue = "5", description = "Untimed runs per batch size (default ${DEFAULT-VALUE}).")
     int warmup;
@@ -60,9 +64,15 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         new OutputGuard().reads(model, vs).writes(json);
+        if (oldBatches != null) {
+            if (spec.commandLine().getParseResult().hasMatchedOption("--batch-sizes")) {
+                throw new AcdcException("--batch and --batch-sizes both set the batch sizes: give --batch-sizes");
+            }
+            batches = oldBatches;
+        }
         for (int b : batches) {
             if (b < 1) {
-                throw new AcdcException("--batch sizes must be at least 1, got " + b);
+                throw new AcdcException("--batch-sizes must be at least 1, got " + b);
             }
         }
         var cfg = runtime.sessions();

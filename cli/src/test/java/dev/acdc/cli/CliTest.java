@@ -41,7 +41,10 @@ class CliTest {
         for (String[] c : cases) {
             assertOneLineError(run("validate", m, m, "--data", "idx:none.gz", c[0], c[1]), 2, c[2]);
         }
-        assertOneLineError(run("bench", m, "--batch", "3000000"), 2, "--batch 3000000: one input batch would hold");
+        assertOneLineError(run("bench", m, "--batch-sizes", "3000000"), 2, "--batch-sizes 3000000: one input batch would hold");
+        // the old name still works, and both together are refused
+        assertOneLineError(run("bench", m, "--batch", "3000000"), 2, "--batch-sizes 3000000: one input batch would hold");
+        assertOneLineError(run("bench", m, "--batch", "1", "--batch-sizes", "2"), 2, "give --batch-sizes");
         // fine-tuning options: NaN must not silently become the default
         String[][] train = {
             {"--clip", "NaN", "--clip must be a finite norm, 0 (off) or more, got NaN"},

@@ -224,7 +224,7 @@ class CompressCliTest {
         Path out = tmp.resolve("ext.acdc.onnx");
         CliTest.Run c = run("compress", model.toString(), "-o", out.toString(), "--group", "8");
         assertEquals(0, c.code(), c.err());
-        CliTest.Run b = run("bench", out.toString(), "--vs", model.toString(), "--batch", "2", "--runs", "2",
+        CliTest.Run b = run("bench", out.toString(), "--vs", model.toString(), "--batch-sizes", "2", "--runs", "2",
                 "--warmup", "1");
         assertEquals(0, b.code(), b.err());
     }

@@ -86,7 +86,7 @@ class OutputGuardTest {
                 new Case(List.of("inspect", model.toString()), List.of("--json"), List.of(model)),
                 new Case(List.of("validate", model.toString(), student.toString(), "--data", v), List.of("--json"),
                         List.of(model, student, eval)),
-                new Case(List.of("bench", model.toString(), "--vs", student.toString(), "--batch", "1"),
+                new Case(List.of("bench", model.toString(), "--vs", student.toString(), "--batch-sizes", "1"),
                         List.of("--json"), List.of(model, student)),
                 new Case(List.of("compress", model.toString(), "--train-data", t, "--eval-data", v, "--epochs", "1"),
                         List.of("-o", "--report"), List.of(model, train, eval)),

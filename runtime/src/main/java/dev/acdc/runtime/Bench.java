@@ -60,7 +60,7 @@ public final class Bench {
                 int per = Validator.perSample(sample);
                 long values = (long) batch * per;
                 if (values > (1L << 28)) {
-                    throw new dev.acdc.AcdcException(String.format("--batch %d: one input batch would hold %,d values "
+                    throw new dev.acdc.AcdcException(String.format("--batch-sizes %d: one input batch would hold %,d values "
                             + "(%.1f GB), more than the %,d (1 GB) a benchmark input may take", batch, values,
                             values * 4 / 1e9, 1L << 28));
                 }

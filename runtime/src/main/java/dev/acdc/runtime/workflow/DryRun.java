@@ -193,41 +193,49 @@ public final class DryRun {
     }
 
     /**
-     * The stages {@code r} will go through, as one line for the start of a run ("stages: SVD fit -> output fit
-     * on 512 images -> ... -> write"); {@code networkMacs} sizes block recovery's estimate. The times of
-     * the others are {@code --dry-run}'s to measure, and the progress lines show each one's time left.
+     * The stages {@code r} will go through, as one line for the start of a run ("stages: output fit on 512
+     * images (~30 s) -> ... -> write"), with the times of those that run the model over images estimated
+     * from ONNX Runtime's forward rate on it, measured now (a second or two), and block recovery's from the
+     * network's MACs; a fine-tune's time left is shown by its progress lines, and {@code --dry-run} times
+     * its steps before anything runs.
      */
-    public static String outline(CompressionJob.Request r, long networkMacs) {
+    public static String outline(CompressionJob.Request r, byte[] original, Model m, ModelSummary before,
+                                 JobListener listener) {
         List<String> s = new ArrayList<>();
         int cal = r.calibration() == null ? 0 : Math.min(r.calibration().images(), r.calibration().data().size());
+        double forward = cal > 0 || r.evaluation() != null ? secondsPerImage(original, m, before, listener)
+                : Double.NaN;
         if (r.targetDrop() != null) {
             s.add("size search for --target-drop " + r.targetDrop());
         } else if (r.targetSize() != null) {
             s.add("size plan for --target-size " + r.targetSize());
         }
         if (r.calibration() != null && r.calibration().sensitivityImages() > 0) {
-            s.add("sensitivity on " + Math.min(cal, r.calibration().sensitivityImages()) + " images");
+            int n = Math.min(cal, r.calibration().sensitivityImages());
+            s.add("sensitivity on " + n + " images (~" + Plan.time(6.0 * before.convs().size() * n * forward) + ")");
         }
-        s.add(r.fit() == CompressionJob.Fit.OUTPUT ? "output fit on " + cal + " images" : "SVD fit");
+        s.add(r.fit() == CompressionJob.Fit.OUTPUT ? "output fit on " + cal + " images (~"
+                + Plan.time(OUTPUT_FIT_FORWARDS_PER_CONV * before.convs().size() * cal * forward) + ")" : "SVD fit");
         if (r.recovery() != null && cal > 0) {
-            s.add("block recovery (about " + Plan.time(BlockRecovery.estimateSeconds(networkMacs, cal, r.recovery()))
-                    + ", estimated)");
+            s.add("block recovery (~" + Plan.time(BlockRecovery.estimateSeconds(before.macs(), cal, r.recovery()))
+                    + ")");
         }
         if (r.fineTune() != null) {
             FineTuneJob.Settings f = r.fineTune();
-            s.add(f.options().maxSteps() > 0 ? "fine-tune for " + f.options().maxSteps() + " steps"
+            s.add((f.options().maxSteps() > 0 ? "fine-tune for " + f.options().maxSteps() + " steps"
                     : String.format(Locale.ROOT, "fine-tune %d epoch(s) of %,d images", f.options().epochs(),
-                    f.train().size()));
+                    f.train().size())) + " (its time left shown as it trains)");
         }
         if (r.quantize() != null) {
             s.add(r.quantize().mode().id());
         }
         if (r.evaluation() != null) {
-            s.add(String.format(Locale.ROOT, "validate on %,d images", r.evaluation().data().size()));
+            int n = r.evaluation().data().size();
+            s.add(String.format(Locale.ROOT, "validate on %,d images (~%s)", n, Plan.time(2 * n * forward)));
         }
         s.add("write");
-        return "stages: " + String.join(" -> ", s) + (r.fineTune() != null || cal > 0
-                ? " (--dry-run measures how long each takes here)" : "");
+        return "stages: " + String.join(" -> ", s) + (Double.isNaN(forward) ? ""
+                : " (~: estimated from ONNX Runtime's rate on this model, measured now; --dry-run for the whole plan)");
     }
 
     /** ONNX Runtime's seconds per image of the original, median of 3 timed batches after one untimed. */

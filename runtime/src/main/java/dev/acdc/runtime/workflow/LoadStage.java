@@ -27,7 +27,7 @@ final class LoadStage implements CompressionStage {
         if (s.before.openSpatialNote() != null) {
             s.listener.note(s.before.openSpatialNote());
         }
-        s.listener.note(DryRun.outline(r, s.before.macs()));
+        s.listener.note(DryRun.outline(r, s.originalBytes, s.m, s.before, s.listener));
         s.loadSeconds = s.seconds(s.t0);
     }
 }

@@ -16,9 +16,10 @@ final class EncodeStage implements CompressionStage {
     public void run(CompressionRun s) {
         CompressionJob.Request r = s.r;
         FileEncoding enc = r.encoding();
-        long plain = enc.any() ? OnnxModels.toBytes(s.c.model()).length : 0;
         // the encoding renames a copy: the report names the layers as the input does (its plan holds the nodes)
-        s.encoded = enc.any() ? OnnxModels.fromBytes(OnnxModels.toBytes(s.c.model()), null) : s.c.model();
+        byte[] raw = enc.any() ? OnnxModels.toBytes(s.c.model()) : null;
+        long plain = raw == null ? 0 : raw.length;
+        s.encoded = raw != null ? OnnxModels.fromBytes(raw, null) : s.c.model();
         enc.apply(s.encoded);
         s.floatBytes = OnnxModels.toBytes(s.encoded);
         if (enc.any()) {

@@ -41,12 +41,8 @@ public final class TrainBench {
     public static Result run(byte[] model, byte[] teacher, int batch, int steps, int warmup, int repeats,
                              JobListener listener) {
         Nd4jSetup.init();
-        Model probe = OnnxModels.fromBytes(model, null);
-        long[] shape = probe.graph().dataInputs().get(0).shape();
-        long[] os = FineTuneJob.requireLogits(probe);
-        int classes = (int) os[os.length - 1];
-        SyntheticDataset data = new SyntheticDataset(batch * (warmup + steps), (int) shape[1], (int) shape[2],
-                (int) shape[3], classes, 1);
+        SyntheticDataset data = syntheticData(OnnxModels.fromBytes(model, null), batch * (warmup + steps));
+        int classes = data.classes();
         boolean[] modes = {false, true};
         List<List<Double>> ips = List.of(new ArrayList<>(), new ArrayList<>());
         try (OrtTeacher t = teacher == null ? null : new OrtTeacher(teacher, Sessions.Config.cpu(), s -> { })) {
@@ -73,14 +69,17 @@ public final class TrainBench {
                                          boolean trainingBn) {
         Nd4jSetup.init();
         Model probe = OnnxModels.fromBytes(model, null);
-        long[] shape = probe.graph().dataInputs().get(0).shape();
-        long[] os = FineTuneJob.requireLogits(probe);
-        int classes = (int) os[os.length - 1];
-        SyntheticDataset data = new SyntheticDataset(batch * (warmup + steps), (int) shape[1], (int) shape[2],
-                (int) shape[3], classes, 1);
+        SyntheticDataset data = syntheticData(probe, batch * (warmup + steps));
         try (OrtTeacher t = new OrtTeacher(teacher, Sessions.Config.cpu(), s -> { })) {
             return once(probe, t, data, trainingBn, true, batch, steps, warmup);
         }
+    }
+
+    /** {@code n} synthetic images of {@code probe}'s input shape, labelled over its classes. */
+    private static SyntheticDataset syntheticData(Model probe, int n) {
+        long[] shape = probe.graph().dataInputs().get(0).shape();
+        long[] os = FineTuneJob.requireLogits(probe);
+        return new SyntheticDataset(n, (int) shape[1], (int) shape[2], (int) shape[3], (int) os[os.length - 1], 1);
     }
 
     private static double once(Model m, Teacher t, SyntheticDataset data, boolean bn, boolean distil, int batch,

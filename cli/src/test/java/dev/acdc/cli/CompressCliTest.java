@@ -701,6 +701,19 @@ class CompressCliTest {
                 c.out());
         assertTrue(c.out().contains("[2, 16, 4]: max |diff|"), c.out());
         assertFalse(c.out().contains("top-1 agreement 0 %"), c.out());
+        // the verdict names the outputs: the worst by relative difference, the lowest argmax agreement
+        String verdict = c.out().lines().filter(l -> l.startsWith("verdict")).findFirst().orElseThrow();
+        assertTrue(verdict.contains("probe (random input): 2 outputs, worst '") && verdict.contains("% of its scale")
+                && verdict.contains("lowest argmax agreement '" + scores + "'"), verdict);
+        var j = dev.acdc.util.Json.mapper().readTree(tmp.resolve("det.acdc.report.json").toFile());
+        assertEquals(2, j.get("verification").get("outputs").size(), j.toString());
+        assertEquals(boxes, j.get("verification").get("outputs").get(1).get("name").asText());
+        String md = java.nio.file.Files.readString(tmp.resolve("det.acdc.report.md"));
+        assertTrue(md.contains("## Outputs") && md.contains("| `" + boxes + "` | [2, 16, 4] |"), md);
+        // quantize names them the same way
+        CliTest.Run q = run("quantize", model.toString(), "--mode", "int8-weights");
+        assertEquals(0, q.code(), q.err());
+        assertTrue(q.out().contains("probe (random input): 2 outputs"), q.out());
     }
 
     @Test

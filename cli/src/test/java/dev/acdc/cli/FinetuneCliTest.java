@@ -63,6 +63,28 @@ class FinetuneCliTest {
         assertEquals(teacher.toString(), report.teacher());
     }
 
+    /**
+     * A channels-last model (tf2onnx's Keras layout: [N,H,W,C] and a Transpose) compresses and fine-tunes with
+     * {@code --layout nhwc}: its batches are built channels-last and augmented as images, not as NCHW planes.
+     */
+    @Test
+    void aChannelsLastModelFineTunes() throws Exception {
+        Path teacher = tmp.resolve("nhwc.onnx");
+        OnnxModels.save(ModelGenerators.residualChannelsLast(3, 32, 8, 10, 5), teacher, null);
+        Path train = cifar("train.bin", 48);
+        Path out = tmp.resolve("nhwc.acdc.onnx");
+        CliTest.Run r = run("compress", teacher.toString(), "--train-data", "cifar10:" + train, "--layout", "nhwc",
+                "--epochs", "1", "--batch", "16", "--calibration-images", "16", "-o", out.toString());
+        assertEquals(0, r.code(), r.err());
+        var j = Json.mapper().readTree(tmp.resolve("nhwc.acdc.report.json").toFile());
+        assertEquals(1, j.get("finetune").get("epochs").size(), j.toString());
+        assertTrue(j.get("consistency").get("maxAbsLogitDiff").asDouble() <= 1e-3);
+        Path ft = tmp.resolve("ft.onnx");
+        r = run("finetune", out.toString(), "--teacher", teacher.toString(), "--train-data", "cifar10:" + train,
+                "--layout", "nhwc", "--epochs", "1", "--batch", "16", "-o", ft.toString());
+        assertEquals(0, r.code(), r.err());
+    }
+
     /** The selection split is a seeded, class-stratified hold-out, disjoint from the images that train. */
     @Test
     void selectionSplitIsStratifiedAndDisjointFromTraining() throws Exception {

@@ -75,6 +75,34 @@ public record Preprocessing(double scale, double[] mean, double[] std, boolean n
         }
     }
 
+    /** One image's shape in the model's layout: [c, h, w], or [h, w, c] for nhwc. */
+    public long[] sample(int c, int h, int w) {
+        return nhwc ? new long[] {h, w, c} : new long[] {c, h, w};
+    }
+
+    /** The same preprocessing, laid out channels-first (for steps that work on planes, e.g. augmentation). */
+    public Preprocessing channelsFirst() {
+        return nhwc ? new Preprocessing(scale, mean, std, false) : this;
+    }
+
+    /** Lays out n channels-first images (n×c×h×w) as this preprocessing's layout requires; a copy for nhwc. */
+    public float[] layout(float[] nchw, int n, int c, int h, int w) {
+        if (!nhwc) {
+            return nchw;
+        }
+        int plane = h * w;
+        float[] out = new float[nchw.length];
+        for (int k = 0; k < n; k++) {
+            int base = k * c * plane;
+            for (int ch = 0; ch < c; ch++) {
+                for (int i = 0; i < plane; i++) {
+                    out[base + i * c + ch] = nchw[base + ch * plane + i];
+                }
+            }
+        }
+        return out;
+    }
+
     /** Converts n images of CHW bytes into floats in the chosen layout. */
     public void apply(byte[] pixels, int n, int c, int h, int w, float[] out) {
         int plane = h * w;

@@ -34,9 +34,22 @@ public final class ModelGenerators {
      * each followed by BatchNormalization), Add, Relu, GlobalAveragePool, Flatten, Gemm → classes.
      */
     public static Model residual(int c, int s, int w, int classes, long seed) {
-        Random r = new Random(seed);
         GraphBuilder b = GraphBuilder.create("tiny_residual");
-        String x = b.input("input", DataType.FLOAT, -1, c, s, s);
+        return residualBody(b, new Random(seed), b.input("input", DataType.FLOAT, -1, c, s, s), c, w, classes);
+    }
+
+    /**
+     * {@link #residual} as tf2onnx writes a Keras model: the input is channels-last [N,s,s,c] and a Transpose
+     * (perm 0,3,1,2) makes it [N,c,s,s] for the convs.
+     */
+    public static Model residualChannelsLast(int c, int s, int w, int classes, long seed) {
+        GraphBuilder b = GraphBuilder.create("tiny_residual_nhwc");
+        String x = b.input("input", DataType.FLOAT, -1, s, s, c);
+        String t = b.op("Transpose", "to_nchw", List.of(x), Attribute.ofInts("perm", 0, 3, 1, 2));
+        return residualBody(b, new Random(seed), t, c, w, classes);
+    }
+
+    private static Model residualBody(GraphBuilder b, Random r, String x, int c, int w, int classes) {
         String w0 = b.initializer("stem.weight", new long[] {w, c, 3, 3}, randn(r, w * c * 9, Math.sqrt(2.0 / (c * 9))));
         String b0 = b.initializer("stem.bias", new long[] {w}, randn(r, w, 0.1));
         String h = b.conv("stem", x, w0, b0, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1});

@@ -73,6 +73,7 @@ public final class MarkdownReport {
                     + "calibration images, with the inputs the output-fitted prefix gives it; the SVD column uses the SVD "
                     + "kernel and the original bias on the same inputs.\n");
         }
+        appendOutputs(sb, r.verification());
         appendSensitivity(sb, r.sensitivity());
         appendFinetune(sb, r.finetune());
         appendQuantization(sb, r.quantization());
@@ -216,9 +217,34 @@ public final class MarkdownReport {
         sb.append("**Verdict:** ").append(r.verdict()).append("\n\n");
         sb.append(String.format("| | bytes | parameters |%n|---|---:|---:|%n| float | %,d | %,d |%n| quantized | %,d | %,d |%n",
                 r.inputBytes(), r.inputParams(), r.outputBytes(), r.outputParams()));
+        appendOutputs(sb, r.verification());
         appendQuantization(sb, r.quantization());
         appendValidation(sb, r.validation());
         return sb.toString();
+    }
+
+    /**
+     * Every output on the probe, where a model has several or one that is not [N, classes] (a detector's scores
+     * and boxes, a segmenter's maps): its largest difference against the input model, relative to its scale, and
+     * the argmax agreement over its class axis.
+     */
+    static void appendOutputs(StringBuilder sb, Verification v) {
+        List<dev.acdc.runtime.Probe.OutputDiff> outs = v == null ? null : v.outputs();
+        if (outs == null || outs.isEmpty() || outs.size() == 1 && outs.get(0).shape().length == 2) {
+            return;
+        }
+        sb.append("\n## Outputs\n\nEvery float output of both models on the random probe batch ")
+                .append(java.util.Arrays.toString(v.inputShape())).append(" (ONNX Runtime, CPU).\n\n")
+                .append("| output | shape | max \\|diff\\| | scale | relative | argmax agreement |\n")
+                .append("|---|---|---:|---:|---:|---:|\n");
+        for (dev.acdc.runtime.Probe.OutputDiff d : outs) {
+            sb.append(String.format(java.util.Locale.ROOT, "| `%s` | %s | %.3g | %.3g | %s | %s |%n",
+                    Text.markdownCell(d.name()), java.util.Arrays.toString(d.shape()), d.maxAbsDiff(), d.outputScale(),
+                    d.outputScale() > 0 ? String.format(java.util.Locale.ROOT, "%.3g %%", 100 * d.maxAbsDiff() / d.outputScale())
+                            : "-",
+                    Double.isNaN(d.agreement()) ? "-" : String.format(java.util.Locale.ROOT, "%.1f %% over axis %d",
+                            100 * d.agreement(), d.classAxis())));
+        }
     }
 
     /** The int8 section (shared with the compression report when it quantized). */

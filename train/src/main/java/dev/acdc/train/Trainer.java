@@ -93,7 +93,7 @@ public final class Trainer {
         if (n == 0) {
             throw new AcdcException("the training data set is empty");
         }
-        long[] sample = {data.channels(), data.height(), data.width()};
+        long[] sample = pre.sample(data.channels(), data.height(), data.width());
         int calib = o.trainingBatchNorm() ? Math.min(n, Math.max(o.batch(), 256)) : 0;
         float[] x = calib == 0 ? new float[0] : firstImages(data, pre, calib);
         if (o.trainingBatchNorm()) {

@@ -106,7 +106,8 @@ public final class TrainingLoop {
         int c = data.channels();
         int h = data.height();
         int w = data.width();
-        long[] sample = {c, h, w};
+        long[] sample = pre.sample(c, h, w);
+        Preprocessing planes = pre.channelsFirst(); // augmented as planes, then laid out as the model reads
         boolean augment = o.augment() != null ? o.augment() : c == 3 && h == 32 && w == 32;
         int perEpoch = perEpoch(n, o.batch());
         int total = o.maxSteps() > 0 ? Math.min(o.maxSteps(), perEpoch * o.epochs()) : perEpoch * o.epochs();
@@ -157,12 +158,13 @@ public final class TrainingLoop {
                 float[] x = new float[m * c * h * w];
                 int[] y = new int[m];
                 readShuffled(data, order, start, m, pixels, y, o.seed() * 7919L + run.step);
-                pre.apply(pixels, m, c, h, w, x);
+                planes.apply(pixels, m, c, h, w, x);
                 if (augment && o.augmentMode() == TrainOptions.AugmentMode.BATCH) {
                     Augment.reflectCropFlipBatch(x, m, c, h, w, 4, aug);
                 } else if (augment) {
                     Augment.padCropFlip(x, m, c, h, w, 4, aug);
                 }
+                x = pre.layout(x, m, c, h, w);
                 float[] t = teacher.logits(x, m, sample);
                 if (t.length != m * backend.classes()) {
                     throw new AcdcException("the teacher gives " + t.length / m + " outputs per image, the student "

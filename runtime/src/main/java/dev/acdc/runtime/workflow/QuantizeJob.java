@@ -96,7 +96,7 @@ public final class QuantizeJob {
             validation = Validator.validate(originalBytes, bytes, ev.data(), ev.pre(), ev.options(), progress,
                     listener::validated);
         }
-        String verdict = verdict(originalBytes.length, bytes.length, validation);
+        String verdict = verdict(originalBytes.length, bytes.length, validation) + Verdict.outputsClause(probe.outputs());
         String warning = bytes.length >= originalBytes.length ? String.format(Locale.ROOT, "the %s model (%,d bytes) is "
                 + "not smaller than its input (%,d bytes): on a model this small the quantization's nodes, scales and "
                 + "zero points outweigh the int8 weights%s", mode.id(), bytes.length, originalBytes.length,

@@ -21,7 +21,7 @@ final class WriteStage implements CompressionStage {
         CompressionJob.Request r = s.r;
         OutputFitSection outputFit = s.fitter == null ? null : s.fitter.summary();
         Verdict verdict = Verdict.of(s.originalBytes.length, s.bytes.length, s.validation, outputFit,
-                s.finetune != null);
+                s.finetune != null, s.probe.outputs());
         List<String> notes = new ArrayList<>(s.c.notes());
         for (String w : verdict.warnings()) {
             notes.add(TextReport.WARNING + w);

@@ -501,6 +501,11 @@ class CompressCliTest {
         r = run("compress", model.toString(), "--group", "8", "--allow-nonfinite", "-o", out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("weight holds NaN or Inf"), r.out());
+        // at full rank the written model must compute the original: where the original outputs NaN, NaN is its output
+        Path exact = tmp.resolve("nan.full.onnx");
+        r = run("compress", model.toString(), "--group", "8", "--atoms", "9", "--allow-nonfinite", "-o", exact.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("max |logit diff| 0.00 "), r.out());
     }
 
     @Test
@@ -714,6 +719,19 @@ class CompressCliTest {
         CliTest.Run q = run("quantize", model.toString(), "--mode", "int8-weights");
         assertEquals(0, q.code(), q.err());
         assertTrue(q.out().contains("probe (random input): 2 outputs"), q.out());
+    }
+
+    /** A model that declares no output: every command names it and says what to do, exit 2. */
+    @Test
+    void aModelWithNoOutputsIsNamed() throws Exception {
+        Model m = ModelGenerators.residual(3, 8, 16, 5, 1);
+        m.graph().outputs().clear();
+        Path model = tmp.resolve("noout.onnx");
+        OnnxModels.save(m, model, null);
+        for (String cmd : new String[] {"inspect", "compress", "quantize"}) {
+            assertOneLineError(run(cmd, model.toString()), 2, "the model declares no graph output");
+        }
+        assertEquals(List.of(model), files(), "nothing written");
     }
 
     @Test

@@ -253,13 +253,44 @@ public final class Graph {
         return removed.size();
     }
 
+    /**
+     * The operand positions that hold sizes, not weights: from this index on, an operator's inputs are shapes,
+     * scales, bounds, pads or axes (Resize's float scales [1, 1, 2, 2], Clip's bounds, Pad's pads and value).
+     */
+    private static final Map<String, Integer> SHAPE_OPERANDS_FROM = Map.ofEntries(
+            Map.entry("Resize", 1), Map.entry("Upsample", 1), Map.entry("Clip", 1),
+            Map.entry("Pad", 1), Map.entry("Reshape", 1), Map.entry("Expand", 1),
+            Map.entry("Slice", 1), Map.entry("Tile", 1), Map.entry("Unsqueeze", 1),
+            Map.entry("Squeeze", 1), Map.entry("Split", 1), Map.entry("TopK", 1),
+            Map.entry("ReduceMean", 1), Map.entry("ReduceSum", 1), Map.entry("ReduceMax", 1),
+            Map.entry("ReduceMin", 1), Map.entry("ConstantOfShape", 0));
+
+    /** Values read only at {@link #SHAPE_OPERANDS_FROM} positions: sizes and bounds, not parameters. */
+    private Set<String> shapeOperands() {
+        Set<String> shape = new HashSet<>();
+        Set<String> elsewhere = new HashSet<>();
+        for (Node n : nodes) {
+            int from = SHAPE_OPERANDS_FROM.getOrDefault(n.opType(), Integer.MAX_VALUE);
+            for (int i = 0; i < n.inputs().size(); i++) {
+                (i >= from ? shape : elsewhere).add(n.input(i));
+            }
+        }
+        for (ValueInfo o : outputs) {
+            elsewhere.add(o.name());
+        }
+        shape.removeAll(elsewhere);
+        return shape;
+    }
+
     private static boolean isParameter(DataType t, boolean quantized) {
         return t == DataType.FLOAT || t == DataType.DOUBLE || t == DataType.FLOAT16 || t == DataType.BFLOAT16 || quantized;
     }
 
     /**
      * Parameter count: elements of every float initializer or non-scalar float Constant node, and of every quantized one
-     * (the integer tensor a DequantizeLinear or Cast reads), whose scales count too.
+     * (the integer tensor a DequantizeLinear or Cast reads), whose scales count too — except sizes: a tensor read only
+     * as a shape, scale factor, bound, pad or axes operand (Resize's float scales, Clip's bounds) is no parameter.
+     * inspect, compress's refusal and every report count by this one rule.
      */
     public long parameterCount() {
         Set<String> quantized = new HashSet<>();
@@ -268,9 +299,10 @@ public final class Graph {
                 quantized.add(n.input(0));
             }
         }
+        Set<String> shapeOnly = shapeOperands();
         long p = 0;
         for (Tensor t : initializers.values()) {
-            if (isParameter(t.type(), quantized.contains(t.name()))) {
+            if (!shapeOnly.contains(t.name()) && isParameter(t.type(), quantized.contains(t.name()))) {
                 p += t.numel();
             }
         }
@@ -278,6 +310,9 @@ public final class Graph {
         // Constant is arithmetic (a pad value, an epsilon), not a weight
         for (Node n : nodes) {
             if (!n.is("Constant") || n.outputs().isEmpty()) {
+                continue;
+            }
+            if (shapeOnly.contains(n.output(0))) {
                 continue;
             }
             Attribute v = n.attribute("value");

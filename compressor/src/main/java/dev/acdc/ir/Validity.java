@@ -70,6 +70,10 @@ public final class Validity {
                 }
             }
         }
+        if (g.outputs().isEmpty()) {
+            throw new AcdcException("the model declares no graph output, so nothing it computes can be read or compared; "
+                    + "export it again with its outputs named (torch.onnx.export(..., output_names=[...]))");
+        }
         for (ValueInfo o : g.outputs()) {
             if (!available.contains(o.name())) {
                 throw new AcdcException("graph output '" + o.name() + "' is produced by no node");

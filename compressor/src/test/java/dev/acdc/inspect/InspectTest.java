@@ -10,6 +10,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class InspectTest {
 
     /** Weights stored as Constant nodes (paddle2onnx's style) are parameters too: the same count as initializers. */
+    /**
+     * Parameters are weights: Resize's float scales [1, 1, 2, 2] are a size, not four parameters; inspect's count is
+     * the sum of the convs' and the classifier's weights and biases.
+     */
+    @Test
+    void sizesAreNotParameters() {
+        int c = 3, w = 8, classes = 5;
+        dev.acdc.ir.Model m = ModelGenerators.withUpsample(c, 16, w, classes, 1, 13);
+        long weights = (long) w * c * 9 + 2L * w * w * 9 + (long) classes * w + classes;
+        assertEquals(weights, ModelSummary.whatCanBeSeen(m, null, 0).params());
+        assertEquals(weights, m.graph().parameterCount());
+    }
+
     @Test
     void constantNodeWeightsAreCounted() {
         var m = ModelGenerators.residual(3, 8, 4, 5, 1);

@@ -166,6 +166,23 @@ public final class Probe {
     }
 
     /** One output of both models compared: differences, scale, argmax agreement over its class axis. */
+    /**
+     * |a − b|, where a non-finite value of the original that the candidate repeats (NaN for NaN, the same
+     * infinity) is no difference — a model that itself outputs NaN is reproduced by NaN — and a non-finite value
+     * on one side only is an infinite one.
+     */
+    static double difference(float a, float b) {
+        if (Float.isFinite(a) && Float.isFinite(b)) {
+            return Math.abs((double) a - b);
+        }
+        return Float.isNaN(a) && Float.isNaN(b) || a == b ? 0 : Double.POSITIVE_INFINITY;
+    }
+
+    /** |a| of a finite value, 0 of a non-finite one: the scale of an output is that of its finite values. */
+    static double magnitude(float a) {
+        return Float.isFinite(a) ? Math.abs(a) : 0;
+    }
+
     static OutputDiff diff(Output a, Output b) {
         if (a.values().length != b.values().length) {
             throw new AcdcException("the models' output '" + dev.acdc.util.Text.printable(a.name()) + "' differs in size: "
@@ -174,8 +191,8 @@ public final class Probe {
         double max = 0;
         double scale = 0;
         for (int i = 0; i < a.values().length; i++) {
-            max = Math.max(max, Math.abs(a.values()[i] - b.values()[i]));
-            scale = Math.max(scale, Math.abs(a.values()[i]));
+            max = Math.max(max, difference(a.values()[i], b.values()[i]));
+            scale = Math.max(scale, magnitude(a.values()[i]));
         }
         long[] sh = a.shape();
         int axis = sh.length == 4 ? 1 : sh.length - 1;
@@ -268,10 +285,10 @@ public final class Probe {
         double sum = 0;
         double scale = 0;
         for (int i = 0; i < ya.length; i++) {
-            double d = Math.abs(ya[i] - yb[i]);
+            double d = difference(ya[i], yb[i]);
             max = Math.max(max, d);
             sum += d;
-            scale = Math.max(scale, Math.abs(ya[i]));
+            scale = Math.max(scale, magnitude(ya[i]));
         }
         int batch = (int) shape[0];
         int classes = ya.length / batch;

@@ -721,6 +721,55 @@ class CompressCliTest {
         assertTrue(q.out().contains("probe (random input): 2 outputs"), q.out());
     }
 
+    /**
+     * A float16 model (weights FLOAT16; inputs and outputs FLOAT16, or FLOAT with Casts as keep_io_types writes them)
+     * compresses: widened to float32 for the fit, exact at full rank to float16's precision in ONNX Runtime, and
+     * written back with FLOAT16 weights and the input's interface.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aFloat16ModelCompressesAndIsWrittenBackInFloat16(boolean keepIoTypes) throws Exception {
+        Model m = ModelGenerators.asFloat16(ModelGenerators.residual(3, 8, 16, 5, 1), keepIoTypes);
+        Path model = tmp.resolve("fp16.onnx");
+        OnnxModels.save(m, model, null);
+        Path out = tmp.resolve("fp16.acdc.onnx");
+        CliTest.Run r = run("compress", model.toString(), "--group", "16", "--atoms", "9", "-o", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("the model is float16: widened to float32"), r.err());
+        Model written = OnnxModels.load(out);
+        dev.acdc.ir.DataType io = keepIoTypes ? dev.acdc.ir.DataType.FLOAT : dev.acdc.ir.DataType.FLOAT16;
+        assertEquals(io, written.graph().inputs().get(0).elemType());
+        assertEquals(io, written.graph().outputs().get(0).elemType());
+        assertTrue(written.graph().initializers().values().stream().noneMatch(t -> t.type() == dev.acdc.ir.DataType.FLOAT),
+                "no float32 weight is left");
+        assertTrue(written.graph().initializers().values().stream().anyMatch(t -> t.type() == dev.acdc.ir.DataType.FLOAT16
+                && t.rank() == 2), "atoms and coefficients in float16");
+        // the oracle: ONNX Runtime runs both files on the same input; full rank differs by float16 rounding only
+        float[] x = dev.acdc.runtime.Probe.randomInput(new long[] {2, 3, 8, 8}, 3);
+        float[] a = dev.acdc.testing.Ort.run(Files.readAllBytes(model), x, new long[] {2, 3, 8, 8});
+        float[] b = dev.acdc.testing.Ort.run(Files.readAllBytes(out), x, new long[] {2, 3, 8, 8});
+        double max = 0, scale = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+            scale = Math.max(scale, Math.abs(a[i]));
+        }
+        assertTrue(max <= 1e-2 * scale, max + " of " + scale);
+        assertTrue(Files.size(out) < Files.size(model) * 1.6, "half the bytes of float32 factors");
+        if (!keepIoTypes) {
+            // fine-tuned from the float16 teacher (run by ONNX Runtime as it is), written back in float16
+            Path train = CliTest.cifar(tmp.resolve("train.bin"), 32, 32);
+            Path teacher = tmp.resolve("fp16-32.onnx");
+            OnnxModels.save(ModelGenerators.asFloat16(ModelGenerators.residual(3, 32, 16, 10, 2), false), teacher, null);
+            Path ft = tmp.resolve("fp16.ft.onnx");
+            r = run("compress", teacher.toString(), "--train-data", "cifar10:" + train, "--epochs", "1", "--batch", "16",
+                    "--calibration-images", "16", "-o", ft.toString());
+            assertEquals(0, r.code(), r.err());
+            Model tuned = OnnxModels.load(ft);
+            assertEquals(dev.acdc.ir.DataType.FLOAT16, tuned.graph().inputs().get(0).elemType());
+            assertTrue(tuned.graph().initializers().values().stream().noneMatch(t -> t.type() == dev.acdc.ir.DataType.FLOAT));
+        }
+    }
+
     /** A model that declares no output: every command names it and says what to do, exit 2. */
     @Test
     void aModelWithNoOutputsIsNamed() throws Exception {

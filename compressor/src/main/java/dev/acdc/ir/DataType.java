@@ -35,7 +35,7 @@ public enum DataType {
     /** Whether acdc decodes this type into numbers (float, double, int64, int32 and the small ints). */
     public boolean isNumeric() {
         return switch (this) {
-            case FLOAT, DOUBLE, INT64, INT32, INT16, INT8, UINT8, UINT16, BOOL -> true;
+            case FLOAT, FLOAT16, DOUBLE, INT64, INT32, INT16, INT8, UINT8, UINT16, BOOL -> true;
             default -> false;
         };
     }

@@ -194,7 +194,8 @@ public final class ShapeInference implements ShapeContext {
     }
 
     private static long[] intsOf(Tensor t) {
-        if (!t.isDecoded() || t.isFloat() || t.type() == DataType.DOUBLE || t.numel() > MAX_TRACKED) {
+        if (!t.isDecoded() || t.isFloat() || t.type() == DataType.FLOAT16 || t.type() == DataType.DOUBLE
+                || t.numel() > MAX_TRACKED) {
             return null;
         }
         return t.longs().clone();

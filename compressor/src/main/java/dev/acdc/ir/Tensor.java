@@ -31,6 +31,16 @@ public final class Tensor {
         return new Tensor(name, DataType.FLOAT, shape, values, null);
     }
 
+    /** A FLOAT16 tensor: {@code values} rounded to the nearest half (ties to even), held as those floats. */
+    public static Tensor ofFloat16(String name, long[] shape, float[] values) {
+        checkCount(name, shape, values.length);
+        float[] r = new float[values.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = dev.acdc.util.Half.round(values[i]);
+        }
+        return new Tensor(name, DataType.FLOAT16, shape, r, null);
+    }
+
     public static Tensor ofDoubles(String name, long[] shape, double[] values) {
         checkCount(name, shape, values.length);
         return new Tensor(name, DataType.DOUBLE, shape, values, null);
@@ -39,7 +49,7 @@ public final class Tensor {
     /** An integer tensor of the given integer type (INT64, INT32, ... or BOOL). */
     public static Tensor ofLongs(String name, DataType type, long[] shape, long[] values) {
         checkCount(name, shape, values.length);
-        if (type == DataType.FLOAT || type == DataType.DOUBLE || !type.isNumeric()) {
+        if (type == DataType.FLOAT || type == DataType.FLOAT16 || type == DataType.DOUBLE || !type.isNumeric()) {
             throw new IllegalArgumentException("not an integer type: " + type);
         }
         return new Tensor(name, type, shape, values, null);

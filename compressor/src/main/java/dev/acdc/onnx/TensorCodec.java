@@ -81,6 +81,13 @@ final class TensorCodec {
                 b.asDoubleBuffer().get(d);
                 return d;
             }
+            case FLOAT16: { // held as the floats the halves are (exact), written back as halves
+                float[] f = new float[n];
+                for (int i = 0; i < n; i++) {
+                    f[i] = dev.acdc.util.Half.toFloat(b.getShort());
+                }
+                return f;
+            }
             case INT64: {
                 long[] l = new long[n];
                 b.asLongBuffer().get(l);
@@ -156,6 +163,15 @@ final class TensorCodec {
                     l[i] = p.getInt64Data(i);
                 }
                 data = l;
+                break;
+            }
+            case FLOAT16: { // int32_data holds each half's 16 bits
+                have = p.getInt32DataCount();
+                float[] f = new float[Math.min(have, n)];
+                for (int i = 0; i < f.length; i++) {
+                    f[i] = dev.acdc.util.Half.toFloat((short) p.getInt32Data(i));
+                }
+                data = f;
                 break;
             }
             default: {
@@ -268,6 +284,11 @@ final class TensorCodec {
         ByteBuffer buf = ByteBuffer.allocate(n * t.type().bytes()).order(ByteOrder.LITTLE_ENDIAN);
         switch (t.type()) {
             case FLOAT -> buf.asFloatBuffer().put(t.floats());
+            case FLOAT16 -> {
+                for (float v : t.floats()) {
+                    buf.putShort(dev.acdc.util.Half.fromFloat(v));
+                }
+            }
             case DOUBLE -> buf.asDoubleBuffer().put(t.doubles());
             case INT64 -> buf.asLongBuffer().put(t.longs());
             case INT32 -> {

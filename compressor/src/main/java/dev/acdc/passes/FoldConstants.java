@@ -36,7 +36,7 @@ public final class FoldConstants implements Pass {
         }
         for (String o : n.outputs()) {
             ShapeInference.Facts f = facts.get(o);
-            if (f == null || !f.fullyKnownInts() || !f.shapeKnown() || f.type() == DataType.FLOAT
+            if (f == null || !f.fullyKnownInts() || !f.shapeKnown() || f.type() == DataType.FLOAT || f.type() == DataType.FLOAT16
                     || f.type() == DataType.DOUBLE || !f.type().isNumeric()) {
                 return false;
             }

@@ -20,8 +20,8 @@ public final class PassManager {
 
     /** The standard clean-up before analysis: fold constants, drop identities, fold BN into Conv. */
     public static PassManager standard() {
-        return new PassManager(List.of(new FoldConstants(), new ResolveInitializerIdentities(), new DropIdentity(),
-                new FoldBatchNorm()));
+        return new PassManager(List.of(new WidenFloat16(), new FoldConstants(), new ResolveInitializerIdentities(),
+                new DropIdentity(), new FoldBatchNorm()));
     }
 
     public List<Result> run(Model m) {

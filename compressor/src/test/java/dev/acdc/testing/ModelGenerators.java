@@ -202,6 +202,40 @@ public final class ModelGenerators {
         b.output(y, DataType.FLOAT, -1, classes);
     }
 
+    /**
+     * {@code m} as onnxconverter-common's float16 pass writes it: every float weight FLOAT16 (rounded to the nearest
+     * half); with {@code keepIoTypes} the input and output stay FLOAT and a Cast to FLOAT16 follows the input and a
+     * Cast to FLOAT precedes the output, else they are FLOAT16 themselves. A model of one input and one output.
+     */
+    public static Model asFloat16(Model m, boolean keepIoTypes) {
+        dev.acdc.ir.Graph g = m.graph();
+        for (dev.acdc.ir.Tensor t : List.copyOf(g.initializers().values())) {
+            if (t.type() == DataType.FLOAT) {
+                g.putInitializer(dev.acdc.ir.Tensor.ofFloat16(t.name(), t.shape(), t.floats()));
+            }
+        }
+        dev.acdc.ir.ValueInfo in = g.inputs().get(0);
+        dev.acdc.ir.ValueInfo out = g.outputs().get(0);
+        if (keepIoTypes) {
+            g.replaceUses(in.name(), "input_cast");
+            g.nodes().add(0, new dev.acdc.ir.Node("graph_input_cast0", "Cast", List.of(in.name()), List.of("input_cast"),
+                    List.of(Attribute.ofInt("to", DataType.FLOAT16.code()))));
+            for (dev.acdc.ir.Node n : g.nodes()) {
+                for (int k = 0; k < n.outputs().size(); k++) {
+                    if (n.output(k).equals(out.name())) {
+                        n.setOutput(k, "output_cast");
+                    }
+                }
+            }
+            g.nodes().add(new dev.acdc.ir.Node("graph_output_cast0", "Cast", List.of("output_cast"), List.of(out.name()),
+                    List.of(Attribute.ofInt("to", DataType.FLOAT.code()))));
+        } else {
+            g.inputs().set(0, new dev.acdc.ir.ValueInfo(in.name(), DataType.FLOAT16, in.dims(), null));
+            g.outputs().set(0, new dev.acdc.ir.ValueInfo(out.name(), DataType.FLOAT16, out.dims(), null));
+        }
+        return m;
+    }
+
     static String batchNorm(GraphBuilder b, Random r, String name, String x, int ch) {
         String g = b.initializer(name + ".gamma", new long[] {ch}, positive(r, ch));
         String be = b.initializer(name + ".beta", new long[] {ch}, randn(r, ch, 0.1));

@@ -26,7 +26,12 @@ public final class Ort {
             o.setIntraOpNumThreads(2);
             try (OrtSession s = env().createSession(model, o)) {
                 String in = s.getInputNames().iterator().next();
-                try (OnnxTensor t = OnnxTensor.createTensor(env(), FloatBuffer.wrap(input), shape);
+                // a float16 input gets ONNX Runtime's own conversion of the floats
+                boolean half = ((ai.onnxruntime.TensorInfo) s.getInputInfo().get(in).getInfo()).type
+                        == ai.onnxruntime.OnnxJavaType.FLOAT16;
+                try (OnnxTensor t = half ? OnnxTensor.createTensor(env(), ai.onnxruntime.platform.Fp16Conversions
+                        .convertFloatBufferToFp16Buffer(FloatBuffer.wrap(input)), shape, ai.onnxruntime.OnnxJavaType.FLOAT16)
+                        : OnnxTensor.createTensor(env(), FloatBuffer.wrap(input), shape);
                      OrtSession.Result r = s.run(Map.of(in, t))) {
                     OnnxTensor out = (OnnxTensor) r.get(0);
                     FloatBuffer fb = out.getFloatBuffer();

@@ -118,7 +118,7 @@ public final class MeasuredShapes {
                                            Map<String, DataType> types) {
         float[] x = Probe.randomInput(shape, 5);
         Map<String, long[]> shapes = new HashMap<>();
-        try (OnnxTensor t = OnnxTensor.createTensor(Sessions.env(), FloatBuffer.wrap(x), shape);
+        try (OnnxTensor t = Sessions.floatInput(FloatBuffer.wrap(x), shape, Probe.firstInputType(s));
              OrtSession.Result r = s.run(Map.of(s.getInputNames().iterator().next(), t),
                      new java.util.LinkedHashSet<>(wanted))) {
             for (String w : wanted) {

@@ -21,6 +21,7 @@ public final class ModelIO implements AutoCloseable {
     private final Sessions.Opened opened;
     private final String inputName;
     private final long[] inputShape;
+    private final ai.onnxruntime.OnnxJavaType inputType;
     private final long[] outputShape;
     private FloatBuffer buffer;
 
@@ -38,6 +39,7 @@ public final class ModelIO implements AutoCloseable {
                 throw new AcdcException("the model's input '" + inputName + "' is not a tensor");
             }
             inputShape = ti.getShape();
+            inputType = ti.type;
             NodeInfo out = s.getOutputInfo().values().iterator().next();
             outputShape = out.getInfo() instanceof TensorInfo to ? to.getShape() : new long[0];
         } catch (OrtException ex) {
@@ -76,7 +78,7 @@ public final class ModelIO implements AutoCloseable {
         long[] shape = new long[sampleShape.length + 1];
         shape[0] = n;
         System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
-        try (OnnxTensor t = OnnxTensor.createTensor(Sessions.env(), buffer, shape);
+        try (OnnxTensor t = Sessions.floatInput(buffer, shape, inputType);
              OrtSession.Result r = opened.session().run(Map.of(inputName, t))) {
             FloatBuffer fb = ((OnnxTensor) r.get(0)).getFloatBuffer();
             float[] f = new float[fb.remaining()];

@@ -93,7 +93,7 @@ public final class Probe {
     /** As {@link #run}, every float output (or only the first, {@code all} false), with its shape. */
     public static List<Output> runAll(OrtSession s, float[] x, long[] shape, boolean all) {
         List<OnnxTensor> extra = new ArrayList<>();
-        try (OnnxTensor t = OnnxTensor.createTensor(Sessions.env(), FloatBuffer.wrap(x), shape)) {
+        try (OnnxTensor t = Sessions.floatInput(FloatBuffer.wrap(x), shape, firstInputType(s))) {
             Map<String, OnnxTensor> feed = new java.util.LinkedHashMap<>();
             java.util.Iterator<String> names = s.getInputNames().iterator();
             feed.put(names.next(), t);
@@ -109,7 +109,7 @@ public final class Probe {
                 List<String> outNames = namesOf(r);
                 for (int i = 0; i < r.size() && (all || i == 0); i++) {
                     OnnxTensor o = (OnnxTensor) r.get(i);
-                    if (o.getInfo().type != ai.onnxruntime.OnnxJavaType.FLOAT) {
+                    if (!Sessions.floatOutput(o.getInfo().type)) {
                         continue; // an index or a mask beside the float outputs: not compared
                     }
                     FloatBuffer fb = o.getFloatBuffer();
@@ -126,6 +126,11 @@ public final class Probe {
         }
     }
 
+    static ai.onnxruntime.OnnxJavaType firstInputType(OrtSession s) throws OrtException {
+        ai.onnxruntime.NodeInfo first = s.getInputInfo().values().iterator().next();
+        return first.getInfo() instanceof ai.onnxruntime.TensorInfo ti ? ti.type : ai.onnxruntime.OnnxJavaType.FLOAT;
+    }
+
     /** Ones (1, true) of an input's declared shape and type; open dimensions are the batch (first) or 1. */
     private static OnnxTensor ones(ai.onnxruntime.NodeInfo info, long batch) throws OrtException {
         if (!(info.getInfo() instanceof ai.onnxruntime.TensorInfo ti)) {
@@ -140,10 +145,10 @@ public final class Probe {
         }
         var env = Sessions.env();
         return switch (ti.type) {
-            case FLOAT -> {
+            case FLOAT, FLOAT16, BFLOAT16 -> {
                 float[] v = new float[(int) n];
                 java.util.Arrays.fill(v, 1f);
-                yield OnnxTensor.createTensor(env, FloatBuffer.wrap(v), dims);
+                yield Sessions.floatInput(FloatBuffer.wrap(v), dims, ti.type);
             }
             case INT64 -> {
                 long[] v = new long[(int) n];

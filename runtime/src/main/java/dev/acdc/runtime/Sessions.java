@@ -53,6 +53,29 @@ public final class Sessions {
     }
 
     /** Whether this ONNX Runtime build has the CUDA provider compiled in. */
+    /**
+     * A float input for a session input of element type {@code type}: the floats themselves, or for a float16
+     * model's input (FLOAT16, BFLOAT16) the floats rounded to that type, so float16 files run as they are.
+     */
+    public static ai.onnxruntime.OnnxTensor floatInput(java.nio.FloatBuffer x, long[] shape, ai.onnxruntime.OnnxJavaType type)
+            throws ai.onnxruntime.OrtException {
+        if (type == ai.onnxruntime.OnnxJavaType.FLOAT16) {
+            return ai.onnxruntime.OnnxTensor.createTensor(env(),
+                    ai.onnxruntime.platform.Fp16Conversions.convertFloatBufferToFp16Buffer(x), shape, type);
+        }
+        if (type == ai.onnxruntime.OnnxJavaType.BFLOAT16) {
+            return ai.onnxruntime.OnnxTensor.createTensor(env(),
+                    ai.onnxruntime.platform.Fp16Conversions.convertFloatBufferToBf16Buffer(x), shape, type);
+        }
+        return ai.onnxruntime.OnnxTensor.createTensor(env(), x, shape);
+    }
+
+    /** Whether an output of this type is read as floats (float, or float16 widened exactly). */
+    public static boolean floatOutput(ai.onnxruntime.OnnxJavaType type) {
+        return type == ai.onnxruntime.OnnxJavaType.FLOAT || type == ai.onnxruntime.OnnxJavaType.FLOAT16
+                || type == ai.onnxruntime.OnnxJavaType.BFLOAT16;
+    }
+
     public static boolean cudaBuild() {
         return OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
     }

@@ -42,7 +42,7 @@ public final class TensorRules {
         r.add(OperatorRule.unary("Cast", (c, n) -> {
             DataType to = DataType.of((int) n.attrInt("to", 1));
             Facts f = c.in(n, 0);
-            boolean intTarget = to.isNumeric() && to != DataType.FLOAT && to != DataType.DOUBLE;
+            boolean intTarget = to.isNumeric() && to != DataType.FLOAT && to != DataType.FLOAT16 && to != DataType.DOUBLE;
             c.set(n, 0, to, f.shape(), intTarget ? f.ints() : null);
         }).folding());
         r.add(OperatorRule.of("Concat", 1, Integer.MAX_VALUE, 1, 1, TensorRules::concat).folding());
@@ -154,7 +154,8 @@ public final class TensorRules {
             Attribute v = n.attribute("value");
             DataType t = v == null ? DataType.FLOAT : v.asTensor().type();
             long[] ints = null;
-            if (t != DataType.FLOAT && t != DataType.DOUBLE && Tensor.numel(shape) <= ShapeInference.MAX_TRACKED) {
+            if (t != DataType.FLOAT && t != DataType.FLOAT16 && t != DataType.DOUBLE
+                    && Tensor.numel(shape) <= ShapeInference.MAX_TRACKED) {
                 ints = new long[(int) Tensor.numel(shape)];
                 Arrays.fill(ints, v == null ? 0 : v.asTensor().longs()[0]);
             }

@@ -35,6 +35,8 @@ final class CompressionRun {
     Model m;
     ModelSummary before;
     String sortNote;
+    /** The interface of a float16 input (null for a float32 one): the encode stage writes the model back so. */
+    dev.acdc.passes.WidenFloat16.Origin float16;
     double loadSeconds;
     // plan: calibration images, the output fitter, a size plan, the sensitivity curves
     Settings settings;

@@ -3,8 +3,11 @@ package dev.acdc.runtime.workflow;
 import dev.acdc.decompose.FileEncoding;
 import dev.acdc.inspect.ModelSummary;
 import dev.acdc.onnx.OnnxModels;
+import dev.acdc.passes.NarrowToFloat16;
+import dev.acdc.passes.PassManager;
 import dev.acdc.runtime.quantize.Quantization;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -17,9 +20,13 @@ final class EncodeStage implements CompressionStage {
         CompressionJob.Request r = s.r;
         FileEncoding enc = r.encoding();
         // the encoding renames a copy: the report names the layers as the input does (its plan holds the nodes)
-        byte[] raw = enc.any() ? OnnxModels.toBytes(s.c.model()) : null;
+        byte[] raw = enc.any() || s.float16 != null ? OnnxModels.toBytes(s.c.model()) : null;
         long plain = raw == null ? 0 : raw.length;
         s.encoded = raw != null ? OnnxModels.fromBytes(raw, null) : s.c.model();
+        if (s.float16 != null) { // back to float16, as the model came
+            new PassManager(List.of(new NarrowToFloat16(s.float16, true))).run(s.encoded);
+            plain = OnnxModels.toBytes(s.encoded).length;
+        }
         enc.apply(s.encoded);
         s.floatBytes = OnnxModels.toBytes(s.encoded);
         if (enc.any()) {
@@ -34,6 +41,9 @@ final class EncodeStage implements CompressionStage {
             s.listener.note("quantizing to " + r.quantize().mode().id());
             s.quantized = Quantization.run(s.c.model(), r.quantize(), s.images, s.progress);
             s.written = s.quantized.model();
+            if (s.float16 != null) { // int8 weights compute in float: the interface is the input's again
+                new PassManager(List.of(new NarrowToFloat16(s.float16, false))).run(s.written);
+            }
             s.c.timings().put("quantize", s.seconds(t));
         }
         s.bytes = s.written == s.encoded ? s.floatBytes : OnnxModels.toBytes(s.written);

@@ -2,6 +2,8 @@ package dev.acdc.runtime.workflow;
 
 import dev.acdc.inspect.ModelSummary;
 import dev.acdc.onnx.OnnxModels;
+import dev.acdc.passes.PassManager;
+import dev.acdc.passes.WidenFloat16;
 import dev.acdc.quantize.Quantizer;
 
 /** Reads the model, refuses what the run cannot do with it, measures pass-through operators, and says the plan. */
@@ -23,6 +25,12 @@ final class LoadStage implements CompressionStage {
             FineTuneJob.requireTrainable(s.m, "fine-tuning (--train-data)");
         }
         PassThrough.prepare(s.m, s.originalBytes, r.inputShape(), s.listener);
+        s.float16 = WidenFloat16.Origin.of(s.m);
+        if (s.float16 != null) { // every later stage sees float32; the encode stage writes it back as it came
+            new PassManager(java.util.List.of(new WidenFloat16())).run(s.m);
+            s.listener.note("the model is float16: widened to float32 (exact) for the fit; written back with "
+                    + s.float16.describe());
+        }
         s.before = ModelSummary.of(s.m, r.inputShape(), s.originalBytes.length);
         if (s.before.openSpatialNote() != null) {
             s.listener.note(s.before.openSpatialNote());

@@ -19,12 +19,13 @@ final class VerifyStage implements CompressionStage {
         s.probe = Probe.compare(s.originalBytes, s.bytes, s.probeShape, 1234);
         s.c.timings().put("verify", s.seconds(t));
         CompressionJob.requireExactWhereItShouldBe(s.c, s.fitter == null && !s.recover && s.finetune == null
-                && s.quantized == null, s.probe);
+                && s.quantized == null, s.probe, s.float16 != null);
         s.decomposed = CompressReport.decomposed(s.r.model(), s.before, s.r.outputs().model(), s.after, s.c);
         s.verification = Verification.of(s.probe,
                 "random-input probe: the differences measure the approximation, not accuracy");
         s.finetuneSection = s.finetune == null ? null : s.finetune.report();
         s.consistency = s.finetune == null ? null
-                : FineTuneJob.consistency(s.c.model(), s.floatBytes, s.listener);
+                : FineTuneJob.consistency(s.c.model(), s.float16 == null ? s.floatBytes
+                        : dev.acdc.onnx.OnnxModels.toBytes(s.c.model()), s.listener); // ND4J computes in float32
     }
 }

@@ -5,7 +5,7 @@
 
 Each model is exported by torch.onnx (the PyTorch exporter users run) at the given opset, in eval mode, with
 a fixed seed, batch dimension dynamic, at a small input size that the architecture accepts (so that
-tests stay fast on two cores). Prints one line per model: name, file, parameters. Needs Debian's
+tests stay fast on two cores; [1, 40, 101] for the 1-D keyword-spotting net). Prints one line per model: name, file, parameters. Needs Debian's
 python3-torch and python3-torchvision; acdc itself stays pure JVM.
 """
 import argparse
@@ -37,7 +37,29 @@ ZOO = {
     "fcn_resnet50": (lambda: torchvision.models.segmentation.fcn_resnet50(
         num_classes=5, weights_backbone=None, aux_loss=False), 64),
     "tiny_decoder": (lambda: TinyDecoder(), 32),
+    # a 1-D CNN on [N, 40 mel bands, 101 frames]: keyword spotting and voice activity models look like this
+    "kws_tcn1d": (lambda: KeywordTcn(), (40, 101)),
 }
+
+
+class KeywordTcn(torch.nn.Module):
+    """A keyword-spotting TCN: Conv1d over 40 mel bands x 101 frames (k 3, dilations 1-4, a strided one, a 1x1
+    mixer), BatchNorm1d, ReLU, a residual Add, pooled over time, Linear to 12 keywords: acdc's 1-D test model."""
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        self.stem = nn.Sequential(nn.Conv1d(40, 64, 3, padding=1), nn.BatchNorm1d(64), nn.ReLU())
+        self.block = nn.Sequential(nn.Conv1d(64, 64, 3, padding=2, dilation=2), nn.BatchNorm1d(64), nn.ReLU(),
+                                   nn.Conv1d(64, 64, 3, padding=4, dilation=4), nn.BatchNorm1d(64))
+        self.down = nn.Sequential(nn.ReLU(), nn.Conv1d(64, 96, 5, stride=2, padding=2), nn.BatchNorm1d(96), nn.ReLU(),
+                                  nn.Conv1d(96, 96, 1), nn.ReLU())
+        self.head = nn.Linear(96, 12)
+
+    def forward(self, x):
+        h = self.stem(x)
+        h = self.down(h + self.block(h))
+        return self.head(h.mean(dim=2))
 
 
 class TinyDecoder(torch.nn.Module):
@@ -91,7 +113,7 @@ def main():
         make, size = ZOO[name]
         torch.manual_seed(0)
         model = FirstOutput(make()).eval()
-        x = torch.randn(1, 3, size, size)
+        x = torch.randn(1, *size) if isinstance(size, tuple) else torch.randn(1, 3, size, size)
         path = os.path.join(a.out, f"{name}-opset{a.opset}.onnx")
         torch.onnx.export(model, x, path, opset_version=a.opset, input_names=["input"], output_names=["output"],
                           dynamic_axes={"input": {0: "N"}, "output": {0: "N"}}, do_constant_folding=True)

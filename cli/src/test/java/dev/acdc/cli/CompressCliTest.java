@@ -792,7 +792,7 @@ class CompressCliTest {
         b.output(y, DataType.FLOAT, -1, 3);
         Path model = tmp.resolve("fc.onnx");
         OnnxModels.save(Model.of(b.graph(), 13), model, null);
-        assertOneLineError(run("compress", model.toString()), 2, "no 2-D convolution to decompose");
+        assertOneLineError(run("compress", model.toString()), 2, "no 1-D or 2-D convolution to decompose");
         assertOneLineError(run("compress", model.toString()), 2, "acdc quantize --mode int8-weights");
         assertEquals(List.of(model), files(), "nothing written");
     }

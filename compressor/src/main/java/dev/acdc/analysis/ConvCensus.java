@@ -13,7 +13,7 @@ import java.util.Map;
  * Every Conv and ConvTranspose of a graph with its kernel and output shapes, in graph order: what
  * {@code inspect} lists and what the planner decides over. A ConvTranspose's kernel is {@code [I, O/group,
  * k...]}: its rows are input channels, and the decomposition treats the tensor exactly as a Conv's. Shapes come from the inferred facts; a weight whose shape is
- * unknown gives a row with zeros and {@code twoD = false}.
+ * unknown gives a row with zeros and {@code spatialRank = 0}.
  */
 public final class ConvCensus {
     private ConvCensus() {
@@ -38,7 +38,7 @@ public final class ConvCensus {
         long[] outShape = {y.length > 1 ? y[1] : -1, y.length > 2 ? y[2] : -1, y.length > 3 ? y[3] : -1};
         long group = n.attrInt("group", 1);
         if (w == null || w.length < 2) {
-            return new ConvShape(n, 0, 0, 1, 1, group, new long[0], outShape, false);
+            return new ConvShape(n, 0, 0, 1, 1, group, new long[0], outShape, 0);
         }
         long[] strides = n.attrInts("strides", null);
         if (strides == null) {
@@ -46,6 +46,6 @@ public final class ConvCensus {
             Arrays.fill(strides, 1);
         }
         return new ConvShape(n, w[0], w[1], w.length > 2 ? w[2] : 1, w.length > 3 ? w[3] : 1, group, strides,
-                outShape, w.length == 4);
+                outShape, w.length - 2);
     }
 }

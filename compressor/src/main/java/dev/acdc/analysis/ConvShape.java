@@ -5,12 +5,28 @@ import dev.acdc.ir.Node;
 /**
  * One convolution of a graph as it stands: kernel {@code out × inPerGroup × kh × kw} (a 1-D kernel has
  * {@code kw = 1}), group, strides, and output shape {@code [C, H, W]} (H, W are -1 when unknown).
- * {@code twoD} is false for a weight that is not 4-D (1-D or 3-D convolutions, or an unknown shape).
+ * {@code spatialRank} is the kernel's number of spatial axes: 2 for a 2-D conv, 1 for a 1-D one (speech, time
+ * series), 3 for 3-D, 0 when the weight's shape is unknown.
  * For a ConvTranspose ({@link #transposed}) the kernel is {@code [I, O/group, kh, kw]}: {@code out} is its
  * first axis (the input channels) and {@code inPerGroup} its second (output channels per group).
  */
 public record ConvShape(Node node, long out, long inPerGroup, long kh, long kw, long group, long[] strides,
-                        long[] outShape, boolean twoD) {
+                        long[] outShape, int spatialRank) {
+
+    /** A 2-D convolution (4-D weight). */
+    public boolean twoD() {
+        return spatialRank == 2;
+    }
+
+    /** A 1-D convolution (3-D weight [O, I, k], taken as k × 1). */
+    public boolean oneD() {
+        return spatialRank == 1;
+    }
+
+    /** A kernel ACDC factors: 2-D, or 1-D with 1-D atoms. */
+    public boolean factorable() {
+        return spatialRank == 1 || spatialRank == 2;
+    }
 
     public String name() {
         return node.label();
@@ -56,6 +72,6 @@ public record ConvShape(Node node, long out, long inPerGroup, long kh, long kw, 
     }
 
     public String kernelString() {
-        return out + "x" + inPerGroup + "x" + kh + "x" + kw;
+        return out + "x" + inPerGroup + "x" + kh + (oneD() ? "" : "x" + kw);
     }
 }

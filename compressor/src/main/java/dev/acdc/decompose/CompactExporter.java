@@ -58,6 +58,10 @@ public final class CompactExporter {
                 notes.add(cp.name() + ": transposed convolution exported in reconstruct form");
                 factorize = false;
             }
+            if (factorize && cp.oneD()) {
+                notes.add(cp.name() + ": 1-D convolution exported in reconstruct form");
+                factorize = false;
+            }
             if (factorize && cp.group() != 1) {
                 notes.add(cp.name() + ": grouped convolution exported in reconstruct form");
                 factorize = false;
@@ -100,7 +104,7 @@ public final class CompactExporter {
         g.putInitializer(Tensor.ofFloats(atoms, new long[] {mAtoms, (long) cp.blocks() * k}, d.atoms(cp)));
         String shape6 = b.initializer(base + "/block_shape", new long[] {6},
                 new long[] {s.go, s.gi, cp.nbo(), cp.nbi(), s.kh, s.kw});
-        String shape4 = b.initializer(base + "/kernel_shape", new long[] {4}, cp.kernel());
+        String shape4 = b.initializer(base + "/kernel_shape", new long[] {cp.kernel().length}, cp.kernel());
         String prod = b.op("MatMul", base + "/blocks", alphaName, atoms);
         String r6 = b.op("Reshape", base + "/split", prod, shape6);
         String t6 = b.op("Transpose", base + "/interleave", List.of(r6), Attribute.ofInts("perm", 2, 0, 3, 1, 4, 5));

@@ -19,6 +19,8 @@ public final class ConvPlan {
     final int go;
     final int gi;
     final int unit;
+    /** 1 for a 1-D conv (kernel [O, I, kh], kw = 1), else 2. */
+    final int spatialRank;
 
     /**
      * A decision: {@code reason} null means decomposed into {@code go × gi} blocks in set {@code setId}
@@ -26,6 +28,12 @@ public final class ConvPlan {
      */
     ConvPlan(Node node, long out, long inPerGroup, long kh, long kw, long group, long[] outShape, String reason,
              String setId, int go, int gi, int unit) {
+        this(node, out, inPerGroup, kh, kw, group, outShape, reason, setId, go, gi, unit, 2);
+    }
+
+    /** As above, for a conv of {@code spatialRank} spatial axes (1: a 1-D conv, its kernel taken as kh × 1). */
+    ConvPlan(Node node, long out, long inPerGroup, long kh, long kw, long group, long[] outShape, String reason,
+             String setId, int go, int gi, int unit, int spatialRank) {
         if (reason == null && (setId == null || go <= 0 || gi <= 0 || out % go != 0 || inPerGroup % gi != 0)) {
             throw new IllegalArgumentException("decomposed conv " + node.label() + " needs a set and a block tiling");
         }
@@ -41,6 +49,12 @@ public final class ConvPlan {
         this.go = go;
         this.gi = gi;
         this.unit = unit;
+        this.spatialRank = spatialRank;
+    }
+
+    /** A 1-D convolution: its kernel is [O, I, kh] (atoms of kh taps). */
+    public boolean oneD() {
+        return spatialRank == 1;
     }
 
     public String name() {
@@ -51,12 +65,13 @@ public final class ConvPlan {
         return node;
     }
 
+    /** The weight's shape: [O, I/G, kh, kw], or [O, I/G, kh] for a 1-D conv. */
     public long[] kernel() {
-        return new long[] {out, inPerGroup, kh, kw};
+        return oneD() ? new long[] {out, inPerGroup, kh} : new long[] {out, inPerGroup, kh, kw};
     }
 
     public String kernelString() {
-        return out + "x" + inPerGroup + "x" + kh + "x" + kw;
+        return out + "x" + inPerGroup + "x" + kh + (oneD() ? "" : "x" + kw);
     }
 
     public long group() {

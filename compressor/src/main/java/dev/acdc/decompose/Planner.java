@@ -54,7 +54,7 @@ public final class Planner {
         ConvPlan freeze() {
             ConvShape c = shape;
             return new ConvPlan(c.node(), c.out(), c.inPerGroup(), c.kh(), c.kw(), c.group(), c.outShape(), reason,
-                    setId, go, gi, unit);
+                    setId, go, gi, unit, c.oneD() ? 1 : 2);
         }
     }
 
@@ -65,18 +65,19 @@ public final class Planner {
         List<Draft> drafts = new ArrayList<>();
         for (ConvShape c : census) {
             Draft d = new Draft(c);
-            if (!c.twoD()) {
-                d.reason = "not a 2-D convolution";
+            if (!c.factorable()) {
+                d.reason = c.spatialRank() == 3 ? "3-D convolution: acdc factors 1-D and 2-D convolutions"
+                        : "not a 1-D or 2-D convolution";
             }
             drafts.add(d);
         }
-        List<ConvShape> spatial = census.stream().filter(c -> c.twoD() && c.spatial()).toList();
-        if (spatial.isEmpty() && (s.pointwise() == 0 || census.stream().noneMatch(ConvShape::twoD))) {
-            throw new AcdcException(s.pointwise() == 0 && census.stream().anyMatch(ConvShape::twoD)
+        List<ConvShape> spatial = census.stream().filter(c -> c.factorable() && c.spatial()).toList();
+        if (spatial.isEmpty() && (s.pointwise() == 0 || census.stream().noneMatch(ConvShape::factorable))) {
+            throw new AcdcException(s.pointwise() == 0 && census.stream().anyMatch(ConvShape::factorable)
                     ? "the model has no spatial convolution (kernel larger than 1x1) to decompose, and --pointwise dense "
                     + "keeps its 1x1 convolutions dense"
-                    : "the model has no 2-D convolution to decompose" + otherConvs(census, facts)
-                    + " (acdc factors the 2-D convolutions of a CNN and the wide "
+                    : "the model has no 1-D or 2-D convolution to decompose" + otherConvs(census, facts)
+                    + " (acdc factors the 1-D and 2-D convolutions of a CNN and the wide "
                     + "classifier after them); acdc quantize --mode int8-weights stores any model's weights in about a "
                     + "quarter of the bytes");
         }

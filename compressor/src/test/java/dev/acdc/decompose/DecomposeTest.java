@@ -273,22 +273,59 @@ class DecomposeTest {
     @Test
     void modelWithoutSpatialConvolutionIsRefused() {
         AcdcException e = assertThrows(AcdcException.class, () -> Planner.plan(simpleGemmOnly(), Settings.defaults()));
-        assertTrue(e.getMessage().contains("no 2-D convolution"), e.getMessage());
+        assertTrue(e.getMessage().contains("no 1-D or 2-D convolution"), e.getMessage());
     }
 
     /** A model of 1-D convolutions (speech, time series) is refused naming them, and int8 as what works. */
     @Test
-    void oneDimensionalConvolutionsAreNamed() {
-        var b = dev.acdc.ir.GraphBuilder.create("vad");
-        String x = b.input("x", dev.acdc.ir.DataType.FLOAT, -1, 1, 64);
-        String w1 = b.initializer("c1.weight", new long[] {16, 1, 3}, ModelGenerators.randn(new java.util.Random(1), 48, 0.5));
-        String w2 = b.initializer("c2.weight", new long[] {16, 16, 3}, ModelGenerators.randn(new java.util.Random(2), 768, 0.1));
-        String y = b.op("Conv", "c1", List.of(x, w1), dev.acdc.ir.Attribute.ofInts("pads", 1, 1));
-        y = b.op("Conv", "c2", List.of(y, w2), dev.acdc.ir.Attribute.ofInts("pads", 1, 1));
-        b.output(y, dev.acdc.ir.DataType.FLOAT, -1, 16, 64);
+    void oneDimensionalConvolutionsAreDecomposedExactlyAtFullRankAndThreeDIsNamed() {
+        Model m = conv1d(2);
+        byte[] original = OnnxModels.toBytes(m);
+        long[] shape = {2, 4, 64};
+        float[] x = Ort.randomInput(shape, 4);
+        float[] want = Ort.run(original, x, shape);
+        // full rank: atoms = taps (5); a 1-D atom has kh taps, the written kernel is [O, I, k] again
+        for (String form : new String[] {"reconstruct", "factorized"}) {
+            Compressor.Result full = Compressor.compress(conv1d(2), Settings.of("layer", "5", "32", form, null), s -> { });
+            assertEquals(List.of("c2"), full.plan().decomposed().stream().map(ConvPlan::name).toList(),
+                    full.plan().convs().stream().map(c -> c.name() + ": " + c.reason()).toList().toString());
+            assertTrue(full.plan().decomposed().stream().allMatch(ConvPlan::oneD));
+            assertTrue(Ort.relDiff(want, Ort.run(full.model(), x, shape)) < 1e-5, form + " at full rank");
+            for (ConvPlan cp : full.plan().decomposed()) {
+                assertTrue(full.decomposition().relError(cp) < 1e-6);
+            }
+        }
+        // the default is smaller and runs
+        Compressor.Result lossy = Compressor.compress(conv1d(2), Settings.defaults(), s -> { });
+        byte[] out = OnnxModels.toBytes(lossy.model());
+        assertTrue(out.length < original.length, out.length + " vs " + original.length);
+        assertEquals(want.length, Ort.run(out, x, shape).length);
+        // 3-D convolutions are named, not taken for 2-D ones
+        var b = dev.acdc.ir.GraphBuilder.create("video");
+        String v = b.input("x", dev.acdc.ir.DataType.FLOAT, -1, 2, 4, 8, 8);
+        String w3 = b.initializer("c.weight", new long[] {8, 2, 3, 3, 3}, ModelGenerators.randn(new java.util.Random(1), 432, 0.5));
+        b.output(b.op("Conv", "c", List.of(v, w3), dev.acdc.ir.Attribute.ofInts("pads", 1, 1, 1, 1, 1, 1)),
+                dev.acdc.ir.DataType.FLOAT, -1, 8, 4, 8, 8);
         AcdcException e = assertThrows(AcdcException.class, () -> Planner.plan(Model.of(b.graph(), 13), Settings.defaults()));
-        assertTrue(e.getMessage().contains("no 2-D convolution to decompose: it has 2 1-D convolutions")
+        assertTrue(e.getMessage().contains("no 1-D or 2-D convolution to decompose: it has 1 3-D convolution")
                 && e.getMessage().contains("acdc quantize"), e.getMessage());
+    }
+
+    /** A speech-like 1-D CNN on [N, 4, 64]: conv 4→32 (k 5), Relu, conv 32→32 (k 5, stride 2), Relu, conv 32→32 (k 1). */
+    private static Model conv1d(long seed) {
+        java.util.Random r = new java.util.Random(seed);
+        var b = dev.acdc.ir.GraphBuilder.create("tcn");
+        String x = b.input("x", dev.acdc.ir.DataType.FLOAT, -1, 4, 64);
+        String w1 = b.initializer("c1.weight", new long[] {32, 4, 5}, ModelGenerators.randn(r, 640, 0.3));
+        String b1 = b.initializer("c1.bias", new long[] {32}, ModelGenerators.randn(r, 32, 0.1));
+        String w2 = b.initializer("c2.weight", new long[] {32, 32, 5}, ModelGenerators.randn(r, 5120, 0.1));
+        String w3 = b.initializer("c3.weight", new long[] {32, 32, 1}, ModelGenerators.randn(r, 1024, 0.1));
+        String y = b.op("Relu", "r1", b.op("Conv", "c1", List.of(x, w1, b1), dev.acdc.ir.Attribute.ofInts("pads", 2, 2)));
+        y = b.op("Relu", "r2", b.op("Conv", "c2", List.of(y, w2), dev.acdc.ir.Attribute.ofInts("pads", 2, 2),
+                dev.acdc.ir.Attribute.ofInts("strides", 2)));
+        y = b.op("Conv", "c3", List.of(y, w3));
+        b.output(y, dev.acdc.ir.DataType.FLOAT, -1, 32, 32);
+        return Model.of(b.graph(), 13);
     }
 
     private static Model simpleGemmOnly() {

@@ -86,10 +86,14 @@ public record CompressReport(int schemaVersion, String kind, ReportSchema.Proven
             outputError = Finite.of(outputError);
         }
 
-        /** A kernel larger than 1×1 (the convs ACDC decomposes). */
+        /** A kernel larger than 1×1, or than 1 tap for a 1-D conv (the convs ACDC decomposes into atoms). */
         @JsonIgnore
         public boolean spatial() {
-            return kernel.length == 4 && kernel[2] * kernel[3] > 1;
+            long taps = 1;
+            for (int i = 2; i < kernel.length; i++) {
+                taps *= kernel[i];
+            }
+            return kernel.length >= 3 && taps > 1; // 2-D, or 1-D with 1-D atoms
         }
 
         /** "64x32x3x3". */

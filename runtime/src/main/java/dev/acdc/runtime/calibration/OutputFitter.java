@@ -158,6 +158,9 @@ public final class OutputFitter implements Refinement {
             if (cp.group() != 1) {
                 return cp.name() + " is a grouped convolution";
             }
+            if (cp.oneD()) {
+                return cp.name() + " is a 1-D convolution";
+            }
             String pad = cp.node().attrString("auto_pad", "NOTSET");
             if (!pad.equals("NOTSET") && !pad.equals("VALID") && !pad.startsWith("SAME_")) {
                 return cp.name() + " has auto_pad " + pad;

@@ -285,7 +285,8 @@ public final class SameDiffGraph {
 
     private void translate(Node n) {
         ShapeInference.Facts f = facts.get(n.output(0));
-        if (f != null && f.type() != dev.acdc.ir.DataType.FLOAT && f.type() != dev.acdc.ir.DataType.DOUBLE) {
+        boolean mask = f != null && f.type() == dev.acdc.ir.DataType.BOOL && !f.fullyKnownInts(); // a comparison of data
+        if (f != null && f.type() != dev.acdc.ir.DataType.FLOAT && f.type() != dev.acdc.ir.DataType.DOUBLE && !mask) {
             // shape arithmetic (Shape → Gather → Concat ...): its results were resolved by inference
             return;
         }
@@ -322,6 +323,32 @@ public final class SameDiffGraph {
             }
             case "GlobalAveragePool" -> set(n, sd.mean(in(n, 0), true, 2, 3));
             case "Abs" -> set(n, sd.math().abs(in(n, 0)));
+            case "Neg" -> set(n, in(n, 0).neg());
+            case "Exp" -> set(n, sd.math().exp(in(n, 0)));
+            case "Log" -> set(n, sd.math().log(in(n, 0)));
+            case "Sqrt" -> set(n, sd.math().sqrt(in(n, 0)));
+            case "Reciprocal" -> set(n, in(n, 0).rdiv(1.0));
+            case "Tanh" -> set(n, sd.math().tanh(in(n, 0)));
+            case "Erf" -> set(n, sd.math().erf(in(n, 0)));
+            case "Elu" -> set(n, elu(in(n, 0), n.attrFloat("alpha", 1f)));
+            case "Pow" -> set(n, sd.math().pow(in(n, 0), in(n, 1)));
+            case "Max", "Min" -> {
+                SDVariable acc = in(n, 0);
+                for (int i = 1; i < n.inputs().size(); i++) {
+                    acc = n.is("Max") ? sd.math().max(acc, in(n, i)) : sd.math().min(acc, in(n, i));
+                }
+                set(n, acc);
+            }
+            // a comparison's mask carries no gradient: 1.0 where true, 0.0 where false, as floats
+            case "Equal" -> set(n, mask(in(n, 0).eq(in(n, 1))));
+            case "Greater" -> set(n, mask(in(n, 0).gt(in(n, 1))));
+            case "Less" -> set(n, mask(in(n, 0).lt(in(n, 1))));
+            case "GreaterOrEqual" -> set(n, mask(in(n, 0).gte(in(n, 1))));
+            case "LessOrEqual" -> set(n, mask(in(n, 0).lte(in(n, 1))));
+            case "Where" -> { // c·x + (1 − c)·y: the gradient reaches the branch each element takes
+                SDVariable c = in(n, 0);
+                set(n, c.mul(in(n, 1)).add(c.rsub(1.0).mul(in(n, 2))));
+            }
             case "ReduceMean", "ReduceMax" -> {
                 int r = shape(n.input(0)).length;
                 long[] axes = n.inputs().size() > 1 && !n.input(1).isEmpty() ? ints(n, 1) : n.attrInts("axes", null);
@@ -433,6 +460,17 @@ public final class SameDiffGraph {
             case "BatchNormalization" -> batchNorm(n);
             default -> throw new AcdcException("operator " + n.opType() + " is not supported for fine-tuning");
         }
+    }
+
+    /** A boolean mask as floats (1 where true), so Where and a Cast read it as numbers. */
+    private static SDVariable mask(SDVariable b) {
+        return b.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+    }
+
+    /** ELU: x where x > 0, alpha·(exp(x) − 1) elsewhere. */
+    private SDVariable elu(SDVariable x, float alpha) {
+        SDVariable pos = mask(x.gt(0.0));
+        return pos.mul(x).add(pos.rsub(1.0).mul(sd.math().exp(sd.math().min(x, sd.constant(0f))).sub(1.0).mul(alpha)));
     }
 
     private void conv(Node n) {

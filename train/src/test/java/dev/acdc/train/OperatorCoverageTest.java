@@ -79,6 +79,32 @@ class OperatorCoverageTest {
         unary("ReduceMean", Attribute.ofInts("axes", 2, 3), Attribute.ofInt("keepdims", 0));
         unary("ReduceMax", Attribute.ofInts("axes", 1, 3));
         unary("Abs");
+        for (String op : new String[] {"Neg", "Exp", "Tanh", "Erf"}) {
+            unary(op);
+        }
+        unary("Elu", Attribute.ofFloat("alpha", 0.7f));
+        // defined on positive inputs: after a Sigmoid
+        for (String op : new String[] {"Log", "Sqrt", "Reciprocal"}) {
+            CASES.put(op, new Case(X, (b, x, r) -> b.op(op, "n", b.op("Sigmoid", "s", x)), null));
+        }
+        CASES.put("Pow", new Case(X, (b, x, r) -> b.op("Pow", "n", x, b.initializer("e", new long[0], new float[] {2f})), null));
+        // Max of three inputs (variadic, broadcast), Min of two
+        CASES.put("Max", new Case(X, (b, x, r) -> b.op("Max", "n", x, b.op("Neg", "m", x),
+                b.initializer("c", new long[] {1, 4, 1, 1}, new float[] {0.1f, 0.2f, -0.3f, 0.4f})), null));
+        CASES.put("Min", new Case(X, (b, x, r) -> b.op("Min", "n", x, b.initializer("c", new long[0], new float[] {0.25f})),
+                null));
+        // comparisons feed a Where (a leaky clamp) or a Cast to float, as exporters write masks
+        String[][] cmp = {{"Greater", "0"}, {"Less", "0.3"}, {"GreaterOrEqual", "-0.2"}, {"LessOrEqual", "0.1"}};
+        for (String[] c : cmp) {
+            CASES.put(c[0], new Case(X, (b, x, r) -> b.op("Where", "w", b.op(c[0], "n", x,
+                    b.initializer("t", new long[0], new float[] {Float.parseFloat(c[1])})), x,
+                    b.op("Mul", "lk", x, b.initializer("k", new long[0], new float[] {0.1f}))), null));
+        }
+        CASES.put("Equal", new Case(X, (b, x, r) -> b.op("Add", "a", x, b.op("Cast", "c", List.of(b.op("Equal", "n",
+                b.op("Relu", "rl", x), b.initializer("z", new long[0], new float[] {0f}))),
+                Attribute.ofInt("to", DataType.FLOAT.code()))), null));
+        CASES.put("Where", new Case(X, (b, x, r) -> b.op("Where", "n", b.op("Greater", "g", x, b.op("Neg", "ng", x)),
+                b.op("Exp", "e", x), b.initializer("c", new long[] {1, 4, 1, 1}, new float[] {1, 2, 3, 4})), null));
         unary("MaxPool", Attribute.ofInts("kernel_shape", 2, 2), Attribute.ofInts("strides", 2, 2));
         unary("AveragePool", Attribute.ofInts("kernel_shape", 3, 3), Attribute.ofInts("strides", 1, 1),
                 Attribute.ofInts("pads", 1, 1, 1, 1));

@@ -120,6 +120,37 @@ class TrainerTest {
         checkGradients(g, 1e-3, 0.1);
     }
 
+    /**
+     * Through the elementwise operators detectors and audio nets carry (a Where on a Greater mask, Max, Min, Pow,
+     * Tanh, Exp, Sqrt, Reciprocal, an Equal mask cast to float): the gradients of the conv and head weights
+     * before them equal central differences, so a model with them fine-tunes.
+     */
+    @Test
+    void gradientsThroughMasksMaxMinAndPowMatchFiniteDifferences() {
+        java.util.Random r = new java.util.Random(5);
+        dev.acdc.ir.GraphBuilder b = dev.acdc.ir.GraphBuilder.create("masks");
+        String x = b.input("input", dev.acdc.ir.DataType.FLOAT, -1, 3, 8, 8);
+        String w = b.initializer("w", new long[] {8, 3, 3, 3}, ModelGenerators.randn(r, 216, 0.4));
+        String h = b.conv("c", x, w, null, 1, new long[] {1, 1}, new long[] {1, 1, 1, 1});
+        String zero = b.initializer("zero", new long[0], new float[] {0f});
+        String leak = b.op("Mul", "leak", h, b.initializer("k", new long[0], new float[] {0.1f}));
+        h = b.op("Where", "where", b.op("Greater", "gt", h, zero), h, leak);
+        h = b.op("Max", "max", h, b.op("Neg", "neg", h), b.initializer("floor", new long[0], new float[] {0.05f}));
+        h = b.op("Min", "min", h, b.initializer("cap", new long[0], new float[] {2f}));
+        h = b.op("Add", "pow_add", b.op("Pow", "pow", h, b.initializer("two", new long[0], new float[] {2f})),
+                b.op("Tanh", "tanh", h));
+        h = b.op("Mul", "mix", b.op("Sqrt", "sqrt", h), b.op("Reciprocal", "rec", b.op("Exp", "exp", b.op("Neg", "n2", h))));
+        h = b.op("Add", "flag", h, b.op("Cast", "cast", List.of(b.op("Equal", "eq", h, zero)),
+                dev.acdc.ir.Attribute.ofInt("to", dev.acdc.ir.DataType.FLOAT.code())));
+        String p = b.op("Flatten", "flat", List.of(b.op("GlobalAveragePool", "gap", h)), dev.acdc.ir.Attribute.ofInt("axis", 1));
+        String fw = b.initializer("fc", new long[] {5, 8}, ModelGenerators.randn(r, 40, 0.5));
+        String y = b.op("Gemm", "head", List.of(p, fw), dev.acdc.ir.Attribute.ofInt("transB", 1));
+        b.output(y, dev.acdc.ir.DataType.FLOAT, -1, 5);
+        SameDiffGraph g = SameDiffGraph.build(Model.of(b.graph(), 13), n -> n.equals("w") || n.equals("fc"));
+        assertEquals(java.util.Set.of("w", "fc"), g.variables());
+        checkGradients(g, 1e-3, 0.05);
+    }
+
     private static void checkGradients(SameDiffGraph g, double eps, double tolerance) {
         Distillation.add(g, 5, 4, 0.9, 0.1, true);
         SameDiff sd = g.sameDiff();

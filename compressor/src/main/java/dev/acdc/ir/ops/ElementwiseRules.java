@@ -16,7 +16,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** Operators that keep their input's shape (activations, BatchNormalization, Clip) and the broadcasting binary ones. */
+/**
+ * Operators that keep their input's shape (activations, BatchNormalization, Clip, Exp, Sqrt, ...) and the
+ * broadcasting ones (Add ... Div, Pow, Max, Min, the comparisons, Where).
+ */
 public final class ElementwiseRules {
     private ElementwiseRules() {
     }
@@ -24,9 +27,29 @@ public final class ElementwiseRules {
     static List<OperatorRule> rules() {
         List<OperatorRule> r = new ArrayList<>();
         OperatorRule.Shape same = (c, n) -> c.set(n, 0, c.typeIn(n, 0), c.shapeIn(n, 0), null);
-        for (String op : new String[] {"Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Abs"}) {
+        for (String op : new String[] {"Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Abs", "Neg", "Exp",
+            "Log", "Sqrt", "Reciprocal", "Tanh", "Erf", "Elu"}) {
             r.add(OperatorRule.unary(op, same));
         }
+        r.add(OperatorRule.of("Pow", 2, 2, 1, 1, (c, n) -> c.set(n, 0, c.typeIn(n, 0),
+                broadcast(c.shapeIn(n, 0), c.shapeIn(n, 1)), null)));
+        // Max and Min of any number of inputs, broadcast together
+        for (String op : new String[] {"Max", "Min"}) {
+            r.add(OperatorRule.of(op, 1, Integer.MAX_VALUE, 1, 1, (c, n) -> {
+                long[] y = c.shapeIn(n, 0);
+                for (int i = 1; i < n.inputs().size(); i++) {
+                    y = broadcast(y, c.shapeIn(n, i));
+                }
+                c.set(n, 0, c.typeIn(n, 0), y, null);
+            }));
+        }
+        // comparisons give a boolean mask (of the broadcast shape), which Where or a Cast reads
+        for (String op : new String[] {"Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual"}) {
+            r.add(OperatorRule.of(op, 2, 2, 1, 1, (c, n) -> c.set(n, 0, DataType.BOOL,
+                    broadcast(c.shapeIn(n, 0), c.shapeIn(n, 1)), null)));
+        }
+        r.add(OperatorRule.of("Where", 3, 3, 1, 1, (c, n) -> c.set(n, 0, c.typeIn(n, 1),
+                broadcast(broadcast(c.shapeIn(n, 0), c.shapeIn(n, 1)), c.shapeIn(n, 2)), null)));
         r.add(OperatorRule.unary("Softmax", same).withUpgrade(ElementwiseRules::lastAxisOnly));
         r.add(OperatorRule.unary("LogSoftmax", same).withUpgrade(ElementwiseRules::lastAxisOnly));
         r.add(OperatorRule.of("Clip", 1, 3, 1, 1, same).withUpgrade((n, from, target, g, f) -> {

@@ -262,7 +262,8 @@ public final class FineTuneJob {
     private static AcdcException notLogits(long[] shape) {
         return new AcdcException("fine-tuning distils and classifies [N, classes] logits; this model's output is "
                 + Arrays.toString(shape).replace("-1", "N") + " (a dense prediction such as a segmentation map), "
-                + "which acdc does not train; compress it without --train-data");
+                + "which acdc does not train yet (the design: docs/finetune.md, dense outputs); compress it without "
+                + "--train-data");
     }
 
     /** The number of classes (the last dimension of the model's first output). */

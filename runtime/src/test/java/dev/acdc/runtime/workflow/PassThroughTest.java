@@ -143,8 +143,8 @@ class PassThroughTest {
         assertThrows(AcdcException.class, () -> FineTuneJob.requireTrainable(m, "fine-tuning"));
         AcdcException e = assertThrows(AcdcException.class, () -> FineTuneJob.requireLogits(m));
         assertEquals("fine-tuning distils and classifies [N, classes] logits; this model's output is [N, 4, 8, 8] (a "
-                + "dense prediction such as a segmentation map), which acdc does not train; compress it without "
-                + "--train-data", e.getMessage());
+                + "dense prediction such as a segmentation map), which acdc does not train yet (the design: "
+                + "docs/finetune.md, dense outputs); compress it without --train-data", e.getMessage());
     }
 
     /** A graph input [N, 3, 8, 8] and a 3x3 conv to {@code out} channels on it; returns the conv's output. */

@@ -56,6 +56,11 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     RuntimeOptions runtime;
 
+    @Option(names = "--input-shape", paramLabel = "N,C,H,W",
+            description = "Input shape to time at, as compress takes it (its batch is ignored: --batch-sizes; default: "
+                    + "the declared shape, which must fix C, H and W).")
+    String inputShape;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
     Path json;
 
@@ -79,7 +84,7 @@ final class BenchCommand implements Callable<Integer> {
         byte[] a = OutputFiles.readAll(model);
         byte[] b = vs == null ? null : OutputFiles.readAll(vs);
         String[] provUsed = {cfg.provider().name().toLowerCase()};
-        List<Bench.Row> rows = Bench.run(a, b, batches, cfg, warmup, runs, msg -> {
+        List<Bench.Row> rows = Bench.run(a, b, batches, cfg, warmup, runs, Options.parseShape(inputShape), msg -> {
             err.println("acdc: " + msg);
             if (msg.startsWith("running on CPU")) {
                 provUsed[0] = "cpu";

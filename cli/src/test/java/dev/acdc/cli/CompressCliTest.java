@@ -657,6 +657,13 @@ class CompressCliTest {
         CliTest.Run c = run("compress", model.toString(), "--group", "8", "--atoms", "4");
         assertEquals(0, c.code(), c.err());
         assertTrue(c.err().contains("probe batch [2, 3, 224, 224]") && c.err().contains("leaves H, W open"), c.err());
+        // bench times such a model at the size the user gives, as every command that runs a model takes it
+        assertOneLineError(run("bench", model.toString(), "--batch-sizes", "1", "--runs", "1"), 2,
+                "give --input-shape N,C,H,W");
+        CliTest.Run b = run("bench", model.toString(), "--input-shape", "1,3,32,32", "--batch-sizes", "2", "--runs", "2",
+                "--warmup", "0");
+        assertEquals(0, b.code(), b.err());
+        assertTrue(b.out().lines().anyMatch(l -> l.trim().startsWith("2 ")), b.out());
     }
 
     /** A data spec that names a folder, and an empty -o, are named as what they are; nothing is written. */

@@ -39,17 +39,31 @@ public final class Bench {
 
     public static List<Row> run(byte[] model, byte[] other, List<Integer> batches, Sessions.Config cfg, int warmup,
                                 int runs, java.util.function.Consumer<String> notice) {
+        return run(model, other, batches, cfg, warmup, runs, null, notice);
+    }
+
+    /**
+     * As above, at {@code inputShape} (N,C,H,W as compress takes it; its batch is ignored, the batch sizes rule;
+     * null: the declared shape, which must then fix every non-batch dimension).
+     */
+    public static List<Row> run(byte[] model, byte[] other, List<Integer> batches, Sessions.Config cfg, int warmup,
+                                int runs, long[] inputShape, java.util.function.Consumer<String> notice) {
         if (runs < 1 || warmup < 0) {
             throw new AcdcException("--runs must be at least 1 and --warmup at least 0");
         }
         List<Row> rows = new ArrayList<>();
         try (ModelIO a = new ModelIO(model, cfg, notice); ModelIO b = other == null ? null : new ModelIO(other, cfg, s -> { })) {
-            long[] in = a.inputShape();
+            long[] in = inputShape != null ? inputShape : a.inputShape();
+            long[] declared = a.inputShape();
+            if (inputShape != null && inputShape.length != declared.length) {
+                throw new AcdcException("--input-shape " + Validator.shapeString(inputShape) + " has " + inputShape.length
+                        + " dimensions, the model's input " + Validator.shapeString(declared) + " " + declared.length);
+            }
             long[] sample = Arrays.copyOfRange(in, 1, in.length);
             for (long d : sample) {
                 if (d <= 0) {
                     throw new AcdcException("the model's input " + Validator.shapeString(in)
-                            + " has a symbolic non-batch dimension; give a model with a fixed image size");
+                            + " leaves a non-batch dimension open; give --input-shape N,C,H,W for the size to time it at");
                 }
             }
             for (int batch : batches) {

@@ -83,7 +83,7 @@ class DryRunTest {
         assertTrue(Math.abs(real - bound) <= 0.002 * real, real + " written, " + bound + " planned");
         // a run says its stages first
         assertTrue(java.util.regex.Pattern.compile("stages: output fit on 32 images \\(~\\d+ s\\) -> fine-tune for 2 "
-                + "steps \\(its time left shown as it trains\\) -> write \\(~: estimated").matcher(ran.err()).find(),
+                + "steps \\(timed on its first steps, then by its progress line\\) -> write \\(~: estimated").matcher(ran.err()).find(),
                 ran.err());
         assertTrue(dry.out().contains("within 0.2 %"), dry.out());
     }

@@ -224,7 +224,7 @@ public final class DryRun {
             FineTuneJob.Settings f = r.fineTune();
             s.add((f.options().maxSteps() > 0 ? "fine-tune for " + f.options().maxSteps() + " steps"
                     : String.format(Locale.ROOT, "fine-tune %d epoch(s) of %,d images", f.options().epochs(),
-                    f.train().size())) + " (its time left shown as it trains)");
+                    f.train().size())) + " (timed on its first steps, then by its progress line)");
         }
         if (r.quantize() != null) {
             s.add(r.quantize().mode().id());

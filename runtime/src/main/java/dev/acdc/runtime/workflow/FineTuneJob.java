@@ -189,6 +189,8 @@ public final class FineTuneJob {
                                         Trainer.Evaluators evaluator, JobListener listener,
                                         List<FineTuneSection.Epoch> curve, boolean[] started) {
         return Trainer.train(student, teacher, train, s.pre(), o, evaluator, new Trainer.Listener() {
+            private final StepTimer timer = new StepTimer();
+
             @Override
             public void note(String line) {
                 listener.note(line);
@@ -200,6 +202,10 @@ public final class FineTuneJob {
                     listener.note("ND4J backend " + Nd4jSetup.describe());
                     started[0] = true;
                 }
+                String estimate = timer.step(step, total, System.nanoTime());
+                if (estimate != null) {
+                    listener.note(estimate);
+                }
                 listener.trainingStep(step, total, epoch, loss, gradNorm, ips);
             }
 
@@ -209,6 +215,34 @@ public final class FineTuneJob {
                 listener.epoch(rec);
             }
         }, s.checkpoint(), s.resume(), s.stop());
+    }
+
+    /**
+     * The fine-tune's time, estimated once from a few measured steps: the time per step over steps
+     * {@link #FROM}+1 .. {@link #TO} (the first ones warm up), times the steps left. One line, at step {@code TO},
+     * for a run of more than {@code 2·TO} steps; the progress line's ETA keeps it current.
+     */
+    static final class StepTimer {
+        static final int FROM = 2;
+        static final int TO = 5;
+        private long from = -1;
+        private boolean said;
+
+        /** The estimate line when {@code step} (1-based, at time {@code nanos}) is the one to say it at, else null. */
+        String step(int step, int total, long nanos) {
+            if (step == FROM) {
+                from = nanos;
+            }
+            if (said || step != TO || from < 0 || total <= 2 * TO) {
+                return null;
+            }
+            said = true;
+            double perStep = (nanos - from) / 1e9 / (TO - FROM);
+            return String.format(java.util.Locale.ROOT, "fine-tune: about %s for %,d steps (%.2f s a step, measured on "
+                    + "steps %d-%d; the progress line keeps the time left current, evaluation after each epoch not "
+                    + "counted)", dev.acdc.runtime.workflow.DryRun.Plan.time(perStep * total), total, perStep,
+                    FROM + 1, TO);
+        }
     }
 
     /**

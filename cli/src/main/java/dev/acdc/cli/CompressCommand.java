@@ -322,8 +322,10 @@ final class CompressCommand implements Callable<Integer> {
         boolean autoRecovery = recovery.trim().equalsIgnoreCase("auto");
         // auto: where calibration images reach the output fit and no fine-tune follows (with one, recovery's
         // gain after 2 epochs was within the noise of the fine-tune given the same time; docs/lab/results-log.md)
+        // (and where the training engine is there: a class path without ND4J compresses without recovery)
         dev.acdc.runtime.recovery.BlockRecovery.Options recoveryOptions = autoRecovery
-                && (calibSpec == null || trainData != null || fitMode != CompressionJob.Fit.OUTPUT) ? null
+                && (calibSpec == null || trainData != null || fitMode != CompressionJob.Fit.OUTPUT
+                || !dev.acdc.train.TrainingEngine.available()) ? null
                 : dev.acdc.runtime.recovery.BlockRecovery.Options.parse(recovery);
         if (recoveryOptions != null && calibSpec == null) {
             throw new AcdcException("--recovery needs calibration images: give --calibration-data SPEC (or --train-data)");

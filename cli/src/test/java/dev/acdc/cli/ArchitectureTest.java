@@ -90,6 +90,43 @@ class ArchitectureTest {
         assertEquals(List.of(), upward, "the library core refers to a module above it");
     }
 
+    /**
+     * The training engine stays behind the train module: no main source of runtime or cli names an ND4J or
+     * JavaCPP class, so those modules run without it (WithoutTrainingEngineTest) and its dependency is optional
+     * below the command line.
+     */
+    @Test
+    void onlyTheTrainModuleNamesTheTrainingEngine() throws IOException {
+        Path root = CliTest.testdata().getParent();
+        Pattern engine = Pattern.compile("\\borg\\.(nd4j|bytedeco)\\.");
+        List<String> found = new ArrayList<>();
+        for (String module : new String[] {"compressor", "runtime", "cli"}) {
+            try (Stream<Path> s = Files.walk(root.resolve(module).resolve("src/main/java"))) {
+                for (Path f : s.filter(p -> p.toString().endsWith(".java")).toList()) {
+                    String code = Files.readString(f).replaceAll("(?s)/\\*.*?\\*/", "").replaceAll("//[^\\n]*", "");
+                    if (engine.matcher(code).find()) {
+                        found.add(module + ": " + f.getFileName());
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), found, "ND4J named outside the train module");
+        String runtimePom = Files.readString(root.resolve("runtime/pom.xml"));
+        Matcher nd4j = Pattern.compile("(?s)<dependency>\\s*<groupId>org\\.nd4j</groupId>.*?</dependency>").matcher(runtimePom);
+        while (nd4j.find()) {
+            assertTrue(nd4j.group().contains("<scope>test</scope>"), "runtime depends on ND4J for its tests only: "
+                    + nd4j.group());
+        }
+        String trainPom = Files.readString(root.resolve("train/pom.xml"));
+        Matcher t = Pattern.compile("(?s)<dependency>\\s*<groupId>org\\.nd4j</groupId>.*?</dependency>").matcher(trainPom);
+        int optional = 0;
+        while (t.find()) {
+            assertTrue(t.group().contains("<optional>true</optional>"), "train's ND4J is optional: " + t.group());
+            optional++;
+        }
+        assertTrue(optional >= 1, "train declares ND4J");
+    }
+
     /** Tarjan's strongly connected components. */
     private static List<Set<String>> components(Map<String, Map<String, String>> edges) {
         Map<String, Integer> index = new HashMap<>();

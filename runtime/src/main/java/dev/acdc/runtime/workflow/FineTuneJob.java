@@ -125,6 +125,7 @@ public final class FineTuneJob {
     /** Fine-tunes {@code student} in place by distillation from {@code teacherBytes} (null: labels only). */
     public static Outcome run(Model student, byte[] teacherBytes, Settings s, JobListener listener) {
         TrainOptions o = teacherBytes == null ? s.options().labelsOnly() : s.options();
+        dev.acdc.train.TrainingEngine.require("fine-tuning");
         Nd4jSetup.init();
         if (s.train().size() == 0) {
             throw new AcdcException("the training data set is empty");

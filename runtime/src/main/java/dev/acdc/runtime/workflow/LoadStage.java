@@ -11,6 +11,13 @@ final class LoadStage implements CompressionStage {
     @Override
     public void run(CompressionRun s) {
         CompressionJob.Request r = s.r;
+        // a library user's class path may lack the training engine: say so before any work
+        if (r.fineTune() != null) {
+            dev.acdc.train.TrainingEngine.require("fine-tuning (--train-data)");
+        }
+        if (r.recovery() != null) {
+            dev.acdc.train.TrainingEngine.require("block recovery (--recovery)");
+        }
         s.listener.note("loading " + r.model());
         s.originalBytes = OutputFiles.readAll(r.model());
         s.m = OnnxModels.load(r.model());

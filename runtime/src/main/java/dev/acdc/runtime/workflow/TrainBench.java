@@ -40,6 +40,7 @@ public final class TrainBench {
     /** Measures {@code model} (teacher null: labels only) with batches of {@code batch}. */
     public static Result run(byte[] model, byte[] teacher, int batch, int steps, int warmup, int repeats,
                              JobListener listener) {
+        dev.acdc.train.TrainingEngine.require("timing training steps");
         Nd4jSetup.init();
         SyntheticDataset data = syntheticData(OnnxModels.fromBytes(model, null), batch * (warmup + steps));
         int classes = data.classes();
@@ -67,6 +68,7 @@ public final class TrainBench {
      */
     public static double imagesPerSecond(byte[] model, byte[] teacher, int batch, int steps, int warmup,
                                          boolean trainingBn) {
+        dev.acdc.train.TrainingEngine.require("timing training steps");
         Nd4jSetup.init();
         Model probe = OnnxModels.fromBytes(model, null);
         SyntheticDataset data = syntheticData(probe, batch * (warmup + steps));

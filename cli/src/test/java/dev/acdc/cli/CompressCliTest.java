@@ -762,6 +762,15 @@ class CompressCliTest {
         }
         assertTrue(max <= 1e-2 * scale, max + " of " + scale);
         assertTrue(Files.size(out) < Files.size(model) * 1.6, "half the bytes of float32 factors");
+        // quantize keeps the interface too: int8 weights computed in float32 behind Casts to the model's types
+        Path q = tmp.resolve("fp16.q.onnx");
+        r = run("quantize", model.toString(), "--mode", "int8-weights", "-o", q.toString());
+        assertEquals(0, r.code(), r.err());
+        Model quantized = OnnxModels.load(q);
+        assertEquals(io, quantized.graph().inputs().get(0).elemType());
+        assertEquals(io, quantized.graph().outputs().get(0).elemType());
+        float[] c = dev.acdc.testing.Ort.run(Files.readAllBytes(q), x, new long[] {2, 3, 8, 8});
+        assertEquals(a.length, c.length);
         if (!keepIoTypes) {
             // fine-tuned from the float16 teacher (run by ONNX Runtime as it is), written back in float16
             Path train = CliTest.cifar(tmp.resolve("train.bin"), 32, 32);

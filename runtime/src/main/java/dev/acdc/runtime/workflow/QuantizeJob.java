@@ -67,6 +67,12 @@ public final class QuantizeJob {
         byte[] originalBytes = OutputFiles.readAll(model);
         Model original = OnnxModels.load(model);
         PassThrough.prepare(original, originalBytes, r.inputShape(), listener);
+        // a float16 model is quantized from its float32 widening, and the result keeps its interface
+        dev.acdc.passes.WidenFloat16.Origin float16 = dev.acdc.passes.WidenFloat16.Origin.of(original);
+        if (float16 != null) {
+            listener.note("the model is float16: quantized from its float32 widening (exact); the written model "
+                    + "computes in float32 behind Casts to its float16 inputs and outputs");
+        }
         ModelSummary before = ModelSummary.of(original, r.inputShape(), originalBytes.length);
         if (before.openSpatialNote() != null) {
             listener.note(before.openSpatialNote());
@@ -79,6 +85,9 @@ public final class QuantizeJob {
             listener.note("calibration images: " + images.subset().describe() + " of " + cal.data().describe());
         }
         Quantization.Outcome q = Quantization.run(original, r.quantize(), images, progress);
+        if (float16 != null) {
+            new dev.acdc.passes.PassManager(List.of(new dev.acdc.passes.NarrowToFloat16(float16, false))).run(q.model());
+        }
         byte[] bytes = OnnxModels.toBytes(q.model());
         ModelSummary after = ModelSummary.of(q.model(), r.inputShape(), bytes.length);
         double quantizeSeconds = (System.nanoTime() - t0) / 1e9;

@@ -21,6 +21,8 @@ ZOO = {
     # ImageNet-size, 1000 classes, for sizes and costs at the scale users bring (exported only when --only names them)
     "resnet50_imagenet": (lambda: torchvision.models.resnet50(), 224),
     "mobilenet_v2_imagenet": (lambda: torchvision.models.mobilenet_v2(), 224),
+    "resnet18_imagenet": (lambda: torchvision.models.resnet18(), 224),
+    "efficientnet_b0_imagenet": (lambda: torchvision.models.efficientnet_b0(), 224),
     "resnext50_32x4d": (lambda: torchvision.models.resnext50_32x4d(num_classes=10), 64),
     "regnet_x_400mf": (lambda: torchvision.models.regnet_x_400mf(num_classes=10), 64),
     "vgg11_bn": (lambda: small_head_vgg(), 64),

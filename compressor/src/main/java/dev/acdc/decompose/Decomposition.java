@@ -139,24 +139,33 @@ public final class Decomposition {
         int cc = cp.blocks() * k;
         long in = cp.inPerGroup;
         float[] w = new float[(int) (cp.out * in * k)];
-        for (int bo = 0; bo < cp.nbo(); bo++) {
+        // the atoms transposed, column by column, so the sum over atoms reads both factors in order; the blocks'
+        // rows in parallel (each element is summed alone, in the same order: the same floats on any core count)
+        float[] dt = new float[cc * m];
+        for (int j = 0; j < m; j++) {
+            for (int col = 0; col < cc; col++) {
+                dt[col * m + j] = d[j * cc + col];
+            }
+        }
+        java.util.stream.IntStream.range(0, cp.nbo()).parallel().forEach(bo -> {
             for (int bi = 0; bi < cp.nbi(); bi++) {
                 int blockCol = (bo * cp.nbi() + bi) * k;
                 for (int o = 0; o < s.go; o++) {
                     for (int i = 0; i < s.gi; i++) {
-                        int row = o * s.gi + i;
+                        int row = (o * s.gi + i) * m;
                         long dst = (((long) bo * s.go + o) * in + (long) bi * s.gi + i) * k;
                         for (int t = 0; t < k; t++) {
+                            int col = (blockCol + t) * m;
                             double v = 0;
                             for (int j = 0; j < m; j++) {
-                                v += (double) a[row * m + j] * d[j * cc + blockCol + t];
+                                v += (double) a[row + j] * dt[col + j];
                             }
                             w[(int) (dst + t)] = (float) v;
                         }
                     }
                 }
             }
-        }
+        });
         return w;
     }
 

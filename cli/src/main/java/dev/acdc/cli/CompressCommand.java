@@ -361,7 +361,7 @@ final class CompressCommand implements Callable<Integer> {
         long[] probeShape = o.probeShape();
         Probe.Comparison probe = o.probe();
         ValidationResult validation = o.validation();
-        out.print(TextReport.render(o.report(), common.wide));
+        out.print(TextReport.render(o.report(), common.wide, WrappingWriter.console));
         if (probe.perOutput()) {
             // a detector's or segmenter's outputs: each compared, argmax over its class axis (not over the whole row)
             out.printf("probe (ONNX Runtime, random batch %s), %d output(s) compared:%n",

@@ -28,6 +28,7 @@ public final class Main {
         // the console's lines fit 100 columns unless --wide (tests call run() with writers of their own)
         int width = java.util.Arrays.asList(args).contains("--wide") ? 0
                 : WrappingWriter.width(System.getenv("ACDC_COLUMNS"));
+        WrappingWriter.console = width == 0 ? WrappingWriter.DEFAULT_WIDTH : width;
         PrintWriter err = new PrintWriter(new WrappingWriter(new java.io.OutputStreamWriter(System.err,
                 java.nio.charset.Charset.defaultCharset()), width), true);
         Interrupts.installProcessWide(err);

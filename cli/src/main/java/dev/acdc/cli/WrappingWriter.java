@@ -30,6 +30,12 @@ final class WrappingWriter extends Writer {
         }
     }
 
+    /**
+     * The console's width for what lays out tables (shortening names to fit): the terminal's, as {@code main}
+     * found it, {@value #DEFAULT_WIDTH} by default.
+     */
+    static volatile int console = DEFAULT_WIDTH;
+
     WrappingWriter(Writer out, int width) {
         this.out = out;
         this.width = width;

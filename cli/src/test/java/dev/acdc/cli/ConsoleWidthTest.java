@@ -82,6 +82,21 @@ class ConsoleWidthTest {
         assertTrue(fit.lines().stream().allMatch(l -> l.length() <= 100), String.join("\n", fit.lines()));
         assertTrue(fit.out().contains("weight err") && !fit.out().contains("output err svd"), fit.out());
 
+        // an 80-column terminal: the conv table's names shortened until it fits, every line within 80
+        int was = WrappingWriter.console;
+        WrappingWriter.console = 80;
+        try {
+            Console narrow = run(80, "compress", model, "-o", tmp.resolve("n.onnx").toString(), "--calibration-data",
+                    train, "--calibration-images", "32", "--sensitivity-images", "0", "--recovery", "off");
+            assertEquals(0, narrow.code(), narrow.err());
+            assertTrue(narrow.lines().stream().allMatch(l -> l.length() <= 80), String.join("\n", narrow.lines()));
+            // the header whole on one line: the table fits, it was not wrapped to fit
+            assertTrue(narrow.lines().stream().anyMatch(l -> l.startsWith("conv ") && l.contains("output err")
+                    && l.contains(" note")), narrow.out());
+        } finally {
+            WrappingWriter.console = was;
+        }
+
         Console plan = run(100, "compress", model, "-o", tmp.resolve("b.onnx").toString(), "--target-size", "0.3",
                 "--calibration-data", train, "--calibration-images", "32", "--sensitivity-images", "0", "--recovery",
                 "off");

@@ -24,57 +24,21 @@ public final class TextReport {
      * fitted ones, why a conv stayed dense listed under the table). The report files hold every column.
      */
     public static String render(CompressReport r, boolean wide) {
+        return render(r, wide, 100);
+    }
+
+    /**
+     * As {@link #render(CompressReport, boolean)} for a console of {@code columns} (narrow form only): the conv
+     * names and set ids are shortened further, down to {@value #MIN_NAME} characters, until the table fits.
+     */
+    public static String render(CompressReport r, boolean wide, int columns) {
         StringBuilder sb = new StringBuilder();
         boolean outFit = r.outputFitted();
-        Table t;
-        if (wide) {
-            t = outFit
-                    ? new Table("conv", "kernel", "set", "blocks", "atoms", "weight err svd", "weight err fit",
-                            "output err svd", "output err fit", "note").leftAligned(1, 2, 9)
-                    : new Table("conv", "kernel", "set", "blocks", "atoms", "rel.error", "note").leftAligned(1, 2, 6);
-        } else {
-            t = outFit
-                    ? new Table("conv", "kernel", "set", "blocks", "atoms", "weight err", "output err", "note")
-                            .leftAligned(1, 2, 7)
-                    : new Table("conv", "kernel", "set", "blocks", "atoms", "rel.error", "note").leftAligned(1, 2, 6);
-        }
         List<String> dense = new ArrayList<>();
-        for (CompressReport.Conv c : r.convs()) {
-            if (!c.spatial() && !c.decomposed()) {
-                continue;
-            }
-            String kernel = c.kernelString("x");
-            String name = wide ? c.name() : shorten(c.name(), NAME);
-            String set = c.set() == null ? "-" : wide ? c.set() : c.set().equals(c.name()) ? "=" : shorten(c.set(), SET);
-            if (c.decomposed()) {
-                CompressReport.SetEntry s = r.set(c.set());
-                int atoms = s == null ? 0 : s.atoms();
-                String kept = c.outputError() == null ? "svd fit kept" : "";
-                if (outFit && wide) {
-                    Double svd = c.relErrorSvd() != null ? c.relErrorSvd() : c.relError();
-                    t.row(name, kernel, set, c.blocks(), atoms, Finite.format("%.4f", svd),
-                            Finite.format("%.4f", c.relError()), Finite.format("%.4f", c.outputErrorSvd()),
-                            Finite.format("%.4f", c.outputError()), kept);
-                } else if (outFit) {
-                    t.row(name, kernel, set, c.blocks(), atoms, Finite.format("%.4f", c.relError()),
-                            Finite.format("%.4f", c.outputError() != null ? c.outputError() : c.outputErrorSvd()),
-                            kept.isEmpty() ? "" : "svd kept");
-                } else {
-                    t.row(name, kernel, set, c.blocks(), atoms, Finite.format("%.4f", c.relError()), "");
-                }
-            } else {
-                String why = wide ? "dense: " + c.reason() : "dense";
-                if (!wide) {
-                    dense.add(c.name() + ": " + c.reason());
-                }
-                if (outFit && wide) {
-                    t.row(name, kernel, "-", "-", "-", "-", "-", "-", "-", why);
-                } else if (outFit) {
-                    t.row(name, kernel, "-", "-", "-", "-", "-", why);
-                } else {
-                    t.row(name, kernel, "-", "-", "-", "-", why);
-                }
-            }
+        Table t = convTable(r, wide, outFit, NAME, SET, dense);
+        for (int name = NAME - 2; !wide && columns > 0 && name >= MIN_NAME && widest(t) > columns; name -= 2) {
+            dense.clear();
+            t = convTable(r, false, outFit, name, Math.min(SET, name), dense);
         }
         sb.append(t);
         for (String d : dense) {
@@ -128,9 +92,70 @@ public final class TextReport {
         return sb.toString();
     }
 
+    /** The per-conv table with names and set ids shortened to the given widths; dense convs' reasons into {@code dense}. */
+    private static Table convTable(CompressReport r, boolean wide, boolean outFit, int nameWidth, int setWidth,
+                                   List<String> dense) {
+        Table t;
+        if (wide) {
+            t = outFit
+                    ? new Table("conv", "kernel", "set", "blocks", "atoms", "weight err svd", "weight err fit",
+                            "output err svd", "output err fit", "note").leftAligned(1, 2, 9)
+                    : new Table("conv", "kernel", "set", "blocks", "atoms", "rel.error", "note").leftAligned(1, 2, 6);
+        } else {
+            t = outFit
+                    ? new Table("conv", "kernel", "set", "blocks", "atoms", "weight err", "output err", "note")
+                            .leftAligned(1, 2, 7)
+                    : new Table("conv", "kernel", "set", "blocks", "atoms", "rel.error", "note").leftAligned(1, 2, 6);
+        }
+        for (CompressReport.Conv c : r.convs()) {
+            if (!c.spatial() && !c.decomposed()) {
+                continue;
+            }
+            String kernel = c.kernelString("x");
+            String name = wide ? c.name() : shorten(c.name(), nameWidth);
+            String set = c.set() == null ? "-" : wide ? c.set() : c.set().equals(c.name()) ? "=" : shorten(c.set(), setWidth);
+            if (c.decomposed()) {
+                CompressReport.SetEntry s = r.set(c.set());
+                int atoms = s == null ? 0 : s.atoms();
+                String kept = c.outputError() == null ? "svd fit kept" : "";
+                if (outFit && wide) {
+                    Double svd = c.relErrorSvd() != null ? c.relErrorSvd() : c.relError();
+                    t.row(name, kernel, set, c.blocks(), atoms, Finite.format("%.4f", svd),
+                            Finite.format("%.4f", c.relError()), Finite.format("%.4f", c.outputErrorSvd()),
+                            Finite.format("%.4f", c.outputError()), kept);
+                } else if (outFit) {
+                    t.row(name, kernel, set, c.blocks(), atoms, Finite.format("%.4f", c.relError()),
+                            Finite.format("%.4f", c.outputError() != null ? c.outputError() : c.outputErrorSvd()),
+                            kept.isEmpty() ? "" : "svd kept");
+                } else {
+                    t.row(name, kernel, set, c.blocks(), atoms, Finite.format("%.4f", c.relError()), "");
+                }
+            } else {
+                String why = wide ? "dense: " + c.reason() : "dense";
+                if (!wide) {
+                    dense.add(c.name() + ": " + c.reason());
+                }
+                if (outFit && wide) {
+                    t.row(name, kernel, "-", "-", "-", "-", "-", "-", "-", why);
+                } else if (outFit) {
+                    t.row(name, kernel, "-", "-", "-", "-", "-", why);
+                } else {
+                    t.row(name, kernel, "-", "-", "-", "-", why);
+                }
+            }
+        }
+        return t;
+    }
+
+    private static int widest(Table t) {
+        return t.toString().lines().mapToInt(String::length).max().orElse(0);
+    }
+
     /** Longest conv name and set id the narrow table shows whole. */
     static final int NAME = 30;
     static final int SET = 16;
+    /** The shortest a name gets to fit a narrow console. */
+    static final int MIN_NAME = 14;
 
     /** {@code s} at most {@code max} characters: its start and end around "..". */
     static String shorten(String s, int max) {

@@ -202,13 +202,16 @@ final class CompressCommand implements Callable<Integer> {
     long calibrationSeed;
 
     @Setting(stage = Setting.Stage.PLAN)
-    @Option(names = "--sensitivity-images", paramLabel = "N",
-            defaultValue = "" + CompressionJob.Calibration.SENSITIVITY_IMAGES,
+    @Option(names = "--sensitivity-images", paramLabel = "auto|N", defaultValue = "auto",
             description = "With calibration data, the report's per-set sensitivity table and chart (each set alone "
                     + "compressed at 1, 2, 3, 4, 6, 9 atoms, SVD fit: KL and top-1 agreement with the original) is "
-                    + "measured on a seeded, stratified sample of this many calibration images (default "
-                    + "${DEFAULT-VALUE}; 0: skip it, which saves a compression and an ONNX Runtime pass per point).")
-    int sensitivityImages;
+                    + "measured on a seeded, stratified sample of this many calibration images; 0 skips it (a "
+                    + "compression and an ONNX Runtime pass per point). Default auto: "
+                    + CompressionJob.Calibration.SENSITIVITY_IMAGES + " images where the sweep costs at most 1e13 "
+                    + "multiply-adds (the CIFAR ResNets), fewer on a larger model, none where fewer than "
+                    + CompressionJob.Calibration.SENSITIVITY_MIN_IMAGES + " would fit (ImageNet ResNet-50); "
+                    + "the run says which.")
+    String sensitivityImagesOption;
 
     @Setting(stage = Setting.Stage.RECOVERY, level = Setting.Level.BASIC)
     @Option(names = "--recovery", paramLabel = "auto|on|off|KEY=V,..", defaultValue = "auto",
@@ -308,6 +311,8 @@ final class CompressCommand implements Callable<Integer> {
             encoding = quantize.encoding();
         }
         CompressionJob.Calibration.check(calibrationImages, fitIterations);
+        int sensitivityImages = sensitivityImagesOption.trim().equalsIgnoreCase("auto")
+                ? CompressionJob.Calibration.AUTO : Options.count("--sensitivity-images", sensitivityImagesOption);
         CompressionJob.Calibration.checkSensitivity(sensitivityImages);
         CompressionJob.Request.check(settings, fitMode, calibSpec != null, targetSize,
                 quantizeRequest == null ? null : quantizeRequest.mode(), trainData != null);

@@ -19,6 +19,19 @@ final class Options {
     }
 
     /** "1,3,32,32" → {1,3,32,32}; "N" or "?" → -1 (symbolic). */
+    /** A count option's value: a whole number of 0 or more, else one line naming the option. */
+    static int count(String option, String value) {
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // named below
+        }
+        throw new AcdcException(option + " must be auto or a whole number of 0 or more, got '" + value + "'");
+    }
+
     static long[] parseShape(String s) {
         if (s == null) {
             return null;

@@ -102,7 +102,7 @@ class CompressCliTest {
         assertFalse(Files.readString(tmp.resolve("off.report.json")).contains("\"sensitivity\""));
         assertOneLineError(run("compress", model.toString(), "-o", tmp.resolve("x.onnx").toString(), "--fit", "output",
                 "--calibration-data", "cifar10:" + data, "--sensitivity-images", "-1"), 2,
-                "--sensitivity-images must be 0 (none) or more");
+                "--sensitivity-images must be auto or a whole number of 0 or more");
         CliTest.Run ctx = run("sensitivity", model.toString(), "--calibration-data", "cifar10:" + data,
                 "--calibration-images", "20", "--candidates", "1,4", "--in-context", "2");
         assertEquals(0, ctx.code(), ctx.err());

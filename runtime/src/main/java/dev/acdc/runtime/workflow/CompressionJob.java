@@ -59,6 +59,30 @@ public final class CompressionJob {
                               int sensitivityImages) {
         /** The report's sensitivity sample by default: enough to rank sets, cheap next to the fit. */
         public static final int SENSITIVITY_IMAGES = 128;
+        /** {@code sensitivityImages}: chosen by the model's cost ({@link #sensitivitySample}). */
+        public static final int AUTO = -1;
+        /**
+         * The multiply-adds the default sweep may spend: 6 compressions a conv, each run on its images. ResNet-20 and
+         * -56 at 32×32 (6e11, 5e12) keep 128 images; an ImageNet ResNet-18 at 224 gets 46; ResNet-50 none.
+         */
+        public static final double SENSITIVITY_BUDGET_MACS = 1e13;
+        /** Fewer images than this rank nothing: the default sweep is skipped instead. */
+        public static final int SENSITIVITY_MIN_IMAGES = 16;
+
+        /**
+         * The sensitivity sample's size for a network of {@code macs} multiply-adds an image and {@code convs}
+         * convolutions: the requested size, or for {@link #AUTO} {@value #SENSITIVITY_IMAGES} images capped so the
+         * sweep stays within {@link #SENSITIVITY_BUDGET_MACS} (0, skipped, below {@value #SENSITIVITY_MIN_IMAGES}).
+         * It depends on the model alone, so a recipe reruns the same sweep on any machine.
+         */
+        public int sensitivitySample(long macs, int convs) {
+            if (sensitivityImages != AUTO) {
+                return sensitivityImages;
+            }
+            double per = 6.0 * Math.max(1, convs) * Math.max(1, macs);
+            int n = (int) Math.min(SENSITIVITY_IMAGES, Math.floor(SENSITIVITY_BUDGET_MACS / per));
+            return n < SENSITIVITY_MIN_IMAGES ? 0 : n;
+        }
 
         public Calibration {
             if (data == null || pre == null) {
@@ -70,7 +94,7 @@ public final class CompressionJob {
 
         /** The sensitivity sample's size: 0 (none) or more. */
         public static void checkSensitivity(int sensitivityImages) {
-            if (sensitivityImages < 0) {
+            if (sensitivityImages < 0 && sensitivityImages != AUTO) {
                 throw new AcdcException("--sensitivity-images must be 0 (none) or more, got " + sensitivityImages);
             }
         }

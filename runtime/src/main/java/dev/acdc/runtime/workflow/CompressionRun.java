@@ -43,6 +43,8 @@ final class CompressionRun {
     CalibrationImages images;
     OutputFitter fitter;
     List<String> budgetLines = List.of();
+    /** What the plan decided by default that the report should say (e.g. a sensitivity sweep skipped). */
+    final List<String> planNotes = new java.util.ArrayList<>();
     SizeTarget.Result dropPlan;
     List<dev.acdc.runtime.calibration.Sensitivity.Curve> curves;
     CalibrationImages sensImages;

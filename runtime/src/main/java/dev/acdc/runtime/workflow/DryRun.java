@@ -119,8 +119,10 @@ public final class DryRun {
                     : "--target-size: ") + "about 6 allocations compressed and compared on " + calImages + " images",
                     plans * each, "estimated from the SVD fit and the forward rate measured now"));
         }
-        if (r.calibration() != null && r.calibration().sensitivityImages() > 0) {
-            int n = Math.min(r.calibration().sensitivityImages(), calImages);
+        int sensitivity = r.calibration() == null ? 0
+                : r.calibration().sensitivitySample(before.macs(), before.convs().size());
+        if (sensitivity > 0) {
+            int n = Math.min(sensitivity, calImages);
             int points = sets * 6;
             steps.add(new Step("sensitivity", points + " points (each set at 6 atom counts) on " + n + " images",
                     points * (n * forward + svdSeconds / Math.max(1, sets)),
@@ -210,8 +212,10 @@ public final class DryRun {
         } else if (r.targetSize() != null) {
             s.add("size plan for --target-size " + r.targetSize());
         }
-        if (r.calibration() != null && r.calibration().sensitivityImages() > 0) {
-            int n = Math.min(cal, r.calibration().sensitivityImages());
+        int sensitivity = r.calibration() == null ? 0
+                : r.calibration().sensitivitySample(before.macs(), before.convs().size());
+        if (sensitivity > 0) {
+            int n = Math.min(cal, sensitivity);
             s.add("sensitivity on " + n + " images (~" + Plan.time(6.0 * before.convs().size() * n * forward) + ")");
         }
         s.add(r.fit() == CompressionJob.Fit.OUTPUT ? "output fit on " + cal + " images (~"

@@ -31,6 +31,7 @@ final class FitStage implements CompressionStage {
         }
         Compressor.Result c = Compressor.compress(s.m, s.settings, s.progress, s.fitter);
         c.notes().addAll(s.budgetLines);
+        c.notes().addAll(s.planNotes);
         if (s.sortNote != null) {
             c.notes().add(s.sortNote);
         }

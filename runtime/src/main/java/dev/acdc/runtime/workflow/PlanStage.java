@@ -66,11 +66,24 @@ final class PlanStage implements CompressionStage {
             }
             s.budgetLines = lines; // printed once, with the report's notes; the sizes tried were shown as they went
         }
-        if (cal.sensitivityImages() > 0) {
-            s.sensImages = cal.sensitivityImages() >= s.images.count() ? s.images
-                    : CalibrationImages.sample(cal.data(), cal.pre(), cal.sensitivityImages(), cal.seed());
+        int sensitivity = cal.sensitivitySample(s.before.macs(), s.before.convs().size());
+        if (cal.sensitivityImages() == CompressionJob.Calibration.AUTO && sensitivity < Math.min(
+                CompressionJob.Calibration.SENSITIVITY_IMAGES, s.images.count())) {
+            s.planNotes.add(sensitivity == 0
+                    ? String.format(Locale.ROOT, "per-set sensitivity skipped: on this model (%.3g multiply-adds an "
+                    + "image, %d convs) it would cost more than the default budget; --sensitivity-images N measures it",
+                    (double) s.before.macs(), s.before.convs().size())
+                    : String.format(Locale.ROOT, "per-set sensitivity sampled on %d images to stay within the default "
+                    + "budget (%.3g multiply-adds an image, %d convs); --sensitivity-images N sets the count",
+                    sensitivity, (double) s.before.macs(), s.before.convs().size()));
+            s.listener.note(s.planNotes.get(s.planNotes.size() - 1));
+        }
+        if (sensitivity > 0) {
+            s.sensImages = sensitivity >= s.images.count() ? s.images
+                    : CalibrationImages.sample(cal.data(), cal.pre(), sensitivity, cal.seed());
             s.listener.note("per-set sensitivity on " + s.sensImages.subset().describe() + " (--sensitivity-images "
-                    + cal.sensitivityImages() + ")");
+                    + (cal.sensitivityImages() == CompressionJob.Calibration.AUTO ? "auto: " + sensitivity
+                    : cal.sensitivityImages()) + ")");
             s.curves = Sensitivity.measure(s.m, r.settings(), s.sensImages, Sensitivity.CANDIDATES_3X3, s.progress);
         }
     }

@@ -318,8 +318,7 @@ final class Recipe {
                 throw new AcdcException("report " + file + " has no recipe (written by an acdc before reports recorded "
                         + "one): rerun with its command line, acdc.command");
             }
-            for (Iterator<Map.Entry<String, JsonNode>> it = keys.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : keys.properties()) {
                 JsonNode v = e.getValue();
                 if (v.isNull()) {
                     continue;

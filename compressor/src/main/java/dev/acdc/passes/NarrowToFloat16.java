@@ -68,8 +68,8 @@ public final class NarrowToFloat16 implements Pass {
         for (int i = 0; i < g.outputs().size(); i++) {
             ValueInfo v = g.outputs().get(i);
             DataType was = origin.outputs().get(v.name());
-            if (was == null || v.elemType() != DataType.FLOAT) {
-                continue;
+            if (was == null || v.elemType() != DataType.FLOAT || g.producer(v.name()) == null) {
+                continue; // (an output no node computes, e.g. a graph input passed through, keeps its declaration)
             }
             if (was == interior) {
                 g.outputs().set(i, new ValueInfo(v.name(), interior, v.dims(), null));

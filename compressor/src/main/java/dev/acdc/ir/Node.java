@@ -141,23 +141,33 @@ public final class Node {
 
     public long attrInt(String key, long dflt) {
         Attribute a = attributes.get(key);
-        return a == null ? dflt : a.asInt();
+        return a == null ? dflt : typed(a, a::asInt);
     }
 
     public float attrFloat(String key, float dflt) {
         Attribute a = attributes.get(key);
-        return a == null ? dflt : a.asFloat();
+        return a == null ? dflt : typed(a, a::asFloat);
     }
 
     public String attrString(String key, String dflt) {
         Attribute a = attributes.get(key);
-        return a == null ? dflt : a.asString();
+        return a == null ? dflt : typed(a, a::asString);
     }
 
     /** The ints attribute, or {@code dflt} (may be null) when absent. */
     public long[] attrInts(String key, long[] dflt) {
         Attribute a = attributes.get(key);
-        return a == null ? dflt : a.asInts();
+        return a == null ? dflt : typed(a, a::asInts);
+    }
+
+    /** An attribute's value; one of another type than its operator's is bad input, named with its node. */
+    private <T> T typed(Attribute a, java.util.function.Supplier<T> value) {
+        try {
+            return value.get();
+        } catch (IllegalStateException e) {
+            throw new dev.acdc.AcdcException(opType + " node '" + dev.acdc.util.Text.printable(label()) + "': "
+                    + e.getMessage() + "; the file is malformed");
+        }
     }
 
     /** The encoded form this node was read from (opaque outside the ONNX package), or null. */

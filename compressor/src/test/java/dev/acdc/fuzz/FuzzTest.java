@@ -85,6 +85,26 @@ class FuzzTest {
         ModelLoadingFuzzer.fuzzerTestOneInput(OnnxModels.toBytes(m)); // throws on anything but a clean error
     }
 
+    /**
+     * An attribute of another type than its operator's (found by the fuzzer: a BatchNormalization whose epsilon
+     * was an attribute type acdc does not decode ended in an IllegalStateException in fold-batchnorm): one line
+     * naming the node.
+     */
+    @Test
+    void anAttributeOfTheWrongTypeFailsCleanly() {
+        Model m = ModelGenerators.residual(3, 8, 16, 4, 6);
+        Node bn = m.graph().nodes().stream().filter(n -> n.is("BatchNormalization")).findFirst().orElseThrow();
+        bn.setAttribute(dev.acdc.ir.Attribute.ofString("epsilon", "tiny"));
+        byte[] b = OnnxModels.toBytes(m);
+        ModelLoadingFuzzer.fuzzerTestOneInput(b); // throws on anything but a clean error
+        AcdcException e = org.junit.jupiter.api.Assertions.assertThrows(AcdcException.class, () -> {
+            Model read = OnnxModels.fromBytes(b, null);
+            dev.acdc.passes.PassManager.standard().run(read);
+        });
+        assertTrue(e.getMessage().contains("BatchNormalization node '" + bn.label() + "': attribute 'epsilon' is STRING, "
+                + "not FLOAT"), e.getMessage());
+    }
+
     @Test
     void shortFuzzingSessionFindsNothing(@TempDir Path dir) throws Exception {
         Path corpus = Files.createDirectories(dir.resolve("corpus"));

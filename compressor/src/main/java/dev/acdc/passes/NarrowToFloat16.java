@@ -45,8 +45,7 @@ public final class NarrowToFloat16 implements Pass {
         Graph g = m.graph();
         int changed = weights ? narrowInterior(g) : 0;
         DataType interior = weights ? DataType.FLOAT16 : DataType.FLOAT;
-        Set<String> used = new HashSet<>(g.valueNames());
-        used.addAll(g.initializers().keySet());
+        dev.acdc.ir.GraphBuilder names = new dev.acdc.ir.GraphBuilder(g); // fresh value and node names
         int inserted = 0;
         for (int i = 0; i < g.inputs().size(); i++) {
             ValueInfo v = g.inputs().get(i);
@@ -57,9 +56,9 @@ public final class NarrowToFloat16 implements Pass {
             if (was == interior) {
                 g.inputs().set(i, new ValueInfo(v.name(), interior, v.dims(), null));
             } else if (was == DataType.FLOAT || was == DataType.FLOAT16) {
-                String cast = fresh(used, v.name() + "_" + interior.name().toLowerCase(java.util.Locale.ROOT));
+                String cast = names.fresh(v.name() + "_" + interior.name().toLowerCase(java.util.Locale.ROOT));
                 g.replaceUses(v.name(), cast);
-                g.nodes().add(inserted++, new Node(fresh(used, "acdc_cast_" + v.name()), "Cast", List.of(v.name()),
+                g.nodes().add(inserted++, new Node(names.fresh("acdc_cast_" + v.name()), "Cast", List.of(v.name()),
                         List.of(cast), List.of(Attribute.ofInt("to", interior.code()))));
                 g.inputs().set(i, new ValueInfo(v.name(), was, v.dims(), null));
             }
@@ -75,7 +74,7 @@ public final class NarrowToFloat16 implements Pass {
                 g.outputs().set(i, new ValueInfo(v.name(), interior, v.dims(), null));
             } else if (was == DataType.FLOAT || was == DataType.FLOAT16) {
                 // the interior value gets a new name; a Cast computes the output under its own name
-                String inner = fresh(used, v.name() + "_" + interior.name().toLowerCase(java.util.Locale.ROOT));
+                String inner = names.fresh(v.name() + "_" + interior.name().toLowerCase(java.util.Locale.ROOT));
                 for (Node n : g.nodes()) {
                     n.replaceInput(v.name(), inner);
                     for (int k = 0; k < n.outputs().size(); k++) {
@@ -84,7 +83,7 @@ public final class NarrowToFloat16 implements Pass {
                         }
                     }
                 }
-                g.nodes().add(new Node(fresh(used, "acdc_cast_" + v.name()), "Cast", List.of(inner), List.of(v.name()),
+                g.nodes().add(new Node(names.fresh("acdc_cast_" + v.name()), "Cast", List.of(inner), List.of(v.name()),
                         List.of(Attribute.ofInt("to", was.code()))));
                 g.outputs().set(i, new ValueInfo(v.name(), was, v.dims(), null));
             }
@@ -151,14 +150,5 @@ public final class NarrowToFloat16 implements Pass {
             }
         }
         return changed;
-    }
-
-    private static String fresh(Set<String> used, String base) {
-        String n = base;
-        for (int i = 1; used.contains(n); i++) {
-            n = base + "_" + i;
-        }
-        used.add(n);
-        return n;
     }
 }

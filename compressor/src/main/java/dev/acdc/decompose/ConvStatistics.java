@@ -1,5 +1,7 @@
 package dev.acdc.decompose;
 
+import dev.acdc.linalg.Gemm;
+
 /**
  * The sufficient statistics of one convolution's output-matching problem, accumulated over
  * calibration rows (one row = one output position of one image). With {@code p} the im2col patch of
@@ -112,31 +114,42 @@ public final class ConvStatistics {
      * row-major) and bias {@code b} (null: zero; {@link Double#NaN} entries are not allowed).
      */
     public double error(float[] w, float[] b) {
+        double[] wd = new double[w.length];
+        for (int i = 0; i < w.length; i++) {
+            wd[i] = w[i];
+        }
+        double[] quad = Gemm.quadraticForms(wd, outs, d, c);
         double e = 0;
-        double[] cw = new double[d];
         for (int o = 0; o < outs; o++) {
             int wo = o * d;
-            double quad = 0;
             double lin = 0;
             double mean = 0;
             for (int i = 0; i < d; i++) {
-                double s = 0;
-                int ci = i * d;
-                for (int j = 0; j < d; j++) {
-                    s += c[ci + j] * w[wo + j];
-                }
-                cw[i] = s;
-            }
-            for (int i = 0; i < d; i++) {
-                quad += cw[i] * w[wo + i];
-                lin += r[i * outs + o] * w[wo + i];
-                mean += sumP[i] * w[wo + i];
+                lin += r[i * outs + o] * wd[wo + i];
+                mean += sumP[i] * wd[wo + i];
             }
             double bo = b == null ? 0 : b[o];
             // Σ (y − pᵀw − b)² = Σy² − 2 wᵀΣpy + wᵀCw − 2b(Σy − wᵀΣp) + n b²
-            e += sumYY[o] - 2 * lin + quad - 2 * bo * (sumY[o] - mean) + rows * bo * bo;
+            e += sumYY[o] - 2 * lin + quad[o] - 2 * bo * (sumY[o] - mean) + rows * bo * bo;
         }
         return Math.max(0, e);
+    }
+
+    /**
+     * {@link #error} from the error {@code centered} of kernel {@code w} with its mean-correcting bias b*:
+     * Σ (y − pᵀw − b)² = centered + n·Σ_o (b*_o − b_o)², the cross term summing to zero over the rows.
+     */
+    double errorFromCentered(double centered, float[] w, float[] b) {
+        double e = Math.max(0, centered);
+        for (int o = 0; o < outs; o++) {
+            double s = 0;
+            for (int i = 0; i < d; i++) {
+                s += sumP[i] * w[o * d + i];
+            }
+            double shift = (sumY[o] - s) / Math.max(1, rows) - (b == null ? 0 : b[o]);
+            e += rows * shift * shift;
+        }
+        return e;
     }
 
     /** The bias that removes the mean shift of kernel {@code w}: b_o = ȳ_o − p̄ᵀw_o. */

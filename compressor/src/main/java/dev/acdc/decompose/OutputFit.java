@@ -1,11 +1,14 @@
 package dev.acdc.decompose;
 
 import dev.acdc.linalg.Cholesky;
+import dev.acdc.linalg.Gemm;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * The output-matching fit of one sharing set (docs/method.md, "The output-matching fit"). Given each
@@ -58,12 +61,13 @@ public final class OutputFit {
             atoms.put(cp, toDouble(atoms0.get(cp)));
         }
         List<Double> objective = new ArrayList<>();
-        double best = objective(s, m, alpha, atoms, cc, rc, yyc);
+        double[][] system = alphaSystem(s, m, members, atoms, cc, rc);
+        double best = Math.max(0, yyc + quadratic(system, alpha, s.go));
         objective.add(best);
         double[] bestAlpha = alpha.clone();
         Map<ConvPlan, double[]> bestAtoms = copy(atoms);
         for (int it = 0; it < iterations; it++) {
-            alpha = solveAlpha(s, m, atoms, cc, rc);
+            alpha = solveAlpha(s, m, it == 0 ? system : alphaSystem(s, m, members, atoms, cc, rc));
             // the atom step ends the iteration, so E follows from its normal equations: with
             // (A + λI)u = b, uᵀAu − 2bᵀu = −bᵀu − λ‖u‖² — no pass over the statistics
             double e = yyc;
@@ -87,7 +91,7 @@ public final class OutputFit {
                 break;
             }
         }
-        return result(s, m, stats, alpha0, atoms0, bias0, bestAlpha, bestAtoms, objective);
+        return result(s, m, stats, cs, alpha0, atoms0, bias0, bestAlpha, bestAtoms, objective);
     }
 
     /** A set's centred statistics: per member C and R, and the summed centred output energy. */
@@ -107,7 +111,7 @@ public final class OutputFit {
     }
 
     /** The result of fitted factors: each member's mean-correcting bias and its errors before and after. */
-    static Result result(SharingSet s, int m, Map<ConvPlan, ConvStatistics> stats, float[] alpha0,
+    static Result result(SharingSet s, int m, Map<ConvPlan, ConvStatistics> stats, Centered cs, float[] alpha0,
                          Map<ConvPlan, float[]> atoms0, Map<ConvPlan, float[]> bias0, double[] bestAlpha,
                          Map<ConvPlan, double[]> bestAtoms, List<Double> objective) {
         List<ConvPlan> members = s.members;
@@ -124,10 +128,26 @@ public final class OutputFit {
             float[] b = st.meanCorrectingBias(w);
             biases.put(cp, b);
             double energy = Math.max(st.outputEnergy(), 1e-300);
-            errors.put(cp, new ConvError(Math.sqrt(st.error(w0, bias0.get(cp)) / energy),
-                    Math.sqrt(st.error(w, b) / energy)));
+            errors.put(cp, new ConvError(Math.sqrt(error(s, m, cp, st, cs.c().get(cp), cs.r().get(cp), alpha0, atoms0.get(cp), w0,
+                    bias0.get(cp)) / energy),
+                    Math.sqrt(error(s, m, cp, st, cs.c().get(cp), cs.r().get(cp), a, d, w, b) / energy)));
         }
         return new Result(a, outAtoms, biases, errors, objective);
+    }
+
+    /**
+     * {@link ConvStatistics#error} of member {@code cp}'s kernel {@code w} = α·D and bias {@code b}: for a
+     * spatial set from the member's own α system (its centred error) plus the bias's distance from the
+     * mean-correcting one, n·Σ_o (b*_o − b_o)²; for a pointwise set by the dense quadratic forms.
+     */
+    static double error(SharingSet s, int m, ConvPlan cp, ConvStatistics st, double[] cc, double[] rc, float[] alpha,
+                        float[] atoms, float[] w, float[] b) {
+        if (s.pointwise()) {
+            return st.error(w, b);
+        }
+        Map<ConvPlan, double[]> one = Map.of(cp, toDouble(atoms));
+        double[][] sys = alphaSystem(s, m, List.of(cp), one, Map.of(cp, cc), Map.of(cp, rc));
+        return st.errorFromCentered(centeredEnergy(st) + quadratic(sys, toDouble(alpha), s.go), w, b);
     }
 
     /**
@@ -155,7 +175,8 @@ public final class OutputFit {
         float[] w = kernel(s, cp, m, alpha, d);
         float[] b = st.meanCorrectingBias(w);
         double energy = Math.max(st.outputEnergy(), 1e-300);
-        ConvError err = new ConvError(Math.sqrt(st.error(svdKernel, bias0) / energy), Math.sqrt(st.error(w, b) / energy));
+        ConvError err = new ConvError(Math.sqrt(st.error(svdKernel, bias0) / energy),
+                Math.sqrt(error(s, m, cp, st, cc, rc, alpha, d, w, b) / energy));
         return new Result(alpha.clone(), Map.of(cp, d), Map.of(cp, b), Map.of(cp, err), List.of(e0, Math.min(e0, e1)));
     }
 
@@ -170,68 +191,22 @@ public final class OutputFit {
     /** α-step: L·a_{o'} = rhs_{o'}, L = Σ_{ℓ,bo} Qᵀ C Q, rhs_{o'} = Σ_{ℓ,bo} Qᵀ R[:, bo·go+o']. */
     static double[] solveAlpha(SharingSet s, int m, Map<ConvPlan, double[]> atoms, Map<ConvPlan, double[]> cc,
                                Map<ConvPlan, double[]> rc) {
+        return solveAlpha(s, m, alphaSystem(s, m, s.members, atoms, cc, rc));
+    }
+
+    /** The α-step from its normal equations ({@link #alphaSystem}). */
+    static double[] solveAlpha(SharingSet s, int m, double[][] sys) {
         int gi = s.gi;
         int go = s.go;
-        int k = s.kh * s.kw;
         int n = gi * m;
-        double[] l = new double[n * n];
+        double[] rhsT = sys[1];
         double[] rhs = new double[go * n];
-        for (ConvPlan cp : s.members) {
-            double[] c = cc.get(cp);
-            double[] r = rc.get(cp);
-            double[] dd = atoms.get(cp);
-            int nbi = cp.nbi();
-            int d = nbi * gi * k;
-            int cols = cp.nbo() * nbi * k;
-            int outs = (int) cp.out;
-            for (int bo = 0; bo < cp.nbo(); bo++) {
-                // Z = C·Q (d × n): Z[row, (i', j)] = Σ_{bi,t} C[row, (bi·gi+i')·k + t] · D[j, (bo·nbi+bi)·k + t]
-                double[] z = new double[d * n];
-                for (int row = 0; row < d; row++) {
-                    int co = row * d;
-                    int zo = row * n;
-                    for (int bi = 0; bi < nbi; bi++) {
-                        int dcol = (bo * nbi + bi) * k;
-                        for (int ip = 0; ip < gi; ip++) {
-                            int cbase = co + (bi * gi + ip) * k;
-                            for (int j = 0; j < m; j++) {
-                                int dbase = j * cols + dcol;
-                                double acc = 0;
-                                for (int t = 0; t < k; t++) {
-                                    acc += c[cbase + t] * dd[dbase + t];
-                                }
-                                z[zo + ip * m + j] += acc;
-                            }
-                        }
-                    }
-                }
-                // L += Qᵀ Z; rhs_{o'} += Qᵀ R[:, bo·go + o']
-                for (int bi = 0; bi < nbi; bi++) {
-                    int dcol = (bo * nbi + bi) * k;
-                    for (int ip = 0; ip < gi; ip++) {
-                        for (int t = 0; t < k; t++) {
-                            int row = (bi * gi + ip) * k + t;
-                            for (int j = 0; j < m; j++) {
-                                double q = dd[j * cols + dcol + t];
-                                if (q == 0) {
-                                    continue;
-                                }
-                                int lo = (ip * m + j) * n;
-                                int zo = row * n;
-                                for (int x = 0; x < n; x++) {
-                                    l[lo + x] += q * z[zo + x];
-                                }
-                                int ro = row * outs + bo * go;
-                                for (int op = 0; op < go; op++) {
-                                    rhs[op * n + ip * m + j] += q * r[ro + op];
-                                }
-                            }
-                        }
-                    }
-                }
+        for (int x = 0; x < n; x++) {
+            for (int op = 0; op < go; op++) {
+                rhs[op * n + x] = rhsT[x * go + op];
             }
         }
-        double[] x = Cholesky.solve(l, n, rhs, go, RIDGE);
+        double[] x = Cholesky.solve(sys[0], n, rhs, go, RIDGE);
         double[] alpha = new double[go * gi * m];
         for (int op = 0; op < go; op++) {
             for (int ip = 0; ip < gi; ip++) {
@@ -244,9 +219,118 @@ public final class OutputFit {
     }
 
     /**
+     * The α normal equations of {@code members}: L (n×n, n = gi·m, unknowns ordered (i', j)) and the
+     * right-hand sides transposed, rhsᵀ[(i', j), o']. For each member and output block bo, Z = C·Q_bo with
+     * Z[row, (i', j)] = Σ_{bi,t} C[row, (bi·gi+i')·k + t]·D[j, (bo·nbi+bi)·k + t], then L += Q_boᵀ·Z. A row
+     * (bi, i', t) of C only touches the rows (i', ·) of L, so the input channels i' are the parallel tasks;
+     * each row of Z is built for all bo at once as contiguous multiply-adds of width nbo·m.
+     */
+    static double[][] alphaSystem(SharingSet s, int m, List<ConvPlan> members, Map<ConvPlan, double[]> atoms,
+                                  Map<ConvPlan, double[]> cc, Map<ConvPlan, double[]> rc) {
+        int gi = s.gi;
+        int go = s.go;
+        int k = s.kh * s.kw;
+        int n = gi * m;
+        double[] l = new double[n * n];
+        double[] rhsT = new double[n * go];
+        for (ConvPlan cp : members) {
+            double[] c = cc.get(cp);
+            double[] r = rc.get(cp);
+            double[] dd = atoms.get(cp);
+            int nbi = cp.nbi();
+            int nbo = cp.nbo();
+            int d = nbi * gi * k;
+            int cols = nbo * nbi * k;
+            int outs = (int) cp.out;
+            int w = nbo * m;
+            // dt[(bi, t), (bo, j)] = D[j, (bo·nbi + bi)·k + t]
+            double[] dt = new double[nbi * k * w];
+            for (int bo = 0; bo < nbo; bo++) {
+                for (int bi = 0; bi < nbi; bi++) {
+                    for (int t = 0; t < k; t++) {
+                        for (int j = 0; j < m; j++) {
+                            dt[(bi * k + t) * w + bo * m + j] = dd[j * cols + (bo * nbi + bi) * k + t];
+                        }
+                    }
+                }
+            }
+            IntStream.range(0, gi).parallel().forEach(ip -> {
+                double[] z = new double[gi * w];   // one row of Z for every bo: [i'][(bo, j)]
+                double[] zb = new double[nbo * n]; // the same, [bo][(i', j)]
+                for (int bi = 0; bi < nbi; bi++) {
+                    for (int t = 0; t < k; t++) {
+                        int row = (bi * gi + ip) * k + t;
+                        Arrays.fill(z, 0);
+                        int co = row * d;
+                        for (int bi2 = 0; bi2 < nbi; bi2++) {
+                            for (int ip2 = 0; ip2 < gi; ip2++) {
+                                int cb = co + (bi2 * gi + ip2) * k;
+                                for (int t2 = 0; t2 < k; t2++) {
+                                    double cv = c[cb + t2];
+                                    if (cv != 0) {
+                                        Gemm.axpy(cv, dt, (bi2 * k + t2) * w, z, ip2 * w, w);
+                                    }
+                                }
+                            }
+                        }
+                        for (int ip2 = 0; ip2 < gi; ip2++) {
+                            for (int bo = 0; bo < nbo; bo++) {
+                                System.arraycopy(z, ip2 * w + bo * m, zb, bo * n + ip2 * m, m);
+                            }
+                        }
+                        int qo = (bi * k + t) * w;
+                        for (int bo = 0; bo < nbo; bo++) {
+                            int ro = row * outs + bo * go;
+                            for (int j = 0; j < m; j++) {
+                                double q = dt[qo + bo * m + j];
+                                if (q == 0) {
+                                    continue;
+                                }
+                                Gemm.axpy(q, zb, bo * n, l, (ip * m + j) * n, n);
+                                Gemm.axpy(q, r, ro, rhsT, (ip * m + j) * go, go);
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        return new double[][] {l, rhsT};
+    }
+
+    /**
+     * Σ_ℓ Σ_o (w_oᵀ C w_o − 2 w_oᵀ R_o) over the members whose α system {@code sys} is, for the kernels α·D
+     * of the atoms it was built with: Σ_{o'} a_{o'}ᵀ L a_{o'} − 2 a_{o'}·rhs_{o'} (a_{o'} = α's row block o').
+     * With the centred statistics plus the centred output energy this is the error with the mean-correcting
+     * bias, at the cost of building the system instead of the d²·O of the dense quadratic forms.
+     */
+    static double quadratic(double[][] sys, double[] alpha, int go) {
+        double[] l = sys[0];
+        double[] rhsT = sys[1];
+        int n = alpha.length / go;
+        double[] la = new double[n];
+        double e = 0;
+        for (int op = 0; op < go; op++) {
+            int ao = op * n;
+            Arrays.fill(la, 0);
+            for (int x = 0; x < n; x++) {
+                double ax = alpha[ao + x];
+                if (ax != 0) {
+                    Gemm.axpy(ax, l, x * n, la, 0, n);
+                }
+            }
+            for (int x = 0; x < n; x++) {
+                e += alpha[ao + x] * (la[x] - 2 * rhsT[x * go + op]);
+            }
+        }
+        return e;
+    }
+
+    /**
      * Atom step of one conv: for every output block bo, LHS·u_bo = rhs_bo with u = D[:, (bo, ·, ·)]
-     * ordered (bi, j, t), LHS[(bi1,j1,t1),(bi2,j2,t2)] = Σ_{i1,i2} G[(i1,j1),(i2,j2)]·C[(bi1,i1,t1),(bi2,i2,t2)],
-     * G = Σ_{o'} α_{o'}ᵀα_{o'} (the same for every bo).
+     * ordered (j, bi, t), LHS[(j1,bi1,t1),(j2,bi2,t2)] = Σ_{i1,i2} G[(i1,j1),(i2,j2)]·C[(bi1,i1,t1),(bi2,i2,t2)],
+     * G = Σ_{o'} α_{o'}ᵀα_{o'} (the same for every bo). A row (bi1, i1, t1) of C only touches the rows
+     * (·, bi1, t1) of LHS, so the pairs (bi1, t1) are the parallel tasks; each gathers C's row as
+     * [i2][(bi2, t2)] so that every update is a contiguous multiply-add of width nbi·k.
      */
     static double[] solveAtoms(SharingSet s, ConvPlan cp, int m, double[] alpha, double[] c, double[] r,
                                double[] gain) {
@@ -258,45 +342,44 @@ public final class OutputFit {
         int d = nbi * gi * k;
         int outs = (int) cp.out;
         int gm = gi * m;
+        int nk = nbi * k;
         double[] g = new double[gm * gm];
         for (int op = 0; op < go; op++) {
             int ao = op * gi * m;
             for (int x = 0; x < gm; x++) {
                 double ax = alpha[ao + x];
-                if (ax == 0) {
-                    continue;
-                }
-                for (int y = 0; y < gm; y++) {
-                    g[x * gm + y] += ax * alpha[ao + y];
+                if (ax != 0) {
+                    Gemm.axpy(ax, alpha, ao, g, x * gm, gm);
                 }
             }
         }
-        int n = nbi * m * k;
+        int n = m * nk;
         double[] lhs = new double[n * n];
-        for (int bi1 = 0; bi1 < nbi; bi1++) {
+        IntStream.range(0, nk).parallel().forEach(task -> {
+            int bi1 = task / k;
+            int t1 = task % k;
+            double[] cr = new double[gi * nk];
             for (int i1 = 0; i1 < gi; i1++) {
-                for (int t1 = 0; t1 < k; t1++) {
-                    int r1 = (bi1 * gi + i1) * k + t1;
-                    for (int bi2 = 0; bi2 < nbi; bi2++) {
-                        for (int i2 = 0; i2 < gi; i2++) {
-                            int r2base = (bi2 * gi + i2) * k;
-                            for (int j1 = 0; j1 < m; j1++) {
-                                int lrow = (bi1 * m + j1) * k + t1;
-                                int go1 = (i1 * m + j1) * gm + i2 * m;
-                                for (int j2 = 0; j2 < m; j2++) {
-                                    double gv = g[go1 + j2];
-                                    int lo = lrow * n + (bi2 * m + j2) * k;
-                                    int co = r1 * d + r2base;
-                                    for (int t2 = 0; t2 < k; t2++) {
-                                        lhs[lo + t2] += gv * c[co + t2];
-                                    }
-                                }
+                int co = ((bi1 * gi + i1) * k + t1) * d;
+                for (int bi2 = 0; bi2 < nbi; bi2++) {
+                    for (int i2 = 0; i2 < gi; i2++) {
+                        System.arraycopy(c, co + (bi2 * gi + i2) * k, cr, i2 * nk + bi2 * k, k);
+                    }
+                }
+                for (int j1 = 0; j1 < m; j1++) {
+                    int lo = (j1 * nk + task) * n;
+                    int gRow = (i1 * m + j1) * gm;
+                    for (int i2 = 0; i2 < gi; i2++) {
+                        for (int j2 = 0; j2 < m; j2++) {
+                            double gv = g[gRow + i2 * m + j2];
+                            if (gv != 0) {
+                                Gemm.axpy(gv, cr, i2 * nk, lhs, lo + j2 * nk, nk);
                             }
                         }
                     }
                 }
             }
-        }
+        });
         double[] rhs = new double[nbo * n];
         for (int bo = 0; bo < nbo; bo++) {
             for (int bi = 0; bi < nbi; bi++) {
@@ -307,7 +390,7 @@ public final class OutputFit {
                             double rv = r[row * outs + bo * go + op];
                             int ao = (op * gi + ip) * m;
                             for (int j = 0; j < m; j++) {
-                                rhs[bo * n + (bi * m + j) * k + t] += alpha[ao + j] * rv;
+                                rhs[bo * n + j * nk + bi * k + t] += alpha[ao + j] * rv;
                             }
                         }
                     }
@@ -324,11 +407,9 @@ public final class OutputFit {
         int cols = nbo * nbi * k;
         double[] atoms = new double[m * cols];
         for (int bo = 0; bo < nbo; bo++) {
-            for (int bi = 0; bi < nbi; bi++) {
-                for (int j = 0; j < m; j++) {
-                    for (int t = 0; t < k; t++) {
-                        atoms[j * cols + (bo * nbi + bi) * k + t] = u[bo * n + (bi * m + j) * k + t];
-                    }
+            for (int j = 0; j < m; j++) {
+                for (int bi = 0; bi < nbi; bi++) {
+                    System.arraycopy(u, bo * n + j * nk + bi * k, atoms, j * cols + (bo * nbi + bi) * k, k);
                 }
             }
         }
@@ -338,31 +419,23 @@ public final class OutputFit {
     /** Σ_ℓ Σ_o w_oᵀ C w_o − 2 w_oᵀ R_o + Σ centered y²: the error with the mean-correcting bias. */
     static double objective(SharingSet s, int m, double[] alpha, Map<ConvPlan, double[]> atoms,
                             Map<ConvPlan, double[]> cc, Map<ConvPlan, double[]> rc, double yyc) {
+        if (!s.pointwise()) {
+            return Math.max(0, yyc + quadratic(alphaSystem(s, m, s.members, atoms, cc, rc), alpha, s.go));
+        }
         double e = yyc;
         for (ConvPlan cp : s.members) {
             double[] w = kernelDouble(s, cp, m, alpha, atoms.get(cp));
-            double[] c = cc.get(cp);
             double[] r = rc.get(cp);
             int outs = (int) cp.out;
             int d = w.length / outs;
+            double[] quad = Gemm.quadraticForms(w, outs, d, cc.get(cp));
             for (int o = 0; o < outs; o++) {
                 int wo = o * d;
-                double quad = 0;
                 double lin = 0;
                 for (int i = 0; i < d; i++) {
-                    double wi = w[wo + i];
-                    if (wi == 0) {
-                        continue;
-                    }
-                    double acc = 0;
-                    int ci = i * d;
-                    for (int j = 0; j < d; j++) {
-                        acc += c[ci + j] * w[wo + j];
-                    }
-                    quad += wi * acc;
-                    lin += wi * r[i * outs + o];
+                    lin += w[wo + i] * r[i * outs + o];
                 }
-                e += quad - 2 * lin;
+                e += quad[o] - 2 * lin;
             }
         }
         return Math.max(0, e);

@@ -87,7 +87,7 @@ final class PointwiseFit {
                 }
             }
         }
-        return OutputFit.result(s, m, stats, alpha0, atoms0, bias0, bestAlpha, bestAtoms, objective);
+        return OutputFit.result(s, m, stats, cs, alpha0, atoms0, bias0, bestAlpha, bestAtoms, objective);
     }
 
     /** One member's atoms with α fixed: the exact least-squares optimum (B C Bᵀ)·atoms = B·R. */

@@ -1,9 +1,5 @@
 package dev.acdc.runtime.calibration;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import dev.acdc.AcdcException;
 import dev.acdc.decompose.ConvPlan;
 import dev.acdc.decompose.ConvStatistics;
@@ -20,7 +16,6 @@ import dev.acdc.report.OutputFitSection;
 import dev.acdc.runtime.Sessions;
 import dev.acdc.runtime.Validator;
 
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -98,6 +93,9 @@ public final class OutputFitter implements Refinement {
         int done = 0;
         long statsNanos = 0;
         long solveNanos = 0;
+        // the two copies of the activations at a cut may take a quarter of the heap
+        ActivationFrontier frontier = new ActivationFrontier(m, work, images, input, step,
+                Runtime.getRuntime().maxMemory() / 4);
         try (GramSession gram = new GramSession()) {
             for (SharingSet s : sets) {
                 done++;
@@ -109,7 +107,7 @@ public final class OutputFitter implements Refinement {
                 progress.accept(String.format("output fit: set %d/%d %s (%d conv%s)", done, sets.size(), s.id(),
                         s.members().size(), s.members().size() == 1 ? "" : "s"));
                 long ts = System.nanoTime();
-                Map<ConvPlan, ConvStatistics> stats = statistics(m, work, s, s.members(), input, step, gram);
+                Map<ConvPlan, ConvStatistics> stats = statistics(m, work, s.members(), input, frontier, gram);
                 long tf = System.nanoTime();
                 statsNanos += tf - ts;
                 Map<ConvPlan, float[]> atoms0 = new LinkedHashMap<>();
@@ -129,7 +127,7 @@ public final class OutputFitter implements Refinement {
                     // fitted predecessors now produce
                     for (ConvPlan cp : s.members()) {
                         long t1 = System.nanoTime();
-                        ConvStatistics st = statistics(m, work, s, List.of(cp), input, step, gram).get(cp);
+                        ConvStatistics st = statistics(m, work, List.of(cp), input, frontier, gram).get(cp);
                         long t2 = System.nanoTime();
                         statsNanos += t2 - t1;
                         OutputFit.Result one = OutputFit.fitAtoms(s, cp, st, d.coefficients(s.id()), d.atoms(cp),
@@ -170,8 +168,8 @@ public final class OutputFitter implements Refinement {
     }
 
     /** Statistics of every member of {@code s}: inputs from {@code work}, targets from {@code orig}. */
-    private Map<ConvPlan, ConvStatistics> statistics(Model orig, Model work, SharingSet s, List<ConvPlan> members,
-                                                     String input, int step, GramSession gram) {
+    private Map<ConvPlan, ConvStatistics> statistics(Model orig, Model work, List<ConvPlan> members, String input,
+                                                     ActivationFrontier frontier, GramSession gram) {
         Set<String> ins = new LinkedHashSet<>();
         Set<String> outs = new LinkedHashSet<>();
         Map<ConvPlan, String> branch = new LinkedHashMap<>();
@@ -179,9 +177,7 @@ public final class OutputFitter implements Refinement {
         for (ConvPlan cp : members) {
             Node n = work.graph().nodes().get(orig.graph().nodes().indexOf(cp.node()));
             inputOf.put(cp, n.input(0));
-            if (!n.input(0).equals(input)) {
-                ins.add(n.input(0));
-            }
+            ins.add(n.input(0));
             outs.add(cp.node().output(0));
             String other = residual ? otherBranch(orig.graph(), cp.node().output(0), input) : null;
             if (other != null) {
@@ -192,73 +188,54 @@ public final class OutputFitter implements Refinement {
         }
         Map<ConvPlan, ConvStatistics> stats = new LinkedHashMap<>();
         Map<ConvPlan, Im2col> layouts = new LinkedHashMap<>();
-        byte[] ob = ActivationModels.exposing(orig, outs);
-        byte[] wb = ins.isEmpty() ? null : ActivationModels.exposing(work, ins);
-        int per = images.perSample();
-        long[] shape = new long[images.sampleShape().length + 1];
-        System.arraycopy(images.sampleShape(), 0, shape, 1, images.sampleShape().length);
-        try (Sessions.Opened os = Sessions.open(ob, Sessions.Config.cpu(), x -> { });
-             Sessions.Opened ws = wb == null ? null : Sessions.open(wb, Sessions.Config.cpu(), x -> { })) {
-            float[] buf = new float[step * per];
-            float[] patches = null;
-            float[] rows = null;
-            for (int start = 0; start < images.count(); start += step) {
-                int n = Math.min(step, images.count() - start);
-                // a fixed-batch model gets full batches; the padding copies are not counted
-                for (int k = 0; k < step; k++) {
-                    System.arraycopy(images.x(), (start + Math.min(k, n - 1)) * per, buf, k * per, per);
+        float[][] buffers = new float[2][];
+        frontier.forEach(outs, ins, batch -> {
+            int n = batch.n();
+            Map<String, ActivationFrontier.Activation> a = batch.original();
+            Map<String, ActivationFrontier.Activation> wa = batch.work();
+            for (ConvPlan cp : members) {
+                ActivationFrontier.Activation x = wa.get(inputOf.get(cp));
+                ActivationFrontier.Activation y = a.get(cp.node().output(0));
+                String other = branch.get(cp);
+                if (other != null) {
+                    // target: the original sum minus the compressed other branch
+                    float[] yo = y.data().clone();
+                    float[] so = a.get(other).data();
+                    float[] sw = wa.get(other).data();
+                    for (int i = 0; i < yo.length; i++) {
+                        yo[i] += so[i] - sw[i];
+                    }
+                    y = new ActivationFrontier.Activation(yo, y.shape());
                 }
-                shape[0] = step;
-                Map<String, Activation> a = run(os.session(), input, buf, shape);
-                Map<String, Activation> wa = ws == null ? Map.of() : run(ws.session(), input, buf, shape);
-                Activation in0 = new Activation(buf, shape.clone());
-                for (ConvPlan cp : members) {
-                    String xin = inputOf.get(cp);
-                    Activation x = xin.equals(input) ? in0 : wa.get(xin);
-                    Activation y = a.get(cp.node().output(0));
-                    String other = branch.get(cp);
-                    if (other != null) {
-                        // target: the original sum minus the compressed other branch
-                        float[] yo = y.data.clone();
-                        float[] so = a.get(other).data;
-                        float[] sw = wa.get(other).data;
-                        for (int i = 0; i < yo.length; i++) {
-                            yo[i] += so[i] - sw[i];
-                        }
-                        y = new Activation(yo, y.shape);
-                    }
-                    if (x.shape.length != 4 || y.shape.length != 4) {
-                        throw new AcdcException("output fit: " + cp.name() + " input or output is not 4-D");
-                    }
-                    int c = (int) x.shape[1];
-                    int h = (int) x.shape[2];
-                    int w = (int) x.shape[3];
-                    int o = (int) y.shape[1];
-                    int oh = (int) y.shape[2];
-                    int ow = (int) y.shape[3];
-                    Im2col layout = layouts.computeIfAbsent(cp, k -> Im2col.of(cp.node(), c, (int) cp.kernel()[2],
-                            (int) cp.kernel()[3], h, w));
-                    int dsz = layout.patchSize();
-                    ConvStatistics st = stats.computeIfAbsent(cp, k -> new ConvStatistics(dsz, o));
-                    int r = n * oh * ow;
-                    if (patches == null || patches.length < r * dsz) {
-                        patches = new float[r * dsz];
-                    }
-                    if (rows == null || rows.length < r * o) {
-                        rows = new float[r * o];
-                    }
-                    layout.patches(x.data, 0, n, h, w, oh, ow, patches);
-                    Im2col.rows(y.data, 0, n, o, oh * ow, rows);
-                    float[][] pr = gram.products(patches, rows, r, dsz, o);
-                    st.add(r, pr[0], pr[1], patches, rows);
+                if (x.shape().length != 4 || y.shape().length != 4) {
+                    throw new AcdcException("output fit: " + cp.name() + " input or output is not 4-D");
                 }
+                int c = (int) x.shape()[1];
+                int h = (int) x.shape()[2];
+                int w = (int) x.shape()[3];
+                int o = (int) y.shape()[1];
+                int oh = (int) y.shape()[2];
+                int ow = (int) y.shape()[3];
+                Im2col layout = layouts.computeIfAbsent(cp, k -> Im2col.of(cp.node(), c, (int) cp.kernel()[2],
+                        (int) cp.kernel()[3], h, w));
+                int dsz = layout.patchSize();
+                ConvStatistics st = stats.computeIfAbsent(cp, k -> new ConvStatistics(dsz, o));
+                int r = n * oh * ow;
+                if (buffers[0] == null || buffers[0].length < r * dsz) {
+                    buffers[0] = new float[r * dsz];
+                }
+                if (buffers[1] == null || buffers[1].length < r * o) {
+                    buffers[1] = new float[r * o];
+                }
+                layout.patches(x.data(), 0, n, h, w, oh, ow, buffers[0]);
+                Im2col.rows(y.data(), 0, n, o, oh * ow, buffers[1]);
+                float[][] pr = gram.products(buffers[0], buffers[1], r, dsz, o);
+                st.add(r, pr[0], pr[1], buffers[0], buffers[1]);
             }
-        }
+        });
         return stats;
     }
 
-    private record Activation(float[] data, long[] shape) {
-    }
 
     /**
      * When {@code value} feeds only a two-input {@code Add} whose other input is computed (not an
@@ -280,24 +257,6 @@ public final class OutputFitter implements Refinement {
         return other;
     }
 
-    private static Map<String, Activation> run(OrtSession s, String input, float[] x, long[] shape) {
-        try (OnnxTensor t = OnnxTensor.createTensor(Sessions.env(), FloatBuffer.wrap(x), shape);
-             OrtSession.Result r = s.run(Map.of(input, t))) {
-            Map<String, Activation> out = new LinkedHashMap<>();
-            for (Map.Entry<String, OnnxValue> e : r) {
-                OnnxTensor v = (OnnxTensor) e.getValue();
-                FloatBuffer fb = v.getFloatBuffer();
-                float[] f = new float[fb.remaining()];
-                fb.get(f);
-                out.put(e.getKey(), new Activation(f, v.getInfo().getShape()));
-            }
-            return out;
-        } catch (OrtException e) {
-            throw new AcdcException("ONNX Runtime failed during the output fit: "
-                    + e.getMessage().lines().findFirst().orElse(""));
-        }
-    }
-
     /** Top-1 agreement and mean KL(original ‖ compressed) of the softmax outputs on the calibration images. */
     private double[] agreement(Model orig, Model work, String logits, String input, int step) {
         byte[] ob = ActivationModels.exposing(orig, List.of(logits));
@@ -316,8 +275,8 @@ public final class OutputFitter implements Refinement {
                     System.arraycopy(images.x(), (start + Math.min(k, n - 1)) * per, buf, k * per, per);
                 }
                 shape[0] = step;
-                float[] ya = run(os.session(), input, buf, shape).get(logits).data;
-                float[] yb = run(ws.session(), input, buf, shape).get(logits).data;
+                float[] ya = ActivationFrontier.run(os.session(), input, buf, shape).get(logits).data();
+                float[] yb = ActivationFrontier.run(ws.session(), input, buf, shape).get(logits).data();
                 int classes = ya.length / step;
                 for (int i = 0; i < n; i++) {
                     agree += Validator.agree(Validator.argmax(ya, i * classes, classes), Validator.argmax(yb, i * classes, classes)) ? 1 : 0;

@@ -88,6 +88,24 @@ class DryRunTest {
         assertTrue(dry.out().contains("within 0.2 %"), dry.out());
     }
 
+    @Test
+    void aRecoveryOverItsBudgetIsPlannedAsSkipped() {
+        Path model = CliTest.testdata().resolve("fmnist-resnet14.onnx");
+        String[] base = {"compress", model.toString(), "-o", tmp.resolve("a.onnx").toString(), "--calibration-data",
+            CliTest.fmnistTrain(), "--calibration-images", "32", "--sensitivity-images", "0", "--dry-run"};
+        CliTest.Run within = run(concat(List.of(base), "--recovery=on"));
+        assertEquals(0, within.code(), within.err());
+        assertTrue(within.out().contains("block recovery (mode="), within.out());
+        CliTest.Run over = run(concat(List.of(base), "--recovery=budget=0.001"));
+        assertEquals(0, over.code(), over.err());
+        assertTrue(over.out().contains("block recovery skipped: ~") && over.out().contains("over its budget of 1 s"),
+                over.out());
+        // and the first line of the run says so too
+        CliTest.Run run = run(concat(List.of(base).subList(0, base.length - 1), "--recovery=budget=0.001"));
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.err().contains("block recovery skipped (~"), run.err());
+    }
+
     private static String[] concat(List<String> a, String x) {
         List<String> b = new ArrayList<>(a);
         b.add(x);

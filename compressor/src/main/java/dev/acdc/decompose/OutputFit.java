@@ -27,6 +27,9 @@ import java.util.stream.IntStream;
  */
 public final class OutputFit {
     static final double RIDGE = 1e-7;
+    /** The first extrapolation step of the ALS (a fraction of the last change), and the most it grows to. */
+    static final double EXTRAPOLATION = 0.5;
+    static final double MAX_EXTRAPOLATION = 4;
 
     /** Errors of one conv on the calibration rows, relative to its output's energy. */
     public record ConvError(double svd, double fitted) {
@@ -66,17 +69,27 @@ public final class OutputFit {
         objective.add(best);
         double[] bestAlpha = alpha.clone();
         Map<ConvPlan, double[]> bestAtoms = copy(atoms);
+        double beta = EXTRAPOLATION;
+        Map<ConvPlan, double[]> previous = null;
         for (int it = 0; it < iterations; it++) {
-            alpha = solveAlpha(s, m, it == 0 ? system : alphaSystem(s, m, members, atoms, cc, rc));
-            // the atom step ends the iteration, so E follows from its normal equations: with
-            // (A + λI)u = b, uᵀAu − 2bᵀu = −bᵀu − λ‖u‖² — no pass over the statistics
-            double e = yyc;
-            for (ConvPlan cp : members) {
-                double[] gain = new double[1];
-                atoms.put(cp, solveAtoms(s, cp, m, alpha, cc.get(cp), rc.get(cp), gain));
-                e -= gain[0];
+            // from the second iteration on, start the sweep from the atoms moved on along their last change
+            // (extrapolated ALS); kept only where the sweep then ends lower than the best so far, otherwise
+            // the plain sweep is run and the step halves
+            boolean extrapolated = previous != null && beta > 0;
+            Sweep sw = sweep(s, m, extrapolated ? extrapolate(atoms, previous, beta) : atoms,
+                    it == 0 ? system : null, cc, rc, yyc);
+            if (extrapolated) {
+                if (sw.e() < best) {
+                    beta = Math.min(MAX_EXTRAPOLATION, beta * 1.5);
+                } else {
+                    beta /= 2;
+                    sw = sweep(s, m, atoms, null, cc, rc, yyc);
+                }
             }
-            e = Math.max(0, e);
+            previous = atoms;
+            atoms = sw.atoms();
+            alpha = sw.alpha();
+            double e = sw.e();
             objective.add(e);
             boolean improved = e < best;
             if (improved) {
@@ -92,6 +105,43 @@ public final class OutputFit {
             }
         }
         return result(s, m, stats, cs, alpha0, atoms0, bias0, bestAlpha, bestAtoms, objective);
+    }
+
+    /** One ALS sweep's result: α, the atoms and E after them. */
+    private record Sweep(double[] alpha, Map<ConvPlan, double[]> atoms, double e) {
+    }
+
+    /**
+     * An α-step from {@code atoms} (its normal equations {@code system} when already built) and then every
+     * member's atom step. The atom step ends the sweep, so E follows from its normal equations: with
+     * (A + λI)u = b, uᵀAu − 2bᵀu = −bᵀu − λ‖u‖² — no pass over the statistics.
+     */
+    private static Sweep sweep(SharingSet s, int m, Map<ConvPlan, double[]> atoms, double[][] system,
+                               Map<ConvPlan, double[]> cc, Map<ConvPlan, double[]> rc, double yyc) {
+        double[] alpha = solveAlpha(s, m, system != null ? system : alphaSystem(s, m, s.members, atoms, cc, rc));
+        Map<ConvPlan, double[]> next = new LinkedHashMap<>();
+        double e = yyc;
+        for (ConvPlan cp : s.members) {
+            double[] gain = new double[1];
+            next.put(cp, solveAtoms(s, cp, m, alpha, cc.get(cp), rc.get(cp), gain));
+            e -= gain[0];
+        }
+        return new Sweep(alpha, next, Math.max(0, e));
+    }
+
+    /** atoms + β·(atoms − previous), member by member. */
+    private static Map<ConvPlan, double[]> extrapolate(Map<ConvPlan, double[]> atoms, Map<ConvPlan, double[]> previous,
+                                                       double beta) {
+        Map<ConvPlan, double[]> out = new LinkedHashMap<>();
+        atoms.forEach((cp, a) -> {
+            double[] p = previous.get(cp);
+            double[] x = new double[a.length];
+            for (int i = 0; i < a.length; i++) {
+                x[i] = a[i] + beta * (a[i] - p[i]);
+            }
+            out.put(cp, x);
+        });
+        return out;
     }
 
     /** A set's centred statistics: per member C and R, and the summed centred output energy. */

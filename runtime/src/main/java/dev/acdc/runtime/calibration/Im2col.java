@@ -2,6 +2,8 @@ package dev.acdc.runtime.calibration;
 
 import dev.acdc.ir.Node;
 
+import java.util.stream.IntStream;
+
 /**
  * Patch matrices of a 2-D convolution's input: row (image, output y, output x), column (input
  * channel, kernel row, kernel column) — the order of the flattened ONNX kernel [O, I, kh, kw], so
@@ -73,42 +75,43 @@ final class Im2col {
     void patches(float[] x, int first, int images, int h, int w, int oh, int ow, float[] out) {
         int d = patchSize();
         int plane = h * w;
-        int row = 0;
-        for (int img = first; img < first + images; img++) {
+        // one task per output line (image, oy): its ow rows × d columns stay in cache while each column is
+        // filled from a contiguous run of the input row it reads
+        IntStream.range(0, images * oh).parallel().forEach(line -> {
+            int img = first + line / oh;
+            int oy = line % oh;
+            int rowBase = line * ow;
             int xb = img * channels * plane;
-            for (int oy = 0; oy < oh; oy++) {
-                for (int ox = 0; ox < ow; ox++) {
-                    int ro = row * d;
-                    int col = 0;
-                    for (int c = 0; c < channels; c++) {
-                        int cb = xb + c * plane;
-                        for (int ky = 0; ky < kh; ky++) {
-                            int iy = oy * sh - padTop + ky * dh;
-                            boolean rowIn = iy >= 0 && iy < h;
-                            for (int kx = 0; kx < kw; kx++) {
-                                int ix = ox * sw - padLeft + kx * dw;
-                                out[ro + col++] = rowIn && ix >= 0 && ix < w ? x[cb + iy * w + ix] : 0f;
-                            }
+            int col = 0;
+            for (int c = 0; c < channels; c++) {
+                int cb = xb + c * plane;
+                for (int ky = 0; ky < kh; ky++) {
+                    int iy = oy * sh - padTop + ky * dh;
+                    boolean rowIn = iy >= 0 && iy < h;
+                    int ib = cb + iy * w;
+                    for (int kx = 0; kx < kw; kx++, col++) {
+                        int o = rowBase * d + col;
+                        int ix = kx * dw - padLeft;
+                        for (int ox = 0; ox < ow; ox++, o += d, ix += sw) {
+                            out[o] = rowIn && ix >= 0 && ix < w ? x[ib + ix] : 0f;
                         }
                     }
-                    row++;
                 }
             }
-        }
+        });
     }
 
     /** Rows (image, y, x) × channels of an NCHW output: the transpose the statistics need. */
     static void rows(float[] y, int first, int images, int channels, int plane, float[] out) {
-        int row = 0;
-        for (int img = first; img < first + images; img++) {
-            int base = img * channels * plane;
+        IntStream.range(0, images).parallel().forEach(i -> {
+            int base = (first + i) * channels * plane;
+            int row0 = i * plane;
             for (int p = 0; p < plane; p++) {
-                int ro = row * channels;
+                int ro = (row0 + p) * channels;
                 for (int c = 0; c < channels; c++) {
                     out[ro + c] = y[base + c * plane + p];
                 }
-                row++;
             }
-        }
+        });
     }
 }

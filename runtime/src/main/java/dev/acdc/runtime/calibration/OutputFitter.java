@@ -21,6 +21,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -91,6 +92,9 @@ public final class OutputFitter implements Refinement {
         sets.sort(Comparator.comparingInt(s -> s.members().stream().mapToInt(c -> og.nodes().indexOf(c.node()))
                 .min().orElse(0)));
         int done = 0;
+        double weightAll = sets.stream().mapToDouble(OutputFitter::weight).sum();
+        double weightDone = 0;
+        long tFits = System.nanoTime();
         long statsNanos = 0;
         long solveNanos = 0;
         // the two copies of the activations at a cut may take a quarter of the heap
@@ -102,10 +106,15 @@ public final class OutputFitter implements Refinement {
                 String why = unsupported(s);
                 if (why != null) {
                     notes.add("output fit: set " + s.id() + " kept at its SVD fit (" + why + ")");
+                    weightAll -= weight(s);
                     continue;
                 }
-                progress.accept(String.format("output fit: set %d/%d %s (%d conv%s)", done, sets.size(), s.id(),
-                        s.members().size(), s.members().size() == 1 ? "" : "s"));
+                double elapsed = (System.nanoTime() - tFits) / 1e9;
+                String left = weightDone > 0 && elapsed >= 5
+                        ? ", ~" + duration(elapsed * (weightAll - weightDone) / weightDone) + " left" : "";
+                progress.accept(String.format("output fit: set %d/%d %s (%d conv%s%s)", done, sets.size(), s.id(),
+                        s.members().size(), s.members().size() == 1 ? "" : "s", left));
+                weightDone += weight(s);
                 long ts = System.nanoTime();
                 Map<ConvPlan, ConvStatistics> stats = statistics(m, work, s.members(), input, frontier, gram);
                 long tf = System.nanoTime();
@@ -146,6 +155,27 @@ public final class OutputFitter implements Refinement {
         progress.accept(String.format("output fit: top-1 agreement with the original on the %d calibration images "
                 + "%.1f %% (SVD fit: %.1f %%)", images.count(), 100 * after[0], 100 * before[0]));
         return notes;
+    }
+
+    /**
+     * A set's share of the fit's time, for the estimate of the time left: per member d·(d + positions), the
+     * normal equations (d², d = the im2col width) and the calibration passes (the output positions × d).
+     */
+    static double weight(SharingSet s) {
+        double w = 0;
+        for (ConvPlan cp : s.members()) {
+            long[] k = cp.kernel();
+            double d = (double) k[1] * (k.length > 3 ? k[2] * k[3] : k[2]);
+            long[] o = cp.outShape();
+            double positions = o.length >= 3 ? (double) o[1] * o[2] : 1;
+            w += d * (d + positions);
+        }
+        return w;
+    }
+
+    static String duration(double seconds) {
+        return seconds < 90 ? String.format(Locale.ROOT, "%.0f s", Math.max(1, seconds))
+                : String.format(Locale.ROOT, "%.0f min", seconds / 60);
     }
 
     private static String unsupported(SharingSet s) {

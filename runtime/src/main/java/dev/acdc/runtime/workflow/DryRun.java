@@ -80,6 +80,11 @@ public final class DryRun {
     private DryRun() {
     }
 
+    /** Whether block recovery, estimated at {@code seconds}, is over its budget (and so skipped when the run comes to it). */
+    private static boolean overBudget(BlockRecovery.Options o, double seconds) {
+        return o.budgetMinutes() > 0 && seconds > o.budgetMinutes() * 60;
+    }
+
     /** Plans {@code r}; the caller opened (and closes) its data sets. Writes nothing. */
     public static Plan of(CompressionJob.Request r, JobListener listener) {
         long t0 = System.nanoTime();
@@ -138,9 +143,13 @@ public final class DryRun {
         }
         if (r.recovery() != null && calImages > 0) {
             double s = BlockRecovery.estimateSeconds(before.macs(), calImages, r.recovery());
-            steps.add(new Step("recovery", "block recovery (" + r.recovery().spec() + ") on " + calImages + " images",
-                    s, "estimated from the network's " + String.format(Locale.ROOT, "%.3g", (double) before.macs())
-                    + " MACs; skipped at run time if over its budget"));
+            String how = "estimated from the network's " + String.format(Locale.ROOT, "%.3g", (double) before.macs())
+                    + " MACs";
+            steps.add(overBudget(r.recovery(), s)
+                    ? new Step("recovery", "block recovery skipped: ~" + Plan.time(s) + " on " + calImages
+                    + " images, over its budget of " + Plan.time(r.recovery().budgetMinutes() * 60), 0, how)
+                    : new Step("recovery", "block recovery (" + r.recovery().spec() + ") on " + calImages + " images",
+                    s, how + "; skipped at run time if over its budget"));
         }
         if (r.fineTune() != null) {
             FineTuneJob.Settings f = r.fineTune();
@@ -221,8 +230,9 @@ public final class DryRun {
         s.add(r.fit() == CompressionJob.Fit.OUTPUT ? "output fit on " + cal + " images (~"
                 + Plan.time(OUTPUT_FIT_FORWARDS_PER_CONV * before.convs().size() * cal * forward) + ")" : "SVD fit");
         if (r.recovery() != null && cal > 0) {
-            s.add("block recovery (~" + Plan.time(BlockRecovery.estimateSeconds(before.macs(), cal, r.recovery()))
-                    + ")");
+            double est = BlockRecovery.estimateSeconds(before.macs(), cal, r.recovery());
+            s.add(overBudget(r.recovery(), est) ? "block recovery skipped (~" + Plan.time(est) + ", over its budget of "
+                    + Plan.time(r.recovery().budgetMinutes() * 60) + ")" : "block recovery (~" + Plan.time(est) + ")");
         }
         if (r.fineTune() != null) {
             FineTuneJob.Settings f = r.fineTune();

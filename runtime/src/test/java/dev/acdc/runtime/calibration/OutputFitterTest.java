@@ -71,8 +71,10 @@ class OutputFitterTest {
         Im2col layout = Im2col.of(conv, c, 3, 3, h, w);
         int d = layout.patchSize();
         float[] p = new float[2 * oh * ow * d];
+        java.util.Arrays.fill(p, Float.NaN); // a reused buffer: every entry, padding included, is written
         layout.patches(input, 0, 2, h, w, oh, ow, p);
         float[] rows = new float[2 * oh * ow * o];
+        java.util.Arrays.fill(rows, Float.NaN);
         Im2col.rows(ort, 0, 2, o, oh * ow, rows);
         for (int row = 0; row < 2 * oh * ow; row++) {
             for (int k = 0; k < o; k++) {

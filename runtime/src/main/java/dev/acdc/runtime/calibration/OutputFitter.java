@@ -37,7 +37,7 @@ import java.util.function.Consumer;
  */
 public final class OutputFitter implements Refinement {
     /** ALS iterations per set at most, by default (it stops earlier when E improves by less than 1e-5 relative). */
-    public static final int ITERATIONS = 60;
+    public static final int ITERATIONS = 20;
 
     private final CalibrationImages images;
     private final int batch;

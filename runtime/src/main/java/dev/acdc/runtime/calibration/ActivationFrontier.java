@@ -38,8 +38,11 @@ final class ActivationFrontier {
     record Activation(float[] data, long[] shape) {
     }
 
-    /** One batch of a {@link #forEach} pass: {@code n} real images (the rest of the batch repeats the last). */
-    record Batch(int n, Map<String, Activation> original, Map<String, Activation> work) {
+    /**
+     * One batch of a {@link #forEach} pass: {@code n} real images, the first being calibration image {@code start}
+     * (the rest of the batch repeats the last).
+     */
+    record Batch(int start, int n, Map<String, Activation> original, Map<String, Activation> work) {
     }
 
     interface BatchConsumer {
@@ -220,7 +223,7 @@ final class ActivationFrontier {
                     System.arraycopy(oa.get(into).data(), 0, oInto, start * perInto, n * perInto);
                     System.arraycopy(wa.get(into).data(), 0, wInto, start * perInto, n * perInto);
                 } else {
-                    body.accept(new Batch(n, oa, wa));
+                    body.accept(new Batch(start, n, oa, wa));
                 }
             }
         }

@@ -101,6 +101,59 @@ final class Im2col {
         });
     }
 
+    /**
+     * As {@link #patches(float[], int, int, int, int, int, int, float[])} for the output positions
+     * {@code positions[i]} (y·ow + x, any order) of image {@code first + i} only: their rows, image by image.
+     */
+    void patches(float[] x, int first, int images, int h, int w, int oh, int ow, int[][] positions, float[] out) {
+        int d = patchSize();
+        int plane = h * w;
+        int[] rowStart = starts(positions);
+        IntStream.range(0, images).parallel().forEach(i -> {
+            int xb = (first + i) * channels * plane;
+            int row = rowStart[i];
+            for (int pos : positions[i]) {
+                int oy = pos / ow;
+                int ox = pos % ow;
+                int o = row++ * d;
+                for (int c = 0; c < channels; c++) {
+                    int cb = xb + c * plane;
+                    for (int ky = 0; ky < kh; ky++) {
+                        int iy = oy * sh - padTop + ky * dh;
+                        boolean rowIn = iy >= 0 && iy < h;
+                        for (int kx = 0; kx < kw; kx++) {
+                            int ix = ox * sw - padLeft + kx * dw;
+                            out[o++] = rowIn && ix >= 0 && ix < w ? x[cb + iy * w + ix] : 0f;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** As {@link #rows(float[], int, int, int, int, float[])} for the output positions {@code positions[i]} only. */
+    static void rows(float[] y, int first, int images, int channels, int plane, int[][] positions, float[] out) {
+        int[] rowStart = starts(positions);
+        IntStream.range(0, images).parallel().forEach(i -> {
+            int base = (first + i) * channels * plane;
+            int row = rowStart[i];
+            for (int p : positions[i]) {
+                int ro = row++ * channels;
+                for (int c = 0; c < channels; c++) {
+                    out[ro + c] = y[base + c * plane + p];
+                }
+            }
+        });
+    }
+
+    private static int[] starts(int[][] positions) {
+        int[] s = new int[positions.length];
+        for (int i = 1; i < positions.length; i++) {
+            s[i] = s[i - 1] + positions[i - 1].length;
+        }
+        return s;
+    }
+
     /** Rows (image, y, x) × channels of an NCHW output: the transpose the statistics need. */
     static void rows(float[] y, int first, int images, int channels, int plane, float[] out) {
         IntStream.range(0, images).parallel().forEach(i -> {

@@ -17,6 +17,7 @@ import dev.acdc.runtime.Sessions;
 import dev.acdc.runtime.Validator;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
 /**
@@ -38,12 +40,16 @@ import java.util.function.Consumer;
 public final class OutputFitter implements Refinement {
     /** ALS iterations per set at most, by default (it stops earlier when E improves by less than 1e-5 relative). */
     public static final int ITERATIONS = 20;
+    /** Rows of a conv's statistics over all calibration images at most, per unit of its im2col width d. */
+    static final int ROWS_PER_WIDTH = 256;
 
     private final CalibrationImages images;
     private final int batch;
     private final int iterations;
     private final boolean residual;
     private OutputFitSection summary;
+    /** Convs whose statistics took a sample of the output positions: rows used and rows in all. */
+    private final Map<String, long[]> sampledConvs = new LinkedHashMap<>();
 
     /**
      * {@code residual}: a conv whose output goes straight into a residual {@code Add} is fitted to
@@ -92,9 +98,7 @@ public final class OutputFitter implements Refinement {
         sets.sort(Comparator.comparingInt(s -> s.members().stream().mapToInt(c -> og.nodes().indexOf(c.node()))
                 .min().orElse(0)));
         int done = 0;
-        double weightAll = sets.stream().mapToDouble(OutputFitter::weight).sum();
-        double weightDone = 0;
-        long tFits = System.nanoTime();
+        FitClock clock = new FitClock(sets);
         long statsNanos = 0;
         long solveNanos = 0;
         // the two copies of the activations at a cut may take a quarter of the heap
@@ -106,15 +110,13 @@ public final class OutputFitter implements Refinement {
                 String why = unsupported(s);
                 if (why != null) {
                     notes.add("output fit: set " + s.id() + " kept at its SVD fit (" + why + ")");
-                    weightAll -= weight(s);
+                    clock.skip(s);
                     continue;
                 }
-                double elapsed = (System.nanoTime() - tFits) / 1e9;
-                String left = weightDone > 0 && elapsed >= 5
-                        ? ", ~" + duration(elapsed * (weightAll - weightDone) / weightDone) + " left" : "";
                 progress.accept(String.format("output fit: set %d/%d %s (%d conv%s%s)", done, sets.size(), s.id(),
-                        s.members().size(), s.members().size() == 1 ? "" : "s", left));
-                weightDone += weight(s);
+                        s.members().size(), s.members().size() == 1 ? "" : "s", clock.left()));
+                long setStats = statsNanos;
+                long setSolve = solveNanos;
                 long ts = System.nanoTime();
                 Map<ConvPlan, ConvStatistics> stats = statistics(m, work, s.members(), input, frontier, gram);
                 long tf = System.nanoTime();
@@ -146,7 +148,16 @@ public final class OutputFitter implements Refinement {
                         solveNanos += System.nanoTime() - t2;
                     }
                 }
+                clock.done(s, (statsNanos - setStats) / 1e9, (solveNanos - setSolve) / 1e9);
             }
+        }
+        if (!sampledConvs.isEmpty()) {
+            Map.Entry<String, long[]> most = sampledConvs.entrySet().stream()
+                    .max(Comparator.comparingLong(e -> e.getValue()[1])).orElseThrow();
+            notes.add(String.format(Locale.ROOT, "output fit: statistics of %d of %d convs on a seeded sample of each "
+                    + "image's output positions (at most %d rows per unit of im2col width; %s: %,d of %,d rows)",
+                    sampledConvs.size(), decomposed.size(), ROWS_PER_WIDTH, most.getKey(), most.getValue()[0],
+                    most.getValue()[1]));
         }
         double[] after = agreement(m, work, logits, input, step);
         summary = new OutputFitSection(images.sample(), iterations, residual ? "residual sum" : "conv output",
@@ -155,27 +166,6 @@ public final class OutputFitter implements Refinement {
         progress.accept(String.format("output fit: top-1 agreement with the original on the %d calibration images "
                 + "%.1f %% (SVD fit: %.1f %%)", images.count(), 100 * after[0], 100 * before[0]));
         return notes;
-    }
-
-    /**
-     * A set's share of the fit's time, for the estimate of the time left: per member d·(d + positions), the
-     * normal equations (d², d = the im2col width) and the calibration passes (the output positions × d).
-     */
-    static double weight(SharingSet s) {
-        double w = 0;
-        for (ConvPlan cp : s.members()) {
-            long[] k = cp.kernel();
-            double d = (double) k[1] * (k.length > 3 ? k[2] * k[3] : k[2]);
-            long[] o = cp.outShape();
-            double positions = o.length >= 3 ? (double) o[1] * o[2] : 1;
-            w += d * (d + positions);
-        }
-        return w;
-    }
-
-    static String duration(double seconds) {
-        return seconds < 90 ? String.format(Locale.ROOT, "%.0f s", Math.max(1, seconds))
-                : String.format(Locale.ROOT, "%.0f min", seconds / 60);
     }
 
     private static String unsupported(SharingSet s) {
@@ -250,15 +240,21 @@ public final class OutputFitter implements Refinement {
                         (int) cp.kernel()[3], h, w));
                 int dsz = layout.patchSize();
                 ConvStatistics st = stats.computeIfAbsent(cp, k -> new ConvStatistics(dsz, o));
-                int r = n * oh * ow;
+                int[][] positions = positions(cp, dsz, oh * ow, batch.start(), n);
+                int r = positions == null ? n * oh * ow : Arrays.stream(positions).mapToInt(q -> q.length).sum();
                 if (buffers[0] == null || buffers[0].length < r * dsz) {
                     buffers[0] = new float[r * dsz];
                 }
                 if (buffers[1] == null || buffers[1].length < r * o) {
                     buffers[1] = new float[r * o];
                 }
-                layout.patches(x.data(), 0, n, h, w, oh, ow, buffers[0]);
-                Im2col.rows(y.data(), 0, n, o, oh * ow, buffers[1]);
+                if (positions == null) {
+                    layout.patches(x.data(), 0, n, h, w, oh, ow, buffers[0]);
+                    Im2col.rows(y.data(), 0, n, o, oh * ow, buffers[1]);
+                } else {
+                    layout.patches(x.data(), 0, n, h, w, oh, ow, positions, buffers[0]);
+                    Im2col.rows(y.data(), 0, n, o, oh * ow, positions, buffers[1]);
+                }
                 float[][] pr = gram.products(buffers[0], buffers[1], r, dsz, o);
                 st.add(r, pr[0], pr[1], buffers[0], buffers[1]);
             }
@@ -266,6 +262,40 @@ public final class OutputFitter implements Refinement {
         return stats;
     }
 
+
+    /**
+     * The output positions of images {@code start .. start+n} whose rows enter conv {@code cp}'s statistics, or
+     * null for all of them. A least-squares fit of d unknowns per output needs rows in proportion to d, not to
+     * the image area: each image contributes a seeded sample of its positions, as many as keep the conv's
+     * rows over all calibration images within {@value #ROWS_PER_WIDTH}·d (at least one per image).
+     */
+    int[][] positions(ConvPlan cp, int d, int plane, int start, int n) {
+        long all = (long) images.count() * plane;
+        long cap = (long) ROWS_PER_WIDTH * d;
+        if (all <= cap) {
+            return null;
+        }
+        int k = (int) Math.max(1, Math.min(plane, Math.ceil((double) cap / images.count())));
+        sampledConvs.merge(cp.name(), new long[] {(long) k * images.count(), all}, (u, v) -> v);
+        int[][] out = new int[n][];
+        for (int i = 0; i < n; i++) {
+            SplittableRandom rnd = new SplittableRandom(cp.name().hashCode() * 0x9E3779B97F4A7C15L + start + i);
+            int[] perm = new int[plane];
+            for (int p = 0; p < plane; p++) {
+                perm[p] = p;
+            }
+            for (int p = 0; p < k; p++) {
+                int q = p + rnd.nextInt(plane - p);
+                int t = perm[p];
+                perm[p] = perm[q];
+                perm[q] = t;
+            }
+            int[] sel = Arrays.copyOf(perm, k);
+            Arrays.sort(sel);
+            out[i] = sel;
+        }
+        return out;
+    }
 
     /**
      * When {@code value} feeds only a two-input {@code Add} whose other input is computed (not an

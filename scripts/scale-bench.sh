@@ -45,7 +45,7 @@ run() { # name label args...
 o=r.get('outputFit') or {}; t.update({'statistics': o['statisticsSeconds'], 'solves': o['solveSeconds']} if o else {}); \
 print(' '.join(f'{k} {v:.1f}' for k, v in t.items() if k != 'total'))" "$report")
   elif grep -q "img/s" "$out/$name.$label.log"; then
-    stages=$(grep -E "^(folded|train) " "$out/$name.$label.log" | awk '{printf "%s %s img/s  ", $1, $2}')
+    stages=$(grep -E "^(folded|train) +[0-9]" "$out/$name.$label.log" | awk '{printf "%s %s img/s  ", $1, $2}')
   fi
   printf '%-26s %-10s %9s %8s  %s\n' "$name" "$label" "$wall" "$rss" "$stages"
 }

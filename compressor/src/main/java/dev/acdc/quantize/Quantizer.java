@@ -453,6 +453,48 @@ public final class Quantizer {
     }
 
     /**
+     * ONNX Runtime runs DequantizeLinear → GlobalAveragePool → QuantizeLinear as QLinearGlobalAveragePool, which
+     * refuses a requantization factor s_x / (s_y·H·W) of 256 or more ("parameter out of computation range"): a
+     * pooled value whose calibrated range is that much narrower than its input's (a random-weight EfficientNet's
+     * head) gets its range widened until the factor is under 200, and a note says so.
+     */
+    private static void widenPooledRanges(Model m, Map<String, double[]> ranges, Map<String, QuantMath.Affine> params,
+                                          List<String> notes) {
+        Map<String, dev.acdc.ir.ShapeInference.Facts> facts = null;
+        for (Node n : m.graph().nodes()) {
+            if (!n.is("GlobalAveragePool") || !params.containsKey(n.input(0)) || !params.containsKey(n.output(0))) {
+                continue;
+            }
+            if (facts == null) {
+                facts = dev.acdc.ir.ShapeInference.inferWhatCanBe(m, Map.of());
+            }
+            dev.acdc.ir.ShapeInference.Facts f = facts.get(n.input(0));
+            long[] shape = f == null ? null : f.shape();
+            if (shape == null || shape.length < 3) {
+                continue;
+            }
+            long area = 1;
+            for (int i = 2; i < shape.length; i++) {
+                area = shape[i] > 0 ? area * shape[i] : -1;
+                if (area < 0) {
+                    break;
+                }
+            }
+            if (area <= 0) {
+                continue;
+            }
+            double factor = params.get(n.input(0)).scale() / (params.get(n.output(0)).scale() * (double) area);
+            if (factor >= 200) {
+                double[] r = ranges.get(n.output(0));
+                double widen = factor / 200;
+                params.put(n.output(0), QuantMath.uint8(Math.min(0, r[0]) * widen, Math.max(0, r[1]) * widen));
+                notes.add(String.format(java.util.Locale.ROOT, "%s: output range widened %.3gx for ONNX Runtime's "
+                        + "QLinearGlobalAveragePool (its input's range is %.3gx wider)", n.label(), widen, factor * area));
+            }
+        }
+    }
+
+    /**
      * Static int8 (QDQ). {@code ranges}: the clipping range of every tensor {@link #tensorsToCalibrate}
      * names; {@code kernels}: the values of every {@link #computedKernels}. {@code m} must be
      * {@link #prepare}d; it is changed.
@@ -477,6 +519,7 @@ public final class Quantizer {
             }
             params.put(t, QuantMath.uint8(r[0], r[1]));
         }
+        widenPooledRanges(m, ranges, params, notes);
         // each activation's scale and zero point, stored once: its Q/DQ pair and the biases of the nodes reading it share them
         Map<String, String[]> stored = new LinkedHashMap<>();
         for (Map.Entry<String, QuantMath.Affine> e : params.entrySet()) {

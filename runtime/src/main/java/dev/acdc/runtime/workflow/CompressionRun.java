@@ -48,6 +48,8 @@ final class CompressionRun {
     SizeTarget.Result dropPlan;
     List<dev.acdc.runtime.calibration.Sensitivity.Curve> curves;
     CalibrationImages sensImages;
+    /** Seconds the per-set sensitivity sweep took (0: not run). */
+    double sensitivitySeconds;
     // fit
     boolean recover;
     Model teacher;

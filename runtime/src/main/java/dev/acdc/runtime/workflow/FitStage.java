@@ -42,6 +42,7 @@ final class FitStage implements CompressionStage {
         }
         if (s.curves != null) {
             s.sensitivity = Sensitivity.section(s.curves, s.sensImages, c.plan());
+            c.timings().put("sensitivity", s.sensitivitySeconds);
         }
         c.timings().put("load", s.loadSeconds);
         s.c = c;

@@ -84,7 +84,9 @@ final class PlanStage implements CompressionStage {
             s.listener.note("per-set sensitivity on " + s.sensImages.subset().describe() + " (--sensitivity-images "
                     + (cal.sensitivityImages() == CompressionJob.Calibration.AUTO ? "auto: " + sensitivity
                     : cal.sensitivityImages()) + ")");
+            long ts = System.nanoTime();
             s.curves = Sensitivity.measure(s.m, r.settings(), s.sensImages, Sensitivity.CANDIDATES_3X3, s.progress);
+            s.sensitivitySeconds = s.seconds(ts);
         }
     }
 }

@@ -278,6 +278,43 @@ class QuantizationTest {
     }
 
     /**
+     * A pooled value whose range is thousands of times narrower than its input's (a branch and its near-negation
+     * concatenated, then averaged: what a random-weight EfficientNet's head does): ONNX Runtime's
+     * QLinearGlobalAveragePool refused the factor ("parameter out of computation range": quantize failed, exit 2),
+     * so the pooled range is widened, a note says so, and the int8 model runs and stays near the float one.
+     */
+    @Test
+    void aPooledRangeFarNarrowerThanItsInputIsWidenedForOnnxRuntime() {
+        dev.acdc.ir.GraphBuilder b = dev.acdc.ir.GraphBuilder.create("pool_head");
+        String x = b.input("x", DataType.FLOAT, -1, 3, 8, 8);
+        String k = b.initializer("k", new long[] {1}, new float[] {-0.9999f});
+        String neg = b.op("Mul", "near_neg", x, k);
+        String cat = b.op("Concat", "cat", java.util.List.of(x, neg), dev.acdc.ir.Attribute.ofInt("axis", 2));
+        String pooled = b.op("GlobalAveragePool", "pool", cat);
+        String flat = b.op("Flatten", "flat", pooled);
+        String w = b.initializer("w", new long[] {2, 3}, ModelGenerators.randn(new java.util.Random(1), 6, 1));
+        String y = b.op("Gemm", "fc", java.util.List.of(flat, w), dev.acdc.ir.Attribute.ofInt("transB", 1));
+        b.output(y, DataType.FLOAT, -1, 2);
+        Model m = Model.of(b.graph(), 13);
+        Quantization.Outcome q = Quantization.run(m, new Quantization.Request(Quantizer.Mode.STATIC,
+                RangeStatistics.Method.MINMAX, 99.9, null, Quantizer.CoefficientScales.ROW, false, false), images(16, 3),
+                msg -> { });
+        assertTrue(q.result().notes().stream().anyMatch(n -> n.contains("QLinearGlobalAveragePool")), q.result().notes()
+                .toString());
+        CalibrationImages im = images(16, 7);
+        float[] a = run(OnnxModels.toBytes(m), im);
+        float[] c = run(OnnxModels.toBytes(q.model()), im);
+        double scale = 0;
+        double diff = 0;
+        for (int i = 0; i < a.length; i++) {
+            scale = Math.max(scale, Math.abs(a[i]));
+            diff = Math.max(diff, Math.abs(a[i] - c[i]));
+        }
+        // the pooled value keeps a step of 1/200 of its input's, coarse next to its own tiny range: close, not exact
+        assertTrue(diff <= 0.5 * scale, "int8 output within half the float one's scale: " + diff + " of " + scale);
+    }
+
+    /**
      * FoldChannelAffine keeps the function (ONNX Runtime before and after) and leaves no Conv → Mul → Add,
      * on a stored weight and on an ACDC kernel chain.
      */

@@ -40,8 +40,9 @@ def main():
         out.append(f'<text x="{sx(x) + 6:.1f}" y="{sy(y) - 4:.1f}" fill="{c}">{r["model"]}</text>')
     for i, st in enumerate(stages):
         c = COLORS[i % len(COLORS)]
-        out.append(f'<circle cx="{PAD + 12}" cy="{PAD + 8 + 16 * i}" r="4" fill="{c}"/>')
-        out.append(f'<text x="{PAD + 22}" y="{PAD + 12 + 16 * i}">{st}</text>')
+        ly = H - PAD - 12 - 16 * (len(stages) - i)  # legend in the lower right, where the costs are not
+        out.append(f'<circle cx="{W - PAD - 140}" cy="{ly}" r="4" fill="{c}"/>')
+        out.append(f'<text x="{W - PAD - 130}" y="{ly + 4}">{st}</text>')
     out.append("</svg>")
     open(dst, "w").write("\n".join(out) + "\n")
 

@@ -104,7 +104,38 @@ public final class OutputFit {
                 break;
             }
         }
+        balance(s, m, bestAlpha, bestAtoms);
         return result(s, m, stats, cs, alpha0, atoms0, bias0, bestAlpha, bestAtoms, objective);
+    }
+
+    /**
+     * Gives every atom unit norm over the set's members, its scale moved into α's column (the kernels do not
+     * change): the balance of the SVD start, which the sweeps — extrapolated ones most — let drift, and which
+     * the gradient steps of block recovery and fine-tuning assume.
+     */
+    static void balance(SharingSet s, int m, double[] alpha, Map<ConvPlan, double[]> atoms) {
+        for (int j = 0; j < m; j++) {
+            double sq = 0;
+            for (double[] d : atoms.values()) {
+                int cols = d.length / m;
+                for (int c = 0; c < cols; c++) {
+                    sq += d[j * cols + c] * d[j * cols + c];
+                }
+            }
+            double norm = Math.sqrt(sq);
+            if (!(norm > 0) || !Double.isFinite(norm)) {
+                continue;
+            }
+            for (double[] d : atoms.values()) {
+                int cols = d.length / m;
+                for (int c = 0; c < cols; c++) {
+                    d[j * cols + c] /= norm;
+                }
+            }
+            for (int r = j; r < alpha.length; r += m) {
+                alpha[r] *= norm;
+            }
+        }
     }
 
     /** One ALS sweep's result: α, the atoms and E after them. */

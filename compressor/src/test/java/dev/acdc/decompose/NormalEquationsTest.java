@@ -99,6 +99,39 @@ class NormalEquationsTest {
         }
     }
 
+    @Test
+    void balancingGivesEveryAtomUnitNormAndKeepsEveryKernel() {
+        Case cs = randomCase(9, 2, 3, 3, 3, 4);
+        SharingSet s = cs.set();
+        Map<ConvPlan, double[]> atoms = new LinkedHashMap<>();
+        cs.atoms().forEach((cp, d) -> {
+            double[] x = d.clone();
+            for (int i = 0; i < x.length; i++) {
+                x[i] *= 1 + (i % cs.m()) * 3; // atoms of very different sizes, as drifting sweeps leave them
+            }
+            atoms.put(cp, x);
+        });
+        double[] alpha = cs.alpha().clone();
+        Map<ConvPlan, double[]> before = new LinkedHashMap<>();
+        for (ConvPlan cp : s.members) {
+            before.put(cp, OutputFit.kernelDouble(s, cp, cs.m(), alpha, atoms.get(cp)));
+        }
+        OutputFit.balance(s, cs.m(), alpha, atoms);
+        for (ConvPlan cp : s.members) {
+            assertClose(before.get(cp), OutputFit.kernelDouble(s, cp, cs.m(), alpha, atoms.get(cp)), 1e-12, "kernel");
+        }
+        for (int j = 0; j < cs.m(); j++) {
+            double sq = 0;
+            for (double[] d : atoms.values()) {
+                int cols = d.length / cs.m();
+                for (int c = 0; c < cols; c++) {
+                    sq += d[j * cols + c] * d[j * cols + c];
+                }
+            }
+            assertEquals(1, sq, 1e-12, "atom " + j);
+        }
+    }
+
     static void assertClose(double[] expected, double[] actual, double rel, String what) {
         assertEquals(expected.length, actual.length, what);
         double scale = 0;

@@ -79,6 +79,17 @@ class CliTest {
         return (java.nio.file.Files.isDirectory(root.resolve("testdata")) ? root : root.getParent()).resolve("testdata");
     }
 
+    /** A file of the project's scripts/ folder, found from the working directory or above it. */
+    static Path script(String name) {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            Path s = p.resolve("scripts").resolve(name);
+            if (java.nio.file.Files.exists(s)) {
+                return s;
+            }
+        }
+        throw new IllegalStateException("scripts/" + name + " not found above " + Path.of("").toAbsolutePath());
+    }
+
     /** The Fashion-MNIST training subset in testdata/ as an idx data spec. */
     static String fmnistTrain() {
         Path dir = testdata();

@@ -30,13 +30,7 @@ class ExporterZooTest {
     Path tmp;
 
     private static Path script() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            Path s = p.resolve("scripts/export-zoo.py");
-            if (Files.exists(s)) {
-                return s;
-            }
-        }
-        throw new IllegalStateException("scripts/export-zoo.py not found above " + Path.of("").toAbsolutePath());
+        return CliTest.script("export-zoo.py");
     }
 
     private Path export(String name, int opset) throws Exception {

@@ -26,13 +26,7 @@ class ScaleBenchTest {
     Path tmp;
 
     private static Path script() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            Path s = p.resolve("scripts/scale-bench.sh");
-            if (Files.exists(s)) {
-                return s;
-            }
-        }
-        throw new IllegalStateException("scripts/scale-bench.sh not found above " + Path.of("").toAbsolutePath());
+        return CliTest.script("scale-bench.sh");
     }
 
     @Test

@@ -34,7 +34,7 @@ import java.util.Set;
  * than the memory cap is not used (the images always are: no copy).
  */
 final class ActivationFrontier {
-    /** One value's activations for a batch: [batch, ...] row-major. */
+    /** One value's activations for a batch: [batch, ...] row-major; valid only while the batch's consumer runs. */
     record Activation(float[] data, long[] shape) {
     }
 
@@ -214,10 +214,10 @@ final class ActivationFrontier {
                 Map<String, Activation> oa = new LinkedHashMap<>(os == null ? Map.of() : run(os.session(), cut, ob, shape));
                 Map<String, Activation> wa = new LinkedHashMap<>(ws == null ? Map.of() : run(ws.session(), cut, wb, shape));
                 if (origValues.contains(cut)) {
-                    oa.put(cut, new Activation(ob.clone(), shape.clone()));
+                    oa.put(cut, new Activation(ob, shape.clone()));
                 }
                 if (workValues.contains(cut)) {
-                    wa.put(cut, new Activation(wb.clone(), shape.clone()));
+                    wa.put(cut, new Activation(wb, shape.clone()));
                 }
                 if (into != null) {
                     System.arraycopy(oa.get(into).data(), 0, oInto, start * perInto, n * perInto);

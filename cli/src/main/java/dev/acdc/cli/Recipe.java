@@ -59,8 +59,37 @@ final class Recipe {
         return o.longestName().replaceFirst("^-+", "");
     }
 
+    /**
+     * The option's key: its stage, then its name less the stage's name where it repeats it
+     * ({@code --fit-iterations} → {@code fit.iterations}; {@code --recovery} → {@code recovery.mode}).
+     */
     static String key(OptionSpec o) {
+        String stage = setting(o).stage().key;
+        String n = name(o);
+        if (n.equals(stage)) {
+            n = setting(o).key().isEmpty() ? "mode" : setting(o).key();
+        } else if (n.startsWith(stage + "-")) {
+            n = n.substring(stage.length() + 1);
+        }
+        return stage + "." + n;
+    }
+
+    /** The key an option had before keys dropped the repeated stage name (reports of earlier runs). */
+    private static String formerKey(OptionSpec o) {
         return setting(o).stage().key + "." + name(o);
+    }
+
+    /** {@code k}, or the key it now is when it is an earlier run's key ({@code fit.fit-iterations}). */
+    private static String current(Map<String, OptionSpec> keys, String k) {
+        if (keys.containsKey(k)) {
+            return k;
+        }
+        for (Map.Entry<String, OptionSpec> e : keys.entrySet()) {
+            if (formerKey(e.getValue()).equals(k)) {
+                return e.getKey();
+            }
+        }
+        return k;
     }
 
     /** Every recorded option of {@code spec} by key, in stage order, then by name. */
@@ -74,7 +103,11 @@ final class Recipe {
         os.sort(Comparator.comparing((OptionSpec o) -> setting(o).stage()).thenComparing(Recipe::name));
         Map<String, OptionSpec> keys = new LinkedHashMap<>();
         for (OptionSpec o : os) {
-            keys.put(key(o), o);
+            OptionSpec before = keys.put(key(o), o);
+            if (before != null) {
+                throw new IllegalStateException("options " + before.longestName() + " and " + o.longestName()
+                        + " have the same recipe key " + key(o));
+            }
         }
         return keys;
     }
@@ -166,18 +199,20 @@ final class Recipe {
         Map<String, String> merged = new LinkedHashMap<>();
         if (recipeFile != null) {
             Map<String, String> file = read(Path.of(recipeFile));
-            for (String k : file.keySet()) {
+            for (Map.Entry<String, String> e : file.entrySet()) {
+                String k = current(keys, e.getKey());
                 check(spec, keys, k, "recipe " + recipeFile);
+                merged.put(k, e.getValue());
             }
-            merged.putAll(file);
         }
         for (Map.Entry<String, String> e : sets.entrySet()) {
-            check(spec, keys, e.getKey(), "--set");
-            OptionSpec o = keys.get(e.getKey());
+            String k = current(keys, e.getKey());
+            check(spec, keys, k, "--set");
+            OptionSpec o = keys.get(k);
             if (given(sub, o, rest)) {
                 throw new AcdcException("--set " + e.getKey() + " and " + o.longestName() + " both set it: give one");
             }
-            merged.put(e.getKey(), e.getValue());
+            merged.put(k, e.getValue());
         }
         List<String> out = new ArrayList<>();
         out.add(args[0]);
@@ -247,7 +282,7 @@ final class Recipe {
         String cmd = spec.qualifiedName();
         String bare = k.contains(".") ? k.substring(k.lastIndexOf('.') + 1) : k;
         for (Map.Entry<String, OptionSpec> e : keys.entrySet()) {
-            if (name(e.getValue()).equals(bare)) {
+            if (name(e.getValue()).equals(bare) || e.getKey().endsWith("." + bare)) {
                 throw new AcdcException(where + ": no setting " + k + " in " + cmd + "; did you mean " + e.getKey()
                         + "? (keys are STAGE.NAME; " + cmd + " --help-all lists them)");
             }

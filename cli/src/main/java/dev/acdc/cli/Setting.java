@@ -20,6 +20,13 @@ import java.lang.annotation.Target;
     Level level() default Level.ADVANCED;
 
     /**
+     * The name in the option's key where the option's own would repeat the stage: {@code --data} of stage
+     * data is {@code data.spec}; left empty, such an option's key ends in {@code mode} ({@code --fit} is
+     * {@code fit.mode}). On a field only.
+     */
+    String key() default "";
+
+    /**
      * Whether the value is part of a run's recipe. Not for where a run writes (-o, --report, a
      * checkpoint), how it talks (--verbose) or the recipe options themselves.
      */

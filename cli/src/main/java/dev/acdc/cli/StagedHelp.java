@@ -74,16 +74,25 @@ final class StagedHelp {
             (knob ? research : groups).computeIfAbsent(Recipe.setting(o).stage(), s -> new ArrayList<>()).add(o);
         }
         StringBuilder b = new StringBuilder();
-        groups.forEach((stage, os) -> b.append(group(help, heading(stage, all), os)));
+        groups.forEach((stage, os) -> b.append(group(help, stage.heading + (all ? keys(stage, os) : ""), os)));
         // the knobs whose defaults ablations chose (docs/lab/results-log.md), apart, by stage
-        research.forEach((stage, os) -> b.append(group(help, stage.heading + ", research knobs (" + stage.key
-                + ".NAME)", os)));
+        research.forEach((stage, os) -> b.append(group(help, stage.heading + ", research knobs" + keys(stage, os), os)));
         b.append(recipeLines(help, spec, all));
         return b.toString();
     }
 
-    private static String heading(Setting.Stage stage, boolean all) {
-        return stage.heading + (all ? " (" + stage.key + ".NAME)" : "");
+    /** " (fit.NAME; --fit is fit.mode)": the group's key prefix and the keys that are not prefix + name. */
+    private static String keys(Setting.Stage stage, List<OptionSpec> os) {
+        StringBuilder b = new StringBuilder(" (" + stage.key + ".NAME");
+        String sep = "; ";
+        for (OptionSpec o : os) {
+            String k = Recipe.key(o);
+            if (Recipe.setting(o).recorded() && !k.equals(stage.key + "." + Recipe.name(o))) {
+                b.append(sep).append(o.longestName()).append(" is ").append(k);
+                sep = ", ";
+            }
+        }
+        return b.append(")").toString();
     }
 
     private static String group(Help help, String heading, List<OptionSpec> os) {

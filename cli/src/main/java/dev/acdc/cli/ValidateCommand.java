@@ -42,7 +42,7 @@ final class ValidateCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "CANDIDATE.onnx", description = "The model to check (e.g. the compressed one).")
     Path candidate;
 
-    @Setting(stage = Setting.Stage.DATA, level = Setting.Level.BASIC)
+    @Setting(stage = Setting.Stage.DATA, level = Setting.Level.BASIC, key = "spec")
     @Option(names = "--data", required = true, paramLabel = "SPEC",
             description = "cifar10:FILE[,FILE...] | idx:IMAGES[,LABELS] (gzip or plain) | folder:DIR "
                     + "(one sub-folder per class, PNG/JPEG/BMP) | list:FILE (image paths, one per line, each optionally "

@@ -55,17 +55,41 @@ class RecipeTest {
             }
         }
         assertTrue(optionLines(all.out()) > 60, "every option: " + optionLines(all.out()));
-        // each stage's heading says its key prefix, and every recorded option's key is that prefix + its name
+        // each stage's heading says its key prefix; a recorded option's key is that prefix + its name, less the
+        // stage's name where the option repeats it (then the heading says so)
         for (Map.Entry<String, OptionSpec> e : Recipe.keys(spec).entrySet()) {
             String prefix = e.getKey().substring(0, e.getKey().indexOf('.'));
-            assertTrue(all.out().contains("(" + prefix + ".NAME)"), e.getKey());
-            assertEquals(prefix + "." + e.getValue().longestName().substring(2), e.getKey());
+            String name = e.getValue().longestName().substring(2);
+            assertTrue(all.out().contains("(" + prefix + ".NAME"), e.getKey());
+            if (name.equals(prefix) || name.startsWith(prefix + "-")) {
+                assertEquals(prefix + "." + (name.equals(prefix) ? "mode" : name.substring(prefix.length() + 1)), e.getKey());
+                assertTrue(all.out().contains("--" + name + " is " + e.getKey()), e.getKey());
+            } else {
+                assertEquals(prefix + "." + name, e.getKey());
+            }
         }
+        assertTrue(all.out().contains("Fit, research knobs (fit.NAME; --fit-iterations is fit.iterations, --fit-target is "
+                + "fit.target)") && all.out().contains("Block recovery (recovery.NAME; --recovery is recovery.mode)"), all.out());
         assertTrue(all.out().contains("Fine-tune, research knobs (finetune.NAME)") && all.out().contains("--temperature"),
                 all.out());
         // a command with few options lists them all in --help
         CliTest.Run bench = run("bench", "--help");
         assertTrue(bench.out().contains("--runs") && !bench.out().contains("--help-all"), bench.out());
+    }
+
+    @Test
+    void keysDoNotRepeatTheStageAndAnEarlierRunsKeysStillBind() throws Exception {
+        CommandLine root = new CommandLine(new Main());
+        assertEquals(java.util.List.of("compress", "--fit-iterations=5", "--recovery=off", "m.onnx"), java.util.List.of(
+                Recipe.expand(root, new String[] {"compress", "--set", "fit.iterations=5", "--set", "recovery.mode=off",
+                        "m.onnx"})));
+        // a report written before keys dropped the repeated stage name reruns with the same settings
+        Path old = tmp.resolve("old.recipe");
+        Files.writeString(old, "fit.fit-iterations=7\nrecovery.recovery=on\nfit.fit=output\n");
+        assertEquals(java.util.List.of("compress", "--fit-iterations=7", "--recovery=on", "--fit=output", "m.onnx"),
+                java.util.List.of(Recipe.expand(root, new String[] {"compress", "--recipe", old.toString(), "m.onnx"})));
+        assertTrue(Recipe.keys(compressSpec()).keySet().stream().noneMatch(k -> k.matches("(\\w+)\\.\\1(-.*)?")),
+                "no key repeats its stage: " + Recipe.keys(compressSpec()).keySet());
     }
 
     @Test

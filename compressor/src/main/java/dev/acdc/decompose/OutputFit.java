@@ -533,16 +533,16 @@ public final class OutputFit {
         int cols = cp.nbo() * nbi * k;
         int in = (int) cp.inPerGroup;
         double[] w = new double[(int) cp.out * in * k];
-        for (int bo = 0; bo < cp.nbo(); bo++) {
-            for (int bi = 0; bi < nbi; bi++) {
-                int dcol = (bo * nbi + bi) * k;
-                for (int op = 0; op < s.go; op++) {
-                    for (int ip = 0; ip < s.gi; ip++) {
-                        int ao = (op * s.gi + ip) * m;
-                        int wo = ((bo * s.go + op) * in + bi * s.gi + ip) * k;
-                        for (int j = 0; j < m; j++) {
-                            double a = alpha[ao + j];
-                            int dbase = j * cols + dcol;
+        // atom j outermost within an output block: the atoms' row j and the kernel's rows are read and written
+        // in order (a 1×1 conv's kernel of 2048×512 at 256 atoms took seconds with j innermost, striding by cols)
+        IntStream.range(0, cp.nbo()).parallel().forEach(bo -> {
+            for (int op = 0; op < s.go; op++) {
+                for (int j = 0; j < m; j++) {
+                    for (int bi = 0; bi < nbi; bi++) {
+                        int dbase = j * cols + (bo * nbi + bi) * k;
+                        for (int ip = 0; ip < s.gi; ip++) {
+                            double a = alpha[(op * s.gi + ip) * m + j];
+                            int wo = ((bo * s.go + op) * in + bi * s.gi + ip) * k;
                             for (int t = 0; t < k; t++) {
                                 w[wo + t] += a * atoms[dbase + t];
                             }
@@ -550,7 +550,7 @@ public final class OutputFit {
                     }
                 }
             }
-        }
+        });
         return w;
     }
 

@@ -10,9 +10,9 @@ import dev.acdc.ir.Graph;
 import dev.acdc.ir.Model;
 import dev.acdc.ir.Node;
 import dev.acdc.onnx.OnnxModels;
+import dev.acdc.runtime.DirectFloats;
 import dev.acdc.runtime.Sessions;
 
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -63,6 +63,9 @@ final class ActivationFrontier {
     private float[] origAct;
     private float[] workAct;
     private long moves;
+    /** The native copies of each network's batch, kept across passes: one of each per frontier, not per pass. */
+    private final DirectFloats origInput = new DirectFloats();
+    private final DirectFloats workInput = new DirectFloats();
 
     /**
      * {@code work} has the same nodes as {@code orig} (by position and value names); {@code capBytes}: the most
@@ -211,8 +214,8 @@ final class ActivationFrontier {
                     System.arraycopy(origAct, src, ob, k * per, per);
                     System.arraycopy(workAct, src, wb, k * per, per);
                 }
-                Map<String, Activation> oa = new LinkedHashMap<>(os == null ? Map.of() : run(os.session(), cut, ob, shape));
-                Map<String, Activation> wa = new LinkedHashMap<>(ws == null ? Map.of() : run(ws.session(), cut, wb, shape));
+                Map<String, Activation> oa = new LinkedHashMap<>(os == null ? Map.of() : run(os.session(), cut, ob, shape, origInput));
+                Map<String, Activation> wa = new LinkedHashMap<>(ws == null ? Map.of() : run(ws.session(), cut, wb, shape, workInput));
                 if (origValues.contains(cut)) {
                     oa.put(cut, new Activation(ob, shape.clone()));
                 }
@@ -260,16 +263,13 @@ final class ActivationFrontier {
         return OnnxModels.toBytes(part);
     }
 
-    static Map<String, Activation> run(OrtSession s, String name, float[] x, long[] shape) {
-        try (OnnxTensor t = OnnxTensor.createTensor(Sessions.env(), FloatBuffer.wrap(x), shape);
+    static Map<String, Activation> run(OrtSession s, String name, float[] x, long[] shape, DirectFloats direct) {
+        try (OnnxTensor t = direct.tensor(x, 0, x.length, shape);
              OrtSession.Result r = s.run(Map.of(name, t))) {
             Map<String, Activation> out = new LinkedHashMap<>();
             for (Map.Entry<String, OnnxValue> e : r) {
                 OnnxTensor v = (OnnxTensor) e.getValue();
-                FloatBuffer fb = v.getFloatBuffer();
-                float[] f = new float[fb.remaining()];
-                fb.get(f);
-                out.put(e.getKey(), new Activation(f, v.getInfo().getShape()));
+                out.put(e.getKey(), new Activation(DirectFloats.floats(v), v.getInfo().getShape()));
             }
             return out;
         } catch (OrtException e) {

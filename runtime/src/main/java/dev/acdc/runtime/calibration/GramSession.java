@@ -11,9 +11,9 @@ import dev.acdc.ir.GraphBuilder;
 import dev.acdc.ir.Model;
 import dev.acdc.ir.ValueInfo;
 import dev.acdc.onnx.OnnxModels;
+import dev.acdc.runtime.DirectFloats;
 import dev.acdc.runtime.Sessions;
 
-import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.Map;
 
@@ -23,6 +23,8 @@ import java.util.Map;
  */
 final class GramSession implements AutoCloseable {
     private final Sessions.Opened opened;
+    private final DirectFloats pIn = new DirectFloats();
+    private final DirectFloats yIn = new DirectFloats();
 
     GramSession() {
         GraphBuilder b = GraphBuilder.create("acdc-gram");
@@ -41,21 +43,14 @@ final class GramSession implements AutoCloseable {
 
     /** {PᵀP (d×d), PᵀY (d×e)} of P (rows×d) and Y (rows×e), row-major. */
     float[][] products(float[] p, float[] y, int rows, int d, int e) {
-        try (OnnxTensor tp = OnnxTensor.createTensor(Sessions.env(), FloatBuffer.wrap(p, 0, rows * d), new long[] {rows, d});
-             OnnxTensor ty = OnnxTensor.createTensor(Sessions.env(), FloatBuffer.wrap(y, 0, rows * e), new long[] {rows, e});
+        try (OnnxTensor tp = pIn.tensor(p, 0, rows * d, new long[] {rows, d});
+             OnnxTensor ty = yIn.tensor(y, 0, rows * e, new long[] {rows, e});
              OrtSession.Result r = opened.session().run(Map.of("P", tp, "Y", ty))) {
-            return new float[][] {floats(r.get(0)), floats(r.get(1))};
+            return new float[][] {DirectFloats.floats((OnnxTensor) r.get(0)), DirectFloats.floats((OnnxTensor) r.get(1))};
         } catch (OrtException ex) {
             throw new AcdcException("ONNX Runtime failed on the calibration statistics: "
                     + ex.getMessage().lines().findFirst().orElse(""));
         }
-    }
-
-    private static float[] floats(ai.onnxruntime.OnnxValue v) {
-        FloatBuffer fb = ((OnnxTensor) v).getFloatBuffer();
-        float[] f = new float[fb.remaining()];
-        fb.get(f);
-        return f;
     }
 
     @Override

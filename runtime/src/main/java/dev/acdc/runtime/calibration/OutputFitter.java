@@ -13,6 +13,7 @@ import dev.acdc.ir.Node;
 import dev.acdc.ir.Tensor;
 import dev.acdc.onnx.OnnxModels;
 import dev.acdc.report.OutputFitSection;
+import dev.acdc.runtime.DirectFloats;
 import dev.acdc.runtime.Sessions;
 import dev.acdc.runtime.Validator;
 
@@ -329,14 +330,15 @@ public final class OutputFitter implements Refinement {
         try (Sessions.Opened os = Sessions.open(ob, Sessions.Config.cpu(), x -> { });
              Sessions.Opened ws = Sessions.open(wb, Sessions.Config.cpu(), x -> { })) {
             float[] buf = new float[step * per];
+            DirectFloats direct = new DirectFloats();
             for (int start = 0; start < images.count(); start += step) {
                 int n = Math.min(step, images.count() - start);
                 for (int k = 0; k < step; k++) {
                     System.arraycopy(images.x(), (start + Math.min(k, n - 1)) * per, buf, k * per, per);
                 }
                 shape[0] = step;
-                float[] ya = ActivationFrontier.run(os.session(), input, buf, shape).get(logits).data();
-                float[] yb = ActivationFrontier.run(ws.session(), input, buf, shape).get(logits).data();
+                float[] ya = ActivationFrontier.run(os.session(), input, buf, shape, direct).get(logits).data();
+                float[] yb = ActivationFrontier.run(ws.session(), input, buf, shape, direct).get(logits).data();
                 int classes = ya.length / step;
                 for (int i = 0; i < n; i++) {
                     agree += Validator.agree(Validator.argmax(ya, i * classes, classes), Validator.argmax(yb, i * classes, classes)) ? 1 : 0;

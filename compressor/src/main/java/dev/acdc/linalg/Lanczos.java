@@ -1,9 +1,7 @@
 package dev.acdc.linalg;
 
-import org.apache.commons.math3.linear.EigenDecomposition;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.IntStream;
@@ -81,20 +79,11 @@ final class Lanczos {
 
     private static boolean accept(List<double[]> q, double[] alpha, double[] beta, int size, int k, double tol,
                                   boolean breakdown, int n, double[][] vecs, double[] values) {
-        double[] main = Arrays.copyOf(alpha, size);
-        double[] off = Arrays.copyOf(beta, size - 1);
-        EigenDecomposition e = new EigenDecomposition(main, off);
-        double[] theta = e.getRealEigenvalues();
-        Integer[] order = new Integer[size];
-        for (int i = 0; i < size; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, (a, b) -> Double.compare(theta[b], theta[a]));
-        double top = Math.max(Math.abs(theta[order[0]]), Double.MIN_NORMAL);
+        Tridiagonal.Top e = Tridiagonal.top(alpha, beta, size, k);
+        double top = Math.max(Math.abs(e.values()[0]), Double.MIN_NORMAL);
         double lastBeta = breakdown || size == n ? 0 : beta[size - 1];
-        double[][] s = new double[k][];
+        double[][] s = e.vectors();
         for (int i = 0; i < k; i++) {
-            s[i] = e.getEigenvector(order[i]).toArray();
             double residual = Math.abs(lastBeta * s[i][size - 1]);
             if (residual > tol * top) {
                 return false;
@@ -110,7 +99,7 @@ final class Lanczos {
                 y[t] /= norm;
             }
             vecs[i] = y;
-            values[i] = theta[order[i]];
+            values[i] = e.values()[i];
         }
         return true;
     }

@@ -490,6 +490,14 @@ public final class Quantizer {
                 params.put(n.output(0), QuantMath.uint8(Math.min(0, r[0]) * widen, Math.max(0, r[1]) * widen));
                 notes.add(String.format(java.util.Locale.ROOT, "%s: output range widened %.3gx for ONNX Runtime's "
                         + "QLinearGlobalAveragePool (its input's range is %.3gx wider)", n.label(), widen, factor * area));
+            } else if (factor < 1e-6) {
+                // ONNX Runtime refuses a ratio under 2^-32 too: an output range too small to quantize (under 1e-12,
+                // scale 1) after an input range that was not (activations that vanish, as in a random-weight
+                // EfficientNet's head). A mean lies within its input's range: the output takes the input's parameters
+                params.put(n.output(0), params.get(n.input(0)));
+                notes.add(String.format(java.util.Locale.ROOT, "%s: output quantized with its input's range for ONNX "
+                        + "Runtime's QLinearGlobalAveragePool (its own range, %.3g wide, is too small to quantize)",
+                        n.label(), ranges.get(n.output(0))[1] - ranges.get(n.output(0))[0]));
             }
         }
     }

@@ -315,6 +315,35 @@ class QuantizationTest {
     }
 
     /**
+     * Activations that vanish before the pool (a random-weight EfficientNet's head: about 1e-13): the pooled range
+     * is under the 1e-12 that quantizes at all (scale 1) while its input's is not, and ONNX Runtime's
+     * QLinearGlobalAveragePool refused the ratio of their scales (under 2^-32). The output takes the input's
+     * parameters, a note says so, and the int8 model runs.
+     */
+    @Test
+    void aPooledRangeTooSmallToQuantizeTakesItsInputsParameters() {
+        dev.acdc.ir.GraphBuilder b = dev.acdc.ir.GraphBuilder.create("vanishing_head");
+        String x = b.input("x", DataType.FLOAT, -1, 3, 8, 8);
+        // x and −x side by side, scaled to 1e-12: the input spans 2e-12, its mean is 0
+        String neg = b.op("Mul", "neg", x, b.initializer("minus", new long[] {1}, new float[] {-1f}));
+        String cat = b.op("Concat", "cat", java.util.List.of(x, neg), dev.acdc.ir.Attribute.ofInt("axis", 2));
+        String tiny = b.op("Mul", "tiny", cat, b.initializer("k", new long[] {1}, new float[] {1e-12f}));
+        String pooled = b.op("GlobalAveragePool", "pool", tiny);
+        String flat = b.op("Flatten", "flat", pooled);
+        String w = b.initializer("w", new long[] {2, 3}, ModelGenerators.randn(new java.util.Random(1), 6, 1));
+        String y = b.op("Gemm", "fc", java.util.List.of(flat, w), dev.acdc.ir.Attribute.ofInt("transB", 1));
+        b.output(y, DataType.FLOAT, -1, 2);
+        Model m = Model.of(b.graph(), 13);
+        Quantization.Outcome q = Quantization.run(m, new Quantization.Request(Quantizer.Mode.STATIC,
+                RangeStatistics.Method.MINMAX, 99.9, null, Quantizer.CoefficientScales.ROW, false, false), images(16, 3),
+                msg -> { });
+        assertTrue(q.result().notes().stream().anyMatch(n -> n.contains("with its input's range")), q.result().notes()
+                .toString());
+        float[] c = run(OnnxModels.toBytes(q.model()), images(16, 7));
+        assertTrue(c.length == 32 && java.util.stream.IntStream.range(0, c.length).allMatch(i -> Float.isFinite(c[i])));
+    }
+
+    /**
      * FoldChannelAffine keeps the function (ONNX Runtime before and after) and leaves no Conv → Mul → Add,
      * on a stored weight and on an ACDC kernel chain.
      */

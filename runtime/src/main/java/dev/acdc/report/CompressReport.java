@@ -34,7 +34,8 @@ import java.util.Objects;
 public record CompressReport(int schemaVersion, String kind, ReportSchema.Provenance acdc, ModelStats input,
                              ModelStats output, Settings settings, List<Conv> convs, List<SetEntry> sets,
                              Totals totals, List<String> notes, Map<String, Double> timings,
-                             Verification verification, OutputFitSection outputFit, FineTuneSection finetune,
+                             Verification verification, OutputFitSection outputFit, RecoverySection recovery,
+                             FineTuneSection finetune,
                              Consistency consistency, ValidationSection validation,
                              QuantizationSection quantization, SensitivitySection sensitivity, String verdict)
         implements Report {
@@ -206,11 +207,13 @@ public record CompressReport(int schemaVersion, String kind, ReportSchema.Proven
     /** The report of a run that did {@code d} and the stages given (null: not done). */
     public static CompressReport of(ReportSchema.Provenance acdc, Decomposed d, List<String> notes,
                                     Map<String, Double> timings, Verification verification,
-                                    OutputFitSection outputFit, FineTuneSection finetune, Consistency consistency,
+                                    OutputFitSection outputFit, RecoverySection recovery, FineTuneSection finetune,
+                                    Consistency consistency,
                                     ValidationSection validation, QuantizationSection quantization,
                                     SensitivitySection sensitivity, String verdict) {
         return new CompressReport(ReportSchema.VERSION, KIND, acdc, d.input(), d.output(), d.settings(), d.convs(),
-                d.sets(), d.totals(), notes, timings, verification, outputFit, finetune, consistency, validation,
+                d.sets(), d.totals(), notes, timings, verification, outputFit, recovery, finetune, consistency,
+                validation,
                 quantization, sensitivity, verdict);
     }
 

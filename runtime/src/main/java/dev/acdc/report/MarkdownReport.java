@@ -73,6 +73,9 @@ public final class MarkdownReport {
                     + "calibration images, with the inputs the output-fitted prefix gives it; the SVD column uses the SVD "
                     + "kernel and the original bias on the same inputs.\n");
         }
+        if (r.recovery() != null) {
+            r.recovery().markdown(sb);
+        }
         appendOutputs(sb, r.verification());
         appendSensitivity(sb, r.sensitivity());
         appendFinetune(sb, r.finetune());
@@ -127,13 +130,8 @@ public final class MarkdownReport {
         } else {
             rows.add(new String[] {"SVD fit", "from the weights alone (no data)", seconds(t.get("fit"))});
         }
-        for (String n : r.notes()) {
-            if (n.startsWith("block recovery: top-1 agreement")) {
-                rows.add(new String[] {"block recovery", Text.markdownCell(n.substring("block recovery: ".length())),
-                        seconds(t.get("recovery"))});
-            } else if (n.startsWith("block recovery undone") || n.contains("block recovery skipped")) {
-                rows.add(new String[] {"block recovery", Text.markdownCell(n), seconds(t.get("recovery"))});
-            }
+        if (r.recovery() != null) {
+            rows.add(new String[] {"block recovery", Text.markdownCell(r.recovery().outcome()), seconds(t.get("recovery"))});
         }
         FineTuneSection ft = r.finetune();
         if (ft != null && !ft.epochs().isEmpty()) {

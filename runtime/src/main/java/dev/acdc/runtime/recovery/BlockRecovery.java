@@ -166,7 +166,18 @@ public final class BlockRecovery {
      */
     public record Result(Options options, List<SegmentResult> segments, double seconds, String skipped,
                          double agreementBefore, double agreementAfter, double heldOutBefore, double heldOutAfter) {
-        /** One line for the console and the report. */
+        /** The report's section. */
+        public dev.acdc.report.RecoverySection section() {
+            List<dev.acdc.report.RecoverySection.Segment> rows = new ArrayList<>();
+            for (SegmentResult s : segments) {
+                rows.add(new dev.acdc.report.RecoverySection.Segment(s.input(), s.output(), s.convs(), s.images(),
+                        s.fit().before(), s.fit().after(), s.fit().kept(), s.fit().seconds()));
+            }
+            return new dev.acdc.report.RecoverySection(options.spec(), options.holdoutEvery(), rows, agreementBefore,
+                    agreementAfter, heldOutBefore, heldOutAfter, skipped, seconds);
+        }
+
+        /** One line for the console. */
         public String agreementLine() {
             return String.format(Locale.ROOT, "block recovery: top-1 agreement with the original on the calibration "
                     + "images %.1f %% -> %.1f %% (on the 1 in %d held out, which no segment trained on: %.1f %% -> "

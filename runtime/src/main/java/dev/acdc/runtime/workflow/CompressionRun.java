@@ -52,6 +52,8 @@ final class CompressionRun {
     double sensitivitySeconds;
     // fit
     boolean recover;
+    /** What block recovery did, for the report (null when it did not apply). */
+    dev.acdc.report.RecoverySection recoverySection;
     Model teacher;
     Compressor.Result c;
     SensitivitySection sensitivity;

@@ -16,18 +16,7 @@ final class RecoveryStage implements CompressionStage {
         Compressor.prepare(s.teacher, s.settings);
         BlockRecovery.Result rec = BlockRecovery.run(s.c.model(), s.teacher, s.images, s.r.recovery(), s.progress,
                 s.listener::checkpoint);
-        if (!rec.segments().isEmpty()) {
-            s.c.notes().add("block recovery (" + s.r.recovery().spec() + "): " + rec.segments().size() + " segment(s)");
-        }
-        for (BlockRecovery.SegmentResult seg : rec.segments()) {
-            s.c.notes().add("block recovery: " + seg.line());
-        }
-        if (!rec.segments().isEmpty()) {
-            s.c.notes().add(rec.agreementLine());
-        }
-        if (rec.skipped() != null) {
-            s.c.notes().add(rec.skipped());
-        }
         s.c.timings().put("recovery", s.seconds(t));
+        s.recoverySection = rec.section();
     }
 }

@@ -41,7 +41,7 @@ final class WriteStage implements CompressionStage {
             s.c.timings().put("write", s.seconds(t));
             s.c.timings().put("total", s.seconds(s.t0));
             report = CompressReport.of(r.provenance().withPreprocessing(pre), s.decomposed, notes, s.c.timings(),
-                    s.verification, outputFit, s.finetuneSection, s.consistency,
+                    s.verification, outputFit, s.recoverySection, s.finetuneSection, s.consistency,
                     s.validation == null ? null : ValidationSection.of(s.validation), s.quantization, s.sensitivity,
                     verdict.line());
             OutputFiles.stageReports(staged, r.outputs(), report);

@@ -1,0 +1,68 @@
+package dev.acdc.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.acdc.util.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static dev.acdc.cli.CliTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Block recovery has its own report section: per segment, the network's agreement, its settings and time. */
+class RecoveryReportTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void theReportHoldsEachSegmentsErrorAndTheAgreementBeforeAndAfter() throws Exception {
+        Path out = tmp.resolve("r.onnx");
+        CliTest.Run r = run("compress", CliTest.testdata().resolve("fmnist-resnet14.onnx").toString(), "-o", out.toString(),
+                "--calibration-data", CliTest.fmnistTrain(), "--calibration-images", "32", "--sensitivity-images", "0",
+                "--recovery=epochs=1");
+        assertEquals(0, r.code(), r.err());
+        JsonNode report = Json.mapper().readTree(tmp.resolve("r.report.json").toFile());
+        JsonNode rec = report.get("recovery");
+        assertTrue(rec.get("settings").asText().startsWith("mode=sequential,epochs=1,"), rec.toString());
+        JsonNode segs = rec.get("segments");
+        // fmnist-resnet14: six residual blocks, then the head
+        assertEquals(7, segs.size(), rec.toString());
+        for (JsonNode s : segs) {
+            double before = s.get("errorBefore").asDouble();
+            double after = s.get("errorAfter").asDouble();
+            assertTrue(after <= before, s.toString());
+            assertEquals(s.get("kept").asBoolean(), after < before, "kept exactly when lowered: " + s);
+            assertEquals(32, s.get("images").asInt());
+        }
+        for (String k : new String[] {"agreementBefore", "agreementAfter", "heldOutBefore", "heldOutAfter"}) {
+            double a = rec.get(k).asDouble();
+            assertTrue(a >= 0 && a <= 1, k + " " + a);
+        }
+        assertTrue(rec.get("seconds").asDouble() > 0);
+        assertFalse(rec.has("skipped"), "it ran and was kept: " + rec);
+        for (JsonNode n : report.get("notes")) {
+            assertFalse(n.asText().startsWith("block recovery"), "in its section, not the notes: " + n);
+        }
+        String md = Files.readString(tmp.resolve("r.report.md"));
+        assertTrue(md.contains("\n## Block recovery\n") && md.contains("| block recovery | top-1 agreement"), md);
+        assertEquals(segs.size(), md.lines().filter(l -> l.startsWith("| `") && l.contains("` → `")).count(), md);
+    }
+
+    @Test
+    void aSkippedRecoverySaysWhyInItsSection() throws Exception {
+        Path out = tmp.resolve("s.onnx");
+        CliTest.Run r = run("compress", CliTest.testdata().resolve("fmnist-resnet14.onnx").toString(), "-o", out.toString(),
+                "--calibration-data", CliTest.fmnistTrain(), "--calibration-images", "32", "--sensitivity-images", "0",
+                "--recovery=budget=0.0001");
+        assertEquals(0, r.code(), r.err());
+        JsonNode rec = Json.mapper().readTree(tmp.resolve("s.report.json").toFile()).get("recovery");
+        assertEquals(0, rec.get("segments").size());
+        assertTrue(rec.get("skipped").asText().startsWith("block recovery skipped: about"), rec.toString());
+        String md = Files.readString(tmp.resolve("s.report.md"));
+        assertTrue(md.contains("| block recovery | block recovery skipped: about"), md);
+    }
+}

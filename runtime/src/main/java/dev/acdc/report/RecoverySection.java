@@ -1,0 +1,68 @@
+package dev.acdc.report;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.acdc.util.Text;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Block recovery: its settings (the {@code --recovery} spec), each segment's held-out error before and after
+ * (and whether the trained weights were kept), the network's top-1 agreement with the original on the
+ * calibration images before and after, all of them and the held-out ones, and its time. {@code skipped} says
+ * why it did not run or was undone (null when it ran and was kept); the agreements are NaN when it did not run.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record RecoverySection(String settings, int holdoutEvery, List<Segment> segments, double agreementBefore,
+                              double agreementAfter, double heldOutBefore, double heldOutAfter, String skipped,
+                              double seconds) {
+    public RecoverySection {
+        segments = List.copyOf(segments);
+    }
+
+    /** One segment: the values it runs between, its convs, the images it trained on, its held-out error. */
+    public record Segment(String input, String output, int convs, int images, double errorBefore, double errorAfter,
+                          boolean kept, double seconds) {
+    }
+
+    /** Whether the stage trained any segment. */
+    boolean ran() {
+        return !segments.isEmpty();
+    }
+
+    /** The stage's row in the report's stage table. */
+    String outcome() {
+        if (!ran()) {
+            return skipped == null ? "nothing to recover" : skipped;
+        }
+        String line = String.format(Locale.ROOT, "top-1 agreement with the original %.1f %% → **%.1f %%** on the "
+                + "calibration images (held out: %.1f %% → %.1f %%)", 100 * agreementBefore, 100 * agreementAfter,
+                100 * heldOutBefore, 100 * heldOutAfter);
+        return skipped == null ? line : line + "; " + skipped;
+    }
+
+    /** The section of the Markdown report. */
+    void markdown(StringBuilder sb) {
+        sb.append("\n## Block recovery\n\n").append("Settings: `").append(Text.markdownCell(settings)).append("`; ")
+                .append(String.format(Locale.ROOT, "%.1f s.%n%n", seconds));
+        if (!ran()) {
+            sb.append(outcome()).append(".\n");
+            return;
+        }
+        sb.append(String.format(Locale.ROOT, "Top-1 agreement with the original on the calibration images: "
+                        + "%.1f %% → **%.1f %%**; on the 1 in %d held out, which no segment trained on: %.1f %% → %.1f %%.%n",
+                100 * agreementBefore, 100 * agreementAfter, holdoutEvery, 100 * heldOutBefore, 100 * heldOutAfter));
+        if (skipped != null) {
+            sb.append('\n').append(Text.markdownCell(skipped)).append(".\n");
+        }
+        sb.append("\n| segment | convs | images | held-out error before | after | kept | time |\n")
+                .append("|---|---:|---:|---:|---:|---|---:|\n");
+        for (Segment s : segments) {
+            sb.append(String.format(Locale.ROOT, "| `%s` → `%s` | %d | %,d | %.4f | %.4f | %s | %.1f s |%n",
+                    Text.markdownCell(s.input()), Text.markdownCell(s.output()), s.convs(), s.images(), s.errorBefore(),
+                    s.errorAfter(), s.kept() ? "yes" : "no: not lowered, as fitted", s.seconds()));
+        }
+        sb.append("\n_held-out error_: ‖y − ŷ‖ / ‖y‖ of the segment's output against the original segment's, "
+                + "on the images held out from its training.\n");
+    }
+}

@@ -61,6 +61,7 @@ class RecoveryReportTest {
         assertEquals(0, r.code(), r.err());
         JsonNode rec = Json.mapper().readTree(tmp.resolve("s.report.json").toFile()).get("recovery");
         assertEquals(0, rec.get("segments").size());
+        assertFalse(rec.has("agreementBefore") || rec.has("heldOutAfter"), "no agreement where it did not run: " + rec);
         assertTrue(rec.get("skipped").asText().startsWith("block recovery skipped: about"), rec.toString());
         String md = Files.readString(tmp.resolve("s.report.md"));
         assertTrue(md.contains("| block recovery | block recovery skipped: about"), md);

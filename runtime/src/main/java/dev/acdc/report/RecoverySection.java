@@ -10,14 +10,27 @@ import java.util.Locale;
  * Block recovery: its settings (the {@code --recovery} spec), each segment's held-out error before and after
  * (and whether the trained weights were kept), the network's top-1 agreement with the original on the
  * calibration images before and after, all of them and the held-out ones, and its time. {@code skipped} says
- * why it did not run or was undone (null when it ran and was kept); the agreements are NaN when it did not run.
+ * why it did not run or was undone (null when it ran and was kept); the agreements are null when it did not run.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record RecoverySection(String settings, int holdoutEvery, List<Segment> segments, double agreementBefore,
-                              double agreementAfter, double heldOutBefore, double heldOutAfter, String skipped,
+public record RecoverySection(String settings, int holdoutEvery, List<Segment> segments, Double agreementBefore,
+                              Double agreementAfter, Double heldOutBefore, Double heldOutAfter, String skipped,
                               double seconds) {
     public RecoverySection {
         segments = List.copyOf(segments);
+        agreementBefore = finite(agreementBefore);
+        agreementAfter = finite(agreementAfter);
+        heldOutBefore = finite(heldOutBefore);
+        heldOutAfter = finite(heldOutAfter);
+    }
+
+    /** "78.1 %", or "–" where there is no value (a model whose output is not one tensor). */
+    private static String pct(Double v) {
+        return v == null ? "–" : String.format(Locale.ROOT, "%.1f %%", 100 * v);
+    }
+
+    private static Double finite(Double v) {
+        return v == null || !Double.isFinite(v) ? null : v;
     }
 
     /** One segment: the values it runs between, its convs, the images it trained on, its held-out error. */
@@ -35,9 +48,9 @@ public record RecoverySection(String settings, int holdoutEvery, List<Segment> s
         if (!ran()) {
             return skipped == null ? "nothing to recover" : skipped;
         }
-        String line = String.format(Locale.ROOT, "top-1 agreement with the original %.1f %% → **%.1f %%** on the "
-                + "calibration images (held out: %.1f %% → %.1f %%)", 100 * agreementBefore, 100 * agreementAfter,
-                100 * heldOutBefore, 100 * heldOutAfter);
+        String line = String.format(Locale.ROOT, "top-1 agreement with the original %s → **%s** on the "
+                + "calibration images (held out: %s → %s)", pct(agreementBefore), pct(agreementAfter),
+                pct(heldOutBefore), pct(heldOutAfter));
         return skipped == null ? line : line + "; " + skipped;
     }
 
@@ -50,8 +63,8 @@ public record RecoverySection(String settings, int holdoutEvery, List<Segment> s
             return;
         }
         sb.append(String.format(Locale.ROOT, "Top-1 agreement with the original on the calibration images: "
-                        + "%.1f %% → **%.1f %%**; on the 1 in %d held out, which no segment trained on: %.1f %% → %.1f %%.%n",
-                100 * agreementBefore, 100 * agreementAfter, holdoutEvery, 100 * heldOutBefore, 100 * heldOutAfter));
+                        + "%s → **%s**; on the 1 in %d held out, which no segment trained on: %s → %s.%n",
+                pct(agreementBefore), pct(agreementAfter), holdoutEvery, pct(heldOutBefore), pct(heldOutAfter)));
         if (skipped != null) {
             sb.append('\n').append(Text.markdownCell(skipped)).append(".\n");
         }

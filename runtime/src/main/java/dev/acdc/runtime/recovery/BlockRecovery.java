@@ -205,6 +205,12 @@ public final class BlockRecovery {
     private BlockRecovery() {
     }
 
+    /** "40 s" under a minute and a half, else "12 min". */
+    static String duration(double seconds) {
+        return seconds < 90 ? String.format(Locale.ROOT, "%.0f s", seconds)
+                : String.format(Locale.ROOT, "%.0f min", seconds / 60);
+    }
+
     /**
      * Recovers {@code student} (the compressed model, reconstruct form) in place from {@code original}
      * (prepared as the compressor prepared it, so the values of the cut points carry the same names).
@@ -222,9 +228,9 @@ public final class BlockRecovery {
             long macs = dev.acdc.inspect.ModelSummary.whatCanBeSeen(original, null, 0).macs();
             double est = estimateSeconds(macs, images.count(), o);
             if (est > o.budgetMinutes() * 60) {
-                String why = String.format(Locale.ROOT, "block recovery skipped: about %.0f min estimated for %d "
-                        + "images (over the default's %.0f min); --recovery on runs it, --recovery epochs=N shortens it",
-                        est / 60, images.count(), o.budgetMinutes());
+                String why = String.format(Locale.ROOT, "block recovery skipped: about %s estimated for %d "
+                        + "images (over its budget of %s); --recovery on runs it, --recovery epochs=N shortens it",
+                        duration(est), images.count(), duration(o.budgetMinutes() * 60));
                 progress.accept(why);
                 return new Result(o, List.of(), 0, why, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
             }

@@ -4,7 +4,6 @@ import dev.acdc.decompose.ConvPlan;
 import dev.acdc.decompose.SharingSet;
 
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The output fit's time left, for its progress lines. Its two costs grow differently — the calibration
@@ -60,8 +59,7 @@ final class FitClock {
         if (Double.isNaN(s)) {
             return "";
         }
-        return ", ~" + (s < 90 ? String.format(Locale.ROOT, "%.0f s", Math.max(1, s))
-                : String.format(Locale.ROOT, "%.0f min", s / 60)) + " left";
+        return ", ~" + dev.acdc.runtime.TimeLeft.format(s) + " left";
     }
 
     static double statsWeight(SharingSet s) {

@@ -107,6 +107,13 @@ public final class Sensitivity {
                                Consumer<String> progress) {
         Plan plan = eval.plan(settings);
         List<Curve> curves = new ArrayList<>();
+        // each candidate count is one evaluation of the network on the images: the unit of the time left
+        int evaluations = 0;
+        for (SharingSet set : plan.sets()) {
+            evaluations += candidates(set, candidates3x3).size() + (inContext ? 1 : 0);
+        }
+        dev.acdc.runtime.TimeLeft clock = new dev.acdc.runtime.TimeLeft(evaluations);
+        int evaluated = 0;
         int k = 0;
         for (SharingSet set : plan.sets()) {
             k++;
@@ -121,6 +128,7 @@ public final class Sensitivity {
                     atoms.put(other.id(), other == set ? m : inContext ? other.atoms() : Settings.DENSE);
                 }
                 double[] e = eval.error(settings.withSetAtoms(atoms));
+                evaluated++;
                 points.add(new Point(m, AtomBudget.params(set, m), e[1], e[0]));
             }
             if (!inContext) {
@@ -129,8 +137,9 @@ public final class Sensitivity {
             List<String> convs = set.members().stream().map(c -> c.name()).toList();
             curves.add(new Curve(set.id(), set.shapeString(), convs, set.denseParams(), points));
             Point first = points.get(0);
-            progress.accept(String.format(java.util.Locale.ROOT, "sensitivity %d/%d %s: %d atom(s) KL %.3g, agreement %.1f %%",
-                    k, plan.sets().size(), set.id(), first.atoms(), first.kl(), 100 * first.agreement()));
+            progress.accept(String.format(java.util.Locale.ROOT, "sensitivity %d/%d %s: %d atom(s) KL %.3g, agreement %.1f %%%s",
+                    k, plan.sets().size(), set.id(), first.atoms(), first.kl(), 100 * first.agreement(),
+                    clock.after(evaluated)));
         }
         return curves;
     }

@@ -205,11 +205,6 @@ public final class BlockRecovery {
     private BlockRecovery() {
     }
 
-    /** "40 s" under a minute and a half, else "12 min". */
-    static String duration(double seconds) {
-        return seconds < 90 ? String.format(Locale.ROOT, "%.0f s", seconds)
-                : String.format(Locale.ROOT, "%.0f min", seconds / 60);
-    }
 
     /**
      * Recovers {@code student} (the compressed model, reconstruct form) in place from {@code original}
@@ -230,7 +225,8 @@ public final class BlockRecovery {
             if (est > o.budgetMinutes() * 60) {
                 String why = String.format(Locale.ROOT, "block recovery skipped: about %s estimated for %d "
                         + "images (over its budget of %s); --recovery on runs it, --recovery epochs=N shortens it",
-                        duration(est), images.count(), duration(o.budgetMinutes() * 60));
+                        dev.acdc.runtime.TimeLeft.format(est), images.count(),
+                        dev.acdc.runtime.TimeLeft.format(o.budgetMinutes() * 60));
                 progress.accept(why);
                 return new Result(o, List.of(), 0, why, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
             }
@@ -288,6 +284,16 @@ public final class BlockRecovery {
                 o.holdoutEvery());
         List<SegmentResult> out = new ArrayList<>();
         Map<String, Tensor> fitted = new java.util.LinkedHashMap<>(student.graph().initializers());
+        // each segment's steps cost about its multiply-adds: the time left is extrapolated on that weight
+        double[] weight = new double[usable.size()];
+        double totalWeight = 0;
+        for (int k = 0; k < usable.size(); k++) {
+            long macs = dev.acdc.inspect.ModelSummary.whatCanBeSeen(parts.get(k), null, 0).macs();
+            weight[k] = Math.max(1, macs);
+            totalWeight += weight[k];
+        }
+        dev.acdc.runtime.TimeLeft clock = new dev.acdc.runtime.TimeLeft(totalWeight);
+        double[] doneWeight = {0};
         for (int k = 0; k < usable.size(); k++) {
             Segments.Segment s = usable.get(k);
             Model part = parts.get(k);
@@ -333,6 +339,7 @@ public final class BlockRecovery {
             }
             int convs = (int) s.nodes().stream().filter(nd -> nd.is("Conv")).count();
             final int seg = k + 1;
+            final double segWeight = weight[k];
             SegmentTrainer.Result r;
             try {
                 r = SegmentTrainer.train(trained, trainable::contains, x, inShape, y, outShape, n,
@@ -341,7 +348,8 @@ public final class BlockRecovery {
                             safePoint.run(); // where a stop asked for (Ctrl-C) is taken
                             if (step == total || step % 50 == 0) {
                                 progress.accept(String.format(Locale.ROOT, "block recovery: segment %d/%d step %d/%d, "
-                                        + "batch error %.4f", seg, usable.size(), step, total, err));
+                                        + "batch error %.4f%s", seg, usable.size(), step, total, err,
+                                        clock.after(doneWeight[0] + segWeight * step / Math.max(1, total))));
                             }
                         });
             } catch (AcdcException e) {
@@ -359,6 +367,7 @@ public final class BlockRecovery {
                     student.graph().putInitializer(t);
                 }
             }
+            doneWeight[0] += segWeight;
             SegmentResult sr = new SegmentResult(s.input(), s.output(), convs, n, r, frozen);
             out.add(sr);
             progress.accept("block recovery: segment " + seg + "/" + usable.size() + " " + sr.line());

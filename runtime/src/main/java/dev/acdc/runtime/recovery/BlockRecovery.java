@@ -374,15 +374,7 @@ public final class BlockRecovery {
         }
         double[] after = agreement(reference, activations(student, logits, images, images.count()), images.count(),
                 o.holdoutEvery());
-        String reverted = null;
-        if (after[1] < before[1]) {
-            // each segment came closer to the original, yet the network agrees with it less on the images no
-            // segment trained on (seen with shared coefficients, --share stage): the stage keeps the fitted model
-            student.graph().initializers().clear();
-            student.graph().initializers().putAll(fitted);
-            reverted = String.format(Locale.ROOT, "block recovery undone: the network's agreement on the held-out "
-                    + "images fell (%.1f %% -> %.1f %%), so the model stays as fitted", 100 * before[1], 100 * after[1]);
-        }
+        String reverted = undoIfWorse(student, fitted, before[1], after[1]);
         Result result = new Result(o, out, (System.nanoTime() - t0) / 1e9, reverted, before[0], after[0], before[1],
                 after[1]);
         progress.accept(result.agreementLine());
@@ -390,6 +382,22 @@ public final class BlockRecovery {
             progress.accept(reverted);
         }
         return result;
+    }
+
+    /**
+     * The stage's guard: where the network agrees with the original less on the held-out images after recovery
+     * than before, every initializer of {@code student} returns to {@code fitted} and the line saying so is
+     * returned; otherwise null and nothing changes. Each segment may come closer to the original and the
+     * network still agree with it less (seen with shared coefficients, --share stage).
+     */
+    static String undoIfWorse(Model student, Map<String, Tensor> fitted, double heldOutBefore, double heldOutAfter) {
+        if (!(heldOutAfter < heldOutBefore)) {
+            return null;
+        }
+        student.graph().initializers().clear();
+        student.graph().initializers().putAll(fitted);
+        return String.format(Locale.ROOT, "block recovery undone: the network's agreement on the held-out "
+                + "images fell (%.1f %% -> %.1f %%), so the model stays as fitted", 100 * heldOutBefore, 100 * heldOutAfter);
     }
 
     /**

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class BlockRecoveryTest {
@@ -105,6 +106,42 @@ class BlockRecoveryTest {
         assertTrue(r.segments().stream().noneMatch(s -> s.fit().kept()), "a rate of 5 cannot lower the error");
         assertEquals(java.util.Arrays.hashCode(before), java.util.Arrays.hashCode(OnnxModels.toBytes(m[0])),
                 "weights left as fitted when not lowered");
+    }
+
+    /**
+     * The network-level guard: trained weights whose network agrees less with the original on the held-out
+     * images are all undone, back to the exact fitted bytes (and a line says so); an equal or better agreement
+     * keeps them.
+     */
+    @Test
+    void aNetworkThatAgreesLessAfterRecoveryIsPutBackAsFitted() {
+        Model student = compressed()[0];
+        byte[] fittedBytes = OnnxModels.toBytes(student);
+        java.util.Map<String, dev.acdc.ir.Tensor> fitted = new java.util.LinkedHashMap<>(student.graph().initializers());
+        // "training": every float initializer scaled, and one added
+        java.util.Map<String, dev.acdc.ir.Tensor> trained = new java.util.LinkedHashMap<>();
+        for (dev.acdc.ir.Tensor t : fitted.values()) {
+            if (t.isFloat()) {
+                float[] v = t.floats().clone();
+                for (int i = 0; i < v.length; i++) {
+                    v[i] *= 1.5f;
+                }
+                trained.put(t.name(), dev.acdc.ir.Tensor.ofFloats(t.name(), t.shape(), v));
+            }
+        }
+        trained.values().forEach(student.graph()::putInitializer);
+        student.graph().putInitializer(dev.acdc.ir.Tensor.ofFloats("extra", new long[] {1}, new float[] {1}));
+        byte[] trainedBytes = OnnxModels.toBytes(student);
+        assertFalse(java.util.Arrays.equals(fittedBytes, trainedBytes));
+
+        assertEquals(null, BlockRecovery.undoIfWorse(student, fitted, 0.75, 0.75), "equal agreement keeps the training");
+        assertEquals(null, BlockRecovery.undoIfWorse(student, fitted, 0.75, 0.875));
+        assertTrue(java.util.Arrays.equals(trainedBytes, OnnxModels.toBytes(student)));
+
+        String line = BlockRecovery.undoIfWorse(student, fitted, 0.875, 0.75);
+        assertEquals("block recovery undone: the network's agreement on the held-out images fell (87.5 % -> 75.0 %), "
+                + "so the model stays as fitted", line);
+        assertTrue(java.util.Arrays.equals(fittedBytes, OnnxModels.toBytes(student)), "every weight as fitted again");
     }
 
     @Test

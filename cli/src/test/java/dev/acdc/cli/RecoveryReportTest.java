@@ -18,13 +18,17 @@ class RecoveryReportTest {
     @TempDir
     Path tmp;
 
+    /** fmnist-resnet14 compressed with the output fit on 32 images and {@code --recovery=RECOVERY}, to NAME.onnx. */
+    private void compress(String name, String recovery) {
+        CliTest.Run r = run("compress", CliTest.testdata().resolve("fmnist-resnet14.onnx").toString(), "-o",
+                tmp.resolve(name + ".onnx").toString(), "--calibration-data", CliTest.fmnistTrain(), "--calibration-images",
+                "32", "--sensitivity-images", "0", "--recovery=" + recovery);
+        assertEquals(0, r.code(), r.err());
+    }
+
     @Test
     void theReportHoldsEachSegmentsErrorAndTheAgreementBeforeAndAfter() throws Exception {
-        Path out = tmp.resolve("r.onnx");
-        CliTest.Run r = run("compress", CliTest.testdata().resolve("fmnist-resnet14.onnx").toString(), "-o", out.toString(),
-                "--calibration-data", CliTest.fmnistTrain(), "--calibration-images", "32", "--sensitivity-images", "0",
-                "--recovery=epochs=1");
-        assertEquals(0, r.code(), r.err());
+        compress("r", "epochs=1");
         JsonNode report = Json.mapper().readTree(tmp.resolve("r.report.json").toFile());
         JsonNode rec = report.get("recovery");
         assertTrue(rec.get("settings").asText().startsWith("mode=sequential,epochs=1,"), rec.toString());
@@ -54,11 +58,7 @@ class RecoveryReportTest {
 
     @Test
     void aSkippedRecoverySaysWhyInItsSection() throws Exception {
-        Path out = tmp.resolve("s.onnx");
-        CliTest.Run r = run("compress", CliTest.testdata().resolve("fmnist-resnet14.onnx").toString(), "-o", out.toString(),
-                "--calibration-data", CliTest.fmnistTrain(), "--calibration-images", "32", "--sensitivity-images", "0",
-                "--recovery=budget=0.0001");
-        assertEquals(0, r.code(), r.err());
+        compress("s", "budget=0.0001");
         JsonNode rec = Json.mapper().readTree(tmp.resolve("s.report.json").toFile()).get("recovery");
         assertEquals(0, rec.get("segments").size());
         assertFalse(rec.has("agreementBefore") || rec.has("heldOutAfter"), "no agreement where it did not run: " + rec);

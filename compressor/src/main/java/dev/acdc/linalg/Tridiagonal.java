@@ -45,10 +45,7 @@ final class Tridiagonal {
             for (int it = 0; it < 3; it++) {
                 x = solve(a, b, n, shift, x, pivmin);
                 for (int p = j - 1; p >= 0 && values[p] - values[j] <= cluster; p--) {
-                    double d = dot(x, vectors[p]);
-                    for (int i = 0; i < n; i++) {
-                        x[i] -= d * vectors[p][i];
-                    }
+                    Lanczos.axpy(-Lanczos.dot(x, vectors[p]), vectors[p], x);
                 }
                 normalise(x);
             }
@@ -161,16 +158,8 @@ final class Tridiagonal {
         return x;
     }
 
-    private static double dot(double[] x, double[] y) {
-        double s = 0;
-        for (int i = 0; i < x.length; i++) {
-            s += x[i] * y[i];
-        }
-        return s;
-    }
-
     private static void normalise(double[] x) {
-        double s = Math.sqrt(dot(x, x));
+        double s = Math.sqrt(Lanczos.dot(x, x));
         if (s > 0) {
             for (int i = 0; i < x.length; i++) {
                 x[i] /= s;

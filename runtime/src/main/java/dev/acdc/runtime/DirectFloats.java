@@ -23,6 +23,11 @@ public final class DirectFloats {
 
     /** A tensor of {@code shape} holding {@code x[offset .. offset+length)}, copied into this buffer. */
     public OnnxTensor tensor(float[] x, int offset, int length, long[] shape) throws OrtException {
+        return OnnxTensor.createTensor(Sessions.env(), holding(x, offset, length), shape);
+    }
+
+    /** This buffer holding {@code x[offset .. offset+length)}, ready to read (for an input of another type). */
+    public FloatBuffer holding(float[] x, int offset, int length) {
         if (buffer.capacity() < length) {
             buffer = ByteBuffer.allocateDirect(Math.multiplyExact(length, Float.BYTES))
                     .order(ByteOrder.nativeOrder()).asFloatBuffer();
@@ -30,7 +35,7 @@ public final class DirectFloats {
         buffer.clear();
         buffer.put(x, offset, length);
         buffer.flip();
-        return OnnxTensor.createTensor(Sessions.env(), buffer, shape);
+        return buffer;
     }
 
     /** The floats of a float output, in the array ONNX Runtime's Java API already copied them into. */

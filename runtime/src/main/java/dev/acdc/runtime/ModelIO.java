@@ -7,9 +7,6 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.acdc.AcdcException;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Map;
 
@@ -23,7 +20,7 @@ public final class ModelIO implements AutoCloseable {
     private final long[] inputShape;
     private final ai.onnxruntime.OnnxJavaType inputType;
     private final long[] outputShape;
-    private FloatBuffer buffer;
+    private final DirectFloats input = new DirectFloats();
 
     public ModelIO(byte[] model, Sessions.Config cfg, java.util.function.Consumer<String> notice) {
         this.opened = Sessions.open(model, cfg, notice);
@@ -68,22 +65,12 @@ public final class ModelIO implements AutoCloseable {
 
     /** Runs {@code n} samples of {@code perSample} floats each; returns the first output flattened. */
     public float[] run(float[] x, int n, long[] sampleShape) {
-        int len = x.length;
-        if (buffer == null || buffer.capacity() < len) {
-            buffer = ByteBuffer.allocateDirect(len * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
-        }
-        buffer.clear();
-        buffer.put(x, 0, len);
-        buffer.flip();
         long[] shape = new long[sampleShape.length + 1];
         shape[0] = n;
         System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
-        try (OnnxTensor t = Sessions.floatInput(buffer, shape, inputType);
+        try (OnnxTensor t = Sessions.floatInput(input.holding(x, 0, x.length), shape, inputType);
              OrtSession.Result r = opened.session().run(Map.of(inputName, t))) {
-            FloatBuffer fb = ((OnnxTensor) r.get(0)).getFloatBuffer();
-            float[] f = new float[fb.remaining()];
-            fb.get(f);
-            return f;
+            return DirectFloats.floats((OnnxTensor) r.get(0));
         } catch (OrtException e) {
             throw new AcdcException("ONNX Runtime failed on a batch of shape " + Arrays.toString(shape) + ": "
                     + Sessions.firstLine(e.getMessage()));

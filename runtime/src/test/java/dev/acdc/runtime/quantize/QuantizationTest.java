@@ -285,20 +285,8 @@ class QuantizationTest {
      */
     @Test
     void aPooledRangeFarNarrowerThanItsInputIsWidenedForOnnxRuntime() {
-        dev.acdc.ir.GraphBuilder b = dev.acdc.ir.GraphBuilder.create("pool_head");
-        String x = b.input("x", DataType.FLOAT, -1, 3, 8, 8);
-        String k = b.initializer("k", new long[] {1}, new float[] {-0.9999f});
-        String neg = b.op("Mul", "near_neg", x, k);
-        String cat = b.op("Concat", "cat", java.util.List.of(x, neg), dev.acdc.ir.Attribute.ofInt("axis", 2));
-        String pooled = b.op("GlobalAveragePool", "pool", cat);
-        String flat = b.op("Flatten", "flat", pooled);
-        String w = b.initializer("w", new long[] {2, 3}, ModelGenerators.randn(new java.util.Random(1), 6, 1));
-        String y = b.op("Gemm", "fc", java.util.List.of(flat, w), dev.acdc.ir.Attribute.ofInt("transB", 1));
-        b.output(y, DataType.FLOAT, -1, 2);
-        Model m = Model.of(b.graph(), 13);
-        Quantization.Outcome q = Quantization.run(m, new Quantization.Request(Quantizer.Mode.STATIC,
-                RangeStatistics.Method.MINMAX, 99.9, null, Quantizer.CoefficientScales.ROW, false, false), images(16, 3),
-                msg -> { });
+        Model m = pooledHead(-0.9999f, 1f);
+        Quantization.Outcome q = staticInt8(m);
         assertTrue(q.result().notes().stream().anyMatch(n -> n.contains("QLinearGlobalAveragePool")), q.result().notes()
                 .toString());
         CalibrationImages im = images(16, 7);
@@ -315,6 +303,30 @@ class QuantizationTest {
     }
 
     /**
+     * x beside x·k (along the rows), times s, averaged over the plane, then a Gemm to 2 outputs: with k near −1
+     * the pooled value is far narrower than its input (what a random-weight EfficientNet's head does).
+     */
+    private static Model pooledHead(float k, float s) {
+        dev.acdc.ir.GraphBuilder b = dev.acdc.ir.GraphBuilder.create("pool_head");
+        String x = b.input("x", DataType.FLOAT, -1, 3, 8, 8);
+        String neg = b.op("Mul", "near_neg", x, b.initializer("k", new long[] {1}, new float[] {k}));
+        String cat = b.op("Concat", "cat", java.util.List.of(x, neg), dev.acdc.ir.Attribute.ofInt("axis", 2));
+        String scaled = s == 1f ? cat : b.op("Mul", "scaled", cat, b.initializer("s", new long[] {1}, new float[] {s}));
+        String pooled = b.op("GlobalAveragePool", "pool", scaled);
+        String flat = b.op("Flatten", "flat", pooled);
+        String w = b.initializer("w", new long[] {2, 3}, ModelGenerators.randn(new java.util.Random(1), 6, 1));
+        String y = b.op("Gemm", "fc", java.util.List.of(flat, w), dev.acdc.ir.Attribute.ofInt("transB", 1));
+        b.output(y, DataType.FLOAT, -1, 2);
+        return Model.of(b.graph(), 13);
+    }
+
+    /** Static int8 with min–max ranges on 16 images. */
+    private static Quantization.Outcome staticInt8(Model m) {
+        return Quantization.run(m, new Quantization.Request(Quantizer.Mode.STATIC, RangeStatistics.Method.MINMAX, 99.9,
+                null, Quantizer.CoefficientScales.ROW, false, false), images(16, 3), msg -> { });
+    }
+
+    /**
      * Activations that vanish before the pool (a random-weight EfficientNet's head: about 1e-13): the pooled range
      * is under the 1e-12 that quantizes at all (scale 1) while its input's is not, and ONNX Runtime's
      * QLinearGlobalAveragePool refused the ratio of their scales (under 2^-32). The output takes the input's
@@ -322,21 +334,8 @@ class QuantizationTest {
      */
     @Test
     void aPooledRangeTooSmallToQuantizeTakesItsInputsParameters() {
-        dev.acdc.ir.GraphBuilder b = dev.acdc.ir.GraphBuilder.create("vanishing_head");
-        String x = b.input("x", DataType.FLOAT, -1, 3, 8, 8);
         // x and −x side by side, scaled to 1e-12: the input spans 2e-12, its mean is 0
-        String neg = b.op("Mul", "neg", x, b.initializer("minus", new long[] {1}, new float[] {-1f}));
-        String cat = b.op("Concat", "cat", java.util.List.of(x, neg), dev.acdc.ir.Attribute.ofInt("axis", 2));
-        String tiny = b.op("Mul", "tiny", cat, b.initializer("k", new long[] {1}, new float[] {1e-12f}));
-        String pooled = b.op("GlobalAveragePool", "pool", tiny);
-        String flat = b.op("Flatten", "flat", pooled);
-        String w = b.initializer("w", new long[] {2, 3}, ModelGenerators.randn(new java.util.Random(1), 6, 1));
-        String y = b.op("Gemm", "fc", java.util.List.of(flat, w), dev.acdc.ir.Attribute.ofInt("transB", 1));
-        b.output(y, DataType.FLOAT, -1, 2);
-        Model m = Model.of(b.graph(), 13);
-        Quantization.Outcome q = Quantization.run(m, new Quantization.Request(Quantizer.Mode.STATIC,
-                RangeStatistics.Method.MINMAX, 99.9, null, Quantizer.CoefficientScales.ROW, false, false), images(16, 3),
-                msg -> { });
+        Quantization.Outcome q = staticInt8(pooledHead(-1f, 1e-12f));
         assertTrue(q.result().notes().stream().anyMatch(n -> n.contains("with its input's range")), q.result().notes()
                 .toString());
         float[] c = run(OnnxModels.toBytes(q.model()), images(16, 7));

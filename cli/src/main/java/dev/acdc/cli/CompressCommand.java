@@ -335,6 +335,17 @@ final class CompressCommand implements Callable<Integer> {
         if (recoveryOptions != null && calibSpec == null) {
             throw new AcdcException("--recovery needs calibration images: give --calibration-data SPEC (or --train-data)");
         }
+        if (recoveryOptions != null) {
+            // finished segments kept in --checkpoint DIR as they finish, else beside the output on Ctrl-C only
+            if (train.resume && train.checkpoint == null) {
+                throw new AcdcException("--resume needs --checkpoint DIR: the folder the stopped run named");
+            }
+            Path folder = train.checkpoint != null
+                    ? guard.checkpointFolder(train.checkpoint, dev.acdc.runtime.recovery.RecoveryCheckpoint.FILES)
+                    : OutputFiles.siblingWithSuffix(outs.model(), ".checkpoint");
+            recoveryOptions = recoveryOptions.withCheckpoint(new dev.acdc.runtime.recovery.RecoveryCheckpoint(folder,
+                    train.checkpoint != null, train.resume));
+        }
         boolean calibrate = recoveryOptions != null || fitMode == CompressionJob.Fit.OUTPUT || targetSize != null || targetDrop != null
                 || (quantizeRequest != null && calibSpec != null);
         Preprocessing pre = trainData != null || evalData != null || calibrate ? dataOptions.preprocessing() : null;

@@ -125,12 +125,15 @@ final class TrainCliOptions {
 
     @Setting(stage = Setting.Stage.FINETUNE, recorded = false)
     @Option(names = "--checkpoint", paramLabel = "DIR",
-            description = "Write a checkpoint (model, optimizer state, progress) here after every epoch.")
+            description = "Write a checkpoint (model, optimizer state, progress) here after every epoch; compress also "
+                    + "keeps each finished block-recovery segment here. Without it, Ctrl-C leaves one beside the output "
+                    + "(OUT.checkpoint).")
     java.nio.file.Path checkpoint;
 
     @Setting(stage = Setting.Stage.FINETUNE, recorded = false)
     @Option(names = "--resume", description = "Continue from the checkpoint in --checkpoint DIR (same data order, "
-            + "optimizer state and schedule as an uninterrupted run).")
+            + "optimizer state and schedule as an uninterrupted run; block recovery goes on after its last finished "
+            + "segment). Give the stopped run's other options unchanged.")
     boolean resume;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed of data order and augmentation (default ${DEFAULT-VALUE}).")

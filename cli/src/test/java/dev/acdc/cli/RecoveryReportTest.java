@@ -66,4 +66,38 @@ class RecoveryReportTest {
         String md = Files.readString(tmp.resolve("s.report.md"));
         assertTrue(md.contains("| block recovery | block recovery skipped: about"), md);
     }
+
+    /**
+     * With --checkpoint DIR the finished segments are kept there; a rerun with --resume takes them from it
+     * (every segment done: none retrained) and writes the same bytes; --resume without a folder, or a folder
+     * whose files no acdc run wrote, is a one-line error.
+     */
+    @Test
+    void aCheckpointedRecoveryResumesToTheSameModel() throws Exception {
+        Path ck = tmp.resolve("ck");
+        String model = CliTest.testdata().resolve("fmnist-resnet14.onnx").toString();
+        String[] common = {"compress", model, "--calibration-data", CliTest.fmnistTrain(), "--calibration-images", "32",
+                "--sensitivity-images", "0", "--recovery=epochs=1"};
+        CliTest.Run first = run(concat(common, "-o", tmp.resolve("a.onnx").toString(), "--checkpoint", ck.toString()));
+        assertEquals(0, first.code(), first.err());
+        assertTrue(Files.isRegularFile(ck.resolve("acdc-recovery-model.onnx")), first.err());
+        CliTest.Run again = run(concat(common, "-o", tmp.resolve("b.onnx").toString(), "--checkpoint", ck.toString(),
+                "--resume"));
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.err().contains("resumed from " + ck + ": 7 of 7 segment(s) done"), again.err());
+        assertFalse(again.err().contains("step 1/"), "no segment trained again: " + again.err());
+        assertTrue(java.util.Arrays.equals(Files.readAllBytes(tmp.resolve("a.onnx")), Files.readAllBytes(tmp.resolve("b.onnx"))));
+        CliTest.assertOneLineError(run(concat(common, "-o", tmp.resolve("c.onnx").toString(), "--resume")), 2,
+                "--resume needs --checkpoint DIR");
+        Path foreign = Files.createDirectories(tmp.resolve("foreign"));
+        Files.writeString(foreign.resolve("acdc-recovery-state.json"), "{}");
+        CliTest.assertOneLineError(run(concat(common, "-o", tmp.resolve("d.onnx").toString(), "--checkpoint",
+                foreign.toString())), 2, "which no acdc checkpoint wrote");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
 }

@@ -52,10 +52,17 @@ public final class BlockRecovery {
 
     /**
      * The stage's options: input mode, passes over the images per segment, batch, Adam's peak rate, one
-     * image in {@code holdoutEvery} held out to judge each segment, and the floats of activations held.
+     * image in {@code holdoutEvery} held out to judge each segment, and the floats of activations held;
+     * {@code checkpoint} (null: none; not a setting of the recipe) keeps finished segments for a resume.
      */
     public record Options(Mode mode, int epochs, int batch, double lr, int holdoutEvery, long memoryCapValues, boolean tail,
-                          double budgetMinutes) {
+                          double budgetMinutes, RecoveryCheckpoint checkpoint) {
+        /** Without a checkpoint. */
+        public Options(Mode mode, int epochs, int batch, double lr, int holdoutEvery, long memoryCapValues, boolean tail,
+                       double budgetMinutes) {
+            this(mode, epochs, batch, lr, holdoutEvery, memoryCapValues, tail, budgetMinutes, null);
+        }
+
         public static Options defaults() {
             return new Options(Mode.SEQUENTIAL, 20, 32, 1e-2, 8, 1L << 27, true, 0);
         }
@@ -132,19 +139,24 @@ public final class BlockRecovery {
 
         /** Skips the stage (saying so) when its estimated time is over {@code minutes} (0: never). */
         public Options withBudget(double minutes) {
-            return new Options(mode, epochs, batch, lr, holdoutEvery, memoryCapValues, tail, minutes);
+            return new Options(mode, epochs, batch, lr, holdoutEvery, memoryCapValues, tail, minutes, checkpoint);
         }
 
         public Options withMode(Mode m) {
-            return new Options(m, epochs, batch, lr, holdoutEvery, memoryCapValues, tail, budgetMinutes);
+            return new Options(m, epochs, batch, lr, holdoutEvery, memoryCapValues, tail, budgetMinutes, checkpoint);
         }
 
         public Options withEpochs(int e) {
-            return new Options(mode, e, batch, lr, holdoutEvery, memoryCapValues, tail, budgetMinutes);
+            return new Options(mode, e, batch, lr, holdoutEvery, memoryCapValues, tail, budgetMinutes, checkpoint);
         }
 
         public Options withLr(double r) {
-            return new Options(mode, epochs, batch, r, holdoutEvery, memoryCapValues, tail, budgetMinutes);
+            return new Options(mode, epochs, batch, r, holdoutEvery, memoryCapValues, tail, budgetMinutes, checkpoint);
+        }
+
+        /** Keeps finished segments in {@code c} (null: nowhere) and resumes from it where it says so. */
+        public Options withCheckpoint(RecoveryCheckpoint c) {
+            return new Options(mode, epochs, batch, lr, holdoutEvery, memoryCapValues, tail, budgetMinutes, c);
         }
     }
 
@@ -284,98 +296,127 @@ public final class BlockRecovery {
                 o.holdoutEvery());
         List<SegmentResult> out = new ArrayList<>();
         Map<String, Tensor> fitted = new java.util.LinkedHashMap<>(student.graph().initializers());
+        RecoveryCheckpoint ck = o.checkpoint();
+        String fingerprint = ck == null ? null : RecoveryCheckpoint.fingerprint(student, o.spec(), images.x(), images.count());
+        int start = 0;
+        double earlier = 0;
+        if (ck != null && ck.resume()) {
+            RecoveryCheckpoint.State st = ck.load(student, fingerprint);
+            start = Math.min(st.done(), usable.size());
+            out.addAll(st.segments());
+            earlier = st.seconds();
+            progress.accept(String.format(Locale.ROOT, "block recovery: resumed from %s: %d of %d segment(s) done "
+                    + "before the stop", ck.folder(), start, usable.size()));
+        }
         // each segment's steps cost about its multiply-adds: the time left is extrapolated on that weight
         double[] weight = new double[usable.size()];
         double totalWeight = 0;
-        for (int k = 0; k < usable.size(); k++) {
+        for (int k = start; k < usable.size(); k++) {
             long macs = dev.acdc.inspect.ModelSummary.whatCanBeSeen(parts.get(k), null, 0).macs();
             weight[k] = Math.max(1, macs);
             totalWeight += weight[k];
         }
         dev.acdc.runtime.TimeLeft clock = new dev.acdc.runtime.TimeLeft(totalWeight);
         double[] doneWeight = {0};
-        for (int k = 0; k < usable.size(); k++) {
-            Segments.Segment s = usable.get(k);
-            Model part = parts.get(k);
-            long[] inShape = sample(shapes.get(s.input()));
-            long[] outShape = sample(shapes.get(s.output()));
-            if (inShape == null || outShape == null) {
-                continue;
-            }
-            long per = count(inShape) + count(outShape);
-            int n = (int) Math.min(images.count(), o.memoryCapValues() / per);
-            if (n < 2 * o.holdoutEvery()) {
-                progress.accept("block recovery: segment " + s.input() + " -> " + s.output() + " skipped: "
-                        + "its activations of " + n + " images would exceed the memory cap");
-                continue;
-            }
-            boolean fromInput = s.input().equals(student.graph().dataInputs().get(0).name());
-            float[] x = fromInput ? Arrays.copyOf(images.x(), n * images.perSample())
-                    : activations(o.mode() == Mode.ORIGINAL ? original : student, s.input(), images, n);
-            List<String> frozen = new ArrayList<>();
-            Set<String> trainable = new HashSet<>();
-            for (String name : part.graph().initializers().keySet()) {
-                WeightRoles.Role r = roles.get(name);
-                if (r == null || r == WeightRoles.Role.STATISTICS) {
+        int done = start;
+        try {
+            for (int k = start; k < usable.size(); k++) {
+                Segments.Segment s = usable.get(k);
+                Model part = parts.get(k);
+                long[] inShape = sample(shapes.get(s.input()));
+                long[] outShape = sample(shapes.get(s.output()));
+                if (inShape == null || outShape == null) {
                     continue;
                 }
-                if (readers.getOrDefault(name, 0) > 1) {
-                    frozen.add(name);
+                long per = count(inShape) + count(outShape);
+                int n = (int) Math.min(images.count(), o.memoryCapValues() / per);
+                if (n < 2 * o.holdoutEvery()) {
+                    progress.accept("block recovery: segment " + s.input() + " -> " + s.output() + " skipped: "
+                            + "its activations of " + n + " images would exceed the memory cap");
+                    continue;
+                }
+                boolean fromInput = s.input().equals(student.graph().dataInputs().get(0).name());
+                float[] x = fromInput ? Arrays.copyOf(images.x(), n * images.perSample())
+                        : activations(o.mode() == Mode.ORIGINAL ? original : student, s.input(), images, n);
+                List<String> frozen = new ArrayList<>();
+                Set<String> trainable = new HashSet<>();
+                for (String name : part.graph().initializers().keySet()) {
+                    WeightRoles.Role r = roles.get(name);
+                    if (r == null || r == WeightRoles.Role.STATISTICS) {
+                        continue;
+                    }
+                    if (readers.getOrDefault(name, 0) > 1) {
+                        frozen.add(name);
+                    } else {
+                        trainable.add(name);
+                    }
+                }
+                // graft: the segment inside the original's rest of the network (frozen), the loss on the logits
+                // (progressive grafting: inputs from the recovered prefix); otherwise the original's activation
+                Model grafted = o.mode() == Mode.GRAFT ? graft(part, original, s.output(), shapes.get(s.output())) : null;
+                Model trained = grafted != null ? grafted : part;
+                float[] y;
+                if (grafted != null) {
+                    int classes = reference.length / images.count();
+                    y = Arrays.copyOf(reference, n * classes);
+                    outShape = new long[] {classes};
                 } else {
-                    trainable.add(name);
+                    y = activations(original, s.output(), images, n);
                 }
-            }
-            // graft: the segment inside the original's rest of the network (frozen), the loss on the logits
-            // (progressive grafting: inputs from the recovered prefix); otherwise the original's activation
-            Model grafted = o.mode() == Mode.GRAFT ? graft(part, original, s.output(), shapes.get(s.output())) : null;
-            Model trained = grafted != null ? grafted : part;
-            float[] y;
-            if (grafted != null) {
-                int classes = reference.length / images.count();
-                y = Arrays.copyOf(reference, n * classes);
-                outShape = new long[] {classes};
-            } else {
-                y = activations(original, s.output(), images, n);
-            }
-            int convs = (int) s.nodes().stream().filter(nd -> nd.is("Conv")).count();
-            final int seg = k + 1;
-            final double segWeight = weight[k];
-            SegmentTrainer.Result r;
-            try {
-                r = SegmentTrainer.train(trained, trainable::contains, x, inShape, y, outShape, n,
-                        new SegmentTrainer.Options(o.epochs(), o.batch(), o.lr(), 1000L + k, o.holdoutEvery()),
-                        (step, total, err) -> {
-                            safePoint.run(); // where a stop asked for (Ctrl-C) is taken
-                            if (step == total || step % 50 == 0) {
-                                progress.accept(String.format(Locale.ROOT, "block recovery: segment %d/%d step %d/%d, "
-                                        + "batch error %.4f%s", seg, usable.size(), step, total, err,
-                                        clock.after(doneWeight[0] + segWeight * step / Math.max(1, total))));
-                            }
-                        });
-            } catch (AcdcException e) {
-                if (e.exitCode() != AcdcException.BAD_INPUT) {
-                    throw e; // a stop asked for (Ctrl-C) or a failed check is not the segment's
+                int convs = (int) s.nodes().stream().filter(nd -> nd.is("Conv")).count();
+                final int seg = k + 1;
+                final double segWeight = weight[k];
+                SegmentTrainer.Result r;
+                try {
+                    r = SegmentTrainer.train(trained, trainable::contains, x, inShape, y, outShape, n,
+                            new SegmentTrainer.Options(o.epochs(), o.batch(), o.lr(), 1000L + k, o.holdoutEvery()),
+                            (step, total, err) -> {
+                                safePoint.run(); // where a stop asked for (Ctrl-C) is taken
+                                if (step == total || step % 50 == 0) {
+                                    progress.accept(String.format(Locale.ROOT, "block recovery: segment %d/%d step %d/%d, "
+                                            + "batch error %.4f%s", seg, usable.size(), step, total, err,
+                                            clock.after(doneWeight[0] + segWeight * step / Math.max(1, total))));
+                                }
+                            });
+                } catch (AcdcException e) {
+                    if (e.exitCode() != AcdcException.BAD_INPUT) {
+                        throw e; // a stop asked for (Ctrl-C) or a failed check is not the segment's
+                    }
+                    // e.g. an operator the trainer has no gradient for: this segment keeps its fitted weights
+                    progress.accept("block recovery: segment " + seg + "/" + usable.size() + " " + s.input() + " -> "
+                            + s.output() + " kept as fitted: " + e.getMessage());
+                    continue;
                 }
-                // e.g. an operator the trainer has no gradient for: this segment keeps its fitted weights
-                progress.accept("block recovery: segment " + seg + "/" + usable.size() + " " + s.input() + " -> "
-                        + s.output() + " kept as fitted: " + e.getMessage());
-                continue;
-            }
-            if (r.kept()) {
-                for (String name : trainable) {
-                    Tensor t = trained.graph().initializer(name);
-                    student.graph().putInitializer(t);
+                if (r.kept()) {
+                    for (String name : trainable) {
+                        Tensor t = trained.graph().initializer(name);
+                        student.graph().putInitializer(t);
+                    }
                 }
+                doneWeight[0] += segWeight;
+                SegmentResult sr = new SegmentResult(s.input(), s.output(), convs, n, r, frozen);
+                out.add(sr);
+                done = k + 1;
+                if (ck != null && ck.everySegment()) {
+                    ck.save(student, fingerprint, done, out, earlier + (System.nanoTime() - t0) / 1e9);
+                }
+                progress.accept("block recovery: segment " + seg + "/" + usable.size() + " " + sr.line());
             }
-            doneWeight[0] += segWeight;
-            SegmentResult sr = new SegmentResult(s.input(), s.output(), convs, n, r, frozen);
-            out.add(sr);
-            progress.accept("block recovery: segment " + seg + "/" + usable.size() + " " + sr.line());
+        } catch (AcdcException e) {
+            if (e.exitCode() != dev.acdc.train.StopSignal.EXIT_INTERRUPTED || ck == null || done == 0) {
+                throw e;
+            }
+            // a stop asked for (Ctrl-C): the finished segments are kept for --resume; the one in training is lost
+            ck.save(student, fingerprint, done, out, earlier + (System.nanoTime() - t0) / 1e9);
+            throw new AcdcException(dev.acdc.train.StopSignal.EXIT_INTERRUPTED, String.format(Locale.ROOT,
+                    "interrupted by Ctrl-C in block recovery after %d of %d segment(s); those are kept in %s (continue "
+                            + "with the same options and --resume --checkpoint %s); no output was written or replaced",
+                    done, usable.size(), ck.folder(), ck.folder()), null);
         }
         double[] after = agreement(reference, activations(student, logits, images, images.count()), images.count(),
                 o.holdoutEvery());
         String reverted = undoIfWorse(student, fitted, before[1], after[1]);
-        Result result = new Result(o, out, (System.nanoTime() - t0) / 1e9, reverted, before[0], after[0], before[1],
+        Result result = new Result(o, out, earlier + (System.nanoTime() - t0) / 1e9, reverted, before[0], after[0], before[1],
                 after[1]);
         progress.accept(result.agreementLine());
         if (reverted != null) {

@@ -82,7 +82,8 @@ public final class OutputGuard {
                         + ", which this command reads; give the checkpoint a folder of its own");
             }
         }
-        boolean ours = dev.acdc.train.Checkpoint.isCheckpoint(abs);
+        boolean ours = dev.acdc.train.Checkpoint.isCheckpoint(abs)
+                || dev.acdc.runtime.recovery.RecoveryCheckpoint.isCheckpoint(abs);
         for (String name : names) {
             Path f = abs.resolve(name);
             if (Files.exists(f) && !ours) {

@@ -208,4 +208,59 @@ class BlockRecoveryTest {
         double after = ortError(m[0], m[1], logits, unseen);
         assertTrue(after < 0.8 * before, "logit error on unseen images " + before + " -> " + after);
     }
+
+    /**
+     * A run stopped (as Ctrl-C stops it) in its second segment keeps the first in its checkpoint, and the
+     * resumed run ends with exactly the weights and rows of the run that was never stopped; a checkpoint of
+     * another run (other calibration images) is refused and changes nothing.
+     */
+    @Test
+    void aStoppedRecoveryResumesToTheWeightsOfTheUninterruptedRun(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+        CalibrationImages train = images(96, 5);
+        BlockRecovery.Options o = BlockRecovery.Options.defaults().withEpochs(4).withLr(3e-3);
+        Model[] a = compressed();
+        BlockRecovery.Result straight = BlockRecovery.run(a[0], a[1], train, o, line -> { });
+        assertEquals(2, straight.segments().size(), "the block and the head");
+        assertTrue(straight.skipped() == null && straight.segments().get(0).fit().kept(), "segment 1 trained and kept");
+        int firstSteps = straight.segments().get(0).fit().steps();
+
+        Model[] b = compressed();
+        int[] steps = {0};
+        dev.acdc.AcdcException stop = org.junit.jupiter.api.Assertions.assertThrows(dev.acdc.AcdcException.class,
+                () -> BlockRecovery.run(b[0], b[1], train, o.withCheckpoint(new RecoveryCheckpoint(tmp, false, false)),
+                        line -> { }, () -> {
+                            if (++steps[0] > firstSteps + 1) {
+                                throw new dev.acdc.AcdcException(dev.acdc.train.StopSignal.EXIT_INTERRUPTED, "stop", null);
+                            }
+                        }));
+        assertEquals(dev.acdc.train.StopSignal.EXIT_INTERRUPTED, stop.exitCode());
+        assertTrue(stop.getMessage().contains("after 1 of 2 segment(s)") && stop.getMessage().contains("--resume"),
+                stop.getMessage());
+        assertTrue(RecoveryCheckpoint.isCheckpoint(tmp));
+
+        Model[] other = compressed();
+        byte[] otherBefore = OnnxModels.toBytes(other[0]);
+        dev.acdc.AcdcException refused = org.junit.jupiter.api.Assertions.assertThrows(dev.acdc.AcdcException.class,
+                () -> BlockRecovery.run(other[0], other[1], images(96, 6),
+                        o.withCheckpoint(new RecoveryCheckpoint(tmp, false, true)), line -> { }));
+        assertTrue(refused.getMessage().contains("of another run"), refused.getMessage());
+        assertTrue(java.util.Arrays.equals(otherBefore, OnnxModels.toBytes(other[0])), "nothing changed");
+
+        Model[] c = compressed();
+        List<String> lines = new ArrayList<>();
+        BlockRecovery.Result resumed = BlockRecovery.run(c[0], c[1], train,
+                o.withCheckpoint(new RecoveryCheckpoint(tmp, true, true)), lines::add);
+        assertTrue(lines.stream().anyMatch(l -> l.contains("1 of 2 segment(s) done before the stop")), lines.toString());
+        assertTrue(java.util.Arrays.equals(OnnxModels.toBytes(a[0]), OnnxModels.toBytes(c[0])),
+                "the resumed run's weights are the uninterrupted run's");
+        assertEquals(straight.segments().size(), resumed.segments().size());
+        for (int k = 0; k < straight.segments().size(); k++) {
+            BlockRecovery.SegmentResult x = straight.segments().get(k);
+            BlockRecovery.SegmentResult y = resumed.segments().get(k);
+            assertEquals(x.output(), y.output());
+            assertEquals(x.fit().before(), y.fit().before());
+            assertEquals(x.fit().after(), y.fit().after());
+        }
+        assertEquals(straight.heldOutAfter(), resumed.heldOutAfter());
+    }
 }

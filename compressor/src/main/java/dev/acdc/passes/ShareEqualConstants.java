@@ -16,7 +16,7 @@ import java.util.Set;
 /**
  * Makes equal constants one initializer: readers of a later copy read the first. An ACDC model holds
  * one {@code Reshape} target per conv, an exporter one scalar per use, a quantized model one zero-point
- * vector per layer, most of them equal. Only integer tensors and float scalars are shared: a float
+ * vector per layer, most of them equal. Only integer tensors and float scalars (float, half, double) are shared: a float
  * tensor of several values is a weight, which fine-tuning must be able to change on its own. Requires
  * a well-formed graph; ensures no two such initializers of equal type, shape and values, except those
  * a graph input or output names (the model's interface).
@@ -45,8 +45,8 @@ public final class ShareEqualConstants implements Pass {
         Map<Key, String> first = new HashMap<>();
         int changed = 0;
         for (Tensor t : new ArrayList<>(g.initializers().values())) {
-            boolean weight = (t.type() == dev.acdc.ir.DataType.FLOAT || t.type() == dev.acdc.ir.DataType.DOUBLE)
-                    && t.numel() > 1;
+            boolean weight = (t.type() == dev.acdc.ir.DataType.FLOAT || t.type() == dev.acdc.ir.DataType.FLOAT16
+                    || t.type() == dev.acdc.ir.DataType.DOUBLE) && t.numel() > 1;
             if (!t.isDecoded() || weight || fixed.contains(t.name())) {
                 continue;
             }
@@ -76,7 +76,7 @@ public final class ShareEqualConstants implements Pass {
         private static boolean valuesEqual(Tensor a, Tensor b) {
             return switch (a.type()) {
                 // bit patterns: NaN equals NaN, and -0 is not 0 (a reader could tell them apart)
-                case FLOAT -> Arrays.equals(bits(a.floats()), bits(b.floats()));
+                case FLOAT, FLOAT16 -> Arrays.equals(bits(a.floats()), bits(b.floats()));
                 case DOUBLE -> Arrays.equals(a.doubles(), b.doubles());
                 default -> Arrays.equals(a.longs(), b.longs());
             };
@@ -84,7 +84,7 @@ public final class ShareEqualConstants implements Pass {
 
         private static int valuesHash(Tensor a) {
             return switch (a.type()) {
-                case FLOAT -> Arrays.hashCode(bits(a.floats()));
+                case FLOAT, FLOAT16 -> Arrays.hashCode(bits(a.floats()));
                 case DOUBLE -> Arrays.hashCode(a.doubles());
                 default -> Arrays.hashCode(a.longs());
             };

@@ -86,6 +86,38 @@ public final class QuantMath {
     }
 
     /**
+     * As {@link #symmetric}, each scale then rounded up to a half-precision value (so the slice's largest
+     * magnitude still maps within ±127) and the values quantized with that scale: the scales can be stored as
+     * FLOAT16 at half the bytes, the weights exactly as they will be read back. A scale under half
+     * precision's smallest positive value (2^-24) becomes that value.
+     */
+    public static PerChannel symmetricHalfScales(float[] w, long[] shape, int axis) {
+        PerChannel p = symmetric(w, shape, axis);
+        float[] scales = new float[p.scales().length];
+        for (int c = 0; c < scales.length; c++) {
+            scales[c] = halfAtLeast(p.scales()[c]);
+        }
+        int channels = scales.length;
+        long[] q = new long[w.length];
+        for (int i = 0; i < w.length; i++) {
+            int c = (int) ((i / p.inner()) % channels);
+            q[i] = quantize(w[i], scales[c], 0, -WEIGHT_MAX, WEIGHT_MAX);
+        }
+        return new PerChannel(q, scales, axis, p.inner());
+    }
+
+    /** The smallest half-precision value at least {@code s} (s positive and within half's range). */
+    static float halfAtLeast(float s) {
+        float min = dev.acdc.util.Half.toFloat((short) 1); // 2^-24, the smallest positive subnormal
+        if (!(s > min)) {
+            return min;
+        }
+        short bits = dev.acdc.util.Half.fromFloat(s);
+        float h = dev.acdc.util.Half.toFloat(bits);
+        return h >= s ? h : dev.acdc.util.Half.toFloat((short) (bits + 1));
+    }
+
+    /**
      * The uint8 quantization of a tensor whose values lie in [lo, hi]: the range is widened to hold 0
      * (so that zero padding and ReLU's zero are exact) and mapped onto 0..255.
      */

@@ -352,7 +352,11 @@ public final class Quantizer {
             if (!t.isFloat()) {
                 return name;
             }
-            QuantMath.PerChannel q = QuantMath.symmetric(t.floats(), t.shape(), axis);
+            // many scales (a coefficient tensor's per row): stored in half precision, read through a Cast that
+            // ONNX Runtime folds at load with the rest of the chain; the values quantized with those very scales
+            boolean half = t.shape()[axis] >= HALF_SCALES_FROM && maxAbs(t.floats()) / QuantMath.WEIGHT_MAX < 60000f;
+            QuantMath.PerChannel q = half ? QuantMath.symmetricHalfScales(t.floats(), t.shape(), axis)
+                    : QuantMath.symmetric(t.floats(), t.shape(), axis);
             String qName = fresh(g, name + "_quantized");
             String sName = fresh(g, name + "_scale");
             String out = fresh(g, name + "_dequantized");
@@ -363,11 +367,18 @@ public final class Quantizer {
             long[] sShape = new long[t.rank()];
             java.util.Arrays.fill(sShape, 1);
             sShape[axis] = q.scales().length;
-            g.putInitializer(Tensor.ofFloats(sName, sShape, q.scales()));
             GraphBuilder b = new GraphBuilder(g).insertingAt(0);
+            String scale = sName;
+            if (half) {
+                g.putInitializer(Tensor.ofFloat16(sName, sShape, q.scales()));
+                scale = b.opNamed("Cast", sName + "/Cast", sName + "_float", List.of(sName),
+                        Attribute.ofInt("to", DataType.FLOAT.code()));
+            } else {
+                g.putInitializer(Tensor.ofFloats(sName, sShape, q.scales()));
+            }
             String f = b.opNamed("Cast", name + "/Cast", name + "_float", List.of(qName),
                     Attribute.ofInt("to", DataType.FLOAT.code()));
-            out = b.opNamed("Mul", name + "/Mul", out, List.of(f, sName));
+            out = b.opNamed("Mul", name + "/Mul", out, List.of(f, scale));
             dequantized.put(name, out);
             int8.put(name, qName);
             return out;
@@ -388,6 +399,20 @@ public final class Quantizer {
                 WeightRoles.record(m, now);
             }
         }
+    }
+
+    /**
+     * From this many scales on, a weight's scales are stored in half precision (2 bytes each, plus one Cast
+     * node of about 30 bytes): ResNet-20's coefficient tensors have 256 rows each.
+     */
+    static final int HALF_SCALES_FROM = 32;
+
+    private static float maxAbs(float[] w) {
+        float m = 0;
+        for (float v : w) {
+            m = Math.max(m, Math.abs(v));
+        }
+        return m;
     }
 
     /** A name not used in {@code g} yet: the project's naming rule ({@link GraphBuilder#fresh}). */

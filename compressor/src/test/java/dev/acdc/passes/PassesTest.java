@@ -73,6 +73,35 @@ class PassesTest {
     }
 
     /**
+     * Half-precision constants are compared by their values, as float ones are: two half scalars 0.25 and 0.5
+     * (both 0 when truncated to an integer) stay apart, equal ones become one, and a half tensor of several
+     * values is a weight and keeps its own.
+     */
+    @Test
+    void halfPrecisionConstantsAreSharedOnlyWhenEqual() {
+        dev.acdc.ir.Graph g = new dev.acdc.ir.Graph("g");
+        g.inputs().add(new dev.acdc.ir.ValueInfo("x", dev.acdc.ir.DataType.FLOAT16, null, null));
+        String[][] consts = {{"a", "0.25"}, {"b", "0.5"}, {"c", "0.25"}};
+        String prev = "x";
+        for (String[] c : consts) {
+            g.putInitializer(dev.acdc.ir.Tensor.ofFloat16(c[0], new long[] {}, new float[] {Float.parseFloat(c[1])}));
+            g.nodes().add(new dev.acdc.ir.Node("mul_" + c[0], "Mul", java.util.List.of(prev, c[0]),
+                    java.util.List.of(prev + c[0]), java.util.List.of()));
+            prev = prev + c[0];
+        }
+        for (String w : new String[] {"w1", "w2"}) {
+            g.putInitializer(dev.acdc.ir.Tensor.ofFloat16(w, new long[] {2}, new float[] {0.125f, 0.75f}));
+            g.nodes().add(new dev.acdc.ir.Node("add_" + w, "Add", java.util.List.of(prev, w),
+                    java.util.List.of(prev + w), java.util.List.of()));
+            prev = prev + w;
+        }
+        g.outputs().add(new dev.acdc.ir.ValueInfo(prev, dev.acdc.ir.DataType.FLOAT16, null, null));
+        Model m = new Model(8, java.util.Map.of("", 13L), "test", "1", new java.util.LinkedHashMap<>(), g, null);
+        assertEquals(1, new ShareEqualConstants().run(m), "c is a, nothing else is shared");
+        assertEquals(java.util.Set.of("a", "b", "w1", "w2"), m.graph().initializers().keySet());
+    }
+
+    /**
      * Short names change nothing but the names: the outputs are the same, the interface keeps its names, no
      * node keeps one, the weight roles follow their tensors, and the file is smaller.
      */

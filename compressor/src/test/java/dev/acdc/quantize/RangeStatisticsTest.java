@@ -56,4 +56,44 @@ class RangeStatisticsTest {
         long[] b = QuantMath.bias(new float[] {0.3f, -0.2f, 1f}, 0.01f, w.scales());
         assertEquals(Math.rint(0.3f / (0.01f * w.scales()[0])), b[0]);
     }
+
+    /**
+     * Half-precision scales: each is the smallest half value at or above the float scale (so the row's
+     * largest magnitude still maps within ±127), and every value comes back within half of that scale's step;
+     * a row of tiny values (scale under half's smallest subnormal) gets that subnormal and rounds to 0.
+     */
+    @Test
+    void halfScalesAreRoundedUpAndTheValuesQuantizedWithThem() {
+        Random r = new Random(3);
+        int rows = 64;
+        int cols = 5;
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) {
+            double magnitude = Math.pow(10, -1 - 4 * (i / cols) / (double) rows); // rows from 1e-1 down to 1e-5
+            w[i] = (float) (r.nextGaussian() * magnitude);
+        }
+        for (int c = 0; c < cols; c++) {
+            w[(rows - 1) * cols + c] = 1e-9f * (c - 2); // the last row: far below half's smallest step
+        }
+        QuantMath.PerChannel f = QuantMath.symmetric(w, new long[] {rows, cols}, 0);
+        QuantMath.PerChannel h = QuantMath.symmetricHalfScales(w, new long[] {rows, cols}, 0);
+        float smallest = (float) Math.pow(2, -24);
+        for (int row = 0; row < rows; row++) {
+            float s = h.scales()[row];
+            assertEquals(s, dev.acdc.util.Half.round(s), "a half value: " + s);
+            assertTrue(s >= f.scales()[row] || s == smallest, row + ": " + s + " < " + f.scales()[row]);
+            if (f.scales()[row] > smallest) {
+                assertTrue(s <= f.scales()[row] * (1 + Math.pow(2, -10)) + Math.pow(2, -24), row + ": rounded up by more than one step");
+            }
+            for (int c = 0; c < cols; c++) {
+                int i = row * cols + c;
+                assertTrue(Math.abs(h.values()[i]) <= QuantMath.WEIGHT_MAX);
+                assertTrue(Math.abs(h.values()[i] * s - w[i]) <= s / 2 * (1 + 1e-6), i + ": " + h.values()[i] * s + " vs " + w[i]);
+            }
+        }
+        assertEquals(smallest, h.scales()[rows - 1]);
+        for (int c = 0; c < cols; c++) {
+            assertEquals(0, h.values()[(rows - 1) * cols + c]);
+        }
+    }
 }

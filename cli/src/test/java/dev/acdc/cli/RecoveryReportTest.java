@@ -46,6 +46,7 @@ class RecoveryReportTest {
             double a = rec.get(k).asDouble();
             assertTrue(a >= 0 && a <= 1, k + " " + a);
         }
+        assertTrue(rec.get("heldOutLossBefore").asDouble() >= 0 && rec.get("heldOutLossAfter").asDouble() >= 0, rec.toString());
         assertTrue(rec.get("seconds").asDouble() > 0);
         assertFalse(rec.has("skipped"), "it ran and was kept: " + rec);
         for (JsonNode n : report.get("notes")) {

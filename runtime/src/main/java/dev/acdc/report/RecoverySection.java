@@ -9,15 +9,18 @@ import java.util.Locale;
 /**
  * Block recovery: its settings (the {@code --recovery} spec), each segment's held-out error before and after
  * (and whether the trained weights were kept), the network's top-1 agreement with the original on the
- * calibration images before and after, all of them and the held-out ones, and its time. {@code skipped} says
+ * calibration images before and after, all of them and the held-out ones, the distillation loss (KL from the
+ * original's outputs) on the held-out ones, by which the stage's guard decides, and its time. {@code skipped} says
  * why it did not run or was undone (null when it ran and was kept); the agreements are null when it did not run.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RecoverySection(String settings, int holdoutEvery, List<Segment> segments, Double agreementBefore,
-                              Double agreementAfter, Double heldOutBefore, Double heldOutAfter, String skipped,
-                              double seconds) {
+                              Double agreementAfter, Double heldOutBefore, Double heldOutAfter, Double heldOutLossBefore,
+                              Double heldOutLossAfter, String skipped, double seconds) {
     public RecoverySection {
         segments = List.copyOf(segments);
+        heldOutLossBefore = finite(heldOutLossBefore);
+        heldOutLossAfter = finite(heldOutLossAfter);
         agreementBefore = finite(agreementBefore);
         agreementAfter = finite(agreementAfter);
         heldOutBefore = finite(heldOutBefore);
@@ -27,6 +30,10 @@ public record RecoverySection(String settings, int holdoutEvery, List<Segment> s
     /** "78.1 %", or "–" where there is no value (a model whose output is not one tensor). */
     private static String pct(Double v) {
         return v == null ? "–" : String.format(Locale.ROOT, "%.1f %%", 100 * v);
+    }
+
+    private static String loss(Double v) {
+        return v == null ? "–" : String.format(Locale.ROOT, "%.4f", v);
     }
 
     private static Double finite(Double v) {
@@ -63,8 +70,10 @@ public record RecoverySection(String settings, int holdoutEvery, List<Segment> s
             return;
         }
         sb.append(String.format(Locale.ROOT, "Top-1 agreement with the original on the calibration images: "
-                        + "%s → **%s**; on the 1 in %d held out, which no segment trained on: %s → %s.%n",
-                pct(agreementBefore), pct(agreementAfter), holdoutEvery, pct(heldOutBefore), pct(heldOutAfter)));
+                        + "%s → **%s**; on the 1 in %d held out, which no segment trained on: %s → %s "
+                        + "(distillation loss, KL from the original's outputs: %s → %s).%n",
+                pct(agreementBefore), pct(agreementAfter), holdoutEvery, pct(heldOutBefore), pct(heldOutAfter),
+                loss(heldOutLossBefore), loss(heldOutLossAfter)));
         if (skipped != null) {
             sb.append('\n').append(Text.markdownCell(skipped)).append(".\n");
         }

@@ -134,13 +134,19 @@ class BlockRecoveryTest {
         byte[] trainedBytes = OnnxModels.toBytes(student);
         assertFalse(java.util.Arrays.equals(fittedBytes, trainedBytes));
 
-        assertEquals(null, BlockRecovery.undoIfWorse(student, fitted, 0.75, 0.75), "equal agreement keeps the training");
-        assertEquals(null, BlockRecovery.undoIfWorse(student, fitted, 0.75, 0.875));
+        assertEquals(null, BlockRecovery.undoIfWorse(student, fitted, 0.25, 0.25), "an equal loss keeps the training");
+        assertEquals(null, BlockRecovery.undoIfWorse(student, fitted, 0.25, 0.125));
         assertTrue(java.util.Arrays.equals(trainedBytes, OnnxModels.toBytes(student)));
 
-        String line = BlockRecovery.undoIfWorse(student, fitted, 0.875, 0.75);
-        assertEquals("block recovery undone: the network's agreement on the held-out images fell (87.5 % -> 75.0 %), "
-                + "so the model stays as fitted", line);
+        // the loss it judges by: KL(softmax a || softmax b) on the held-out rows (every 2nd here), by hand:
+        // a = (0, 0) -> p = (1/2, 1/2); b = (ln 3, 0) -> q = (3/4, 1/4); KL = 1/2 ln(2/3) + 1/2 ln 2
+        float ln3 = (float) Math.log(3);
+        double[] ag = BlockRecovery.agreement(new float[] {5, 0, 0, 0}, new float[] {5, 1, ln3, 0}, 2, 2);
+        assertEquals(1.0, ag[0]); // argmax of (0, 0) and of (ln 3, 0) is class 0 both
+        assertEquals(0.5 * Math.log(2.0 / 3) + 0.5 * Math.log(2), ag[2], 1e-6);
+        String line = BlockRecovery.undoIfWorse(student, fitted, 0.125, 0.25);
+        assertEquals("block recovery undone: the network's distillation loss on the held-out images rose (KL 0.1250 -> "
+                + "0.2500), so the model stays as fitted", line);
         assertTrue(java.util.Arrays.equals(fittedBytes, OnnxModels.toBytes(student)), "every weight as fitted again");
     }
 

@@ -41,7 +41,7 @@ same ([API](api.md)).
 | `totals` | decomposed and spatial conv counts, parameter fractions, param and byte ratios |
 | `verification` | ONNX Runtime on a random probe batch: max and mean absolute output difference, output scale, top-1 agreement |
 | `timings` | seconds per phase: load, passes, plan, fit, export, verify, write, total |
-| `recovery` | block recovery (where it applied): `settings` (its `--recovery` spec), `segments[]` (`input`, `output` values, `convs`, `images`, `errorBefore`/`errorAfter` = held-out ‖y−ŷ‖/‖y‖ of the segment, `kept`, `seconds`), the network's top-1 agreement with the original on the calibration images `agreementBefore`/`agreementAfter` and on the held-out 1 in `holdoutEvery` (`heldOutBefore`/`heldOutAfter`), `skipped` (why it did not run or was undone), `seconds` |
+| `recovery` | block recovery (where it applied): `settings` (its `--recovery` spec), `segments[]` (`input`, `output` values, `convs`, `images`, `errorBefore`/`errorAfter` = held-out ‖y−ŷ‖/‖y‖ of the segment, `kept`, `seconds`), the network's top-1 agreement with the original on the calibration images `agreementBefore`/`agreementAfter` and on the held-out 1 in `holdoutEvery` (`heldOutBefore`/`heldOutAfter`), the distillation loss (KL from the original's outputs) on those, by which the guard decides (`heldOutLossBefore`/`heldOutLossAfter`), `memoryCapBytes` (the activations it holds stay within it), `skipped` (why it did not run or was undone), `seconds` |
 | `notes` | e.g. no residual merges found, convs exported in reconstruct form |
 MD
 } > docs/cli.md

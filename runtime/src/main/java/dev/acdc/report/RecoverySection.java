@@ -7,14 +7,15 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Block recovery: its settings (the {@code --recovery} spec), each segment's held-out error before and after
+ * Block recovery: its settings (the {@code --recovery} spec), the memory cap of the activations it holds, each segment's held-out error before and after
  * (and whether the trained weights were kept), the network's top-1 agreement with the original on the
  * calibration images before and after, all of them and the held-out ones, the distillation loss (KL from the
  * original's outputs) on the held-out ones, by which the stage's guard decides, and its time. {@code skipped} says
  * why it did not run or was undone (null when it ran and was kept); the agreements are null when it did not run.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record RecoverySection(String settings, int holdoutEvery, List<Segment> segments, Double agreementBefore,
+public record RecoverySection(String settings, int holdoutEvery, long memoryCapBytes, List<Segment> segments,
+                              Double agreementBefore,
                               Double agreementAfter, Double heldOutBefore, Double heldOutAfter, Double heldOutLossBefore,
                               Double heldOutLossAfter, String skipped, double seconds) {
     public RecoverySection {
@@ -64,7 +65,8 @@ public record RecoverySection(String settings, int holdoutEvery, List<Segment> s
     /** The section of the Markdown report. */
     void markdown(StringBuilder sb) {
         sb.append("\n## Block recovery\n\n").append("Settings: `").append(Text.markdownCell(settings)).append("`; ")
-                .append(String.format(Locale.ROOT, "%.1f s.%n%n", seconds));
+                .append(String.format(Locale.ROOT, "activations held in memory within %,d MiB; %.1f s.%n%n",
+                        memoryCapBytes >> 20, seconds));
         if (!ran()) {
             sb.append(outcome()).append(".\n");
             return;

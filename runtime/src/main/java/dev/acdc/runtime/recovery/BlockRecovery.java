@@ -187,7 +187,8 @@ public final class BlockRecovery {
                 rows.add(new dev.acdc.report.RecoverySection.Segment(s.input(), s.output(), s.convs(), s.images(),
                         s.fit().before(), s.fit().after(), s.fit().kept(), s.fit().seconds()));
             }
-            return new dev.acdc.report.RecoverySection(options.spec(), options.holdoutEvery(), rows, agreementBefore,
+            return new dev.acdc.report.RecoverySection(options.spec(), options.holdoutEvery(),
+                    4 * options.memoryCapValues(), rows, agreementBefore,
                     agreementAfter, heldOutBefore, heldOutAfter, heldOutLossBefore, heldOutLossAfter, skipped, seconds);
         }
 

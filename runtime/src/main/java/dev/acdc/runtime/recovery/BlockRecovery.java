@@ -435,8 +435,7 @@ public final class BlockRecovery {
      * returns to {@code fitted} and the line saying so is returned; otherwise null and nothing changes. Each
      * segment may come closer to the original and the network still move away from it (seen with shared
      * coefficients, --share stage). A loss, not the top-1 agreement: on a few dozen held-out images the
-     * agreement moves in steps of one image (ResNet-56 was undone for one image of 64 while its training
-     * agreement rose 13 points).
+     * agreement moves in steps of one image, a loss by every image's whole output.
      */
     static String undoIfWorse(Model student, Map<String, Tensor> fitted, double lossBefore, double lossAfter) {
         if (!(lossAfter > lossBefore)) {

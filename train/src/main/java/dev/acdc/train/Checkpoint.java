@@ -47,10 +47,14 @@ public final class Checkpoint {
 
     /** Whether {@code dir} holds a checkpoint acdc wrote (its state file with the format marker). */
     public static boolean isCheckpoint(Path dir) {
-        Path state = dir.resolve(STATE);
+        return hasFormat(dir.resolve(STATE), FORMAT);
+    }
+
+    /** Whether {@code state} is a state file acdc wrote: a readable JSON file holding the marker {@code format}. */
+    public static boolean hasFormat(Path state, String format) {
         try {
             return Files.isRegularFile(state) && Files.size(state) < 64 << 20
-                    && Files.readString(state).contains("\"" + FORMAT + "\"");
+                    && Files.readString(state).contains("\"" + format + "\"");
         } catch (IOException | RuntimeException e) {
             return false;
         }
@@ -102,7 +106,7 @@ public final class Checkpoint {
     }
 
     /** A JSON number, or NaN written as a string. */
-    static double num(Object o) {
+    public static double num(Object o) {
         if (o instanceof Number n) {
             return n.doubleValue();
         }

@@ -349,7 +349,8 @@ public final class OutputFitter implements Refinement {
         return new double[] {(double) agree / images.count(), kl / images.count()};
     }
 
-    static double kl(float[] p, float[] q, int off, int n) {
+    /** KL(softmax p ‖ softmax q) of one row of {@code n} logits at {@code off}, in nats. */
+    public static double kl(float[] p, float[] q, int off, int n) {
         double mp = Double.NEGATIVE_INFINITY;
         double mq = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {

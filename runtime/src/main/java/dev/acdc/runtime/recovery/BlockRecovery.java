@@ -514,36 +514,11 @@ public final class BlockRecovery {
             if (i % holdoutEvery == holdoutEvery - 1) {
                 heldCount++;
                 held += same ? 1 : 0;
-                kl += kl(a, b, i * classes, classes);
+                kl += dev.acdc.runtime.calibration.OutputFitter.kl(a, b, i * classes, classes);
             }
         }
         return new double[] {(double) all / n, heldCount == 0 ? Double.NaN : (double) held / heldCount,
                 heldCount == 0 ? Double.NaN : kl / heldCount};
-    }
-
-    /** KL(softmax p ‖ softmax q) of one row of {@code classes} logits at {@code off}. */
-    private static double kl(float[] p, float[] q, int off, int classes) {
-        double mp = Double.NEGATIVE_INFINITY;
-        double mq = Double.NEGATIVE_INFINITY;
-        for (int k = 0; k < classes; k++) {
-            mp = Math.max(mp, p[off + k]);
-            mq = Math.max(mq, q[off + k]);
-        }
-        double zp = 0;
-        double zq = 0;
-        for (int k = 0; k < classes; k++) {
-            zp += Math.exp(p[off + k] - mp);
-            zq += Math.exp(q[off + k] - mq);
-        }
-        double lzp = mp + Math.log(zp);
-        double lzq = mq + Math.log(zq);
-        double sum = 0;
-        for (int k = 0; k < classes; k++) {
-            double lp = p[off + k] - lzp;
-            double lq = q[off + k] - lzq;
-            sum += Math.exp(lp) * (lp - lq);
-        }
-        return Math.max(0, sum);
     }
 
     /** {@code value} of model {@code m} on the first {@code n} calibration images, by ONNX Runtime. */

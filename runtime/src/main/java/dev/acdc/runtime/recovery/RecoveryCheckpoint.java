@@ -21,6 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static dev.acdc.train.Checkpoint.num;
+
 /**
  * Where block recovery keeps the segments it has finished, so that a stopped run continues instead of
  * starting again: {@code acdc-recovery-model.onnx} (the compressed model with the finished segments'
@@ -52,13 +54,7 @@ public record RecoveryCheckpoint(Path folder, boolean everySegment, boolean resu
 
     /** Whether {@code dir} holds a recovery checkpoint acdc wrote (its state file with the format marker). */
     public static boolean isCheckpoint(Path dir) {
-        Path state = dir.resolve(STATE);
-        try {
-            return Files.isRegularFile(state) && Files.size(state) < 64 << 20
-                    && Files.readString(state).contains("\"" + FORMAT + "\"");
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
+        return dev.acdc.train.Checkpoint.hasFormat(dir.resolve(STATE), FORMAT);
     }
 
     /** The hash of the fitted {@code student}, the settings' {@code spec} and the images. */
@@ -154,12 +150,5 @@ public record RecoveryCheckpoint(Path folder, boolean everySegment, boolean resu
                     (int) num(m.get("convs")), (int) num(m.get("images")), fit, (List<String>) m.get("frozen")));
         }
         return new State((int) num(j.get("done")), rows, num(j.get("seconds")));
-    }
-
-    private static double num(Object o) {
-        if (o instanceof Number n) {
-            return n.doubleValue();
-        }
-        return o == null ? Double.NaN : Double.parseDouble(o.toString());
     }
 }

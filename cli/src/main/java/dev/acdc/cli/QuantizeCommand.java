@@ -128,8 +128,7 @@ final class QuantizeCommand implements Callable<Integer> {
              Dataset all = evalData != null ? dataOptions.open(evalData) : null) {
             Dataset eval = all == null ? null : dataOptions.sample(all, "evaluation", null);
             o = QuantizeJob.run(new QuantizeJob.Request(model, req,
-                    calib == null ? null : new CompressionJob.Calibration(calib, pre, calibrationImages, calibrationSeed,
-                            0, true),
+                    calib == null ? null : new CompressionJob.Calibration(calib, pre, calibrationImages, calibrationSeed),
                     eval == null ? null : new CompressionJob.Evaluation(eval, pre, ValidationText.options(dataOptions)),
                     outs, Reports.provenance(spec, pre), Options.parseShape(inputShape)), new CliListener(err));
         }

@@ -34,24 +34,26 @@ final class Recipe {
     private Recipe() {
     }
 
-    /** The option's placement: its field's annotation, else its class's, else general/advanced. */
-    static Setting setting(OptionSpec o) {
-        if (o.userObject() instanceof Field f) {
-            Setting s = f.getAnnotation(Setting.class);
-            if (s != null) {
-                return s;
-            }
-            Setting c = f.getDeclaringClass().getAnnotation(Setting.class);
-            if (c != null) {
-                return c;
-            }
-        }
-        return Defaults.class.getAnnotation(Setting.class);
+    /**
+     * Where an option belongs: its field's {@link Setting}, else its class's (an options class or a stage's
+     * arguments group), else general and advanced; a field's annotation without a stage takes its class's.
+     */
+    record Placement(Setting.Stage stage, Setting.Level level, String key, boolean recorded) {
     }
 
-    /** The placement of an option with no annotation. */
-    @Setting
-    private static final class Defaults {
+    /** The option's placement ({@link Placement}). */
+    static Placement setting(OptionSpec o) {
+        Setting f = null;
+        Setting c = null;
+        if (o.userObject() instanceof Field field) {
+            f = field.getAnnotation(Setting.class);
+            c = field.getDeclaringClass().getAnnotation(Setting.class);
+        }
+        Setting.Stage stage = f != null && f.stage() != Setting.Stage.OF_CLASS ? f.stage()
+                : c != null && c.stage() != Setting.Stage.OF_CLASS ? c.stage() : Setting.Stage.GENERAL;
+        Setting s = f != null ? f : c;
+        return s == null ? new Placement(stage, Setting.Level.ADVANCED, "", true)
+                : new Placement(stage, s.level(), s.key(), s.recorded());
     }
 
     /** The option's name in keys: its longest name without the dashes ({@code --lr} → {@code lr}). */

@@ -14,8 +14,8 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Target({ElementType.FIELD, ElementType.TYPE})
 @interface Setting {
-    /** The stage, one of {@link Stage}'s keys. */
-    Stage stage() default Stage.GENERAL;
+    /** The stage; on a field left out: its class's (else general). */
+    Stage stage() default Stage.OF_CLASS;
 
     Level level() default Level.ADVANCED;
 
@@ -55,7 +55,9 @@ import java.lang.annotation.Target;
         WRITE("write", "Output"),
         RUNTIME("runtime", "ONNX Runtime"),
         RECIPE("recipe", "Recipe"),
-        GENERAL("general", "General");
+        GENERAL("general", "General"),
+        /** Not a stage: a field's annotation that leaves its stage to its class's. */
+        OF_CLASS(null, null);
 
         final String key;
         final String heading;

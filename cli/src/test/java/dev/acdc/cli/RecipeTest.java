@@ -77,6 +77,27 @@ class RecipeTest {
         assertTrue(bench.out().contains("--runs") && !bench.out().contains("--help-all"), bench.out());
     }
 
+    /**
+     * compress binds each stage's options in one argument group, headed as --help heads that stage, and every
+     * option of a group belongs to its stage: a stage's options are found in one class.
+     */
+    @Test
+    void eachStageIsOneArgumentGroupWithItsHeading() {
+        CommandSpec spec = compressSpec();
+        java.util.Set<Setting.Stage> grouped = new java.util.HashSet<>();
+        for (CommandLine.Model.ArgGroupSpec g : spec.argGroups()) {
+            Setting.Stage stage = Recipe.setting(g.options().iterator().next()).stage();
+            assertEquals(stage.heading + "%n", g.heading(), "group of " + g.options());
+            assertTrue(grouped.add(stage), "one group a stage: " + stage);
+            for (OptionSpec o : g.options()) {
+                assertEquals(stage, Recipe.setting(o).stage(), o.longestName() + " in the group of " + stage);
+            }
+        }
+        assertTrue(grouped.containsAll(java.util.EnumSet.of(Setting.Stage.INPUT, Setting.Stage.PLAN,
+                Setting.Stage.FIT, Setting.Stage.RECOVERY, Setting.Stage.FINETUNE, Setting.Stage.QUANTIZE,
+                Setting.Stage.VALIDATE, Setting.Stage.WRITE)), grouped.toString());
+    }
+
     @Test
     void keysDoNotRepeatTheStageAndAnEarlierRunsKeysStillBind() throws Exception {
         CommandLine root = new CommandLine(new Main());

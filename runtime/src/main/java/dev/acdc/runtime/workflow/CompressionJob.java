@@ -7,7 +7,6 @@ import dev.acdc.decompose.Compressor;
 import dev.acdc.decompose.ConvPlan;
 import dev.acdc.decompose.ExportForm;
 import dev.acdc.decompose.Settings;
-import dev.acdc.decompose.FileEncoding;
 import dev.acdc.quantize.Quantizer;
 import dev.acdc.report.CompressReport;
 import dev.acdc.report.ReportSchema;
@@ -15,9 +14,6 @@ import dev.acdc.runtime.Probe;
 import dev.acdc.runtime.Sessions;
 import dev.acdc.runtime.ValidationResult;
 import dev.acdc.runtime.Validator;
-import dev.acdc.runtime.calibration.DropTarget;
-import dev.acdc.runtime.calibration.OutputFitter;
-import dev.acdc.runtime.calibration.Sensitivity;
 import dev.acdc.runtime.quantize.Quantization;
 import dev.acdc.runtime.recovery.BlockRecovery;
 
@@ -35,88 +31,31 @@ public final class CompressionJob {
     private CompressionJob() {
     }
 
-    /** How the factors are fitted: truncated SVD of the weights, or to the original's outputs on calibration images. */
-    public enum Fit {
-        SVD, OUTPUT;
-
-        public static Fit parse(String s) {
-            return switch (s.toLowerCase(Locale.ROOT)) {
-                case "svd" -> SVD;
-                case "output" -> OUTPUT;
-                default -> throw new AcdcException("--fit must be svd or output, got '" + s + "'");
-            };
-        }
+    /**
+     * The load stage's options: {@code inputShape}, the input shape for MAC counts and the probe (null: the
+     * declared one; a symbolic batch is 1, an open H or W 224).
+     */
+    public record LoadOptions(long[] inputShape) {
+        public static final LoadOptions DECLARED = new LoadOptions(null);
     }
 
     /**
-     * Calibration images: a seeded sample of {@code images} of {@code data} (stratified where labelled),
-     * used by the output fit, the atom budget and static int8; {@code iterations} and {@code matchSum} steer
-     * the output fit (its ALS iterations per set; whether a conv feeding a residual Add matches the sum);
-     * {@code sensitivityImages} (0: none) is the size of the sample, same data and seed, on which the
-     * report's per-set {@link Sensitivity sensitivity} is measured.
+     * Calibration images: a seeded sample of {@code images} of {@code data} (stratified where labelled), used by
+     * the output fit, the size plan, the sensitivity sweep, block recovery and static int8.
      */
-    public record Calibration(Dataset data, Preprocessing pre, int images, long seed, int iterations, boolean matchSum,
-                              int sensitivityImages) {
-        /** The report's sensitivity sample by default: enough to rank sets, cheap next to the fit. */
-        public static final int SENSITIVITY_IMAGES = 128;
-        /** {@code sensitivityImages}: chosen by the model's cost ({@link #sensitivitySample}). */
-        public static final int AUTO = -1;
-        /**
-         * The multiply-adds the default sweep may spend: 6 compressions a conv, each run on its images. ResNet-20 and
-         * -56 at 32×32 (6e11, 5e12) keep 128 images; an ImageNet ResNet-18 at 224 gets 46; ResNet-50 none.
-         */
-        public static final double SENSITIVITY_BUDGET_MACS = 1e13;
-        /** Fewer images than this rank nothing: the default sweep is skipped instead. */
-        public static final int SENSITIVITY_MIN_IMAGES = 16;
-
-        /**
-         * The sensitivity sample's size for a network of {@code macs} multiply-adds an image and {@code convs}
-         * convolutions: the requested size, or for {@link #AUTO} {@value #SENSITIVITY_IMAGES} images capped so the
-         * sweep stays within {@link #SENSITIVITY_BUDGET_MACS} (0, skipped, below {@value #SENSITIVITY_MIN_IMAGES}).
-         * It depends on the model alone, so a recipe reruns the same sweep on any machine.
-         */
-        public int sensitivitySample(long macs, int convs) {
-            if (sensitivityImages != AUTO) {
-                return sensitivityImages;
-            }
-            double per = 6.0 * Math.max(1, convs) * Math.max(1, macs);
-            int n = (int) Math.min(SENSITIVITY_IMAGES, Math.floor(SENSITIVITY_BUDGET_MACS / per));
-            return n < SENSITIVITY_MIN_IMAGES ? 0 : n;
-        }
-
+    public record Calibration(Dataset data, Preprocessing pre, int images, long seed) {
         public Calibration {
             if (data == null || pre == null) {
                 throw new IllegalArgumentException("calibration data and preprocessing are required");
             }
-            check(images, iterations);
-            checkSensitivity(sensitivityImages);
-        }
-
-        /** The sensitivity sample's size: 0 (none) or more. */
-        public static void checkSensitivity(int sensitivityImages) {
-            if (sensitivityImages < 0 && sensitivityImages != AUTO) {
-                throw new AcdcException("--sensitivity-images must be 0 (none) or more, got " + sensitivityImages);
-            }
-        }
-
-        /** Without the report's sensitivity table (for a caller that only quantizes). */
-        public Calibration(Dataset data, Preprocessing pre, int images, long seed, int iterations, boolean matchSum) {
-            this(data, pre, images, seed, iterations, matchSum, 0);
-        }
-
-        /** The ranges of the sample size and the ALS iterations, for a caller to check before it opens data. */
-        public static void check(int images, int iterations) {
             if (images < 1) {
                 throw new AcdcException("--calibration-images must be at least 1, got " + images);
             }
-            if (iterations < 0 || iterations > 10000) {
-                throw new AcdcException("--fit-iterations must be between 0 and 10000, got " + iterations);
-            }
         }
 
-        /** 512 images (seed 1), the default ALS iterations, residual sums matched, the sensitivity on 128. */
+        /** 512 images, seed 1 (the command's defaults). */
         public static Calibration of(Dataset data, Preprocessing pre) {
-            return new Calibration(data, pre, 512, 1, OutputFitter.ITERATIONS, true, SENSITIVITY_IMAGES);
+            return new Calibration(data, pre, 512, 1);
         }
     }
 
@@ -129,88 +68,52 @@ public final class CompressionJob {
     }
 
     /**
-     * One compression. {@code calibration}, {@code targetSize} (output bytes at most this fraction of the
-     * input's), {@code fineTune}, {@code quantize} and {@code evaluation} may be null (not done);
-     * {@code filterNorm} (0: off) scales every conv's filters before the fit when a fine-tune with
-     * training-mode BatchNormalization follows; {@code inputShape} null: the declared one;
-     * {@code targetDrop} (null: none) searches the smallest size target whose predicted top-1 drop on the
-     * calibration images is at most that many points ({@link DropTarget}); {@code strict} refuses to write
-     * an output that is not smaller than the input.
+     * One compression: the {@code model} to read and each stage's options, in the order the stages run
+     * ({@link #STAGES}). {@code calibration} (the images the plan, the output fit, recovery and static int8
+     * use), {@code recovery}, {@code fineTune} and {@code evaluation} may be null: not done. Each record checks
+     * its own values; the request checks what one stage needs of another.
      */
-    public record Request(Path model, Settings settings, Fit fit, Calibration calibration, Double targetSize,
-                          double filterNorm, FineTuneJob.Settings fineTune, Quantization.Request quantize,
-                          Evaluation evaluation, long[] inputShape, OutputFiles.Outputs outputs,
-                          ReportSchema.Provenance provenance, FileEncoding encoding, Double targetDrop,
-                          boolean strict, BlockRecovery.Options recovery) {
-        /** Without a drop target, not strict. */
-        public Request(Path model, Settings settings, Fit fit, Calibration calibration, Double targetSize,
-                       double filterNorm, FineTuneJob.Settings fineTune, Quantization.Request quantize,
-                       Evaluation evaluation, long[] inputShape, OutputFiles.Outputs outputs,
-                       ReportSchema.Provenance provenance, FileEncoding encoding) {
-            this(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, evaluation, inputShape,
-                    outputs, provenance, encoding, null, false, null);
-        }
-
+    public record Request(Path model, LoadOptions load, Calibration calibration, PlanOptions plan, FitOptions fit,
+                          BlockRecovery.Options recovery, FineTuneJob.Settings fineTune, EncodeOptions encode,
+                          Evaluation evaluation, OutputOptions output) {
         public Request {
-            if (model == null || settings == null || fit == null || outputs == null) {
-                throw new IllegalArgumentException("model, settings, fit and outputs are required");
+            if (model == null || plan == null || fit == null || output == null) {
+                throw new IllegalArgumentException("model, plan, fit and output are required");
             }
-            if (encoding == null) {
-                // with int8 the quantize request carries the encoding
-                encoding = quantize != null ? FileEncoding.PLAIN : FileEncoding.DEFAULT;
+            load = load == null ? LoadOptions.DECLARED : load;
+            encode = encode == null ? EncodeOptions.DEFAULT : encode;
+            if (output.provenance() == null) {
+                output = new OutputOptions(output.files(), ReportSchema.Provenance.of("Java API (CompressionJob)", null),
+                        output.strict());
             }
-            if (quantize != null && encoding.any()) {
-                throw new IllegalArgumentException("with int8 the encoding is the quantize request's");
-            }
-            if (provenance == null) {
-                provenance = ReportSchema.Provenance.of("Java API (CompressionJob)", null);
-            }
-            check(settings, fit, calibration != null, targetSize, quantize == null ? null : quantize.mode(),
-                    fineTune != null);
-            checkTargetDrop(targetDrop, targetSize, calibration != null);
-        }
-
-        /** A drop target is 0 to 100 points, needs calibration images and excludes a size target. */
-        public static void checkTargetDrop(Double targetDrop, Double targetSize, boolean calibration) {
-            if (targetDrop == null) {
-                return;
-            }
-            if (!(targetDrop >= 0 && targetDrop <= 100)) {
-                throw new AcdcException("--target-drop must be between 0 and 100 points, got " + targetDrop);
-            }
-            if (targetSize != null) {
-                throw new AcdcException("--target-drop and --target-size both choose the size: give one of them");
-            }
-            if (!calibration) {
-                throw new AcdcException("--target-drop needs calibration images to predict the drop on: give "
-                        + "--calibration-data SPEC (or --train-data)");
-            }
+            check(plan, fit, calibration != null, encode, fineTune != null, recovery != null);
         }
 
         /**
-         * The rules a request must meet, for a caller to check before it opens any data: the output fit,
-         * an atom budget and static int8 need calibration images; a fine-tune needs the reconstruct form.
+         * What one stage's options need of another's, for a caller to check before it opens any data: the
+         * output fit, a size or drop target, block recovery and static int8 need calibration images; a
+         * fine-tune needs the reconstruct form.
          */
-        public static void check(Settings settings, Fit fit, boolean calibration, Double targetSize,
-                                 Quantizer.Mode quantize, boolean fineTune) {
-            if (fit == Fit.OUTPUT && !calibration) {
-                throw new AcdcException("--fit output needs calibration images: give --calibration-data SPEC (or --train-data)");
+        public static void check(PlanOptions plan, FitOptions fit, boolean calibration, EncodeOptions encode,
+                                 boolean fineTune, boolean recovery) {
+            String give = ": give --calibration-data SPEC (or --train-data)";
+            if (fit.mode() == FitOptions.Mode.OUTPUT && !calibration) {
+                throw new AcdcException("--fit output needs calibration images" + give);
             }
-            if (targetSize != null && !(targetSize > 0 && targetSize <= 1)) {
-                throw new AcdcException("--target-size must be a fraction of the input's bytes in (0, 1], got " + targetSize);
+            if (plan.targetSize() != null && !calibration) {
+                throw new AcdcException("--target-size needs calibration images for its sensitivity analysis" + give);
             }
-            if (targetSize != null && !calibration) {
-                throw new AcdcException("--target-size needs calibration images for its sensitivity analysis: give "
-                        + "--calibration-data SPEC (or --train-data)");
+            if (plan.targetDrop() != null && !calibration) {
+                throw new AcdcException("--target-drop needs calibration images to predict the drop on" + give);
             }
-            if (targetSize != null && !settings.setAtoms().isEmpty()) {
-                throw new AcdcException("--set-atoms and --target-size both choose the atoms per set: give one of them");
+            if (recovery && !calibration) {
+                throw new AcdcException("--recovery needs calibration images" + give);
             }
-            if (quantize == Quantizer.Mode.STATIC && !calibration) {
-                throw new AcdcException("--quantize int8 needs calibration images for the activation ranges: give "
-                        + "--calibration-data SPEC (or --train-data)");
+            if (encode != null && encode.quantize() != null && encode.quantize().mode() == Quantizer.Mode.STATIC
+                    && !calibration) {
+                throw new AcdcException("--quantize int8 needs calibration images for the activation ranges" + give);
             }
-            if (fineTune && settings.form() != ExportForm.RECONSTRUCT) {
+            if (fineTune && plan.settings().form() != ExportForm.RECONSTRUCT) {
                 throw new AcdcException("--train-data needs --form reconstruct (fine-tune, then re-export factorized)");
             }
         }
@@ -221,49 +124,120 @@ public final class CompressionJob {
          */
         public static Request of(Path model, Settings settings, Path output) {
             OutputGuard guard = new OutputGuard().reads(model);
-            return new Request(model, settings, Fit.SVD, null, null, 0, null, null, null, null,
-                    OutputFiles.Outputs.of(guard, output != null ? output : OutputFiles.compressedName(model), null),
-                    null, null);
+            return new Request(model, null, null, PlanOptions.of(settings), FitOptions.of(FitOptions.Mode.SVD), null,
+                    null, null, null, OutputOptions.of(OutputFiles.Outputs.of(guard,
+                    output != null ? output : OutputFiles.compressedName(model), null)));
         }
 
+        /** A builder holding this request's options, to change some. */
+        public Builder toBuilder() {
+            return new Builder(this);
+        }
+
+        /** With calibration images, fitted to the original's outputs on them (null: none, fitted by SVD). */
         public Request withCalibration(Calibration c) {
-            return new Request(model, settings, c == null ? Fit.SVD : Fit.OUTPUT, c, targetSize, filterNorm, fineTune,
-                    quantize, evaluation, inputShape, outputs, provenance, encoding, targetDrop, strict, recovery);
+            return toBuilder().calibration(c).fit(fit.withMode(c == null ? FitOptions.Mode.SVD : FitOptions.Mode.OUTPUT))
+                    .build();
         }
 
-        /** Fine-tunes after the fit, filters scaled to norm 1 first (the command's default). */
+        /** Fine-tunes after the fit (null: none). */
         public Request withFineTune(FineTuneJob.Settings f) {
-            return new Request(model, settings, fit, calibration, targetSize, f == null ? 0 : 1, f, quantize, evaluation,
-                    inputShape, outputs, provenance, encoding, targetDrop, strict, recovery);
+            return toBuilder().fineTune(f).build();
         }
 
         public Request withEvaluation(Evaluation e) {
-            return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, e,
-                    inputShape, outputs, provenance, encoding, targetDrop, strict, recovery);
-        }
-
-        /** Writes the float model with {@code e}'s names and functions (with int8, the quantize request's apply). */
-        public Request withEncoding(FileEncoding e) {
-            return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, evaluation,
-                    inputShape, outputs, provenance, e, targetDrop, strict, recovery);
-        }
-
-        /** Searches the smallest size whose predicted drop is at most {@code points} (null: none). */
-        public Request withTargetDrop(Double points) {
-            return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, evaluation,
-                    inputShape, outputs, provenance, encoding, points, strict, recovery);
+            return toBuilder().evaluation(e).build();
         }
 
         /** Runs block recovery between the fit and the fine-tune with {@code o} (null: none). */
         public Request withRecovery(BlockRecovery.Options o) {
-            return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, evaluation,
-                    inputShape, outputs, provenance, encoding, targetDrop, strict, o);
+            return toBuilder().recovery(o).build();
         }
 
-        /** Refuses (exit 1, nothing written) an output that is not smaller than the input. */
-        public Request withStrict(boolean s) {
-            return new Request(model, settings, fit, calibration, targetSize, filterNorm, fineTune, quantize, evaluation,
-                    inputShape, outputs, provenance, encoding, targetDrop, s, recovery);
+        public Request withPlan(PlanOptions p) {
+            return toBuilder().plan(p).build();
+        }
+
+        /** Where the model is written. */
+        public Path outputModel() {
+            return output.files().model();
+        }
+    }
+
+    /** Builds a {@link Request} one stage's options at a time; each starts as {@link Request#of} has it. */
+    public static final class Builder {
+        private Path model;
+        private LoadOptions load;
+        private Calibration calibration;
+        private PlanOptions plan;
+        private FitOptions fit;
+        private BlockRecovery.Options recovery;
+        private FineTuneJob.Settings fineTune;
+        private EncodeOptions encode;
+        private Evaluation evaluation;
+        private OutputOptions output;
+
+        private Builder(Request r) {
+            model = r.model();
+            load = r.load();
+            calibration = r.calibration();
+            plan = r.plan();
+            fit = r.fit();
+            recovery = r.recovery();
+            fineTune = r.fineTune();
+            encode = r.encode();
+            evaluation = r.evaluation();
+            output = r.output();
+        }
+
+        public Builder load(LoadOptions o) {
+            load = o;
+            return this;
+        }
+
+        public Builder calibration(Calibration c) {
+            calibration = c;
+            return this;
+        }
+
+        public Builder plan(PlanOptions o) {
+            plan = o;
+            return this;
+        }
+
+        public Builder fit(FitOptions o) {
+            fit = o;
+            return this;
+        }
+
+        public Builder recovery(BlockRecovery.Options o) {
+            recovery = o;
+            return this;
+        }
+
+        public Builder fineTune(FineTuneJob.Settings o) {
+            fineTune = o;
+            return this;
+        }
+
+        public Builder encode(EncodeOptions o) {
+            encode = o;
+            return this;
+        }
+
+        public Builder evaluation(Evaluation e) {
+            evaluation = e;
+            return this;
+        }
+
+        public Builder output(OutputOptions o) {
+            output = o;
+            return this;
+        }
+
+        /** The request, checked. */
+        public Request build() {
+            return new Request(model, load, calibration, plan, fit, recovery, fineTune, encode, evaluation, output);
         }
     }
 
@@ -287,7 +261,7 @@ public final class CompressionJob {
 
     /** Runs {@code r}; the caller opened (and closes) its data sets. */
     public static Outcome run(Request r, JobListener listener) {
-        r.outputs().checkAgainst(r.model()); // never over the input, whoever built the request
+        r.output().files().checkAgainst(r.model()); // never over the input, whoever built the request
         CompressionRun run = new CompressionRun(r, listener);
         for (CompressionStage stage : STAGES) {
             if (stage.applies(run)) {

@@ -84,7 +84,7 @@ final class CompressionRun {
         this.r = r;
         this.listener = listener;
         this.progress = OutputFiles.checked(listener);
-        this.settings = r.settings();
+        this.settings = r.plan().settings();
     }
 
     /** Seconds since the run began. */

@@ -95,38 +95,38 @@ public final class DryRun {
         if (r.fineTune() != null) {
             FineTuneJob.requireTrainable(m, "fine-tuning (--train-data)");
         }
-        PassThrough.prepare(m, originalBytes, r.inputShape(), listener);
-        ModelSummary before = ModelSummary.of(m, r.inputShape(), originalBytes.length);
+        PassThrough.prepare(m, originalBytes, r.load().inputShape(), listener);
+        ModelSummary before = ModelSummary.of(m, r.load().inputShape(), originalBytes.length);
         byte[] prepared = OnnxModels.toBytes(m);
         double load = (System.nanoTime() - t0) / 1e9;
         List<Step> steps = new ArrayList<>();
 
         boolean trainingBn = r.fineTune() != null && r.fineTune().options().trainingBatchNorm();
-        FileEncoding encoding = r.quantize() != null ? FileEncoding.PLAIN : r.encoding();
+        FileEncoding encoding = r.encode().quantize() != null ? FileEncoding.PLAIN : r.encode().encoding();
         SizeTarget.Written written = r.fineTune() == null ? SizeTarget.Written.encoded(encoding)
-                : new SizeTarget.Written(trainingBn, r.filterNorm(), FineTuneJob.recordBound(r.fineTune()), encoding);
-        boolean outputFit = r.fit() == CompressionJob.Fit.OUTPUT;
+                : new SizeTarget.Written(trainingBn, r.fit().filterNorm(), FineTuneJob.recordBound(r.fineTune()), encoding);
+        boolean outputFit = r.fit().mode() == FitOptions.Mode.OUTPUT;
         listener.note("dry run: compressing by SVD to measure the file and the fit");
         long t1 = System.nanoTime();
-        Model svd = SizeTarget.written(prepared, r.settings(), written, outputFit ? "output" : null);
+        Model svd = SizeTarget.written(prepared, r.plan().settings(), written, outputFit ? "output" : null);
         double svdSeconds = (System.nanoTime() - t1) / 1e9;
         int decomposed = Integer.parseInt(svd.metadata().getOrDefault("acdc.decomposed_convs", "0"));
         int sets = Integer.parseInt(svd.metadata().getOrDefault("acdc.sets", "0"));
         steps.add(new Step("load, plan", String.format(Locale.ROOT, "%d of %d convs decomposed in %d sharing set(s), "
-                + "--share %s", decomposed, before.convs().size(), sets, r.settings().share().id()), load, "measured"));
+                + "--share %s", decomposed, before.convs().size(), sets, r.plan().settings().share().id()), load, "measured"));
 
         int calImages = r.calibration() == null ? 0 : Math.min(r.calibration().images(), r.calibration().data().size());
         double forward = calImages > 0 || r.evaluation() != null || r.calibration() != null
                 ? secondsPerImage(originalBytes, m, before, listener) : Double.NaN;
-        if (r.targetSize() != null || r.targetDrop() != null) {
-            int plans = r.targetDrop() != null ? 8 : 1;
+        if (r.plan().targetSize() != null || r.plan().targetDrop() != null) {
+            int plans = r.plan().targetDrop() != null ? 8 : 1;
             double each = 6 * (svdSeconds + calImages * forward);
-            steps.add(new Step("size plan", (r.targetDrop() != null ? "up to 8 sizes searched for --target-drop, each "
+            steps.add(new Step("size plan", (r.plan().targetDrop() != null ? "up to 8 sizes searched for --target-drop, each "
                     : "--target-size: ") + "about 6 allocations compressed and compared on " + calImages + " images",
                     plans * each, "estimated from the SVD fit and the forward rate measured now"));
         }
         int sensitivity = r.calibration() == null ? 0
-                : r.calibration().sensitivitySample(before.macs(), before.convs().size());
+                : r.plan().sensitivitySample(before.macs(), before.convs().size());
         if (sensitivity > 0) {
             int n = Math.min(sensitivity, calImages);
             int points = sets * 6;
@@ -159,7 +159,7 @@ public final class DryRun {
             listener.note("dry run: timing " + (WARMUP_STEPS + TIMED_STEPS) + " fine-tuning steps of batch "
                     + f.options().batch());
             // the model as the fine-tune receives it: fitted, before its training BNs are put in
-            byte[] student = OnnxModels.toBytes(SizeTarget.written(prepared, r.settings(), null, null));
+            byte[] student = OnnxModels.toBytes(SizeTarget.written(prepared, r.plan().settings(), null, null));
             double ips = TrainBench.imagesPerSecond(student, originalBytes,
                     f.options().batch(), TIMED_STEPS, WARMUP_STEPS, trainingBn);
             long stepsTotal = f.options().maxSteps() > 0 ? f.options().maxSteps()
@@ -175,13 +175,13 @@ public final class DryRun {
         long bytes;
         boolean exact = true;
         String sizeNote = null;
-        if (r.quantize() != null) {
-            CalibrationImages few = r.quantize().mode() == Quantizer.Mode.STATIC && r.calibration() != null
+        if (r.encode().quantize() != null) {
+            CalibrationImages few = r.encode().quantize().mode() == Quantizer.Mode.STATIC && r.calibration() != null
                     ? CalibrationImages.sample(r.calibration().data(), r.calibration().pre(),
                     Math.min(8, r.calibration().data().size()), r.calibration().seed()) : null;
             long tq = System.nanoTime();
-            bytes = OnnxModels.toBytes(Quantization.run(svd, r.quantize(), few, x -> { }).model()).length;
-            steps.add(new Step("int8", r.quantize().mode().id(), (System.nanoTime() - tq) / 1e9
+            bytes = OnnxModels.toBytes(Quantization.run(svd, r.encode().quantize(), few, x -> { }).model()).length;
+            steps.add(new Step("int8", r.encode().quantize().mode().id(), (System.nanoTime() - tq) / 1e9
                     + (few == null ? 0 : calImages * forward), "measured on 8 images"));
         } else {
             bytes = OnnxModels.toBytes(svd).length;
@@ -190,10 +190,10 @@ public final class DryRun {
             exact = false;
             sizeNote = "about: within 0.2 %, as the fine-tune's record and the names of its folded normalisation vary";
         }
-        if (r.targetSize() != null || r.targetDrop() != null) {
+        if (r.plan().targetSize() != null || r.plan().targetDrop() != null) {
             exact = false;
-            bytes = (long) Math.floor((r.targetSize() != null ? r.targetSize() : 0.8) * originalBytes.length);
-            sizeNote = r.targetSize() != null ? "at most, by --target-size; the plan chooses the allocation"
+            bytes = (long) Math.floor((r.plan().targetSize() != null ? r.plan().targetSize() : 0.8) * originalBytes.length);
+            sizeNote = r.plan().targetSize() != null ? "at most, by --target-size; the plan chooses the allocation"
                     : "at most; --target-drop searches the smallest size whose predicted drop fits";
         }
         if (r.evaluation() != null) {
@@ -217,18 +217,18 @@ public final class DryRun {
         int cal = r.calibration() == null ? 0 : Math.min(r.calibration().images(), r.calibration().data().size());
         double forward = cal > 0 || r.evaluation() != null ? secondsPerImage(original, m, before, listener)
                 : Double.NaN;
-        if (r.targetDrop() != null) {
-            s.add("size search for --target-drop " + r.targetDrop());
-        } else if (r.targetSize() != null) {
-            s.add("size plan for --target-size " + r.targetSize());
+        if (r.plan().targetDrop() != null) {
+            s.add("size search for --target-drop " + r.plan().targetDrop());
+        } else if (r.plan().targetSize() != null) {
+            s.add("size plan for --target-size " + r.plan().targetSize());
         }
         int sensitivity = r.calibration() == null ? 0
-                : r.calibration().sensitivitySample(before.macs(), before.convs().size());
+                : r.plan().sensitivitySample(before.macs(), before.convs().size());
         if (sensitivity > 0) {
             int n = Math.min(cal, sensitivity);
             s.add("sensitivity on " + n + " images (~" + Plan.time(6.0 * before.convs().size() * n * forward) + ")");
         }
-        s.add(r.fit() == CompressionJob.Fit.OUTPUT ? "output fit on " + cal + " images (~"
+        s.add(r.fit().mode() == FitOptions.Mode.OUTPUT ? "output fit on " + cal + " images (~"
                 + Plan.time(OUTPUT_FIT_FORWARDS_PER_CONV * before.convs().size() * cal * forward) + ")" : "SVD fit");
         if (r.recovery() != null && cal > 0) {
             double est = BlockRecovery.estimateSeconds(before.macs(), cal, r.recovery());
@@ -241,8 +241,8 @@ public final class DryRun {
                     : String.format(Locale.ROOT, "fine-tune %d epoch(s) of %,d images", f.options().epochs(),
                     f.train().size())) + " (timed on its first steps, then by its progress line)");
         }
-        if (r.quantize() != null) {
-            s.add(r.quantize().mode().id());
+        if (r.encode().quantize() != null) {
+            s.add(r.encode().quantize().mode().id());
         }
         if (r.evaluation() != null) {
             int n = r.evaluation().data().size();

@@ -18,7 +18,7 @@ final class EncodeStage implements CompressionStage {
     @Override
     public void run(CompressionRun s) {
         CompressionJob.Request r = s.r;
-        FileEncoding enc = r.encoding();
+        FileEncoding enc = r.encode().encoding();
         // the encoding renames a copy: the report names the layers as the input does (its plan holds the nodes)
         byte[] raw = enc.any() || s.float16 != null ? OnnxModels.toBytes(s.c.model()) : null;
         long plain = raw == null ? 0 : raw.length;
@@ -36,10 +36,10 @@ final class EncodeStage implements CompressionStage {
                             ? "; the default, same values (--keep-names, --no-local-functions opt out)" : ""));
         }
         s.written = s.encoded;
-        if (r.quantize() != null) {
+        if (r.encode().quantize() != null) {
             long t = System.nanoTime();
-            s.listener.note("quantizing to " + r.quantize().mode().id());
-            s.quantized = Quantization.run(s.c.model(), r.quantize(), s.images, s.progress);
+            s.listener.note("quantizing to " + r.encode().quantize().mode().id());
+            s.quantized = Quantization.run(s.c.model(), r.encode().quantize(), s.images, s.progress);
             s.written = s.quantized.model();
             if (s.float16 != null) { // int8 weights compute in float: the interface is the input's again
                 new PassManager(List.of(new NarrowToFloat16(s.float16, false))).run(s.written);
@@ -47,6 +47,6 @@ final class EncodeStage implements CompressionStage {
             s.c.timings().put("quantize", s.seconds(t));
         }
         s.bytes = s.written == s.encoded ? s.floatBytes : OnnxModels.toBytes(s.written);
-        s.after = ModelSummary.of(s.written, r.inputShape(), s.bytes.length);
+        s.after = ModelSummary.of(s.written, r.load().inputShape(), s.bytes.length);
     }
 }

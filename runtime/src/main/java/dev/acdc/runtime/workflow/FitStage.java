@@ -23,10 +23,10 @@ final class FitStage implements CompressionStage {
         s.teacher = s.recover ? OnnxModels.fromBytes(OnnxModels.toBytes(s.m), r.model().toAbsolutePath().getParent())
                 : null;
         boolean trainingBn = r.fineTune() != null && r.fineTune().options().trainingBatchNorm();
-        if (trainingBn && r.filterNorm() > 0 && !s.recover) { // recovery mimics the original's activations, unscaled
+        if (trainingBn && r.fit().filterNorm() > 0 && !s.recover) { // recovery mimics the original's activations, unscaled
             PassManager.standard().run(s.m);
-            int n = new PassManager(List.of(new NormalizeFilters(r.filterNorm()))).run(s.m).get(0).changes();
-            s.listener.note("filters of " + n + " conv(s) scaled to norm " + r.filterNorm()
+            int n = new PassManager(List.of(new NormalizeFilters(r.fit().filterNorm()))).run(s.m).get(0).changes();
+            s.listener.note("filters of " + n + " conv(s) scaled to norm " + r.fit().filterNorm()
                     + " for the fit and the fine-tune (the training BNs carry the scale)");
         }
         Compressor.Result c = Compressor.compress(s.m, s.settings, s.progress, s.fitter);
@@ -35,7 +35,7 @@ final class FitStage implements CompressionStage {
         if (s.sortNote != null) {
             c.notes().add(s.sortNote);
         }
-        if (r.strict()) {
+        if (r.output().strict()) {
             // before a fine-tune spends hours on it: what a fine-tune or int8 changes is small next to this
             CompressionJob.requireSmaller(OnnxModels.toBytes(c.model()).length, s.originalBytes.length,
                     "the compressed model");

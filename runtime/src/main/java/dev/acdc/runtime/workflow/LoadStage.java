@@ -31,14 +31,14 @@ final class LoadStage implements CompressionStage {
         if (r.fineTune() != null) {
             FineTuneJob.requireTrainable(s.m, "fine-tuning (--train-data)");
         }
-        PassThrough.prepare(s.m, s.originalBytes, r.inputShape(), s.listener);
+        PassThrough.prepare(s.m, s.originalBytes, r.load().inputShape(), s.listener);
         s.float16 = WidenFloat16.Origin.of(s.m);
         if (s.float16 != null) { // every later stage sees float32; the encode stage writes it back as it came
             new PassManager(java.util.List.of(new WidenFloat16())).run(s.m);
             s.listener.note("the model is float16: widened to float32 (exact) for the fit; written back with "
                     + s.float16.describe());
         }
-        s.before = ModelSummary.of(s.m, r.inputShape(), s.originalBytes.length);
+        s.before = ModelSummary.of(s.m, r.load().inputShape(), s.originalBytes.length);
         if (s.before.openSpatialNote() != null) {
             s.listener.note(s.before.openSpatialNote());
         }

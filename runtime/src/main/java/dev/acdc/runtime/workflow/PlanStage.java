@@ -19,8 +19,8 @@ final class PlanStage implements CompressionStage {
     @Override
     public boolean applies(CompressionRun s) {
         CompressionJob.Request r = s.r;
-        return r.calibration() != null && (r.fit() == CompressionJob.Fit.OUTPUT || r.targetSize() != null
-                || r.targetDrop() != null || r.quantize() != null || r.recovery() != null);
+        return r.calibration() != null && (r.fit().mode() == FitOptions.Mode.OUTPUT || r.plan().targetSize() != null
+                || r.plan().targetDrop() != null || r.encode().quantize() != null || r.recovery() != null);
     }
 
     @Override
@@ -30,19 +30,19 @@ final class PlanStage implements CompressionStage {
         Validator.checkImagesFit(OutputFiles.declaredInput(s.m, s.before), cal.data(), cal.pre());
         s.images = CalibrationImages.sample(cal.data(), cal.pre(), cal.images(), cal.seed());
         s.listener.note("calibration images: " + s.images.subset().describe() + " of " + cal.data().describe());
-        if (r.fit() == CompressionJob.Fit.OUTPUT) {
-            s.fitter = new OutputFitter(s.images, 64, cal.iterations(), cal.matchSum());
+        if (r.fit().mode() == FitOptions.Mode.OUTPUT) {
+            s.fitter = new OutputFitter(s.images, 64, r.fit().iterations(), r.fit().matchSum());
         }
         boolean trainingBn = r.fineTune() != null && r.fineTune().options().trainingBatchNorm();
-        SizeTarget.Written ft = r.fineTune() == null ? SizeTarget.Written.encoded(r.encoding())
-                : new SizeTarget.Written(trainingBn, r.filterNorm(), FineTuneJob.recordBound(r.fineTune()), r.encoding());
+        SizeTarget.Written ft = r.fineTune() == null ? SizeTarget.Written.encoded(r.encode().encoding())
+                : new SizeTarget.Written(trainingBn, r.fit().filterNorm(), FineTuneJob.recordBound(r.fineTune()), r.encode().encoding());
         List<String> lines = new ArrayList<>();
         SizeTarget.Result plan = null;
-        double fraction = r.targetSize() == null ? Double.NaN : r.targetSize();
-        if (r.targetDrop() != null) {
-            s.listener.note("searching the smallest size for --target-drop " + r.targetDrop()
+        double fraction = r.plan().targetSize() == null ? Double.NaN : r.plan().targetSize();
+        if (r.plan().targetDrop() != null) {
+            s.listener.note("searching the smallest size for --target-drop " + r.plan().targetDrop()
                     + " (each size tried is a --target-size plan)");
-            DropTarget.Result d = DropTarget.search(s.m, s.originalBytes.length, r.targetDrop(), s.settings, s.images,
+            DropTarget.Result d = DropTarget.search(s.m, s.originalBytes.length, r.plan().targetDrop(), s.settings, s.images,
                     Sensitivity.CANDIDATES_3X3, ft, s.fitter, s.progress);
             plan = d.plan();
             s.dropPlan = plan;
@@ -51,24 +51,24 @@ final class PlanStage implements CompressionStage {
             for (DropTarget.Step step : d.steps()) {
                 lines.add("target drop: tried " + step.line());
             }
-        } else if (r.targetSize() != null) {
-            s.listener.note("atom budget for --target-size " + r.targetSize());
-            plan = SizeTarget.plan(s.m, s.originalBytes.length, r.targetSize(), s.settings, s.images,
+        } else if (r.plan().targetSize() != null) {
+            s.listener.note("atom budget for --target-size " + r.plan().targetSize());
+            plan = SizeTarget.plan(s.m, s.originalBytes.length, r.plan().targetSize(), s.settings, s.images,
                     Sensitivity.CANDIDATES_3X3, ft, s.fitter, s.progress);
         }
         if (plan != null) {
             s.settings = plan.settings();
             lines.add(String.format(Locale.ROOT, "atom budget for --target-size %s (%,d bytes): %s",
-                    r.targetSize() != null ? r.targetSize().toString() : String.format(Locale.ROOT, "%.4g", fraction),
+                    r.plan().targetSize() != null ? r.plan().targetSize().toString() : String.format(Locale.ROOT, "%.4g", fraction),
                     plan.targetBytes(), plan.summary()));
             for (String l : plan.planLines()) {
                 lines.add("atom budget: " + l);
             }
             s.budgetLines = lines; // printed once, with the report's notes; the sizes tried were shown as they went
         }
-        int sensitivity = cal.sensitivitySample(s.before.macs(), s.before.convs().size());
-        if (cal.sensitivityImages() == CompressionJob.Calibration.AUTO && sensitivity < Math.min(
-                CompressionJob.Calibration.SENSITIVITY_IMAGES, s.images.count())) {
+        int sensitivity = r.plan().sensitivitySample(s.before.macs(), s.before.convs().size());
+        if (r.plan().sensitivityImages() == PlanOptions.AUTO && sensitivity < Math.min(
+                PlanOptions.SENSITIVITY_IMAGES, s.images.count())) {
             s.planNotes.add(sensitivity == 0
                     ? String.format(Locale.ROOT, "per-set sensitivity skipped: on this model (%.3g multiply-adds an "
                     + "image, %d convs) it would cost more than the default budget; --sensitivity-images N measures it",
@@ -82,10 +82,10 @@ final class PlanStage implements CompressionStage {
             s.sensImages = sensitivity >= s.images.count() ? s.images
                     : CalibrationImages.sample(cal.data(), cal.pre(), sensitivity, cal.seed());
             s.listener.note("per-set sensitivity on " + s.sensImages.subset().describe() + " (--sensitivity-images "
-                    + (cal.sensitivityImages() == CompressionJob.Calibration.AUTO ? "auto: " + sensitivity
-                    : cal.sensitivityImages()) + ")");
+                    + (r.plan().sensitivityImages() == PlanOptions.AUTO ? "auto: " + sensitivity
+                    : r.plan().sensitivityImages()) + ")");
             long ts = System.nanoTime();
-            s.curves = Sensitivity.measure(s.m, r.settings(), s.sensImages, Sensitivity.CANDIDATES_3X3, s.progress);
+            s.curves = Sensitivity.measure(s.m, r.plan().settings(), s.sensImages, Sensitivity.CANDIDATES_3X3, s.progress);
             s.sensitivitySeconds = s.seconds(ts);
         }
     }

@@ -34,14 +34,14 @@ final class ValidateStage implements CompressionStage {
                     s.floatBytes.length, s.bytes.length, fv == null ? null : ValidationSection.of(fv),
                     top1 ? fv.candidateTop1() : null, top1 ? s.validation.candidateTop1() : null));
         }
-        if (r.strict()) {
+        if (r.output().strict()) {
             CompressionJob.requireSmaller(s.bytes.length, s.originalBytes.length, "the output");
         }
         if (s.dropPlan != null && s.validation != null && s.validation.labels()) {
             s.c.notes().add(String.format(Locale.ROOT, "--target-drop %.2f: predicted %.2f points on the calibration "
-                            + "images%s, measured %.2f on the evaluation data%s", r.targetDrop(),
+                            + "images%s, measured %.2f on the evaluation data%s", r.plan().targetDrop(),
                     s.dropPlan.predictedDrop(), r.fineTune() != null ? " (before the fine-tune)" : "",
-                    s.validation.drop(), s.validation.drop() <= r.targetDrop() ? "" : ": more than asked for"));
+                    s.validation.drop(), s.validation.drop() <= r.plan().targetDrop() ? "" : ": more than asked for"));
         }
     }
 

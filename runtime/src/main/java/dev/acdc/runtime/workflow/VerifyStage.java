@@ -20,7 +20,7 @@ final class VerifyStage implements CompressionStage {
         s.c.timings().put("verify", s.seconds(t));
         CompressionJob.requireExactWhereItShouldBe(s.c, s.fitter == null && !s.recover && s.finetune == null
                 && s.quantized == null, s.probe, s.float16 != null);
-        s.decomposed = CompressReport.decomposed(s.r.model(), s.before, s.r.outputs().model(), s.after, s.c);
+        s.decomposed = CompressReport.decomposed(s.r.model(), s.before, s.r.output().files().model(), s.after, s.c);
         s.verification = Verification.of(s.probe,
                 "random-input probe: the differences measure the approximation, not accuracy");
         s.finetuneSection = s.finetune == null ? null : s.finetune.report();

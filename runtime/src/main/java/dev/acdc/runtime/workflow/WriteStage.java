@@ -36,19 +36,19 @@ final class WriteStage implements CompressionStage {
         // every output is staged (written, flushed, the model read back) before any takes its name, so a
         // failure on the last one leaves all earlier files of a previous run as they were
         try (AtomicFiles.Staged staged = new AtomicFiles.Staged()) {
-            staged.stage(r.outputs().model(), s.bytes, r.model(), WrittenModelCheck.againstOutputs(s.probe.input(),
+            staged.stage(r.output().files().model(), s.bytes, r.model(), WrittenModelCheck.againstOutputs(s.probe.input(),
                     s.probe.candidateOutput(), s.probeShape, s.progress));
             s.c.timings().put("write", s.seconds(t));
             s.c.timings().put("total", s.seconds(s.t0));
-            report = CompressReport.of(r.provenance().withPreprocessing(pre), s.decomposed, notes, s.c.timings(),
+            report = CompressReport.of(r.output().provenance().withPreprocessing(pre), s.decomposed, notes, s.c.timings(),
                     s.verification, outputFit, s.recoverySection, s.finetuneSection, s.consistency,
                     s.validation == null ? null : ValidationSection.of(s.validation), s.quantization, s.sensitivity,
                     verdict.line());
-            OutputFiles.stageReports(staged, r.outputs(), report);
+            OutputFiles.stageReports(staged, r.output().files(), report);
             s.listener.checkpoint(); // the last safe point: after it every output is renamed into place
             staged.commit();
         }
         s.outcome = new CompressionJob.Outcome(report, s.bytes, s.floatBytes.length, s.probeShape, s.probe,
-                s.validation, s.floatValidation, s.quantized, verdict, r.outputs());
+                s.validation, s.floatValidation, s.quantized, verdict, r.output().files());
     }
 }

@@ -47,8 +47,8 @@ public final class ReportSchema {
     /**
      * Where a report comes from: the acdc version, the command line (or "Java API"), when, the
      * preprocessing its data went through ("none (no data read)" when it read none), and the command's
-     * recipe: every setting of the run as {@code stage.name} → value, which {@code --recipe} reruns (null
-     * from the Java API).
+     * recipe: every setting of the run as {@code stage.name} → value, which {@code --recipe} reruns (a compression
+     * built through the Java API records its request's, {@code RequestRecipe}; other Java API jobs none).
      */
     public record Provenance(String version, String command, String date, String preprocessing,
                              java.util.Map<String, String> recipe) {

@@ -2,6 +2,7 @@ package dev.acdc.runtime.workflow;
 
 import dev.acdc.data.Preprocessing;
 import dev.acdc.report.CompressReport;
+import dev.acdc.report.ReportSchema;
 import dev.acdc.report.OutputFitSection;
 import dev.acdc.report.TextReport;
 import dev.acdc.report.ValidationSection;
@@ -40,7 +41,10 @@ final class WriteStage implements CompressionStage {
                     s.probe.candidateOutput(), s.probeShape, s.progress));
             s.c.timings().put("write", s.seconds(t));
             s.c.timings().put("total", s.seconds(s.t0));
-            report = CompressReport.of(r.output().provenance().withPreprocessing(pre), s.decomposed, notes, s.c.timings(),
+            // a request built through the Java API records its recipe from its options, as a command records its own
+            ReportSchema.Provenance provenance = r.output().provenance().recipe() != null ? r.output().provenance()
+                    : r.output().provenance().withRecipe(RequestRecipe.of(r));
+            report = CompressReport.of(provenance.withPreprocessing(pre), s.decomposed, notes, s.c.timings(),
                     s.verification, outputFit, s.recoverySection, s.finetuneSection, s.consistency,
                     s.validation == null ? null : ValidationSection.of(s.validation), s.quantization, s.sensitivity,
                     verdict.line());

@@ -18,14 +18,14 @@ final class CalibrationArgs {
                     + "Default: --train-data when given. Same preprocessing options as the other data.")
     String calibrationData;
 
-    @Option(names = "--calibration-images", paramLabel = "N", defaultValue = "512",
+    @Option(names = "--calibration-images", paramLabel = "N",
             description = "Images the output fit uses: a seeded sample, stratified by class when labelled "
                     + "(default ${DEFAULT-VALUE}; all of them if the set is smaller).")
-    int calibrationImages;
+    int calibrationImages = CompressionJob.Calibration.IMAGES;
 
-    @Option(names = "--calibration-seed", paramLabel = "S", defaultValue = "1",
+    @Option(names = "--calibration-seed", paramLabel = "S",
             description = "Seed of the calibration sample (default ${DEFAULT-VALUE}).")
-    long calibrationSeed;
+    long calibrationSeed = CompressionJob.Calibration.SEED;
 
 
     /** The calibration data's spec: --calibration-data, else the training data (null: none). */

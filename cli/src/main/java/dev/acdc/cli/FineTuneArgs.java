@@ -14,12 +14,12 @@ final class FineTuneArgs {
     String trainData;
 
     @Setting(level = Setting.Level.RESEARCH)
-    @Option(names = "--filter-norm", paramLabel = "R", defaultValue = "1",
+    @Option(names = "--filter-norm", paramLabel = "R",
             description = "With --train-data and --batch-norm train: before the fit, scale every conv's output filters "
                     + "to L2 norm R and let the training BN carry the scale (the function is unchanged), so that neither "
                     + "the fit's weighting nor a filter's effective learning rate depends on the gamma/sigma that BN "
                     + "folding left in it. 0: off, fit and train the weights as they are (default ${DEFAULT-VALUE}; "
                     + "see docs/finetune.md).")
-    double filterNorm;
+    double filterNorm = dev.acdc.runtime.workflow.FitOptions.FILTER_NORM;
 
 }

@@ -10,17 +10,17 @@ import picocli.CommandLine.Option;
  */
 @Setting(stage = Setting.Stage.PLAN)
 final class PlanArgs {
-    @Option(names = "--method", paramLabel = "ID", defaultValue = "acdc", completionCandidates = Methods.class,
+    @Option(names = "--method", paramLabel = "ID", completionCandidates = Methods.class,
             description = "Decomposition method (registered: ${COMPLETION-CANDIDATES}; default ${DEFAULT-VALUE}: "
                     + "atoms per conv, coefficients shared across a sharing set). Others are added by a jar on the "
                     + "class path that registers a dev.acdc.decompose.DecompositionMethod (docs/api.md).")
-    String method;
+    String method = Settings.defaults().method();
 
     @Setting(level = Setting.Level.BASIC)
-    @Option(names = "--share", paramLabel = "SCOPE", defaultValue = "layer",
+    @Option(names = "--share", paramLabel = "SCOPE",
             description = "Which blocks share one coefficient tensor: layer (one conv), block (one residual block), "
                     + "stage (blocks of equal width and resolution) or net. Default: ${DEFAULT-VALUE}.")
-    String share;
+    String share = Settings.defaults().share().id();
 
     @Setting(level = Setting.Level.BASIC)
     @Option(names = "--atoms", paramLabel = "M", defaultValue = "auto",
@@ -30,12 +30,12 @@ final class PlanArgs {
     String atoms;
 
     @Setting(level = Setting.Level.BASIC)
-    @Option(names = "--pointwise", paramLabel = "F|dense|full", defaultValue = "0.25",
+    @Option(names = "--pointwise", paramLabel = "F|dense|full",
             description = "1x1 convs are factored into a rank-r product whose input side the convs of a sharing set "
                     + "that read the same width share; r keeps about F of their weights (default ${DEFAULT-VALUE}; "
                     + "--set-atoms sets a set's rank by hand). dense keeps every 1x1 conv as it is; full factors each at "
                     + "its full rank, which reproduces it exactly.")
-    String pointwise;
+    String pointwise = Double.toString(Settings.DEFAULT_POINTWISE);
 
     @Option(names = "--set-atoms", paramLabel = "SET=M[,SET=M...]",
             description = "Per sharing set (by the id the plan and the report's sets[] give it), M atoms or dense "
@@ -49,11 +49,11 @@ final class PlanArgs {
                     + "every conv width of 8 or more).")
     String group;
 
-    @Option(names = "--form", paramLabel = "FORM", defaultValue = "reconstruct",
+    @Option(names = "--form", paramLabel = "FORM",
             description = "reconstruct (kernel rebuilt from the factors, folded by the runtime at load: same speed) "
                     + "or factorized (atom conv + 1x1 coefficient conv: fewer MACs when m/g + m/(kh*kw) < 1). "
                     + "Default: ${DEFAULT-VALUE}.")
-    String form;
+    String form = Settings.defaults().form().id();
 
     @Option(names = "--exclude", paramLabel = "REGEX", description = "Keep convolutions whose name matches dense.")
     String exclude;

@@ -8,27 +8,30 @@ import picocli.CommandLine.Option;
 /** Fine-tuning options shared by finetune and compress --train-data. */
 @Setting(stage = Setting.Stage.FINETUNE)
 final class TrainCliOptions {
-    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.BASIC)
-    @Option(names = "--epochs", defaultValue = "8", description = "Passes over the training data (default ${DEFAULT-VALUE}).")
-    int epochs;
-
-    @Option(names = "--max-steps", defaultValue = "0", description = "Stop after this many steps (default: all epochs).")
-    int maxSteps;
-
-    @Option(names = "--batch", defaultValue = "128", description = "Training batch size (default ${DEFAULT-VALUE}).")
-    int batch;
+    /** The library's defaults: each option below starts at its value there (picocli's default is the field's). */
+    private static final TrainOptions DEFAULTS = TrainOptions.defaults();
 
     @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.BASIC)
-    @Option(names = "--lr", defaultValue = "0.02", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
-    double lr;
+    @Option(names = "--epochs", description = "Passes over the training data (default ${DEFAULT-VALUE}).")
+    int epochs = DEFAULTS.epochs();
+
+    @Option(names = "--max-steps", description = "Stop after this many steps (default: all epochs).")
+    int maxSteps = DEFAULTS.maxSteps();
+
+    @Option(names = "--batch", description = "Training batch size (default ${DEFAULT-VALUE}).")
+    int batch = DEFAULTS.batch();
+
+    @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.BASIC)
+    @Option(names = "--lr", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
+    double lr = DEFAULTS.lr();
 
     @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
-    @Option(names = "--optimizer", defaultValue = "sgd", description = "sgd (Nesterov momentum) or adam (default ${DEFAULT-VALUE}).")
-    String optimizer;
+    @Option(names = "--optimizer", description = "sgd (Nesterov momentum) or adam (default ${DEFAULT-VALUE}).")
+    String optimizer = TrainOptions.spell(DEFAULTS.optimizer());
 
     @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
-    @Option(names = "--momentum", defaultValue = "0.9", description = "SGD momentum (default ${DEFAULT-VALUE}).")
-    double momentum;
+    @Option(names = "--momentum", description = "SGD momentum (default ${DEFAULT-VALUE}).")
+    double momentum = DEFAULTS.momentum();
 
     @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--cycle-momentum", description = "With --schedule one-cycle: move the momentum opposite to the "
@@ -36,14 +39,14 @@ final class TrainCliOptions {
             + "default (and so the reference recipe); --momentum is then ignored. Default: off.")
     boolean cycleMomentum;
 
-    @Option(names = "--weight-decay", defaultValue = "5e-4", description = "Weight decay: added to the gradient as L2 for sgd (as PyTorch's SGD), "
+    @Option(names = "--weight-decay", description = "Weight decay: added to the gradient as L2 for sgd (as PyTorch's SGD), "
             + "decoupled for adam (AdamW) (default ${DEFAULT-VALUE}).")
-    double weightDecay;
+    double weightDecay = DEFAULTS.weightDecay();
 
     @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
-    @Option(names = "--schedule", defaultValue = "one-cycle",
+    @Option(names = "--schedule",
             description = "one-cycle, cosine (warm-up + cosine) or constant (default ${DEFAULT-VALUE}).")
-    String schedule;
+    String schedule = TrainOptions.spell(DEFAULTS.schedule());
 
     @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--warmup", paramLabel = "F",
@@ -52,24 +55,24 @@ final class TrainCliOptions {
     Double warmup;
 
     @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
-    @Option(names = "--select-split", paramLabel = "F", defaultValue = "0.05",
+    @Option(names = "--select-split", paramLabel = "F",
             description = "Hold out this fraction of the training data (seeded by --sample-seed, stratified by class) "
                     + "and keep the epoch that scores best on it; 0 keeps the last epoch. --eval-data is only "
                     + "reported, never used to choose (default ${DEFAULT-VALUE}).")
-    double selectSplit;
+    double selectSplit = dev.acdc.runtime.workflow.FineTuneJob.Settings.SELECT_SPLIT;
 
     @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
-    @Option(names = "--temperature", defaultValue = "4", description = "Distillation temperature T (default ${DEFAULT-VALUE}).")
-    double temperature;
+    @Option(names = "--temperature", description = "Distillation temperature T (default ${DEFAULT-VALUE}).")
+    double temperature = DEFAULTS.temperature();
 
     @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
-    @Option(names = "--kd-weight", defaultValue = "0.9", description = "Weight of the distillation term (default ${DEFAULT-VALUE}).")
-    double kdWeight;
+    @Option(names = "--kd-weight", description = "Weight of the distillation term (default ${DEFAULT-VALUE}).")
+    double kdWeight = DEFAULTS.kdWeight();
 
     @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
-    @Option(names = "--ce-weight", defaultValue = "0.1",
+    @Option(names = "--ce-weight",
             description = "Weight beta of cross-entropy with the labels, where they exist (default ${DEFAULT-VALUE}).")
-    double ceWeight;
+    double ceWeight = DEFAULTS.ceWeight();
 
     @Option(names = "--augment", negatable = true,
             description = "Pad-and-crop plus flip augmentation (default: on for 32x32 RGB, off otherwise).")
@@ -107,16 +110,16 @@ final class TrainCliOptions {
     }
 
     @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
-    @Option(names = "--augment-mode", defaultValue = "image", paramLabel = "image|batch",
+    @Option(names = "--augment-mode", paramLabel = "image|batch",
             description = "image (default): each image gets its own shift of up to 4 pixels (zero border) and flip; "
                     + "batch: one shift (reflected border) and one flip for the whole batch, as the PyTorch "
                     + "reference recipe in docs/finetune.md.")
-    String augmentMode;
+    String augmentMode = TrainOptions.spell(DEFAULTS.augmentMode());
 
     @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
-    @Option(names = "--train", defaultValue = "all",
+    @Option(names = "--train",
             description = "Which weights learn: all, atoms (the paper's fast adaptation) or coefficients (default ${DEFAULT-VALUE}).")
-    String train;
+    String train = TrainOptions.spell(DEFAULTS.train());
 
     @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
     @Option(names = "--clip", paramLabel = "NORM", description = "Clip gradients to this global L2 norm; 0 = off "
@@ -136,25 +139,25 @@ final class TrainCliOptions {
             + "segment). Give the stopped run's other options unchanged.")
     boolean resume;
 
-    @Option(names = "--seed", defaultValue = "1", description = "Seed of data order and augmentation (default ${DEFAULT-VALUE}).")
-    long seed;
+    @Option(names = "--seed", description = "Seed of data order and augmentation (default ${DEFAULT-VALUE}).")
+    long seed = DEFAULTS.seed();
 
     @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
-    @Option(names = "--batch-norm", defaultValue = "train", paramLabel = "train|folded",
+    @Option(names = "--batch-norm", paramLabel = "train|folded",
             description = "train (default): put BatchNormalization back after every convolution, train it with batch "
                     + "statistics and fold it away again for export (the written model has no BatchNormalization); "
                     + "folded: train the network as exported, without normalisation (faster per step, slower to "
                     + "recover; see docs/finetune.md).")
-    String batchNorm;
+    String batchNorm = TrainOptions.spell(DEFAULTS.batchNorm());
 
     @Setting(stage = Setting.Stage.FINETUNE, level = Setting.Level.RESEARCH)
-    @Option(names = "--batch-norm-start", defaultValue = "identity", paramLabel = "identity|teacher",
+    @Option(names = "--batch-norm-start", paramLabel = "identity|teacher",
             description = "How each BatchNormalization of --batch-norm train starts. identity (default): the model "
                     + "computes what it computed before; teacher: its scale and shift restore the teacher's per-channel "
                     + "mean and variance of the same conv's output on the calibration images, as a pretrained BN "
                     + "kept in training mode does (helps an SVD start; hurts the output fit, which already matches "
                     + "the outputs in least squares; see docs/finetune.md).")
-    String batchNormStart;
+    String batchNormStart = TrainOptions.spell(DEFAULTS.batchNormStart());
 
     /** {@link #options()}, and --train-crop checked against the training data spec, before any work. */
     TrainOptions options(String trainSpec) {

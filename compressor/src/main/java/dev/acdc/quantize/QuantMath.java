@@ -118,6 +118,73 @@ public final class QuantMath {
     }
 
     /**
+     * Per-channel scales in one byte each: channel c's scale is {@code base · exp(codes[c] · step)}, computed in
+     * float32 as the model computes it (Cast, Mul, Exp, Mul of constants, which ONNX Runtime folds at load), with
+     * {@code base} the smallest scale of a non-zero channel and {@code step} spreading the tensor's range of
+     * scales over the 255 codes (so a channel's scale is at most {@code exp(step)} above its own: ResNet-20's
+     * coefficients, 2.7 to 16.5 octaves, 0.7 to 4.6 %). {@code q} holds the decoded scales and the values
+     * quantized with them. An all-zero channel takes code 0.
+     */
+    public record LogScales(PerChannel q, long[] codes, float base, float step) {
+        /** The scale of code {@code k}, as the model computes it in float32. */
+        public float decode(int k) {
+            return LogScales.decode(base, step, k);
+        }
+
+        static float decode(float base, float step, int k) {
+            return base * (float) Math.exp((float) k * step);
+        }
+    }
+
+    /** As {@link #symmetric}, its scales then coded in one byte each and the values quantized with the decoded ones ({@link LogScales}). */
+    public static LogScales symmetricLogScales(float[] w, long[] shape, int axis) {
+        PerChannel p = symmetric(w, shape, axis);
+        int channels = p.scales().length;
+        boolean[] used = new boolean[channels];
+        for (int i = 0; i < w.length; i++) {
+            if (w[i] != 0 && Float.isFinite(w[i])) {
+                used[(int) ((i / p.inner()) % channels)] = true;
+            }
+        }
+        float lo = Float.POSITIVE_INFINITY;
+        float hi = 0;
+        for (int c = 0; c < channels; c++) {
+            if (used[c]) {
+                lo = Math.min(lo, p.scales()[c]);
+                hi = Math.max(hi, p.scales()[c]);
+            }
+        }
+        if (hi == 0) { // no non-zero channel
+            lo = 1;
+            hi = 1;
+        }
+        // 254 steps over the range, so that rounding in float32 leaves the largest scale a code (255 at most)
+        float step = (float) (Math.log((double) hi / lo) / 254);
+        long[] codes = new long[channels];
+        float[] scales = new float[channels];
+        for (int c = 0; c < channels; c++) {
+            int k = 0;
+            if (used[c] && step > 0) {
+                k = Math.max(0, (int) Math.floor(Math.log((double) p.scales()[c] / lo) / step));
+                while (LogScales.decode(lo, step, k) < p.scales()[c]) {
+                    k++;
+                }
+            }
+            if (k > 255) {
+                throw new IllegalStateException("scale code " + k + " over 255");
+            }
+            codes[c] = k;
+            scales[c] = LogScales.decode(lo, step, k);
+        }
+        long[] q = new long[w.length];
+        for (int i = 0; i < w.length; i++) {
+            int c = (int) ((i / p.inner()) % channels);
+            q[i] = quantize(w[i], scales[c], 0, -WEIGHT_MAX, WEIGHT_MAX);
+        }
+        return new LogScales(new PerChannel(q, scales, axis, p.inner()), codes, lo, step);
+    }
+
+    /**
      * The uint8 quantization of a tensor whose values lie in [lo, hi]: the range is widened to hold 0
      * (so that zero padding and ReLU's zero are exact) and mapped onto 0..255.
      */

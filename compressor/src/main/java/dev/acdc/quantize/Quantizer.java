@@ -203,13 +203,17 @@ public final class Quantizer {
         }
     }
 
-    /** Weight-only int8: see the class comment. {@code m} must be {@link #prepare}d; it is changed. */
-    public static Result weightsOnly(Model m, Pattern exclude, CoefficientScales coefficientScales) {
+    /**
+     * Weight-only int8: see the class comment. {@code m} must be {@link #prepare}d; it is changed.
+     * {@code byteScales}: a weight's many scales are stored as one-byte codes, decoded by a chain of four nodes
+     * (for a file whose names are short or whose chains local functions store once), else in half precision.
+     */
+    public static Result weightsOnly(Model m, Pattern exclude, CoefficientScales coefficientScales, boolean byteScales) {
         Graph g = m.graph();
         List<String> kept = new ArrayList<>();
         List<String> done = new ArrayList<>();
         List<String> notes = new ArrayList<>();
-        Int8Weights w8 = new Int8Weights(m, coefficientScales);
+        Int8Weights w8 = new Int8Weights(m, coefficientScales, byteScales);
         Map<String, String[]> layers = new LinkedHashMap<>();
         for (Node n : computeNodes(g, exclude, kept, WEIGHTS_ONLY_COMPUTE)) {
             String w = n.input(1);
@@ -238,6 +242,7 @@ public final class Quantizer {
         private final Graph g;
         private final Map<String, WeightRoles.Role> roles;
         private final CoefficientScales coefficientScales;
+        private final boolean byteScales;
         /** float initializer → the value that gives it back; → its int8 initializer. */
         private final Map<String, String> dequantized = new LinkedHashMap<>();
         private final Map<String, String> int8 = new LinkedHashMap<>();
@@ -245,11 +250,12 @@ public final class Quantizer {
         private final Map<String, String> castOnly = new LinkedHashMap<>();
         private final Map<String, QuantMath.PerChannel> coefficientsQuantized = new LinkedHashMap<>();
 
-        Int8Weights(Model m, CoefficientScales coefficientScales) {
+        Int8Weights(Model m, CoefficientScales coefficientScales, boolean byteScales) {
             this.m = m;
             this.g = m.graph();
             this.roles = WeightRoles.of(m);
             this.coefficientScales = coefficientScales;
+            this.byteScales = byteScales;
         }
 
         /** The ACDC coefficient and atom tensors of the chain that computes {@code n}'s kernel, dequantized. */
@@ -352,10 +358,14 @@ public final class Quantizer {
             if (!t.isFloat()) {
                 return name;
             }
-            // many scales (a coefficient tensor's per row): stored in half precision, read through a Cast that
-            // ONNX Runtime folds at load with the rest of the chain; the values quantized with those very scales
-            boolean half = t.shape()[axis] >= HALF_SCALES_FROM && maxAbs(t.floats()) / QuantMath.WEIGHT_MAX < 60000f;
-            QuantMath.PerChannel q = half ? QuantMath.symmetricHalfScales(t.floats(), t.shape(), axis)
+            // many scales (a coefficient tensor's per row): one byte each, read through a Cast, Mul, Exp and Mul of
+            // constants, or in half precision, read through a Cast; ONNX Runtime folds either at load with the rest
+            // of the chain, and the values are quantized with the very scales the chain gives back
+            boolean many = t.shape()[axis] >= CODED_SCALES_FROM;
+            boolean coded = many && byteScales;
+            boolean half = many && !byteScales && maxAbs(t.floats()) / QuantMath.WEIGHT_MAX < 60000f;
+            QuantMath.LogScales ls = coded ? QuantMath.symmetricLogScales(t.floats(), t.shape(), axis) : null;
+            QuantMath.PerChannel q = coded ? ls.q() : half ? QuantMath.symmetricHalfScales(t.floats(), t.shape(), axis)
                     : QuantMath.symmetric(t.floats(), t.shape(), axis);
             String qName = fresh(g, name + "_quantized");
             String sName = fresh(g, name + "_scale");
@@ -369,7 +379,18 @@ public final class Quantizer {
             sShape[axis] = q.scales().length;
             GraphBuilder b = new GraphBuilder(g).insertingAt(0);
             String scale = sName;
-            if (half) {
+            if (coded) {
+                g.putInitializer(Tensor.ofLongs(sName, DataType.UINT8, sShape, ls.codes()));
+                String stepName = fresh(g, sName + "_step");
+                String baseName = fresh(g, sName + "_base");
+                g.putInitializer(Tensor.ofFloats(stepName, new long[0], new float[] {ls.step()}));
+                g.putInitializer(Tensor.ofFloats(baseName, new long[0], new float[] {ls.base()}));
+                String k = b.opNamed("Cast", sName + "/Cast", sName + "_float", List.of(sName),
+                        Attribute.ofInt("to", DataType.FLOAT.code()));
+                String x = b.opNamed("Mul", sName + "/MulStep", sName + "_exponent", List.of(k, stepName));
+                String e = b.opNamed("Exp", sName + "/Exp", sName + "_ratio", List.of(x));
+                scale = b.opNamed("Mul", sName + "/MulBase", sName + "_decoded", List.of(e, baseName));
+            } else if (half) {
                 g.putInitializer(Tensor.ofFloat16(sName, sShape, q.scales()));
                 scale = b.opNamed("Cast", sName + "/Cast", sName + "_float", List.of(sName),
                         Attribute.ofInt("to", DataType.FLOAT.code()));
@@ -402,10 +423,11 @@ public final class Quantizer {
     }
 
     /**
-     * From this many scales on, a weight's scales are stored in half precision (2 bytes each, plus one Cast
-     * node of about 30 bytes): ResNet-20's coefficient tensors have 256 rows each.
+     * From this many scales on, a weight's scales are stored as one-byte codes (1 byte each instead of 4, plus
+     * two scalars and four nodes, which local functions store once) or in half precision (2 bytes, one Cast):
+     * ResNet-20's coefficient tensors have 256 rows each.
      */
-    static final int HALF_SCALES_FROM = 32;
+    static final int CODED_SCALES_FROM = 32;
 
     private static float maxAbs(float[] w) {
         float m = 0;
@@ -530,15 +552,15 @@ public final class Quantizer {
     /**
      * Static int8 (QDQ). {@code ranges}: the clipping range of every tensor {@link #tensorsToCalibrate}
      * names; {@code kernels}: the values of every {@link #computedKernels}. {@code m} must be
-     * {@link #prepare}d; it is changed.
+     * {@link #prepare}d; it is changed. {@code byteScales}: as {@link #weightsOnly}'s.
      */
     public static Result staticQdq(Model m, Map<String, double[]> ranges, Map<String, float[]> kernels,
-                                   Pattern exclude, CoefficientScales coefficientScales) {
+                                   Pattern exclude, CoefficientScales coefficientScales, boolean byteScales) {
         Graph g = m.graph();
         List<String> kept = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         StaticPlan plan = plan(m, exclude, kept);
-        Int8Weights w8 = new Int8Weights(m, coefficientScales);
+        Int8Weights w8 = new Int8Weights(m, coefficientScales, byteScales);
         // fold each ReLU into the quantization of the value it reads
         for (Map.Entry<Node, Node> e : plan.foldedRelu.entrySet()) {
             e.getKey().setOutput(0, e.getValue().output(0));

@@ -96,4 +96,55 @@ class RangeStatisticsTest {
             assertEquals(0, h.values()[(rows - 1) * cols + c]);
         }
     }
+
+    /**
+     * Scales coded in one byte: each decoded scale is at or above the float scale (so the row's largest
+     * magnitude still maps within ±127) and at most one step of the code above it, the codes span 0..255
+     * over a range of 2^16.5 (as a ResNet-20 coefficient tensor's), every value comes back within half its
+     * decoded scale, and an all-zero row takes code 0 and stays zero.
+     */
+    @Test
+    void codedScalesAreRoundedUpOneStepAtMostAndTheValuesQuantizedWithThem() {
+        Random r = new Random(3);
+        int rows = 64;
+        int cols = 5;
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) {
+            double magnitude = Math.pow(2, -2 - 16.5 * (i / cols) / (rows - 2)); // rows from 2^-2 to 2^-18.5
+            w[i] = (float) (r.nextGaussian() * magnitude);
+        }
+        for (int c = 0; c < cols; c++) {
+            w[(rows - 1) * cols + c] = 0; // the last row: zeros
+        }
+        long[] shape = {rows, cols};
+        QuantMath.PerChannel f = QuantMath.symmetric(w, shape, 0);
+        QuantMath.LogScales coded = QuantMath.symmetricLogScales(w, shape, 0);
+        QuantMath.PerChannel h = coded.q();
+        double ratio = Math.exp(coded.step());
+        assertTrue(ratio > 1.04 && ratio < 1.05, "2^16.5 over 254 steps: " + ratio);
+        long maxCode = 0;
+        for (int row = 0; row < rows - 1; row++) {
+            float s = h.scales()[row];
+            assertEquals(coded.decode((int) coded.codes()[row]), s, "the decoded code: row " + row);
+            assertEquals((float) (coded.base() * (float) Math.exp((float) coded.codes()[row] * coded.step())), s);
+            assertTrue(s >= f.scales()[row], row + ": " + s + " < " + f.scales()[row]);
+            assertTrue(s <= f.scales()[row] * ratio * (1 + 1e-6), row + ": rounded up by more than one step");
+            maxCode = Math.max(maxCode, coded.codes()[row]);
+            for (int c = 0; c < cols; c++) {
+                int i = row * cols + c;
+                assertTrue(Math.abs(h.values()[i]) <= QuantMath.WEIGHT_MAX);
+                assertTrue(Math.abs(h.values()[i] * s - w[i]) <= s / 2 * (1 + 1e-6), i + ": " + h.values()[i] * s + " vs " + w[i]);
+            }
+        }
+        assertTrue(maxCode >= 250 && maxCode <= 255, "the codes span the byte: " + maxCode);
+        assertEquals(0, coded.codes()[rows - 1]);
+        for (int c = 0; c < cols; c++) {
+            assertEquals(0, h.values()[(rows - 1) * cols + c]);
+        }
+        // one scale for every row: code 0 everywhere, the scale itself
+        float[] same = {1, -2, 0.5f, 2};
+        QuantMath.LogScales flat = QuantMath.symmetricLogScales(same, new long[] {2, 2}, 0);
+        assertEquals(0, flat.codes()[0] + flat.codes()[1]);
+        assertEquals(2f / QuantMath.WEIGHT_MAX, flat.q().scales()[0]);
+    }
 }

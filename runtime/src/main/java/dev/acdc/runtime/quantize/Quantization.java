@@ -57,6 +57,16 @@ public final class Quantization {
                     FileEncoding.DEFAULT.localFunctions());
         }
 
+        /**
+         * Whether a weight's many scales are stored in one byte each: their decoding chain (four nodes) costs
+         * less than the byte it saves a scale where names are short or local functions store the chain once;
+         * in a file with the exporter's names and no functions it costs more (ResNet-20 int8: +10 KB), and
+         * half precision is used.
+         */
+        public boolean byteScales() {
+            return compactNames || localFunctions;
+        }
+
         public static Request weightsOnly() {
             return new Request(Quantizer.Mode.WEIGHTS, RangeStatistics.Method.MINMAX, DEFAULT_PERCENTILE, null);
         }
@@ -92,7 +102,7 @@ public final class Quantization {
             Map<String, float[]> kernels = QuantizationCalibration.constants(work,
                     Quantizer.computedKernels(work, req.exclude()));
             progress.accept("int8: inserting QuantizeLinear/DequantizeLinear on " + tensors.size() + " activations");
-            r = Quantizer.staticQdq(work, ranges, kernels, req.exclude(), req.coefficientScales());
+            r = Quantizer.staticQdq(work, ranges, kernels, req.exclude(), req.coefficientScales(), req.byteScales());
             activations = "uint8, per tensor, asymmetric; ranges by " + req.method().id()
                     + (req.method() == RangeStatistics.Method.PERCENTILE ? " " + req.percentile() : "");
             rs = new ArrayList<>();
@@ -102,7 +112,7 @@ public final class Quantization {
                 rs.add(new QuantizationSection.Range(t, s.min(), s.max(), c[0], c[1]));
             }
         } else {
-            r = Quantizer.weightsOnly(work, req.exclude(), req.coefficientScales());
+            r = Quantizer.weightsOnly(work, req.exclude(), req.coefficientScales(), req.byteScales());
         }
         Map<String, Object> meta = new LinkedHashMap<>();
         meta.put("mode", req.mode().id());

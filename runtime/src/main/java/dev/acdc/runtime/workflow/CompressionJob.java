@@ -53,9 +53,13 @@ public final class CompressionJob {
             }
         }
 
-        /** 512 images, seed 1 (the command's defaults). */
+        /** The sample's size and seed by default. */
+        public static final int IMAGES = 512;
+        public static final long SEED = 1;
+
+        /** {@value #IMAGES} images, seed {@value #SEED} (the command's defaults). */
         public static Calibration of(Dataset data, Preprocessing pre) {
-            return new Calibration(data, pre, 512, 1);
+            return new Calibration(data, pre, IMAGES, SEED);
         }
     }
 

@@ -61,9 +61,12 @@ public final class FineTuneJob {
             }
         }
 
+        /** The fraction of the training data held out to choose the epoch kept, by default. */
+        public static final double SELECT_SPLIT = 0.05;
+
         /** Defaults for the rest: a 5 % selection split (seed 1), CPU sessions, batches of 100, no checkpoint. */
         public static Settings of(Dataset train, Dataset eval, Preprocessing pre, TrainOptions options) {
-            return new Settings(train, eval, pre, options, 0.05, 1, Sessions.Config.cpu(), 100, null, false, null);
+            return new Settings(train, eval, pre, options, SELECT_SPLIT, 1, Sessions.Config.cpu(), 100, null, false, null);
         }
     }
 

@@ -26,6 +26,9 @@ public record FitOptions(Mode mode, int iterations, boolean matchSum, double fil
         }
     }
 
+    /** The filters' norm before a fine-tune in training-mode BatchNormalization, by default (docs/finetune.md). */
+    public static final double FILTER_NORM = 1;
+
     public FitOptions {
         if (mode == null) {
             throw new IllegalArgumentException("the fit's mode is required");
@@ -38,9 +41,9 @@ public record FitOptions(Mode mode, int iterations, boolean matchSum, double fil
         }
     }
 
-    /** The command's defaults for {@code mode}: {@link OutputFitter#ITERATIONS} iterations, sums matched, norm 1. */
+    /** The command's defaults for {@code mode}: {@link OutputFitter#ITERATIONS} iterations, sums matched, norm {@value #FILTER_NORM}. */
     public static FitOptions of(Mode mode) {
-        return new FitOptions(mode, OutputFitter.ITERATIONS, true, 1);
+        return new FitOptions(mode, OutputFitter.ITERATIONS, true, FILTER_NORM);
     }
 
     public FitOptions withMode(Mode m) {

@@ -259,7 +259,8 @@ public final class CompressionJob {
      * The stages of a compression, in order; each reads what the ones before it left in the run
      * ({@link CompressionRun}) and a request goes through those that apply to it.
      */
-    static final List<CompressionStage> STAGES = List.of(new LoadStage(), new PlanStage(), new FitStage(),
+    static final List<CompressionStage> STAGES = List.of(new LoadStage(), new CalibrationStage(),
+            new SizeTargetStage(), new SensitivityStage(), new FitStage(),
             new RecoveryStage(), new FineTuneStage(), new EncodeStage(), new VerifyStage(), new ValidateStage(),
             new WriteStage());
 

@@ -59,5 +59,5 @@ for m in "$dir"/*_imagenet-opset*.onnx; do
   run "$name" int8 quantize "$m" --mode int8 --calibration-data "$data" --preset imagenet \
     --calibration-images "$n" -o "$out/$name.int8.onnx"
   run "$name" train-step bench-train "$out/$name.output-fit.onnx" --batch "${TRAIN_BATCH:-32}" --steps 2 \
-    --warmup 1 --repeats 1
+    --warmup-steps 1 --repeats 1
 done

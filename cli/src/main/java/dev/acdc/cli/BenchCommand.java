@@ -47,8 +47,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", hidden = true, split = ",")
     List<Integer> oldBatches;
 
-    @Option(names = "--warmup", defaultValue = "5", description = "Untimed runs per batch size (default ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup-runs", paramLabel = "N", defaultValue = "5",
+            description = "Untimed runs per batch size (default ${DEFAULT-VALUE}).")
     int warmup;
+
+    /** The option's name before --warmup meant the fine-tune's warm-up fraction in every command; accepted, not shown. */
+    @Option(names = "--warmup", hidden = true)
+    Integer oldWarmup;
 
     @Option(names = "--runs", defaultValue = "30", description = "Timed runs per batch size (default ${DEFAULT-VALUE}).")
     int runs;
@@ -56,11 +61,13 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     RuntimeOptions runtime;
 
+    @Setting(stage = Setting.Stage.INPUT)
     @Option(names = "--input-shape", paramLabel = "N,C,H,W",
             description = "Input shape to time at, as compress takes it (its batch is ignored: --batch-sizes; default: "
                     + "the declared shape, which must fix C, H and W).")
     String inputShape;
 
+    @Setting(stage = Setting.Stage.WRITE, level = Setting.Level.BASIC, recorded = false)
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
     Path json;
 
@@ -74,6 +81,12 @@ final class BenchCommand implements Callable<Integer> {
                 throw new AcdcException("--batch and --batch-sizes both set the batch sizes: give --batch-sizes");
             }
             batches = oldBatches;
+        }
+        if (oldWarmup != null) {
+            if (spec.commandLine().getParseResult().hasMatchedOption("--warmup-runs")) {
+                throw new AcdcException("--warmup and --warmup-runs both set the untimed runs: give --warmup-runs");
+            }
+            warmup = oldWarmup;
         }
         for (int b : batches) {
             if (b < 1) {

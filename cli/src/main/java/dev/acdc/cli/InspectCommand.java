@@ -37,10 +37,12 @@ final class InspectCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL.onnx", description = "The model to inspect.")
     Path model;
 
+    @Setting(stage = Setting.Stage.INPUT)
     @Option(names = "--input-shape", paramLabel = "N,C,H,W",
             description = "Input shape for multiply-add counts (default: the declared shape, symbolic batch = 1).")
     String inputShape;
 
+    @Setting(stage = Setting.Stage.WRITE, level = Setting.Level.BASIC, recorded = false)
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the summary as JSON.")
     Path json;
 

@@ -33,7 +33,7 @@ final class MakeTestdataCommand implements Callable<Integer> {
             description = "Where to write it (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--seed", defaultValue = "20201005", description = "Weight seed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--weight-seed", defaultValue = "20201005", description = "Seed of the weights (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--model", defaultValue = "tiny-resnet", paramLabel = "NAME",

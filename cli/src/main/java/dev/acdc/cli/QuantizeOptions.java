@@ -74,10 +74,7 @@ final class QuantizeOptions {
     String exclude;
 
     Quantization.Request request(Quantizer.Mode mode) {
-        double p = percentile == null ? Quantization.DEFAULT_PERCENTILE : percentile;
-        if (!(p > 50 && p <= 100)) {
-            throw new AcdcException("--percentile must be above 50 and at most 100, got " + p);
-        }
+        double p = percentile == null ? Quantization.DEFAULT_PERCENTILE : percentile; // checked by the request
         if (mode == Quantizer.Mode.WEIGHTS && (method != null || percentile != null)) {
             throw new AcdcException((method != null ? "--calibration-method" : "--percentile")
                     + " applies to the static mode (int8) only");

@@ -31,18 +31,25 @@ final class TrainBenchCommand implements Callable<Integer> {
     @Parameters(paramLabel = "COMPRESSED.onnx", description = "The model to train (e.g. acdc-compress output).")
     Path model;
 
+    @Setting(stage = Setting.Stage.INPUT)
     @Option(names = "--teacher", paramLabel = "ORIGINAL.onnx", description = "Teacher run by ONNX Runtime in each "
             + "step, as in a real fine-tune (default: none, labels only).")
     Path teacher;
 
-    @Option(names = "--batch", defaultValue = "128", description = "Batch size (default ${DEFAULT-VALUE}).")
+    @Setting(stage = Setting.Stage.FINETUNE)
+    @Option(names = "--batch", defaultValue = "128", description = "Training batch size (default ${DEFAULT-VALUE}).")
     int batch;
 
     @Option(names = "--steps", defaultValue = "15", description = "Timed steps per run (default ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--warmup", defaultValue = "3", description = "Untimed steps first (default ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup-steps", paramLabel = "N", defaultValue = "3",
+            description = "Untimed steps first (default ${DEFAULT-VALUE}).")
     int warmup;
+
+    /** The option's name before --warmup meant the fine-tune's warm-up fraction in every command; accepted, not shown. */
+    @Option(names = "--warmup", hidden = true)
+    Integer oldWarmup;
 
     @Option(names = "--repeats", defaultValue = "3", description = "Runs per configuration (default ${DEFAULT-VALUE}).")
     int repeats;
@@ -51,6 +58,12 @@ final class TrainBenchCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (oldWarmup != null) {
+            if (spec.commandLine().getParseResult().hasMatchedOption("--warmup-steps")) {
+                throw new dev.acdc.AcdcException("--warmup and --warmup-steps both set the untimed steps: give --warmup-steps");
+            }
+            warmup = oldWarmup;
+        }
         byte[] bytes = OutputFiles.readAll(model);
         TrainBench.Result r = TrainBench.run(bytes, teacher == null ? null : OutputFiles.readAll(teacher), batch, steps,
                 warmup, repeats, new CliListener(err));

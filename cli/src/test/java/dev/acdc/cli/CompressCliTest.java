@@ -225,7 +225,7 @@ class CompressCliTest {
         CliTest.Run c = run("compress", model.toString(), "-o", out.toString(), "--group", "8");
         assertEquals(0, c.code(), c.err());
         CliTest.Run b = run("bench", out.toString(), "--vs", model.toString(), "--batch-sizes", "2", "--runs", "2",
-                "--warmup", "1");
+                "--warmup-runs", "1");
         assertEquals(0, b.code(), b.err());
     }
 
@@ -661,7 +661,7 @@ class CompressCliTest {
         assertOneLineError(run("bench", model.toString(), "--batch-sizes", "1", "--runs", "1"), 2,
                 "give --input-shape N,C,H,W");
         CliTest.Run b = run("bench", model.toString(), "--input-shape", "1,3,32,32", "--batch-sizes", "2", "--runs", "2",
-                "--warmup", "0");
+                "--warmup-runs", "0");
         assertEquals(0, b.code(), b.err());
         assertTrue(b.out().lines().anyMatch(l -> l.trim().startsWith("2 ")), b.out());
     }

@@ -157,6 +157,8 @@ class QuantizeCliTest {
             {"--mode", "int4"},
             {"--mode", "int8", "--calibration-data", calib, "--calibration-method", "max"},
             {"--mode", "int8", "--calibration-data", calib, "--percentile", "NaN"},
+            // the request's range, checked once (the library's): at most 50 would clip away most values
+            {"--mode", "int8", "--calibration-data", calib, "--calibration-method", "percentile", "--percentile", "40"},
             {"--mode", "int8-weights", "--calibration-method", "entropy"},
             {"--mode", "int8", "--calibration-data", calib, "--percentile", "99.9"}, // not the percentile method
             {"--mode", "int8-weights", "--percentile", "99.9"},

@@ -11,6 +11,7 @@ import picocli.CommandLine.Model.OptionSpec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static dev.acdc.cli.CliTest.run;
@@ -96,6 +97,36 @@ class RecipeTest {
         assertTrue(grouped.containsAll(java.util.EnumSet.of(Setting.Stage.INPUT, Setting.Stage.PLAN,
                 Setting.Stage.FIT, Setting.Stage.RECOVERY, Setting.Stage.FINETUNE, Setting.Stage.QUANTIZE,
                 Setting.Stage.VALIDATE, Setting.Stage.WRITE)), grouped.toString());
+    }
+
+    /**
+     * One meaning per option name across commands: an option that several commands show has the same recipe
+     * key in each (the stage it sets), so --batch is the training batch wherever it is shown and the untimed
+     * iterations of the benchmarks are --warmup-runs and --warmup-steps, not the fine-tune's --warmup.
+     */
+    @Test
+    void anOptionNameMeansOneThingInEveryCommand() {
+        CommandLine root = new CommandLine(new Main());
+        Map<String, String> keyOf = new java.util.TreeMap<>();
+        Map<String, String> where = new java.util.HashMap<>();
+        List<String> conflicts = new java.util.ArrayList<>();
+        for (CommandLine sub : root.getSubcommands().values()) {
+            for (OptionSpec o : sub.getCommandSpec().options()) {
+                if (o.hidden() || o.usageHelp() || o.versionHelp()) {
+                    continue;
+                }
+                String name = o.longestName();
+                String key = Recipe.key(o);
+                String before = keyOf.putIfAbsent(name, key);
+                String cmd = sub.getCommandName();
+                if (before != null && !before.equals(key)) {
+                    conflicts.add(name + " is " + before + " in " + where.get(name) + " but " + key + " in " + cmd);
+                }
+                where.putIfAbsent(name, cmd);
+            }
+        }
+        assertEquals(List.of(), conflicts);
+        assertTrue(keyOf.size() > 60, keyOf.toString());
     }
 
     @Test

@@ -68,7 +68,7 @@ class WithoutTrainingEngineTest {
         assertEquals(0, c.code(), c.out());
         c = acdc("validate", model.toString(), tmp.resolve("fit.onnx").toString(), "--data", spec);
         assertEquals(0, c.code(), c.out());
-        c = acdc("bench", tmp.resolve("svd.onnx").toString(), "--batch-sizes", "2", "--runs", "2", "--warmup", "0");
+        c = acdc("bench", tmp.resolve("svd.onnx").toString(), "--batch-sizes", "2", "--runs", "2", "--warmup-runs", "0");
         assertEquals(0, c.code(), c.out());
         // fine-tuning: one line, exit 2, nothing written
         Path ft = tmp.resolve("ft.onnx");

@@ -45,8 +45,8 @@ public final class Quantization {
     public record Request(Quantizer.Mode mode, RangeStatistics.Method method, double percentile, Pattern exclude,
                           Quantizer.CoefficientScales coefficientScales, boolean compactNames, boolean localFunctions) {
         public Request {
-            if (!(percentile > 0 && percentile <= 100)) {
-                throw new AcdcException("--percentile must be in (0, 100], got " + percentile);
+            if (!(percentile > 50 && percentile <= 100)) { // at most 50 would clip away more than half the values
+                throw new AcdcException("--percentile must be above 50 and at most 100, got " + percentile);
             }
             java.util.Objects.requireNonNull(coefficientScales, "coefficientScales");
         }

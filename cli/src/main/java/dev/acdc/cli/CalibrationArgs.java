@@ -1,6 +1,5 @@
 package dev.acdc.cli;
 
-import dev.acdc.AcdcException;
 import dev.acdc.data.Dataset;
 import dev.acdc.data.Preprocessing;
 import dev.acdc.runtime.workflow.CompressionJob;
@@ -30,9 +29,7 @@ final class CalibrationArgs {
 
     /** The calibration data's spec: --calibration-data, else the training data (null: none). */
     String spec(String trainData) {
-        if (calibrationImages < 1) { // before any data is opened
-            throw new AcdcException("--calibration-images must be at least 1, got " + calibrationImages);
-        }
+        CompressionJob.Calibration.checkImages(calibrationImages); // before any data is opened
         return calibrationData != null ? calibrationData : trainData;
     }
 

@@ -106,9 +106,7 @@ final class QuantizeCommand implements Callable<Integer> {
         if (m == Quantizer.Mode.STATIC && calibrationData == null) {
             throw new AcdcException("--mode int8 needs calibration images: give --calibration-data SPEC");
         }
-        if (calibrationImages < 1) {
-            throw new AcdcException("--calibration-images must be at least 1, got " + calibrationImages);
-        }
+        CompressionJob.Calibration.checkImages(calibrationImages);
         if (maxDrop != null && !(maxDrop >= 0 && maxDrop <= 100)) {
             throw new AcdcException("--max-drop must be between 0 and 100 points, got " + maxDrop);
         }

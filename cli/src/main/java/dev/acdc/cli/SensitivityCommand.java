@@ -88,9 +88,7 @@ final class SensitivityCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (calibrationImages < 1) {
-            throw new AcdcException("--calibration-images must be at least 1, got " + calibrationImages);
-        }
+        dev.acdc.runtime.workflow.CompressionJob.Calibration.checkImages(calibrationImages);
         for (int c : candidates) {
             if (c < 1) {
                 throw new AcdcException("--candidates must be atom counts of 1 or more, got " + c);

@@ -48,6 +48,11 @@ public final class CompressionJob {
             if (data == null || pre == null) {
                 throw new IllegalArgumentException("calibration data and preprocessing are required");
             }
+            checkImages(images);
+        }
+
+        /** The sample's size, for a command to check before it opens any data (the record checks it too). */
+        public static void checkImages(int images) {
             if (images < 1) {
                 throw new AcdcException("--calibration-images must be at least 1, got " + images);
             }

@@ -78,7 +78,7 @@ public final class CompressionJob {
 
     /**
      * One compression: the {@code model} to read and each stage's options, in the order the stages run
-     * ({@link #STAGES}). {@code calibration} (the images the plan, the output fit, recovery and static int8
+     * ({@link #stages}). {@code calibration} (the images the plan, the output fit, recovery and static int8
      * use), {@code recovery}, {@code fineTune} and {@code evaluation} may be null: not done. Each record checks
      * its own values; the request checks what one stage needs of another.
      */
@@ -121,6 +121,10 @@ public final class CompressionJob {
             if (encode != null && encode.quantize() != null && encode.quantize().mode() == Quantizer.Mode.STATIC
                     && !calibration) {
                 throw new AcdcException("--quantize int8 needs calibration images for the activation ranges" + give);
+            }
+            if (plan.searches() && !MethodStages.has(plan.settings().method(), SizeTargetStage.class)) {
+                throw new AcdcException("--target-" + (plan.targetSize() != null ? "size" : "drop") + " allocates the "
+                        + "atoms of ACDC's sharing sets; --method " + plan.settings().method() + " has no size plan");
             }
             if (fineTune && plan.settings().form() != ExportForm.RECONSTRUCT) {
                 throw new AcdcException("--train-data needs --form reconstruct (fine-tune, then re-export factorized)");
@@ -261,19 +265,23 @@ public final class CompressionJob {
     }
 
     /**
-     * The stages of a compression, in order; each reads what the ones before it left in the run
-     * ({@link CompressionRun}) and a request goes through those that apply to it.
+     * The stages of a compression by decomposition method {@code method}, in order: the job's own, with the
+     * method's ({@link MethodStages}) after the calibration sample. Each reads what the ones before it left in the
+     * run ({@link CompressionRun}) and a request goes through those that apply to it.
      */
-    static final List<CompressionStage> STAGES = List.of(new LoadStage(), new CalibrationStage(),
-            new SizeTargetStage(), new SensitivityStage(), new FitStage(),
-            new RecoveryStage(), new FineTuneStage(), new EncodeStage(), new VerifyStage(), new ValidateStage(),
-            new WriteStage());
+    static List<CompressionStage> stages(String method) {
+        List<CompressionStage> s = new java.util.ArrayList<>(List.of(new LoadStage(), new CalibrationStage()));
+        s.addAll(MethodStages.of(method));
+        s.addAll(List.of(new FitStage(), new RecoveryStage(), new FineTuneStage(), new EncodeStage(), new VerifyStage(),
+                new ValidateStage(), new WriteStage()));
+        return s;
+    }
 
     /** Runs {@code r}; the caller opened (and closes) its data sets. */
     public static Outcome run(Request r, JobListener listener) {
         r.output().files().checkAgainst(r.model()); // never over the input, whoever built the request
         CompressionRun run = new CompressionRun(r, listener);
-        for (CompressionStage stage : STAGES) {
+        for (CompressionStage stage : stages(r.plan().settings().method())) {
             if (stage.applies(run)) {
                 stage.run(run);
             }

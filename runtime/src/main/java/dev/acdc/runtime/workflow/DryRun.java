@@ -125,8 +125,8 @@ public final class DryRun {
                     : "--target-size: ") + "about 6 allocations compressed and compared on " + calImages + " images",
                     plans * each, "estimated from the SVD fit and the forward rate measured now"));
         }
-        int sensitivity = r.calibration() == null ? 0
-                : r.plan().sensitivitySample(before.macs(), before.convs().size());
+        int sensitivity = r.calibration() == null || !MethodStages.has(r.plan().settings().method(), SensitivityStage.class)
+                ? 0 : r.plan().sensitivitySample(before.macs(), before.convs().size());
         if (sensitivity > 0) {
             int n = Math.min(sensitivity, calImages);
             int points = sets * 6;
@@ -222,8 +222,8 @@ public final class DryRun {
         } else if (r.plan().targetSize() != null) {
             s.add("size plan for --target-size " + r.plan().targetSize());
         }
-        int sensitivity = r.calibration() == null ? 0
-                : r.plan().sensitivitySample(before.macs(), before.convs().size());
+        int sensitivity = r.calibration() == null || !MethodStages.has(r.plan().settings().method(), SensitivityStage.class)
+                ? 0 : r.plan().sensitivitySample(before.macs(), before.convs().size());
         if (sensitivity > 0) {
             int n = Math.min(cal, sensitivity);
             s.add("sensitivity on " + n + " images (~" + Plan.time(6.0 * before.convs().size() * n * forward) + ")");

@@ -321,90 +321,23 @@ public final class BlockRecovery {
             totalWeight += weight[k];
         }
         dev.acdc.runtime.TimeLeft clock = new dev.acdc.runtime.TimeLeft(totalWeight);
-        double[] doneWeight = {0};
+        double doneWeight = 0;
         int done = start;
         try {
+            Run run = new Run(student, original, images, o, roles, readers, usable, parts, shapes, reference,
+                    progress, safePoint, clock);
             for (int k = start; k < usable.size(); k++) {
-                Segments.Segment s = usable.get(k);
-                Model part = parts.get(k);
-                long[] inShape = sample(shapes.get(s.input()));
-                long[] outShape = sample(shapes.get(s.output()));
-                if (inShape == null || outShape == null) {
+                SegmentResult sr = recoverSegment(run, k, doneWeight, weight[k]);
+                if (sr == null) {
                     continue;
                 }
-                long per = count(inShape) + count(outShape);
-                int n = (int) Math.min(images.count(), o.memoryCapValues() / per);
-                if (n < 2 * o.holdoutEvery()) {
-                    progress.accept("block recovery: segment " + s.input() + " -> " + s.output() + " skipped: "
-                            + "its activations of " + n + " images would exceed the memory cap");
-                    continue;
-                }
-                boolean fromInput = s.input().equals(student.graph().dataInputs().get(0).name());
-                float[] x = fromInput ? Arrays.copyOf(images.x(), n * images.perSample())
-                        : activations(o.mode() == Mode.ORIGINAL ? original : student, s.input(), images, n);
-                List<String> frozen = new ArrayList<>();
-                Set<String> trainable = new HashSet<>();
-                for (String name : part.graph().initializers().keySet()) {
-                    WeightRoles.Role r = roles.get(name);
-                    if (r == null || r == WeightRoles.Role.STATISTICS) {
-                        continue;
-                    }
-                    if (readers.getOrDefault(name, 0) > 1) {
-                        frozen.add(name);
-                    } else {
-                        trainable.add(name);
-                    }
-                }
-                // graft: the segment inside the original's rest of the network (frozen), the loss on the logits
-                // (progressive grafting: inputs from the recovered prefix); otherwise the original's activation
-                Model grafted = o.mode() == Mode.GRAFT ? graft(part, original, s.output(), shapes.get(s.output())) : null;
-                Model trained = grafted != null ? grafted : part;
-                float[] y;
-                if (grafted != null) {
-                    int classes = reference.length / images.count();
-                    y = Arrays.copyOf(reference, n * classes);
-                    outShape = new long[] {classes};
-                } else {
-                    y = activations(original, s.output(), images, n);
-                }
-                int convs = (int) s.nodes().stream().filter(nd -> nd.is("Conv")).count();
-                final int seg = k + 1;
-                final double segWeight = weight[k];
-                SegmentTrainer.Result r;
-                try {
-                    r = SegmentTrainer.train(trained, trainable::contains, x, inShape, y, outShape, n,
-                            new SegmentTrainer.Options(o.epochs(), o.batch(), o.lr(), 1000L + k, o.holdoutEvery()),
-                            (step, total, err) -> {
-                                safePoint.run(); // where a stop asked for (Ctrl-C) is taken
-                                if (step == total || step % 50 == 0) {
-                                    progress.accept(String.format(Locale.ROOT, "block recovery: segment %d/%d step %d/%d, "
-                                            + "batch error %.4f%s", seg, usable.size(), step, total, err,
-                                            clock.after(doneWeight[0] + segWeight * step / Math.max(1, total))));
-                                }
-                            });
-                } catch (AcdcException e) {
-                    if (e.exitCode() != AcdcException.BAD_INPUT) {
-                        throw e; // a stop asked for (Ctrl-C) or a failed check is not the segment's
-                    }
-                    // e.g. an operator the trainer has no gradient for: this segment keeps its fitted weights
-                    progress.accept("block recovery: segment " + seg + "/" + usable.size() + " " + s.input() + " -> "
-                            + s.output() + " kept as fitted: " + e.getMessage());
-                    continue;
-                }
-                if (r.kept()) {
-                    for (String name : trainable) {
-                        Tensor t = trained.graph().initializer(name);
-                        student.graph().putInitializer(t);
-                    }
-                }
-                doneWeight[0] += segWeight;
-                SegmentResult sr = new SegmentResult(s.input(), s.output(), convs, n, r, frozen);
+                doneWeight += weight[k];
                 out.add(sr);
                 done = k + 1;
                 if (ck != null && ck.everySegment()) {
                     ck.save(student, fingerprint, done, out, earlier + (System.nanoTime() - t0) / 1e9);
                 }
-                progress.accept("block recovery: segment " + seg + "/" + usable.size() + " " + sr.line());
+                progress.accept("block recovery: segment " + (k + 1) + "/" + usable.size() + " " + sr.line());
             }
         } catch (AcdcException e) {
             if (e.exitCode() != dev.acdc.train.StopSignal.EXIT_INTERRUPTED || ck == null || done == 0) {
@@ -427,6 +360,96 @@ public final class BlockRecovery {
             progress.accept(reverted);
         }
         return result;
+    }
+
+    /** What every segment of one recovery reads: the models, the images, the options, the cut and the clock. */
+    private record Run(Model student, Model original, CalibrationImages images, Options o,
+                       Map<String, WeightRoles.Role> roles, Map<String, Integer> readers, List<Segments.Segment> usable,
+                       List<Model> parts, Map<String, long[]> shapes, float[] reference, Consumer<String> progress,
+                       Runnable safePoint, dev.acdc.runtime.TimeLeft clock) {
+    }
+
+    /**
+     * Trains segment {@code k} of {@code r} to reproduce the original's output of it and puts its weights into
+     * the student where the segment kept them; null when it was skipped (memory cap, shapes unknown, or an
+     * operator the trainer cannot differentiate: it keeps its fitted weights). {@code doneWeight} and
+     * {@code segWeight}: the work before it and its own, for the time left.
+     */
+    private static SegmentResult recoverSegment(Run r, int k, double doneWeight, double segWeight) {
+        Segments.Segment s = r.usable().get(k);
+        Model part = r.parts().get(k);
+        long[] inShape = sample(r.shapes().get(s.input()));
+        long[] outShape = sample(r.shapes().get(s.output()));
+        if (inShape == null || outShape == null) {
+            return null;
+        }
+        long per = count(inShape) + count(outShape);
+        int n = (int) Math.min(r.images().count(), r.o().memoryCapValues() / per);
+        if (n < 2 * r.o().holdoutEvery()) {
+            r.progress().accept("block recovery: segment " + s.input() + " -> " + s.output() + " skipped: "
+                    + "its activations of " + n + " images would exceed the memory cap");
+            return null;
+        }
+        boolean fromInput = s.input().equals(r.student().graph().dataInputs().get(0).name());
+        float[] x = fromInput ? Arrays.copyOf(r.images().x(), n * r.images().perSample())
+                : activations(r.o().mode() == Mode.ORIGINAL ? r.original() : r.student(), s.input(), r.images(), n);
+        List<String> frozen = new ArrayList<>();
+        Set<String> trainable = new HashSet<>();
+        for (String name : part.graph().initializers().keySet()) {
+            WeightRoles.Role role = r.roles().get(name);
+            if (role == null || role == WeightRoles.Role.STATISTICS) {
+                continue;
+            }
+            if (r.readers().getOrDefault(name, 0) > 1) {
+                frozen.add(name);
+            } else {
+                trainable.add(name);
+            }
+        }
+        // graft: the segment inside the original's rest of the network (frozen), the loss on the logits
+        // (progressive grafting: inputs from the recovered prefix); otherwise the original's activation
+        Model grafted = r.o().mode() == Mode.GRAFT ? graft(part, r.original(), s.output(), r.shapes().get(s.output()))
+                : null;
+        Model trained = grafted != null ? grafted : part;
+        float[] y;
+        if (grafted != null) {
+            int classes = r.reference().length / r.images().count();
+            y = Arrays.copyOf(r.reference(), n * classes);
+            outShape = new long[] {classes};
+        } else {
+            y = activations(r.original(), s.output(), r.images(), n);
+        }
+        int convs = (int) s.nodes().stream().filter(nd -> nd.is("Conv")).count();
+        final int seg = k + 1;
+        SegmentTrainer.Result fit;
+        try {
+            fit = SegmentTrainer.train(trained, trainable::contains, x, inShape, y, outShape, n,
+                    new SegmentTrainer.Options(r.o().epochs(), r.o().batch(), r.o().lr(), 1000L + k,
+                            r.o().holdoutEvery()),
+                    (step, total, err) -> {
+                        r.safePoint().run(); // where a stop asked for (Ctrl-C) is taken
+                        if (step == total || step % 50 == 0) {
+                            r.progress().accept(String.format(Locale.ROOT, "block recovery: segment %d/%d step %d/%d, "
+                                    + "batch error %.4f%s", seg, r.usable().size(), step, total, err,
+                                    r.clock().after(doneWeight + segWeight * step / Math.max(1, total))));
+                        }
+                    });
+        } catch (AcdcException e) {
+            if (e.exitCode() != AcdcException.BAD_INPUT) {
+                throw e; // a stop asked for (Ctrl-C) or a failed check is not the segment's
+            }
+            // e.g. an operator the trainer has no gradient for: this segment keeps its fitted weights
+            r.progress().accept("block recovery: segment " + seg + "/" + r.usable().size() + " " + s.input() + " -> "
+                    + s.output() + " kept as fitted: " + e.getMessage());
+            return null;
+        }
+        if (fit.kept()) {
+            for (String name : trainable) {
+                Tensor t = trained.graph().initializer(name);
+                r.student().graph().putInitializer(t);
+            }
+        }
+        return new SegmentResult(s.input(), s.output(), convs, n, fit, frozen);
     }
 
     /**

@@ -126,7 +126,7 @@ class RangeStatisticsTest {
         for (int row = 0; row < rows - 1; row++) {
             float s = h.scales()[row];
             assertEquals(coded.decode((int) coded.codes()[row]), s, "the decoded code: row " + row);
-            assertEquals((float) (coded.base() * (float) Math.exp((float) coded.codes()[row] * coded.step())), s);
+            assertEquals(coded.base() * (float) Math.exp((float) coded.codes()[row] * coded.step()), s);
             assertTrue(s >= f.scales()[row], row + ": " + s + " < " + f.scales()[row]);
             assertTrue(s <= f.scales()[row] * ratio * (1 + 1e-6), row + ": rounded up by more than one step");
             maxCode = Math.max(maxCode, coded.codes()[row]);

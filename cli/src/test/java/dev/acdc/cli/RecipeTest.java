@@ -129,6 +129,50 @@ class RecipeTest {
         assertTrue(keyOf.size() > 60, keyOf.toString());
     }
 
+    /**
+     * Every key the Java API's recipe writes ({@code RequestRecipe}) is a key of the command, for a request with
+     * every optional setting given, so that a report written through the API reruns in the command whatever
+     * it set; and the keys it writes cover every stage.
+     */
+    @Test
+    void theApisRecipeWritesOnlyTheCommandsKeys() {
+        dev.acdc.data.Dataset data = new dev.acdc.data.SyntheticDataset(8, 3, 8, 8, 2, 1);
+        dev.acdc.data.Preprocessing pre = dev.acdc.data.Preprocessing.defaults();
+        dev.acdc.decompose.Settings settings = dev.acdc.decompose.Settings.of("block", "4", "8", null, "stem.*")
+                .withSetAtoms(Map.of("s0", 3)).withPointwise(dev.acdc.decompose.Settings.FULL_RANK);
+        dev.acdc.runtime.workflow.CompressionJob.Request r = dev.acdc.runtime.workflow.CompressionJob.Request
+                .of(tmp.resolve("m.onnx"), settings, tmp.resolve("out.onnx"))
+                .withCalibration(dev.acdc.runtime.workflow.CompressionJob.Calibration.of(data, pre))
+                .withFineTune(dev.acdc.runtime.workflow.FineTuneJob.Settings.of(data, data, pre,
+                        dev.acdc.train.TrainOptions.builder().augment(true).build()))
+                .withEvaluation(dev.acdc.runtime.workflow.CompressionJob.Evaluation.of(data, pre))
+                .withRecovery(dev.acdc.runtime.recovery.BlockRecovery.Options.parse("epochs=3"))
+                .toBuilder()
+                .encode(new dev.acdc.runtime.workflow.EncodeOptions(null, new dev.acdc.runtime.quantize.Quantization
+                        .Request(dev.acdc.quantize.Quantizer.Mode.STATIC, dev.acdc.quantize.RangeStatistics.Method
+                        .PERCENTILE, 99.9, java.util.regex.Pattern.compile("fc"))))
+                .load(new dev.acdc.runtime.workflow.CompressionJob.LoadOptions(new long[] {1, 3, 8, 8}))
+                .build();
+        Map<String, String> api = dev.acdc.runtime.workflow.RequestRecipe.of(r);
+        java.util.Set<String> command = Recipe.keys(compressSpec()).keySet();
+        java.util.Set<String> unknown = new java.util.TreeSet<>(api.keySet());
+        unknown.removeAll(command);
+        assertEquals(java.util.Set.of(), unknown, "keys the command does not have");
+        java.util.Set<String> stages = new java.util.TreeSet<>();
+        api.keySet().forEach(k -> stages.add(k.substring(0, k.indexOf('.'))));
+        assertEquals(java.util.Set.of("data", "finetune", "fit", "general", "input", "plan", "quantize", "recovery",
+                "runtime", "write"), stages);
+        // a size target instead of the per-set counts, and a drop target
+        Map<String, String> sized = dev.acdc.runtime.workflow.RequestRecipe.of(r.withPlan(
+                dev.acdc.runtime.workflow.PlanOptions.of(dev.acdc.decompose.Settings.defaults()).withTargetSize(0.3)));
+        assertEquals("0.3", sized.get("plan.target-size"));
+        assertTrue(command.contains("plan.target-drop") && command.contains("plan.set-atoms"));
+        assertEquals("s0=3", api.get("plan.set-atoms"));
+        assertEquals("full", api.get("plan.pointwise"));
+        assertEquals("99.9", api.get("quantize.percentile"));
+        assertEquals("true", api.get("finetune.augment"));
+    }
+
     @Test
     void keysDoNotRepeatTheStageAndAnEarlierRunsKeysStillBind() throws Exception {
         CommandLine root = new CommandLine(new Main());

@@ -54,6 +54,11 @@ public final class Main {
                     + c.getCommandSpec().qualifiedName() + " --help)");
             return AcdcException.BAD_INPUT;
         });
+        // an option of a stage's argument group given twice: refused as picocli refuses any other option
+        cl.setExecutionStrategy(parsed -> {
+            givenOnce(parsed);
+            return new CommandLine.RunLast().execute(parsed);
+        });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             boolean verbose = cmd.getParseResult() != null && cmd.getParseResult().hasMatchedOption("--verbose");
             if (ex instanceof dev.acdc.train.StopSignal.Stopped s) {
@@ -116,6 +121,21 @@ public final class Main {
      * A hint for a common slip: an option misspelt ("did you mean --epochs?") or a list given with
      * spaces where acdc takes commas ("--mean 0.485 0.456 0.406").
      */
+    /**
+     * Refuses a single-valued option given more than once. picocli does so for a command's options, but an
+     * argument group (one a stage) takes the last value without a word (--share layer --share stage).
+     */
+    static void givenOnce(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            for (CommandLine.Model.OptionSpec o : p.matchedOptions()) {
+                if (o.group() != null && !o.isMultiValue() && o.originalStringValues().size() > 1) {
+                    throw new CommandLine.ParameterException(p.commandSpec().commandLine(), "option '"
+                            + o.longestName() + "' (" + o.paramLabel() + ") should be specified only once");
+                }
+            }
+        }
+    }
+
     static String hint(CommandLine.ParameterException ex, String[] args) {
         if (!(ex instanceof CommandLine.UnmatchedArgumentException u)) {
             return "";

@@ -45,6 +45,12 @@ class CliTest {
         // the old name still works, and both together are refused
         assertOneLineError(run("bench", m, "--batch", "3000000"), 2, "--batch-sizes 3000000: one input batch would hold");
         assertOneLineError(run("bench", m, "--batch", "1", "--batch-sizes", "2"), 2, "give --batch-sizes");
+        assertOneLineError(run("bench", m, "--warmup", "1", "--warmup-runs", "2"), 2, "give --warmup-runs");
+        // an option of a stage's argument group given twice is refused as any other option is
+        assertOneLineError(run("compress", m, "--share", "layer", "--share", "stage"), 2,
+                "option '--share' (SCOPE) should be specified only once");
+        assertOneLineError(run("compress", m, "--calibration-images", "5", "--calibration-images", "6"), 2,
+                "option '--calibration-images' (N) should be specified only once");
         // fine-tuning options: NaN must not silently become the default
         String[][] train = {
             {"--clip", "NaN", "--clip must be a finite norm, 0 (off) or more, got NaN"},

@@ -33,6 +33,8 @@ public final class DryRun {
      * before that ResNet-20 4.7, ResNet-56 2.9).
      */
     static final double OUTPUT_FIT_FORWARDS_PER_CONV = 2;
+    /** The allocations a size plan compresses and compares, about ({@code SizeTarget.plan}). */
+    static final int SIZE_PLAN_ALLOCATIONS = 6;
     /** Fine-tuning steps timed after {@link #WARMUP_STEPS} untimed ones. */
     static final int TIMED_STEPS = 3;
     static final int WARMUP_STEPS = 2;
@@ -120,10 +122,15 @@ public final class DryRun {
                 ? secondsPerImage(originalBytes, m, before, listener) : Double.NaN;
         if (r.plan().targetSize() != null || r.plan().targetDrop() != null) {
             int plans = r.plan().targetDrop() != null ? 8 : 1;
-            double each = 6 * (svdSeconds + calImages * forward);
+            // each allocation is compressed with the run's fit: with the output fit, an output fit each
+            double fit = outputFit ? svdSeconds + OUTPUT_FIT_FORWARDS_PER_CONV * decomposed * calImages * forward
+                    : svdSeconds;
+            double each = SIZE_PLAN_ALLOCATIONS * (fit + calImages * forward);
             steps.add(new Step("size plan", (r.plan().targetDrop() != null ? "up to 8 sizes searched for --target-drop, each "
-                    : "--target-size: ") + "about 6 allocations compressed and compared on " + calImages + " images",
-                    plans * each, "estimated from the SVD fit and the forward rate measured now"));
+                    : "--target-size: ") + "about " + SIZE_PLAN_ALLOCATIONS + " allocations compressed with the "
+                    + (outputFit ? "output" : "SVD") + " fit and compared on " + calImages + " images",
+                    plans * each, "estimated from the " + (outputFit ? "output fit's forward passes" : "SVD fit")
+                    + " and the forward rate measured now"));
         }
         int sensitivity = r.calibration() == null || !MethodStages.has(r.plan().settings().method(), SensitivityStage.class)
                 ? 0 : r.plan().sensitivitySample(before.macs(), before.convs().size());
@@ -217,10 +224,15 @@ public final class DryRun {
         int cal = r.calibration() == null ? 0 : Math.min(r.calibration().images(), r.calibration().data().size());
         double forward = cal > 0 || r.evaluation() != null ? secondsPerImage(original, m, before, listener)
                 : Double.NaN;
+        // a size plan compresses about SIZE_PLAN_ALLOCATIONS allocations with the run's fit (the SVD fit's own time
+        // is not measured here: left out); a drop target up to 8 such plans
+        boolean outputFit = r.fit().mode() == FitOptions.Mode.OUTPUT;
+        double plan = SIZE_PLAN_ALLOCATIONS * cal * forward
+                * (1 + (outputFit ? OUTPUT_FIT_FORWARDS_PER_CONV * before.convs().size() : 0));
         if (r.plan().targetDrop() != null) {
-            s.add("size search for --target-drop " + r.plan().targetDrop());
+            s.add("size search for --target-drop " + r.plan().targetDrop() + " (up to ~" + Plan.time(8 * plan) + ")");
         } else if (r.plan().targetSize() != null) {
-            s.add("size plan for --target-size " + r.plan().targetSize());
+            s.add("size plan for --target-size " + r.plan().targetSize() + " (~" + Plan.time(plan) + ")");
         }
         int sensitivity = r.calibration() == null || !MethodStages.has(r.plan().settings().method(), SensitivityStage.class)
                 ? 0 : r.plan().sensitivitySample(before.macs(), before.convs().size());

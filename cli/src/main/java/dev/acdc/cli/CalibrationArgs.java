@@ -26,7 +26,6 @@ final class CalibrationArgs {
             description = "Seed of the calibration sample (default ${DEFAULT-VALUE}).")
     long calibrationSeed = CompressionJob.Calibration.SEED;
 
-
     /** The calibration data's spec: --calibration-data, else the training data (null: none). */
     String spec(String trainData) {
         CompressionJob.Calibration.checkImages(calibrationImages); // before any data is opened

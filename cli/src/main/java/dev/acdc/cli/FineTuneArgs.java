@@ -21,5 +21,4 @@ final class FineTuneArgs {
                     + "folding left in it. 0: off, fit and train the weights as they are (default ${DEFAULT-VALUE}; "
                     + "see docs/finetune.md).")
     double filterNorm = dev.acdc.runtime.workflow.FitOptions.FILTER_NORM;
-
 }

@@ -31,7 +31,6 @@ final class FitArgs {
                     + "match their output). Default: ${DEFAULT-VALUE}.")
     String fitTarget;
 
-
     /**
      * The fit's options, checked: --fit, else output where calibration images are given; {@code filterNorm}
      * is the fine-tune's --filter-norm, which the fit stage applies.

@@ -18,7 +18,6 @@ final class LoadArgs {
                     + "or W = 224).")
     String inputShape;
 
-
     CompressionJob.LoadOptions options() {
         return new CompressionJob.LoadOptions(Options.parseShape(inputShape));
     }

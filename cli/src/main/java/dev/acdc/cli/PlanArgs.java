@@ -94,7 +94,6 @@ final class PlanArgs {
                     + "the run says which.")
     String sensitivityImagesOption;
 
-
     /** The registered decomposition methods, for --help. */
     static final class Methods implements Iterable<String> {
         @Override

@@ -14,5 +14,4 @@ final class QuantizeArgs {
                     + "calibrated on the calibration images: needs --calibration-data or --train-data). The report "
                     + "shows the float and the int8 model side by side.")
     String quantizeMode;
-
 }

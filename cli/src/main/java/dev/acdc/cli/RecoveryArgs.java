@@ -25,7 +25,6 @@ final class RecoveryArgs {
                     + "Default ${DEFAULT-VALUE}.")
     String recovery;
 
-
     /**
      * Recovery's options (null: none). auto: where calibration images reach the output fit and no fine-tune
      * follows (with one, recovery's gain after 2 epochs was within the noise of the fine-tune given the same

@@ -21,7 +21,6 @@ final class ValidateArgs {
                     + "preprocessing options as acdc validate) and put the result in the report.")
     String evalData;
 
-
     /** --max-drop's range and its need of evaluation data, before any work. */
     void check() {
         if (maxDrop != null && !(maxDrop >= 0 && maxDrop <= 100)) {

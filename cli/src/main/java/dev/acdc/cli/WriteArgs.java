@@ -17,5 +17,4 @@ final class WriteArgs {
     @Option(names = "--report", paramLabel = "FILE.json",
             description = "JSON report (default: the output's name with .report.json).")
     Path report;
-
 }

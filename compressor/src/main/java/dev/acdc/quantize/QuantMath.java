@@ -77,12 +77,7 @@ public final class QuantMath {
         for (int c = 0; c < channels; c++) {
             scales[c] = max[c] > 0 && Float.isFinite(max[c]) ? max[c] / WEIGHT_MAX : 1f;
         }
-        long[] q = new long[w.length];
-        for (int i = 0; i < w.length; i++) {
-            int c = (int) ((i / inner) % channels);
-            q[i] = quantize(w[i], scales[c], 0, -WEIGHT_MAX, WEIGHT_MAX);
-        }
-        return new PerChannel(q, scales, axis, inner);
+        return withScales(w, scales, axis, inner);
     }
 
     /**
@@ -97,13 +92,17 @@ public final class QuantMath {
         for (int c = 0; c < scales.length; c++) {
             scales[c] = halfAtLeast(p.scales()[c]);
         }
-        int channels = scales.length;
+        return withScales(w, scales, axis, p.inner());
+    }
+
+    /** {@code w} quantized with the given per-channel {@code scales} (symmetric, ±{@value #WEIGHT_MAX}). */
+    private static PerChannel withScales(float[] w, float[] scales, int axis, long inner) {
         long[] q = new long[w.length];
         for (int i = 0; i < w.length; i++) {
-            int c = (int) ((i / p.inner()) % channels);
+            int c = (int) ((i / inner) % scales.length);
             q[i] = quantize(w[i], scales[c], 0, -WEIGHT_MAX, WEIGHT_MAX);
         }
-        return new PerChannel(q, scales, axis, p.inner());
+        return new PerChannel(q, scales, axis, inner);
     }
 
     /** The smallest half-precision value at least {@code s} (s positive and within half's range). */
@@ -176,12 +175,7 @@ public final class QuantMath {
             codes[c] = k;
             scales[c] = LogScales.decode(lo, step, k);
         }
-        long[] q = new long[w.length];
-        for (int i = 0; i < w.length; i++) {
-            int c = (int) ((i / p.inner()) % channels);
-            q[i] = quantize(w[i], scales[c], 0, -WEIGHT_MAX, WEIGHT_MAX);
-        }
-        return new LogScales(new PerChannel(q, scales, axis, p.inner()), codes, lo, step);
+        return new LogScales(withScales(w, scales, axis, p.inner()), codes, lo, step);
     }
 
     /**

@@ -170,11 +170,6 @@ public final class CompressionJob {
         public Request withPlan(PlanOptions p) {
             return toBuilder().plan(p).build();
         }
-
-        /** Where the model is written. */
-        public Path outputModel() {
-            return output.files().model();
-        }
     }
 
     /** Builds a {@link Request} one stage's options at a time; each starts as {@link Request#of} has it. */

@@ -120,12 +120,12 @@ public final class DryRun {
         int calImages = r.calibration() == null ? 0 : Math.min(r.calibration().images(), r.calibration().data().size());
         double forward = calImages > 0 || r.evaluation() != null || r.calibration() != null
                 ? secondsPerImage(originalBytes, m, before, listener) : Double.NaN;
-        if (r.plan().targetSize() != null || r.plan().targetDrop() != null) {
+        // the run's fit, estimated once: the fit step's time and, for a size plan, each allocation's
+        double fitSeconds = outputFit ? svdSeconds + OUTPUT_FIT_FORWARDS_PER_CONV * decomposed * calImages * forward
+                : svdSeconds;
+        if (r.plan().searches()) {
             int plans = r.plan().targetDrop() != null ? 8 : 1;
-            // each allocation is compressed with the run's fit: with the output fit, an output fit each
-            double fit = outputFit ? svdSeconds + OUTPUT_FIT_FORWARDS_PER_CONV * decomposed * calImages * forward
-                    : svdSeconds;
-            double each = SIZE_PLAN_ALLOCATIONS * (fit + calImages * forward);
+            double each = SIZE_PLAN_ALLOCATIONS * (fitSeconds + calImages * forward);
             steps.add(new Step("size plan", (r.plan().targetDrop() != null ? "up to 8 sizes searched for --target-drop, each "
                     : "--target-size: ") + "about " + SIZE_PLAN_ALLOCATIONS + " allocations compressed with the "
                     + (outputFit ? "output" : "SVD") + " fit and compared on " + calImages + " images",
@@ -143,7 +143,7 @@ public final class DryRun {
         }
         if (outputFit) {
             steps.add(new Step("fit", "output fit of " + decomposed + " convs on " + calImages + " calibration images",
-                    svdSeconds + OUTPUT_FIT_FORWARDS_PER_CONV * decomposed * calImages * forward,
+                    fitSeconds,
                     "estimated: about " + (int) OUTPUT_FIT_FORWARDS_PER_CONV + " forward passes per conv at the rate "
                             + "measured now"));
         } else {

@@ -8,9 +8,12 @@ import dev.acdc.quantize.RangeStatistics;
 import dev.acdc.runtime.quantize.Quantization;
 import dev.acdc.train.TrainOptions;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * A request's settings as recipe keys ({@code stage.name} → value, the keys {@code acdc compress} gives its
@@ -45,11 +48,7 @@ public final class RequestRecipe {
     private static void load(Map<String, String> m, CompressionJob.LoadOptions o, Settings s) {
         m.put("input.allow-nonfinite", Boolean.toString(s.allowNonfinite()));
         if (o.inputShape() != null) {
-            StringBuilder b = new StringBuilder();
-            for (long d : o.inputShape()) {
-                b.append(b.length() == 0 ? "" : ",").append(d);
-            }
-            m.put("input.shape", b.toString());
+            m.put("input.shape", join(Arrays.stream(o.inputShape()).mapToObj(Long::toString)));
         }
     }
 
@@ -63,8 +62,8 @@ public final class RequestRecipe {
                 : r.evaluation() != null ? r.evaluation().pre() : null;
         if (pre != null) {
             m.put("data.scale", Double.toString(pre.scale()));
-            m.put("data.mean", join(pre.mean()));
-            m.put("data.std", join(pre.std()));
+            m.put("data.mean", join(Arrays.stream(pre.mean()).mapToObj(Double::toString)));
+            m.put("data.std", join(Arrays.stream(pre.std()).mapToObj(Double::toString)));
             m.put("data.layout", pre.nhwc() ? "nhwc" : "nchw");
         }
     }
@@ -149,11 +148,8 @@ public final class RequestRecipe {
         m.put("write.local-functions", Boolean.toString(enc.localFunctions()));
     }
 
-    private static String join(double[] v) {
-        StringBuilder b = new StringBuilder();
-        for (double d : v) {
-            b.append(b.length() == 0 ? "" : ",").append(d);
-        }
-        return b.toString();
+    /** The values as the command's list options take them: comma-separated. */
+    private static String join(Stream<String> values) {
+        return values.collect(Collectors.joining(","));
     }
 }

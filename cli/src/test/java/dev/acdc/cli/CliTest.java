@@ -46,6 +46,8 @@ class CliTest {
         assertOneLineError(run("bench", m, "--batch", "3000000"), 2, "--batch-sizes 3000000: one input batch would hold");
         assertOneLineError(run("bench", m, "--batch", "1", "--batch-sizes", "2"), 2, "give --batch-sizes");
         assertOneLineError(run("bench", m, "--warmup", "1", "--warmup-runs", "2"), 2, "give --warmup-runs");
+        assertOneLineError(run("bench", m, "--warmup-runs", "-1"), 2, "--warmup-runs at least 0");
+        assertOneLineError(run("bench-train", m, "--warmup-steps", "-2"), 2, "--warmup-steps at least 0, got 128, 15, 3 and -2");
         // an option of a stage's argument group given twice is refused as any other option is
         assertOneLineError(run("compress", m, "--share", "layer", "--share", "stage"), 2,
                 "option '--share' (SCOPE) should be specified only once");

@@ -49,7 +49,7 @@ public final class Bench {
     public static List<Row> run(byte[] model, byte[] other, List<Integer> batches, Sessions.Config cfg, int warmup,
                                 int runs, long[] inputShape, java.util.function.Consumer<String> notice) {
         if (runs < 1 || warmup < 0) {
-            throw new AcdcException("--runs must be at least 1 and --warmup at least 0");
+            throw new AcdcException("--runs must be at least 1 and --warmup-runs at least 0");
         }
         List<Row> rows = new ArrayList<>();
         try (ModelIO a = new ModelIO(model, cfg, notice); ModelIO b = other == null ? null : new ModelIO(other, cfg, s -> { })) {

@@ -40,6 +40,10 @@ public final class TrainBench {
     /** Measures {@code model} (teacher null: labels only) with batches of {@code batch}. */
     public static Result run(byte[] model, byte[] teacher, int batch, int steps, int warmup, int repeats,
                              JobListener listener) {
+        if (batch < 1 || steps < 1 || warmup < 0 || repeats < 1) {
+            throw new dev.acdc.AcdcException("--batch, --steps and --repeats must be at least 1 and --warmup-steps at "
+                    + "least 0, got " + batch + ", " + steps + ", " + repeats + " and " + warmup);
+        }
         dev.acdc.train.TrainingEngine.require("timing training steps");
         Nd4jSetup.init();
         SyntheticDataset data = syntheticData(OnnxModels.fromBytes(model, null), batch * (warmup + steps));
